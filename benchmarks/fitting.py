@@ -57,7 +57,7 @@ def one_run(problem: str, seed: int, budget: int, fit: bool, folder: Path) -> di
     assert best is not None and best.simplified is not None
     return {"problem": problem, "seed": seed, "fit": fit, "test_r2": best.metrics["test_r2"],
             "size": body_size(best.program), "simplified": body_size(best.simplified),
-            "evaluated": summary.get("evaluated", 0), "fit_evaluations": summary.get("fit_evaluations", 0),
+            "evaluated": summary.get("evaluated", 0), "fit_evaluations": summary.get("fit_evaluations") or 0,
             "cpu": time.process_time() - started, "best": best.simplified}
 
 

@@ -228,8 +228,8 @@ def run_mlevolve(data: Data, seed: int, evaluations: int, folder: Path, fit: boo
     db.unlink(missing_ok=True)
 
     def used(summary: dict[str, Any]) -> int:  # the prune's scorings (and their fits) count too
-        return int(summary.get("evaluated", 0) + summary.get("fit_evaluations", 0)
-                   + summary.get("prune_evaluations", 0))
+        return int(summary.get("evaluated", 0) + (summary.get("fit_evaluations") or 0)
+                   + (summary.get("prune_evaluations") or 0))
 
     def run(budget: int, prune: bool = False) -> dict[str, Any]:  # again with a larger budget: resumes, extends
         return api.evolve(program, ["f"], str(npz), budget=budget, db=db, init="random", seed=seed, quiet=True, fit=fit,

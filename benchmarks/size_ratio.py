@@ -148,7 +148,7 @@ def one_run(regime: Regime, seed: int, budget: int, folder: Path, arm: str) -> d
     return {"arm": arm, "seed": seed, "cpu": round(cpu, 2), "wall": round(wall, 2),
             "fitness": summary["best_metrics"]["fitness"], **sizes(shown, regime.evolve), "program": shown,
             "unpruned": best.program, "unpruned_fitness": best.fitness,
-            "prune_evaluations": summary.get("prune_evaluations", 0)}
+            "prune_evaluations": summary.get("prune_evaluations") or 0}
 
 
 def name_of(regime: Regime) -> str:

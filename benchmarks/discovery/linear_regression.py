@@ -213,7 +213,7 @@ def one_run(name: str, alg: str, seed: int, budget: int, db_dir: str) -> dict[st
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"setting": name, "algorithm": alg, "seed": seed, "budget": budget, "wall_s": round(wall, 2),
             "cpu_s": round(cpu, 2), "counts": {k: summary.get(k, 0) for k in COUNTS}, "task": summary["task"],
-            "restart_every": summary.get("restart_every", 0),
+            "restart_every": summary.get("restart_every") or 0,
             **({"restarts": summary["restarts"]} if "restarts" in summary else {}),
             **analyse(db, seed, budget, grammar)}
 

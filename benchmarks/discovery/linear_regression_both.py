@@ -62,7 +62,7 @@ def one_run(seed: int, budget: int, folder: Path, task: str | None = None,
     unseen = api.run(api.parse(result["best_program"]), "linear:n_tasks=100", seed=10_000 + seed)
     mse = unseen.get("val_mse") if unseen["failure"] is None else None
     return {"seed": seed, "budget": budget, "task": result["task"], "population": population or 100,
-            "restart_every": result.get("restart_every", 0), "cpu_s": round(time.process_time() - started, 1),
+            "restart_every": result.get("restart_every") or 0, "cpu_s": round(time.process_time() - started, 1),
             "best_fitness": result["best_metrics"]["fitness"], "unseen_mse": mse,
             "success": mse is not None and mse <= THRESHOLD,
             "unseen_failure": unseen["failure"], "program": result["best_program"],

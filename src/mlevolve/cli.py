@@ -839,7 +839,10 @@ def build_parser() -> argparse.ArgumentParser:
     output = p.add_mutually_exclusive_group()  # both: --json's output, --quiet ignored
     output.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
     output.add_argument("--json", action="store_true", help="no progress output; the summary as one strict JSON "
-                        "object")
+                        "object, the same keys in every run (null where one does not apply): evaluation_seconds is "
+                        "the scorers' own seconds scoring, waiting_seconds the candidates' waits for a worker or "
+                        "the coordinator, summed over candidates (they overlap: it can exceed the wall time; null "
+                        "in process); docs/evolve.md")
     _option(p, api.evolve, "confirm", "re-evaluate the best and the starting program with N more seeds, for the "
             "gain's spread", metavar="N")
     _digits(p, api.evolve)

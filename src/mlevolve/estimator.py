@@ -217,10 +217,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.program_: str = result["best_program"]
         self.metrics_: dict[str, Any] = result["best_metrics"]
         left_out = ("best_program", "db", "task")  # the program is program_; the others name temporary files
-        self.summary_: dict[str, Any] = {k: v for k, v in result.items()
-                                         if isinstance(v, int | float | str) and k not in left_out}
-        if "time_limit" in result:  # stopped by max_time: its limit and the budget it stopped short of
-            self.summary_["time_limit"] = dict(result["time_limit"])
+        self.summary_: dict[str, Any] = {k: v for k, v in result.items()  # None: a value that does not apply
+                                         if isinstance(v, int | float | str | None) and k not in left_out}
+        limit = result.get("time_limit")  # stopped by max_time: its limit and the budget it stopped short of
+        self.summary_["time_limit"] = None if limit is None else dict(limit)
         def expression(text: str) -> str:  # as `show --sympy` prints it; the formula's text where SymPy cannot
             program = parse(text)  # decide (a 0/0 or a comparison of infinities: algebra.UNDECIDABLE) or is too deep
             formula = next(d for d in program.definitions if d.kind == "formula")

@@ -535,11 +535,11 @@ def test_a_missing_archive_names_its_closest_neighbour_and_where_runs_write_one(
 
 
 def test_the_hurdles_count_is_reported_where_a_hurdle_can_answer(tmp_path: Path) -> None:
-    """A learner's (or formula's) candidates are never stopped by a hurdle: its result has no hurdle count, where
+    """A learner's (or formula's) candidates are never stopped by a hurdle: its result's hurdle count is None, where
     a network's, trained for epochs, has one (0 here: the hurdle waits for its warm-up)."""
     learner = api.evolve(str(ROOT / "examples" / "linear_regression.mlev"), budget=6, db=tmp_path / "l.db", quiet=True)
     network = api.evolve(str(ROOT / "examples" / "mlp_digits.mlev"), budget=2, db=tmp_path / "n.db", quiet=True)
-    assert "hurdle" not in learner and network["hurdle"] == 0
+    assert learner["hurdle"] is None and network["hurdle"] == 0
 
 
 def test_another_program_of_the_same_name_at_the_default_archive_gets_a_free_one(

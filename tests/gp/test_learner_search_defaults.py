@@ -101,20 +101,20 @@ def test_a_learner_search_runs_on_fresh_tasks_with_restarts_and_says_so_everywhe
 def test_explicit_settings_win_over_a_learner_searchs_defaults(tmp_path: Path, given: dict[str, Any], task: str,
                                                                every: int) -> None:
     result = learner_run(tmp_path / "run.db", **given)
-    assert (result["task"], result.get("restart_every", 0)) == (task, every)
+    assert (result["task"], result["restart_every"] or 0) == (task, every)
     meta = archive_meta(tmp_path / "run.db")
     assert (meta["task"], meta.get("restart_every", 0)) == (task, every)
 
 
 def test_a_formula_search_keeps_its_task_and_never_restarts(tmp_path: Path) -> None:
     result = run_quartic(tmp_path / "q.db", budget=30)
-    assert result["task"] == "koza_quartic" and "restart_every" not in result and "restarts" not in result
+    assert result["task"] == "koza_quartic" and result["restart_every"] is None and result["restarts"] is None
     assert "restart_every" not in archive_meta(tmp_path / "q.db")
 
 
 def test_a_network_search_keeps_its_task_and_never_restarts(tmp_path: Path) -> None:
     result = api.evolve(EXAMPLES / "mlp_digits.mlev", ["act"], budget=2, db=tmp_path / "n.db", quiet=True)
-    assert result["task"] == "digits" and "restart_every" not in result and "restarts" not in result
+    assert result["task"] == "digits" and result["restart_every"] is None and result["restarts"] is None
     assert "restart_every" not in archive_meta(tmp_path / "n.db")
 
 

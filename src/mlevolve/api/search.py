@@ -404,8 +404,8 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
                         kinds=set(kinds), variances=variances, budget=budget, start=start, keep=archived <= budget,
                         runners_up=[archive.get(c.hash) for c in engine.hall_of_fame])
     begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
-    if pruned is not None:
-        summary.update(prune_evaluations=pruned["spent"], prune_cost=pruned["evaluations"])
+    summary.update(prune_evaluations=None if pruned is None else pruned["spent"],  # None: no prune ran
+                   prune_cost=None if pruned is None else pruned["evaluations"])
     previous = archive.meta().get("summary") or {}
     if summary["candidates"] >= previous.get("candidates", 0):
         archive.set_meta("summary", summary)
@@ -460,9 +460,8 @@ def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str,
     if best is not None and pruned is not None:  # what the prune did: the pruned best, or that it kept nothing
         result["best"]["pruned"] = pruned_line(pruned)
     if not found.hurdled:  # no candidate can be answered by a hurdle: no count of them (0) to show
-        summary.pop("hurdle", None)
-    else:
-        summary.setdefault("hurdle", 0)
+        summary["hurdle"] = None
+    summary["pruned_from"] = None  # the best shown is the search's own
     if shown is not None and pruned is not None:  # every best_* field is the shown best's; the search's, apart
         summary.update(best_hash=shown.hash, best_fitness=shown.fitness, pruned_from={
             "hash": pruned["from"], "seq": pruned["from_seq"],

@@ -269,14 +269,14 @@ class Engine:
         self.run.record(generation, population)
 
     def summary(self) -> dict[str, Any]:
-        """Counts, best fitness and time: what a person wants to see at the end of a run (and in a run that
-        restarts, ``restarts`` and the ``restart_every`` it used; in a run its time limit stopped short of its
-        budget, ``time_limit``: ``max_time`` and ``budget``)."""
+        """Counts, best fitness and time: what a person wants to see at the end of a run (:meth:`RunRecord.summary`),
+        with ``restarts`` and the ``restart_every`` it used (None: a run that does not restart) and ``time_limit``:
+        ``max_time`` and ``budget`` where its time limit stopped it short of its budget (else None)."""
         summary = self.run.summary(self.config.fit)
-        if self.timed_out and self.run.seq < self.config.budget:  # stopped by the clock, not the budget
-            summary["time_limit"] = {"max_time": self.config.max_time, "budget": self.config.budget}
-        if self.config.restart_every:
-            summary.update(restarts=self.restarts, restart_every=self.config.restart_every)
+        stopped = self.timed_out and self.run.seq < self.config.budget  # by the clock, not the budget
+        summary["time_limit"] = {"max_time": self.config.max_time, "budget": self.config.budget} if stopped else None
+        every = self.config.restart_every or None
+        summary.update(restarts=None if every is None else self.restarts, restart_every=every)
         return summary
 
     # -- canonical facts --------------------------------------------------------------------------

@@ -33,6 +33,11 @@ from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.scheduler import Job
 from mlevolve.results import ARCHIVE_CHANGED, Failure, Outcome, ShownBest, parse_archived, shown_scale
 
+SOURCES = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
+"""Where a finished candidate's outcome came from (``failed``: any of them, failing), each counted in the summary."""
+SUMMARY_KEYS = frozenset({"candidates", "replayed", *SOURCES, "fit_evaluations", "replayed_counts", "best_fitness",
+                          "best_hash", "seconds", "evaluation_seconds", "waiting_seconds", "operators"})
+"""The keys of :meth:`RunRecord.summary`, in every run."""
 FAILED = -1e30  # DEAP's fitness for a failure: finite, so crowding distances stay numbers
 
 
@@ -343,16 +348,19 @@ class RunRecord:
         self.logbook.record(gen=generation, evals=self.seq, **stats, **self.counts)
 
     def summary(self, fit: bool | None) -> dict[str, Any]:
-        """Counts, best fitness and time: what a person wants to see at the end of a run."""
+        """Counts, best fitness and time: what a person wants to see at the end of a run.  Its keys are the same in
+        every run (:data:`SUMMARY_KEYS`): a count by every source (0 where none came from it), and None where a value
+        does not apply (``fit_evaluations`` without constant fitting, ``waiting_seconds`` in a run scored in process,
+        whose candidates wait for nothing counted apart)."""
         best = self.best
         return {
-            "candidates": self.seq, "replayed": self.replayed, **dict(self.counts),
-            **({"fit_evaluations": self.fit_evaluations} if fit else {}),
+            "candidates": self.seq, "replayed": self.replayed, **{s: self.counts[s] for s in SOURCES},
+            "fit_evaluations": self.fit_evaluations if fit else None,
             "replayed_counts": {k: v for k, v in self.replayed_counts.items() if v and (fit or k != "fit_evaluations")},
             "best_fitness": None if best is None else best.score, "best_hash": None if best is None else best.hash,
             "seconds": round(time.perf_counter() - self.started, 3),
             "evaluation_seconds": round(self.evaluation_seconds, 3),
-            **({} if self.waiting_seconds is None else {"waiting_seconds": round(self.waiting_seconds, 3)}),
+            "waiting_seconds": None if self.waiting_seconds is None else round(self.waiting_seconds, 3),
             "operators": {op: {"trials": n, "successes": self.operator_successes[op]}
                           for op, n in sorted(self.operator_trials.items())},
         }

@@ -91,18 +91,19 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run."""
     sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
     old = result.get("replayed_counts") or {}  # a resumed run: what the archive answered, apart from this run's
-    counts = ", ".join(f"{k} {result.get(k, 0) - old.get(k, 0):,}" for k in sources if k != "hurdle" or k in result)
-    if "fit_evaluations" in result:  # constant fitting's evaluations (formulas) or training runs (learners)
+    counts = ", ".join(f"{k} {(result.get(k) or 0) - old.get(k, 0):,}" for k in sources
+                       if k != "hurdle" or result.get(k) is not None)  # None (or, in older archives, absent): no hurdle
+    if result.get("fit_evaluations") is not None:  # constant fitting's evaluations (formulas), training runs (learners)
         counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0):,} evaluations"
     n = result["candidates"]
     head = f"{counted(n, 'candidate')} ({result['replayed']:,} from the archive): {counts}"
     if result["replayed"]:
         head = (f"{counted(n, 'candidate')}: {result['replayed']:,} replayed from the archive, "
                 f"{result['candidates'] - result['replayed']:,} new ({counts})")
-    if "restarts" in result:  # a run re-seeding its population (--restart-every): epochs begun after the first,
+    if result.get("restarts") is not None:  # a run re-seeding its population (--restart-every): epochs after the first,
         r = result["restarts"]  # the whole run's (a resumed run's too: outside the bracket of what is new)
         head += f"; {counted(r, 'restart')}{' in all' if result['replayed'] else ''}"
-        if "restart_every" in result:  # the value used (a learner search's default: 20 x the population)
+        if result.get("restart_every") is not None:  # the value used (a learner search's default: 20 x the population)
             head += f" (every {result['restart_every']:,})"
     out = [head, *filter(None, [beyond_budget(result), time_limited(result)]),
            f"archive: {result['db']}  ({result['seconds']} s)"]
@@ -192,6 +193,6 @@ def one_line(result: Mapping[str, Any]) -> str:
 
 def _prune_cost(result: Mapping[str, Any]) -> str:
     """This prune's evaluations, and every prune's of the archive where they are more (a best pruned again)."""
-    spent = int(result.get("prune_evaluations", 0))
-    cost = int(result.get("prune_cost", spent))
+    spent = int(result.get("prune_evaluations") or 0)
+    cost = int(result.get("prune_cost") or spent)
     return f"{cost:,}" + (f" ({spent:,} by every prune of this archive)" if spent != cost else "")
