@@ -679,9 +679,16 @@ SHOWN_ANEW = f"{ARCHIVE_CHANGED}: restore it from a copy, or run the search agai
 """The hint of a command that shows or exports an archive's program (``best``, ``show``, ``report``, ``export``)."""
 
 
+def archived_whose(seq: int, source: str) -> int | str:
+    """How :func:`parse_archived` names the archived text of a shown row of candidate ``seq`` from ``source``: the
+    candidate's (its seq), or for a pruned best (``source`` ``pruned``, shown under its candidate's seq) the archive's
+    ``pruned`` record, where its text is kept (the candidate's own text is another program)."""
+    return f"the pruned program of candidate #{seq} (the archive's pruned record)" if source == "pruned" else seq
+
+
 def parse_archived(text: str, archive: str, whose: int | str | None = None, hint: str = SHOWN_ANEW) -> Program:
     """A program an archive holds, parsed: ``whose`` is candidate ``seq``'s (an int), a program named so (a str,
-    say "the starting program"), or not known (None).
+    say "the starting program", or a pruned best's: :func:`archived_whose`), or not known (None).
 
     Raises:
         MlevError: the text does not parse (an archive edited outside mlevolve, or damaged), in one line naming

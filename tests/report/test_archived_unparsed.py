@@ -88,3 +88,36 @@ def test_the_report_names_the_starting_program_or_a_candidate_it_sizes(
     seqs = [str(s) for s in range(20)]
     assert any(first == f"{db}: error: {named.format(s)} {WHY}" for s in seqs), first
     assert caught.value.hint == SHOWN_ANEW
+
+
+@pytest.fixture(scope="module")
+def pruned_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run whose shown best is pruned (seed 1 keeps an edit): its text is the archive's ``pruned`` record."""
+    db = tmp_path_factory.mktemp("unparsed_pruned") / "run.db"
+    result = api.evolve(str(ROOT / "examples" / "quartic.mlev"), ["f"], task="nguyen1", budget=60, population=10,
+                        db=db, init="random", seed=1, quiet=True)
+    assert result["pruned_from"] is not None  # the premise: a best pruned
+    return db
+
+
+@pytest.mark.parametrize("command", [["best", "{db}"], ["show", "{db}"], ["show", "{db}", "{hash}"],
+                                     ["report", "{db}", "-o", "{out}"], ["export", "{db}", "{hash}", "-o", "{out}"]],
+                         ids=lambda c: " ".join(c[:1] + c[2:3]))
+def test_a_read_command_names_the_pruned_record_whose_text_does_not_parse(
+        pruned_archive: Path, tmp_path: Path, capsys: Capsys, command: list[str]) -> None:
+    """A pruned best's text is the archive's ``pruned`` record, not its candidate's row: the error names the record
+    (it named ``candidate #N's program``, whose text parses)."""
+    db = tmp_path / "pruned.db"
+    shutil.copy(pruned_archive, db)
+    with sqlite3.connect(db) as connection:
+        record = json.loads(connection.execute("select value from meta where key = 'pruned'").fetchone()[0])
+        connection.execute("update meta set value = ? where key = 'pruned'",
+                           (json.dumps({**record, "program": BROKEN}),))
+    connection.close()
+    out = tmp_path / ("out.html" if command[0] == "report" else "out.mlev")
+    err = usage_error(capsys, *(a.format(db=db, hash=record["hash"][:12], out=out) for a in command))
+    flag = "--db" if command[0] == "export" else "DB"
+    assert err.splitlines() == [
+        f"{db}: error: the pruned program of candidate #{record['from_seq']} (the archive's pruned record) {WHY}",
+        READ_HINT.format(flag)]
+    assert not out.exists()

@@ -305,7 +305,7 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
     absolute path, :func:`_archived_task`, checked unless not ``verify``), the archive's meta and the grammar to
     check it in."""
     from mlevolve.report import data
-    from mlevolve.results import shown_program
+    from mlevolve.results import archived_whose, shown_program
 
     run = data.load(db, top=1, key=key)
     meta = dict(run.meta)
@@ -322,7 +322,8 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
     named = task if meta.get("kind") == "meta" else (  # a meta run's programs have no one task
         task or (_archived_task(meta, db, verify=verify) if data_task else None) or run_task)
     # no task line where none can name it; a text that no longer parses named as the archive's
-    text = shown_program(rows[0].program, task=named, archive=str(db), whose=rows[0].seq)
+    whose = archived_whose(rows[0].seq, rows[0].source)  # a pruned best: the archive's pruned record
+    text = shown_program(rows[0].program, task=named, archive=str(db), whose=whose)
     return _check_archived(text, where, meta, db, spec), meta, spec
 
 

@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.messages import counted
-from mlevolve.results import NOT_MEASURES, parse_archived, shown_order, shown_program, shown_scale, tied
+from mlevolve.results import (
+    NOT_MEASURES,
+    archived_whose,
+    parse_archived,
+    shown_order,
+    shown_program,
+    shown_scale,
+    tied,
+)
 
 if TYPE_CHECKING:  # imported where a lineage is drawn: a search's summary never does (0.2-0.3 s)
     import networkx as nx
@@ -123,7 +131,8 @@ def load(db: str | Path, top: int = 5, rows: bool = True, key: str | None = None
 def evolved(run: Run, row: Row, exact: bool = False) -> str:
     """The shown text of just the definitions the run evolved (the whole program if it names none), its
     literals to ``run.digits`` (every digit with ``exact``)."""
-    return shown_program(row.program, only=run.evolved_names, archive=str(run.path), whose=row.seq,
+    return shown_program(row.program, only=run.evolved_names, archive=str(run.path),
+                         whose=archived_whose(row.seq, row.source),
                          digits=None if exact else run.digits).rstrip("\n")
 
 
@@ -132,7 +141,7 @@ def whole(run: Run, row: Row) -> str:
     best: that run's task, its ``source``), its literals to ``run.digits``."""
     task = row.source if run.meta.get("kind") == "meta" else run.meta.get("task")
     return shown_program(row.program, task=task if isinstance(task, str) else None,
-                         archive=str(run.path), whose=row.seq, digits=run.digits)
+                         archive=str(run.path), whose=archived_whose(row.seq, row.source), digits=run.digits)
 
 
 def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
@@ -725,23 +734,25 @@ def size_distribution(run: Run, windows: int = 20, sample: int = 100) -> list[Si
         part = rows[len(rows) * k // n:len(rows) * (k + 1) // n]
         m = min(sample, len(part))
         picked = [part[len(part) * j // m] for j in range(m)]
-        simplified = [_size(r.simplified, names, cache, run, r.seq) for r in picked if r.simplified is not None]
+        simplified = [_size(r.simplified, names, cache, run, archived_whose(r.seq, r.source)) for r in picked
+                      if r.simplified is not None]
         out.append(SizeWindow(part[0].seq, part[-1].seq, len(part), m,
-                              _quartiles([_size(r.program, names, cache, run, r.seq) for r in picked]),
+                              _quartiles([_size(r.program, names, cache, run, archived_whose(r.seq, r.source))
+                                          for r in picked]),
                               _quartiles(simplified) if len(simplified) == m else None))
     return out
 
 
-def _size(text: str, names: Sequence[str], cache: dict[str, int], run: Run, seq: int) -> int:
-    """The size (nodes) of the evolved definitions ``names`` of program ``text``, candidate ``seq``'s in ``run``'s
-    archive (all bodies if none is named), parsed once per text.
+def _size(text: str, names: Sequence[str], cache: dict[str, int], run: Run, whose: int | str) -> int:
+    """The size (nodes) of the evolved definitions ``names`` of program ``text``, ``whose`` in ``run``'s
+    archive (:func:`mlevolve.results.archived_whose`) (all bodies if none is named), parsed once per text.
 
     Raises:
         MlevError: the text does not parse (:func:`mlevolve.results.parse_archived`)."""
     if text not in cache:
         from mlevolve.dsl.kinds import slots
 
-        bodies = {s.name: s.body.size for s in slots(parse_archived(text, str(run.path), seq))}
+        bodies = {s.name: s.body.size for s in slots(parse_archived(text, str(run.path), whose))}
         cache[text] = sum(bodies[n] for n in names if n in bodies) if names else sum(bodies.values())
     return cache[text]
 
