@@ -96,6 +96,7 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     return out
 
 
+@typed
 def no_score(db: str | Path) -> tuple[str, str]:
     """What to say (message, hint) of archive ``db`` when it has no candidate with a fitness: whether the
     run finished, and why its candidates failed (see :func:`mlevolve.report.summary.no_score_text`)."""
@@ -284,6 +285,7 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     return f"{EXPORTED_FROM} {db}{with_options}\n" + format_program(program), options
 
 
+@typed
 def drawn_per_candidate(text: str) -> bool:
     """Whether the ``.mlev`` ``text`` (:func:`export_program`'s) names a task drawn afresh per program
     (``fresh=1``), whose scores no later run can repeat."""
@@ -327,6 +329,7 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
     return _check_archived(text, where, meta, db, spec), meta, spec
 
 
+@typed
 def archived_grammar(meta: Mapping[str, Any], db: str | Path, grammar: GrammarSpec | None = None) -> GrammarSpec:
     """The grammar to re-check an archived run's programs with: ``grammar`` (default: the base grammar).
     A grammar given must be the one the run searched (the archive stores its name and digest); the

@@ -93,6 +93,7 @@ def check_max_time(max_time: float | None) -> None:
                                 "budget alone ends the run)")
 
 
+@typed
 def check_seed(seed: int) -> None:
     """Raise :class:`SettingError` (naming ``seed``) for a seed no generator takes: no int, below 0 or from 2**63."""
     check_types({"seed": seed})
@@ -109,6 +110,7 @@ EXPORTED_FROM = WRITTEN_BY["program"][0].decode()  # an exported program's first
 RUN_SETTINGS = " (the run's settings: mlevolve run FILE {})"  # ... and the run's options, as exported_settings reads
 
 
+@typed
 def check_output(path: str | Path, setting: str = "output", kind: str | None = None) -> None:
     """Raise :class:`SettingError` (naming ``setting``) when ``path`` is to be written in a directory
     that does not exist (an output path is not a place to create directories by accident), or, with
@@ -167,6 +169,7 @@ SCRIPT_IMPORTS = frozenset({"numpy", "torch", "scipy", "sklearn", "gymnasium", "
 """The packages an exported script or the Python beside it may import, besides the standard library's modules."""
 
 
+@typed
 def shadowed(path: str | Path) -> str | None:
     """The module a script written to ``path`` would shadow for itself and the scripts beside it (``csv.py``:
     ``csv``, standard library or :data:`SCRIPT_IMPORTS`), else None."""
@@ -175,12 +178,14 @@ def shadowed(path: str | Path) -> str | None:
         else None
 
 
+@typed
 def script_name(path: str | Path) -> Path:
     """``path``, renamed ``NAME_found.py`` where its name would shadow a module (:func:`shadowed`)."""
     out = Path(path)
     return out.with_name(f"{out.stem}_found.py") if shadowed(out) else out
 
 
+@typed
 def check_not_overwriting(path: str | Path, kind: str, setting: str = "output") -> None:
     """Raise :class:`SettingError` when ``path`` exists and mlevolve did not write it as a file of ``kind`` (a
     key of :data:`WRITTEN_BY`): an output never overwrites a run's archive, a program or a data file."""
@@ -201,6 +206,7 @@ def check_not_overwriting(path: str | Path, kind: str, setting: str = "output") 
                            hint=f"pass another {{{setting}}}, or move the file away first", path=str(path))
 
 
+@typed
 def write_atomic(path: str | Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` whole or not at all: into a temporary file beside it, then
     renamed over it (:func:`os.replace`, atomic on POSIX), so a failure (a full disk, a signal) leaves
@@ -240,14 +246,15 @@ def _umask() -> int:
     return mask
 
 
-def check_apart(archive: Path, setting: str, path: str | Path | None, what: str, *, defaulted: bool) -> None:
+@typed
+def check_apart(archive: str | Path, setting: str, path: str | Path | None, what: str, *, defaulted: bool) -> None:
     """Raise :class:`SettingError` when ``path``, a second file a command writes (its ``setting``), is the run's
     ``archive`` (``defaulted``: the default, no ``db`` given) by resolved path (``./a.db`` is ``a.db``) or as a
     hard link: ``what`` it writes would destroy the archive (meta's generator written over it, evolve's JSON log
     appended into the SQLite file).  Both may not exist yet, so no other check sees it."""
     if path is None:
         return
-    out = Path(path)
+    out, archive = Path(path), Path(archive)
     if out.resolve() == archive.resolve() or (out.is_file() and archive.is_file() and os.path.samefile(out, archive)):
         example = archive.with_suffix(".grammar.toml" if setting == "output" else ".jsonl")
         archive_is = "its default archive, as no {db} is given" if defaulted else "the run's archive ({db} {archive})"
@@ -256,7 +263,8 @@ def check_apart(archive: Path, setting: str, path: str | Path | None, what: str,
                            archive=str(archive), example=shlex.quote(str(example)))
 
 
-def check_json_log(path: str | Path, db: Path) -> None:
+@typed
+def check_json_log(path: str | Path, db: str | Path) -> None:
     """Raise :class:`SettingError` (naming ``json_log``) unless ``path`` may be appended to by the run of archive
     ``db``: no file or an empty one, or an mlevolve JSON log (every line an object of
     :data:`~mlevolve.gp.progress.LOG_FIELDS`) whose candidates are this archive's (a resumed run's log; lines
@@ -282,7 +290,7 @@ def check_json_log(path: str | Path, db: Path) -> None:
         raise SettingError("{path} exists and is not an mlevolve JSON log: it is not appended to",
                            hint="pass another {json_log}, or move the file away first", path=str(path))
     rows: set[tuple[int, str]] = set()
-    if db.exists():
+    if (db := Path(db)).exists():
         with Archive.read(db) as archive:
             rows = {(r.seq, r.hash) for r in archive.rows()}
     last = max((seq for seq, _ in rows), default=None)  # later lines: candidates a crash lost, scored again
@@ -348,6 +356,7 @@ def _owners() -> dict[str, str]:
             if "algorithm" in f.metadata}
 
 
+@typed
 def algorithm_reads(algorithm: str, name: str) -> bool:
     """Whether a run of ``algorithm`` reads setting ``name`` (an :class:`EvolveConfig` or :class:`DiversityConfig`
     field): the rule :func:`check_settings_read` refuses by, and what a report lists as the run's settings."""

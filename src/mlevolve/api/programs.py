@@ -285,6 +285,7 @@ def _program(program: Program | str | Path, grammar: GrammarSpec, *, whole: bool
     return expand_program(check(program, grammar, whole=whole), grammar.rules)
 
 
+@typed
 def check_task_line(program: Program, file: str | None = None) -> None:
     """Raise :class:`MlevError` at the program's ``task`` line (in ``file``) when it names no task, a task
     of another kind than the (checked) program's regime runs on, or options that task does not take as

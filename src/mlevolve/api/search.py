@@ -562,6 +562,7 @@ def found_hash(result: Mapping[str, Any]) -> str | None:
     return (result.get("pruned_from") or {}).get("hash") or result.get("best_hash")
 
 
+@typed
 def resuming_line(path: str | Path, held: int, budget: int) -> str:
     """The line a resumed run starts with: its archive, the candidates it holds, and what the budget leaves."""
     done = counted(held, "candidate")
@@ -587,6 +588,7 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
     discard()
 
 
+@typed
 def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None,
                   front: bool = False) -> builtins.list[str]:
     """The commands to run after a run: inspect the best, write the report, export the best; with ``front`` (a run

@@ -112,6 +112,7 @@ def _ready(checked: Program, spec: GrammarSpec, name: str, seed: int, program: P
     return data, compiled
 
 
+@typed
 def check_task_data(program: Program, file: str | None = None, grammar: GrammarSpec | None = None, *,
                     seed: int | None = None) -> None:
     """Raise :class:`MlevError` where ``run`` would before training ``program`` (checked) on its ``task``
@@ -137,6 +138,7 @@ def check_task_data(program: Program, file: str | None = None, grammar: GrammarS
 _EXPORTED = re.compile(re.escape(EXPORTED_FROM) + " .*" + re.escape(RUN_SETTINGS).replace(r"\{\}", "([^()]*)"))
 
 
+@typed
 def exported_settings(program: Program) -> dict[str, int]:
     """The ``seed`` and ``epochs`` an exported program's first comment line names (``--seed 7``, as
     :func:`export_program` writes them: its run's, where not the defaults); {} for any other program.
