@@ -118,7 +118,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 f"random_state must be None, an int or a numpy.random.RandomState, got {seed!r}")
         most, least = self.max_samples, MIN_TRAIN_POINTS
         if most is not None and (isinstance(most, bool) or not isinstance(most, int | np.integer)
-                                 or not least <= most <= 1_000_000):
+                                 or not least <= most):  # its top, the data's rows: checked as the data is read
             whole = isinstance(most, int | np.integer) and not isinstance(most, bool)  # else a wrong type
             raise (ValueError if whole else InvalidParameterError)(
                 f"max_samples must be None (every row) or an integer from {least} to the data's rows, got {most!r}" + (
@@ -353,6 +353,7 @@ def _in_arrays(text: str, data: Path, shape: tuple[int, int], rows: Any) -> str:
     said = re.sub(re.escape(str(data)) + r":(\d+)(?::(\d+))?", place, text)
     said = said.removeprefix(f"{data}: ").replace(str(data), "the data").replace("--db", "db")
     said = re.sub(r"\bn_train\b", "max_samples", said)  # the data file's option is the estimator's parameter
+    said = said.replace("or leave it out to use every row", "or None to use every row")  # its every row: None
     order = np.asarray(rows)  # rows left out, or repeated rows searched once (:func:`_weighted`): the count searched
     n = f"{shape[0]}" if np.array_equal(order, np.arange(len(order))) else \
         f"{shape[0]} (the rows of sample_weight > 0)" if bool((np.diff(order) > 0).all()) else \

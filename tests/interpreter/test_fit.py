@@ -360,8 +360,13 @@ def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: 
         assert np.array_equal(whole.y_train[np.concatenate(rows)], part.y_train)
     assert not np.array_equal(load_points(f"{path}:target=y:n_train=30", ("a", "b"), seed=4).y_train,
                               load_points(f"{path}:target=y:n_train=30", ("a", "b"), seed=3).y_train)
-    for n in (80, 1_000_000):  # as many as there are, or more: all of them
-        assert np.array_equal(load_points(f"{path}:target=y:n_train={n}", ("a", "b"), seed=3).x_train, whole.x_train)
+    assert np.array_equal(load_points(f"{path}:target=y:n_train=80", ("a", "b"), seed=3).x_train, whole.x_train)
+    for n in (81, 1_000_000, 10**9):  # more than it has (1,000,000 too: it was taken as "every row"): refused
+        with pytest.raises(MlevError) as info:
+            load_points(f"{path}:target=y:n_train={n}", ("a", "b"), seed=3)
+        assert (info.value.message, info.value.hint) == (
+            f"{path}: n_train={n} is more than its 80 fitting rows (100 rows, 20 held out for test_r2)",
+            "n_train=80 or less, or leave it out to use every row")
     with pytest.raises(MlevError) as info:
         load_points(f"{path}:target=y:n_train=1", ("a", "b"))
     assert (info.value.message, info.value.hint) == (
@@ -373,6 +378,21 @@ def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: 
     result = api.run(program, task=f"{path}:target=y:n_train=20", seed=3)
     assert result["failure"] is None and result["test_mse"] == api.run(program, task=f"{path}:target=y", seed=3)[
         "test_mse"]
+
+
+def test_every_row_of_a_data_file_is_its_own_value_not_a_million(tmp_path: Path) -> None:
+    """n_train left out (None) is every fitting row, however many: a file of more than 1,000,000 fitting rows was
+    cut to 1,000,000 by the default, which stood for "every row", and n_train above 1,000,000 was refused."""
+    from mlevolve.interpreter.standalone.data_formula import FILE_OPTIONS, file_points
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, 1_300_000)
+    np.savez(path := tmp_path / "big.npz", X=x[:, None], y=x * x + 0.1 * x)
+    assert FILE_OPTIONS["n_train"] is None
+    every = file_points(str(path), "", ["x0"], seed=1)
+    assert len(every["y_train"]) == 1_040_000 > 1_000_000  # 80% of the rows: training and validation
+    drawn = file_points(str(path), "", ["x0"], seed=1, n_train=1_000_001)  # above the old cap: a draw of the rows
+    assert len(drawn["y_train"]) == 1_000_001 and np.array_equal(drawn["y_test"], every["y_test"])
 
 
 def test_a_formula_is_fitted_on_more_points_than_its_linear_scaling_fits_exactly(tmp_path: Path) -> None:
@@ -748,12 +768,16 @@ def points_of(inner: str, x: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("n", ["1", "2000000", "1e7"])
 def test_a_data_files_n_train_range_is_said_in_the_files_terms(tmp_path: Path, n: str) -> None:
     """tidy65: a data file's n_train out of range said "from 3 to 1,000,000", the top its "every row" marker, no size
-    of the file's: the range is said up to the file's rows, with no number the file does not have."""
+    of the file's: the range is said up to the file's rows, with no number the file does not have (fix67: above the
+    file's rows, the number it has, 2,000,000 as any other: the top was a cap)."""
     from mlevolve.dsl.errors import MlevError
+    from mlevolve.interpreter.standalone.spec import read_int
     from mlevolve.interpreter.tasks import load_points
 
     path = _csv(tmp_path)
     with pytest.raises(MlevError) as info:
         load_points(f"{path}:target=y:n_train={n}", ("a", "b"))
-    assert info.value.message == f"option n_train={n} of task '{path}' must be an integer from 3 to the file's rows"
+    assert info.value.message == (  # below the range, or above this file's rows (the reader names them)
+        f"option n_train={n} of task '{path}' must be an integer from 3 to the file's rows" if n == "1" else
+        f"{path}: n_train={read_int(n)} is more than its 80 fitting rows (100 rows, 20 held out for test_r2)")
     assert "1,000,000" not in str(info.value.hint) and "1000000" not in str(info.value.hint)

@@ -272,9 +272,10 @@ def _every_options_table() -> list[tuple[str, str, dict[str, object]]]:
 def test_a_malformed_integer_options_hint_shows_a_value_a_user_would_write(name: str, kind: str,
                                                                           options: dict[str, object]) -> None:
     """``data.csv:target=y:n_train=abc`` suggested n_train=1000000, the default that means "all rows", then
-    n_train=100 for a file of 30 rows: a default at its range's top is a sentinel, so the hint says to leave the
-    option out (the spec it writes so is accepted, and takes the default), with no number only the file knows; any
-    other default is shown as it is, in the option's range (the kind's own too), and the mended spec is accepted."""
+    n_train=100 for a file of 30 rows: a default of None is every row (1,000,000 until fix67), so the hint says to
+    leave the option out (the spec it writes so is accepted, and takes the default), with no number only the file
+    knows; any other default is shown as it is, in the option's range (the kind's own too), and the mended spec is
+    accepted."""
     from mlevolve.interpreter.standalone.spec import LEAST, OPTION_RANGES, TaskError, parse_spec
 
     defaults = {k: v for k, v in options.items() if k in OPTION_RANGES}
@@ -284,7 +285,7 @@ def test_a_malformed_integer_options_hint_shows_a_value_a_user_would_write(name:
         with pytest.raises(TaskError) as caught:
             parse_spec(spec, options)
         lo, hi = LEAST.get((kind, key), OPTION_RANGES[key])[:2]
-        if default >= hi:  # type: ignore[operator]
+        if default is None:  # every row (a data file's n_train): its top the file's rows
             left_out = spec.replace(f":{key}=abc", "")
             assert re.match(rf"leave {key} out to use every row, as {re.escape(left_out)} does, or give from \d+ to "
                             "the file's rows", caught.value.hint), (spec, caught.value.hint)

@@ -109,7 +109,7 @@ TaskKind = Literal["supervised", "learner", "formula", "rl", "generative"]  # th
 Problem = Literal["classification", "regression", "control", "density"]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
-OptionValue = int | str
+OptionValue = int | str | None  # None: a data file's n_train left out (every row)
 Defaults = Mapping[str, Any]  # a tuple: the option takes one of its values, the first default
 FAMILIES = (*_SYNTHETIC, PROJECTED_DIGITS)  # every learner family
 LEARNER_FITNESS: tuple[str, ...] = FAMILY_OPTIONS["fitness"]  # a learner's option fitness= (run_learner)
@@ -420,10 +420,10 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
             return Supervised.of(supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification",
                                             rng))
         if name in FAMILIES:
-            ints = {k: int(v) for k, v in opts.items() if k not in ("fitness", "fresh")}
+            ints = {k: int(str(v)) for k, v in opts.items() if k not in ("fitness", "fresh")}  # (none None)
             return Family.of({**family(name, rng, **ints), "fitness": opts["fitness"], "fresh": opts["fresh"]})
         if name in FORMULAS:
-            return Points.of(points(name, rng, **{k: int(v) for k, v in opts.items()}))
+            return Points.of(points(name, rng, **{k: int(str(v)) for k, v in opts.items()}))  # (none None)
         if name in CONTROL:
             return Control.of(control_task(name))
         if name in DENSITY or name == DIGITS_DENSITY:
@@ -702,7 +702,8 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
     Raises MlevError naming the missing or extra columns."""
     name, opts = task_options(spec, "formula")  # the rest: file_points's
     with _task_errors():
-        return Points.of(file_points(name, str(opts["target"]), inputs, seed, int(opts["n_train"]),
+        return Points.of(file_points(name, str(opts["target"]), inputs, seed,
+                                     None if (rows := opts["n_train"]) is None else int(rows),
                                      str(opts["weight"])))
 
 

@@ -30,7 +30,7 @@ FORMULAS: dict[str, tuple[Callable[[Any], Any], float, float]] = {
     "nguyen8": (lambda x: np.sqrt(x), 0.0, 4.0),
 }
 FORMULA_OPTIONS = {"n_train": 20, "n_test": 100}
-FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": 1_000_000, "weight": ""}
+FILE_OPTIONS: dict[str, Any] = {"target": "", "problem": ("regression",), "n_train": None, "weight": ""}  # None: all
 WEIGHT_NAMES = ("w", "weight", "weights", "sample_weight", "sample_weights", "wt")  # a column ``weight=`` may mean
 MIN_FILE_ROWS = 7  # a formula's data file's fewest rows: _split holds out 2 of 7 (test_r2 is measured on 2 at least)
 POINT_MAX_ABS = 1e150  # a formula is fitted in the data's own units: its squared error overflows near 1e154
@@ -55,10 +55,10 @@ def points(name: str, rng: np.random.Generator, n_train: int, n_test: int) -> di
     return _points(name, x_train, formula(x_train[:, 0]), x_test, formula(x_test[:, 0]))
 
 
-def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int = 10**6,
+def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_train: int | None = None,
                 weight: str = "") -> dict[str, Any]:
     """The points of a user's data file, its columns mapped to the formula's parameters ``inputs``; ``n_train`` of its
-    fitting rows at most, drawn with ``seed`` (gplearn's ``max_samples``); ``weight``: the weights' column or ""."""
+    fitting rows (None: all), drawn with ``seed`` (gplearn's ``max_samples``); ``weight``: the weights' column or ""."""
     x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS, weight=weight, params=inputs)
     x, y, columns, w = _weights(path, weight, x, y, columns)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
@@ -87,10 +87,11 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
     if len(test) < 2:  # 8 rows split 5/2/1: validation's rows are fitting rows too, so one is held out instead
         val, test = val[:-1], np.concatenate([test, val[-1:]])
     fit_rows = np.concatenate([train, val])
-    if len(fit_rows) < n_train < FILE_OPTIONS["n_train"]:  # more rows asked for than it has (the default: every row)
+    if n_train is not None and len(fit_rows) < n_train:  # more rows asked for than it has
         raise TaskError(f"{path}: n_train={n_train} is more than its {len(fit_rows):,} fitting rows ({len(y):,} rows, "
-                        f"{len(test):,} held out for test_r2)", f"n_train={len(fit_rows)} or less, or leave it out")
-    keep = np.random.default_rng([seed, 1]).choice(len(fit_rows), min(n_train, len(fit_rows)), replace=False)
+                        f"{len(test):,} held out for test_r2)", f"n_train={len(fit_rows)} or less, or leave it out to "
+                        "use every row")
+    keep = np.random.default_rng([seed, 1]).choice(len(fit_rows), n_train or len(fit_rows), replace=False)
     drawn = f" (the {len(keep):,} of {len(fit_rows):,} that n_train={n_train} drew)" * (len(keep) < len(fit_rows))
     fit_rows = fit_rows[np.sort(keep)]  # a draw of its own: the held-out rows are the same with any n_train
     check_varies(path, yf[fit_rows], "every fitting row" + drawn, drawn and "a larger n_train draws rows it varies on")

@@ -52,10 +52,10 @@ ONLY = {key: (kind, f"{key}= is read only by a {kind} program (its {what}); ") f
     ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",  # the library's too
                "write e.g. {fix}{why}",  # an integer option out of its range; {fix}: the spec mended; where the default
-               "leave {key} out to use every row, as {fix} does, or give from {lo} to the file's rows{why}",  # is its
+               "leave {key} out to use every row, as {fix} does, or give from {lo} to the file's rows{why}",  # is
                "option {key}={value} of task '{name}' must be an integer from {lo:,} to the file's rows")
-# range's top, a sentinel, "as many as there are" (a data file's n_train), error and hint name no number but the file's
-# rows (the sentinel, 1,000,000, is no size of the file's)
+# None, every row (a data file's n_train), the range's top is the file's rows, which the file's reader checks: error
+# and hint name no number but them (the sentinel 1,000,000 of before was no size of the file's, and capped it there)
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
 QUOTED = re.compile(r"""=\s*(["'])(.*?)\1""")  # key='y:m', key="y:m": a value in quotes may hold ':'
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
@@ -156,14 +156,14 @@ def choice_error(key: str, given: dict[str, Any], name: str, choices: tuple[str,
                  for w in CHOICE_WORDS)
 
 
-def int_option(key: str, given: dict[str, Any], name: str, default: int, kind: str = "") -> int:
+def int_option(key: str, given: dict[str, Any], name: str, default: int | None, kind: str = "") -> int:
     """Option ``key`` of ``given`` (text, or an int) as an integer (:func:`read_int`) in its range (a kind's: LEAST)"""
     lo, hi, why = LEAST.get((kind, key), (*OPTION_RANGES[key], ""))  # a formula's n_train=1 was told 2, then 2 refused
     try:
         number = read_int(str(value := given[key]))
     except ValueError:  # not by the rule
         number = lo - 1
-    if not lo <= number <= hi:
-        fix = mended(name, given, key, default if default < hi else None)  # a sentinel default: the option left out
-        raise TaskError(*map(str.format_map, RANGE_WORDS[:2] if default < hi else RANGE_WORDS[3:1:-1], [locals()] * 2))
+    if not (number if (every := default is None) else hi) >= number >= lo:  # every row's top: the file's rows (its
+        fix = mended(name, given, key, default)  # reader checks them); a default of None: the option left out
+        raise TaskError(*map(str.format_map, RANGE_WORDS[3:1:-1] if every else RANGE_WORDS[:2], [locals()] * 2))
     return number
