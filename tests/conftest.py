@@ -33,11 +33,11 @@ import mlevolve
 from mlevolve.cli import main
 from mlevolve.interpreter import compiling
 
-# numba's one-line note of a first kernel compile is for a person at a terminal: in a fresh checkout it came first on
-# the stderr of whichever in-process test compiled first (a golden error's first line); tests in process say nothing.
-# A test's fresh process (the CLI, an exported script) would say it too where it compiled first: the session compiles
-# every kernel before any test (pytest_sessionstart), so that none does.
-compiling._Compiles.said = True
+# numba's one-line note of a kernel compile is for a person at a terminal (the CLI asks for it): in a fresh checkout it
+# came first on the stderr of whichever in-process test compiled first (a golden error's first line); tests in process
+# say nothing, the CLI's main called in process too. A test's fresh process (the CLI, an exported script) would say it
+# too where it compiled: the session compiles every kernel before any test (pytest_sessionstart), so that none does.
+compiling.announce = lambda on=True: False  # type: ignore[assignment]
 
 # Hypothesis draws anew in every run, which finds new counterexamples locally; CI is a gate, so it runs the profile
 # ``ci`` (``.ci/run`` sets ``HYPOTHESIS_PROFILE=ci``): the same draws each run (``derandomize``: examples chosen from

@@ -1020,7 +1020,13 @@ def _main(argv: Sequence[str] | None) -> int:
         warnings.simplefilter("default", ProgramWarning)
         warnings.simplefilter("default", ConfigWarning)
         warnings.showwarning = _show_warning
-        return _command(argv)
+        from mlevolve.interpreter import compiling  # (light: numba loads with the kernels)
+
+        said = compiling.announce(True)  # a kernel's compile on a cold cache: one line, where the library says none
+        try:
+            return _command(argv)
+        finally:
+            compiling.announce(said)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,

@@ -643,7 +643,7 @@ class CompilingEvaluator(SlowEvaluator):
     def evaluate(self, program: object, key: str, quick: bool = False) -> Outcome:
         from mlevolve.interpreter import compiling
 
-        compiling._Compiles.seconds += 2.5
+        compiling._State.seconds += 2.5
         return super().evaluate(program, key, quick)
 
 

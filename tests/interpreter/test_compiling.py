@@ -1,8 +1,10 @@
-"""numba's first compile of a kernel says so in one line on stderr, once per process; a cache load says nothing."""
+"""numba's compiles of mlevolve's kernels say so in one line on stderr, once a burst, where the command line asks;
+a cache load says nothing."""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 
 import mlevolve
 from mlevolve.grammar.spec import load_grammar
-from mlevolve.interpreter.compiling import NOTE
+from mlevolve.interpreter.compiling import note
 from mlevolve.interpreter.standalone.common import CandidateFailure
 from tests.conftest import run_child
 
@@ -25,11 +27,17 @@ def thrice(x):
     return 3 * x
 """
 PROBE = """
+import sys
+import time
+
 import numba
 
 from mlevolve.interpreter import compiling
 
 compiling.MODULES = ("kernels",)  # these stand for mlevolve's kernels; other (this file's, __main__) for a user's
+compiling.register()
+compiling.register()  # once: a second listener would say each compile twice
+compiling.announce(sys.argv[1] == "on")
 import kernels
 
 
@@ -37,22 +45,31 @@ def other(x):
     return 4 * x
 
 
-print(numba.njit(other)(1), numba.njit(cache=True)(kernels.twice)(1), numba.njit(cache=True)(kernels.thrice)(1))
+print(numba.njit(other)(1), numba.njit(cache=True)(kernels.twice)(1), end=" ")
+time.sleep(float(sys.argv[2]))  # a later burst of compiles (a prune's kernels, after the search's)
+print(numba.njit(cache=True)(kernels.thrice)(1))
 print(compiling.compile_seconds() > 0)
 """
 
 
-def test_a_compile_says_so_once_and_a_cache_load_says_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("announce", "gap", "lines"), [("on", "0", 1), ("on", "1.5", 2), ("off", "1.5", 0)])
+def test_a_compile_says_so_once_a_burst_where_asked_and_a_cache_load_says_nothing(
+        tmp_path: Path, announce: str, gap: str, lines: int) -> None:
+    """The command line asks (``compiling.announce``); the library says nothing.  Each burst of compiles says one
+    line naming numba's cache: a prune's kernels compiled 29 s after the search's first ones said nothing."""
     script = tmp_path / "probe.py"
     script.write_text(PROBE)
     (tmp_path / "kernels.py").write_text(KERNELS)
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT / "src")}
-    runs = [run_child([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
-            for _ in range(2)]
+    cache = tmp_path / "cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT / "src")}
+    runs = [run_child([sys.executable, str(script), announce, gap], capture_output=True, text=True, env=env,
+                      timeout=300) for _ in range(2)]
     # compile seconds counted in the run that compiled (the user's function's too), none where all came from the cache
     assert [(r.returncode, r.stdout) for r in runs] == [(0, "4 2 3\nTrue\n"), (0, "4 2 3\nTrue\n")]
-    assert runs[0].stderr == NOTE + "\n"  # two compiles of mlevolve's, one line; the user's function: none
-    assert runs[1].stderr == ""  # both loaded from the cache
+    said = runs[0].stderr.splitlines()
+    assert len(said) == lines and all(re.fullmatch(
+        re.escape(note(str(cache))).replace(re.escape(str(cache)), re.escape(str(cache)) + r"\S*"), s) for s in said)
+    assert runs[1].stderr == ""  # both loaded from the cache: nothing compiled, nothing said
 
 
 def test_numba_s_compiling_is_not_a_candidate_s_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,3 +107,23 @@ def test_numba_s_compiling_is_not_a_candidate_s_time(monkeypatch: pytest.MonkeyP
             outcome = err.reason
         assert outcome == ("trained" if compiling else "over the time budget of 0.2 s"), compiling
     assert calls[0] == 2  # each time through the kernel
+
+
+@pytest.mark.slow
+def test_the_command_line_says_a_cold_compile_on_stderr_and_the_library_says_nothing(tmp_path: Path) -> None:
+    """On a cold cache (numba's NUMBA_CACHE_DIR), ``mlevolve evolve --json`` says it compiles on stderr, naming the
+    cache, its stdout one JSON object still; the library's run of the same search says nothing (quiet)."""
+    import json
+
+    quartic, db = str(ROOT / "examples" / "quartic.mlev"), tmp_path / "run.db"
+    cli = run_child([sys.executable, "-m", "mlevolve", "evolve", quartic, "--budget", "10", "--db", str(db), "--json"],
+                    capture_output=True, text=True, timeout=900,
+                    env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "a"), "PYTHONPATH": str(ROOT / "src")})
+    assert cli.returncode == 0 and isinstance(json.loads(cli.stdout), dict), cli.stderr
+    said = [line for line in cli.stderr.splitlines() if "compiling" in line]
+    assert said and said[0].startswith(note(str(tmp_path / "a")).partition(")")[0]), cli.stderr  # the cache named
+    code = f"from mlevolve import api; api.evolve({quartic!r}, budget=10, db={str(tmp_path / 'api.db')!r}, quiet=True)"
+    api = run_child([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                    env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "b"), "PYTHONPATH": str(ROOT / "src")})
+    assert api.returncode == 0 and "compiling" not in api.stderr, api.stderr
+    assert any((tmp_path / "b").rglob("*.nbi"))  # it compiled: its cache was cold, and it was filled silently

@@ -43,7 +43,10 @@ from typing import Any
 import numba
 import numpy as np
 
+from mlevolve.interpreter import compiling
 from mlevolve.interpreter.compiling import compile_seconds as compile_seconds  # a note when a kernel compiles; its time
+
+compiling.register()
 
 # Opcodes: the numbering of :data:`opcodes.OPCODES` (the test holds the two to each other).
 ADD, SUB, MUL, DIV, MIN, MAX = 0, 1, 2, 3, 4, 5
