@@ -107,7 +107,7 @@ def test_same_seed_same_archive_another_seed_another(tmp_path: Path, algorithm: 
     assert [r[1] for r in ra] != [r[1] for r in rows(tmp_path / "c.db")]
     for key in ("best_fitness", "best_hash", *SOURCES):
         assert a.get(key) == b.get(key), key
-    assert sum(a.get(k, 0) for k in SOURCES) == 300
+    assert sum(a[k] or 0 for k in SOURCES) == 300
     assert meta(tmp_path / "a.db")["algorithm"] == algorithm
 
 

@@ -273,7 +273,7 @@ def test_every_algorithm_runs_to_its_budget(tmp_path: Path, algorithm: str) -> N
     stored = rows(db)
     assert len(stored) == 150 and [r[0] for r in stored] == list(range(150))
     assert result["candidates"] == 150 and result["replayed"] == 0
-    assert sum(result.get(k, 0) for k in SOURCES) == 150
+    assert sum(result[k] or 0 for k in SOURCES) == 150
     # every parent was considered before its child
     seen: set[str] = set()
     for r in stored:
@@ -330,7 +330,7 @@ def test_regularized_evolution_improves_on_its_first_population(tmp_path: Path) 
 def test_counts_sum_to_candidates_and_each_source_is_what_it_says(tmp_path: Path) -> None:
     db = tmp_path / "counts.db"
     result = run_quartic(db, budget=300, population=30)
-    assert sum(result.get(k, 0) for k in SOURCES) == result["candidates"] == 300
+    assert sum(result[k] or 0 for k in SOURCES) == result["candidates"] == 300
     assert result["fec"] > 0 and result["cache"] > 0 and result["evaluated"] > 0
     stored = rows(db)
     by_source: dict[str, int] = {}
@@ -463,14 +463,14 @@ def test_the_engine_hall_of_fame_holds_the_best(tmp_path: Path) -> None:
         assert len(engine.logbook) >= 250 // 25 - 1
         assert all(math.isfinite(g["best"]) for g in engine.logbook)
         summary = engine.summary()
-        assert sum(summary.get(k, 0) for k in SOURCES) == summary["candidates"] == 250
+        assert sum(summary[k] or 0 for k in SOURCES) == summary["candidates"] == 250
 
 
 @pytest.mark.slow
 def test_hurdles_stop_weak_supervised_candidates(tmp_path: Path) -> None:
     db = tmp_path / "hurdle.db"
     result = evolve(MLP, ["act"], db=db, budget=60, population=8, epochs=2, quiet=True)
-    assert sum(result.get(k, 0) for k in SOURCES) == 60
+    assert sum(result[k] or 0 for k in SOURCES) == 60
     stopped = 0
     for r in rows(db):
         metrics = json.loads(r[4])
