@@ -6,35 +6,39 @@ The kernels (:mod:`~mlevolve.interpreter.kernel`, :mod:`~mlevolve.interpreter.fo
 on their first call in a fresh checkout, which takes seconds (about 15 s for all of them on an idle machine;
 300 s with two cores shared five ways), and loaded from numba's on-disk cache afterwards.  :func:`register` (the
 kernels' module calls it) adds a numba event listener: numba fires ``numba:compile`` only where it compiles, after
-its cache missed (``Dispatcher.compile``), so a cache load says nothing.  The line is said at the start of each
-burst of compiling (a compile that starts :data:`BURST_GAP` seconds or more after the last one ended): a run's
-first kernels compile before its first candidate, and others (a prune's, a learner's tuning) may compile much later,
-for tens of seconds that looked like a hang when only the first burst was said.  This module imports numba only in
-:func:`register`, so the command line can call :func:`announce` without loading it.
+its cache missed (``Dispatcher.compile``), so a cache load says nothing.  The line is said as the process first
+compiles one of mlevolve's functions, and again for a later compile that goes on for :data:`SAY_AFTER` seconds
+:data:`REPEAT_AFTER` seconds or more after the last line: a run's first kernels compile before its first candidate,
+and others (a new specialisation of the learner kernel, a prune's) may compile well into the run, for tens of
+seconds that looked like a hang when only the first was said (a cold learner search: 16-44 s, 1 s after the first
+compile).  This module imports numba only in :func:`register`, so the command line can call :func:`announce`
+without loading it.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any
 
 MODULES = ("mlevolve.",)  # whose functions' compiles are announced: the kernels' (another library's say nothing)
 NOTE = "mlevolve: compiling numeric kernels (once; cached in {where}): seconds to minutes"
-BURST_GAP = 1.0  # seconds between compiles past which a compile starts a new burst, said again
+SAY_AFTER = 2.0  # seconds a later compile goes on before it is said (a short one, a fraction of a second, is not)
+REPEAT_AFTER = 10.0  # seconds since the last line before another is said (a burst of kernels: one line)
 
 
 class _State:
-    """The process's compiles: whether to say them (and whether this burst was said), how deep the current one is (a
-    kernel's callees compile inside it: counted once), when the outermost one started and the last one ended, and the
-    seconds compiled in all."""
+    """The process's compiles: whether to say them, when the last line was said (None: never), how deep the current
+    compile is (a kernel's callees compile inside it: counted once), how many outermost compiles have started, when
+    the current one started, and the seconds compiled in all."""
 
     announce = False
     registered = False
-    said = False  # this burst's line
+    said: float | None = None
     depth = 0
+    count = 0
     started = 0.0
-    ended = -BURST_GAP
     seconds = 0.0
 
 
@@ -50,24 +54,37 @@ def note(where: str) -> str:
     return NOTE.format(where=where)
 
 
+def _say(where: str, count: int) -> None:
+    """The line, naming the cache folder ``where``, if outermost compile number ``count`` still runs and no line was
+    said in the last :data:`REPEAT_AFTER` seconds (the first line: always)."""
+    now = time.perf_counter()
+    if _State.depth and _State.count == count and (_State.said is None or now - _State.said >= REPEAT_AFTER):
+        _State.said = now
+        print(note(where), file=sys.stderr, flush=True)
+
+
 def _start(ev: Any) -> None:
     if _State.depth == 0:
         _State.started = time.perf_counter()
-        _State.said &= _State.started - _State.ended < BURST_GAP  # a new burst: not said yet
+        _State.count += 1
     _State.depth += 1
     dispatcher = (ev.data or {}).get("dispatcher")
     module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
-    if _State.announce and not _State.said and module.startswith(MODULES):  # the burst's first of mlevolve's
-        _State.said = True
-        where = getattr(getattr(dispatcher, "_cache", None), "_cache_path", None) or "numba's cache"
-        print(note(str(where)), file=sys.stderr, flush=True)
+    if not _State.announce or _State.depth > 1 or not module.startswith(MODULES):
+        return
+    where = str(getattr(getattr(dispatcher, "_cache", None), "_cache_path", None) or "numba's cache")
+    if _State.said is None:  # the process's first: said at once
+        _say(where, _State.count)
+    else:  # a later one: said if it goes on (a thread, as numba holds this one)
+        timer = threading.Timer(SAY_AFTER, _say, (where, _State.count))
+        timer.daemon = True
+        timer.start()
 
 
 def _end(ev: Any) -> None:
     _State.depth -= 1
     if _State.depth == 0:
-        _State.ended = time.perf_counter()
-        _State.seconds += _State.ended - _State.started
+        _State.seconds += time.perf_counter() - _State.started
 
 
 def register() -> None:
