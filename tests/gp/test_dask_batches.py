@@ -1,0 +1,200 @@
+"""Dask: batches of cheap candidates per future, with every guarantee the one-per-future path gives.
+
+A cheap run's candidates go :data:`CHEAP_BATCH` a Dask task (the pool's rule, ``gp.backends.placed``); a failing
+candidate is data and fails alone, a timeout is charged to the candidate that ran past it, a candidate that kills its
+worker fails alone after its retry, one that runs out of memory has the rest of its batch scored by a fresh worker,
+a one-thread cluster's run is a function of its seed, and a run killed outright resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlevolve.gp.backends import CHEAP_BATCH, DaskBackend, Request, placed
+from mlevolve.results import Outcome
+from tests.conftest import ROOT, archive_rows, environment, sigint_default, spawn, wait_for_candidates, wait_until
+from tests.gp.test_parallel import (
+    CRASH,
+    PROGRAM,
+    STUCK,
+    BrokenByMemoryFactory,
+    CheapEvaluator,
+    CrashFactory,
+    KeyEvaluator,
+    SlowFactory,
+    _drain,
+    _engine_rows,
+)
+
+pytestmark = pytest.mark.slow  # each starts a Dask cluster: seconds
+
+QUARTIC = ROOT / "examples" / "quartic.mlev"
+BAD = "this is not a program"
+
+
+@pytest.fixture(autouse=True)
+def _distributed() -> None:
+    pytest.importorskip("distributed")
+
+
+def _four(backend: DaskBackend, second: str, limit: float = 120) -> dict[int, Any]:
+    """Four candidates in one batch, the second ``second``: every answer, by job (the backend closed)."""
+    try:
+        for job, text in enumerate([PROGRAM.format(k=0), second, PROGRAM.format(k=2), PROGRAM.format(k=3)]):
+            backend.submit(Request(job, "evaluate", text, f"key{job}"))
+        return _drain(backend, 4, limit=limit)
+    finally:
+        backend.close()
+
+
+def _fine(results: dict[int, Any]) -> bool:
+    return all(isinstance(r, Outcome) and r.failure is None for r in results.values())
+
+
+def test_a_parallel_cheap_run_gets_batches_through_dask_and_a_full_one_goes_in_one_future() -> None:
+    backend = DaskBackend(SlowFactory(0.0), "local:2", timeout=30)
+    try:
+        assert (backend.batch, backend.slots) == (1, 4)
+        assert placed(backend, CheapEvaluator(0.0), parallel=True) is backend
+        assert (backend.batch, backend.slots) == (CHEAP_BATCH, 2 * 2 * CHEAP_BATCH)  # the pool's rule, reused
+        backend.set_batch(4)
+        for job in range(3):
+            backend.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        assert not backend.futures  # a partial batch waits for results()
+        backend.submit(Request(3, "evaluate", PROGRAM.format(k=3), "key3"))
+        (task,) = backend.futures.values()  # a full one goes at once, in one future
+        assert [r.job for r, _ in task.requests] == [0, 1, 2, 3]
+        results = _drain(backend, 4)
+    finally:
+        backend.close()
+    assert sorted(results) == [0, 1, 2, 3] and _fine(results)
+    assert len({r.metrics["pid"] for r in results.values()}) == 1  # one task: one worker answered the four
+
+
+def test_a_failing_candidate_of_a_dask_batch_is_data_and_its_batch_mates_are_scored() -> None:
+    backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=30, batch=4)
+    results = _four(backend, BAD)
+    failed = results.pop(1)
+    assert isinstance(failed, Outcome) and failed.failure is not None and "MlevError" in failed.failure.reason
+    assert _fine(results) and backend.restarted == 0  # no retry, no worker restarted
+
+
+def test_a_timeout_in_a_dask_batch_is_charged_to_the_candidate_that_ran_past_it() -> None:
+    """The second of four runs forever: it alone is failed, at its own allowance counted from when it began (not the
+    first of the batch, whose clock the future's is), and the other three are answered."""
+    backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=3.0, batch=4)
+    results = _four(backend, STUCK)
+    assert sorted(results) == [0, 1, 2, 3] and backend.restarted == 1
+    stuck = results.pop(1)
+    assert isinstance(stuck, Outcome) and stuck.failure is not None
+    assert stuck.failure.reason == "timed out after 3 s (--timeout 3)"
+    assert _fine(results)
+
+
+def test_a_candidate_that_kills_its_dask_worker_fails_alone_and_its_batch_mates_are_scored() -> None:
+    """A lost worker's batch is rerun (by Dask, then split by the backend, one candidate a future): the one that
+    kills every worker it runs on fails after its retry, the rest of its batch are answered."""
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # each death fails its future at once
+        backend = DaskBackend(CrashFactory(0.0), "local:1", timeout=60, batch=4)
+    results = _four(backend, CRASH, limit=240)
+    assert sorted(results) == [0, 1, 2, 3]
+    crashed = results.pop(1)
+    assert isinstance(crashed, Outcome) and crashed.failure is not None
+    assert crashed.failure.reason.startswith("the worker failed twice: ")
+    assert _fine(results)
+
+
+def test_a_dask_batch_stops_at_a_candidate_out_of_memory_and_a_fresh_worker_scores_the_rest() -> None:
+    big = "algorithm a\nformula f(x: Scalar) -> Scalar =\n  exp(x)\n"
+    backend = DaskBackend(BrokenByMemoryFactory(0.0), "local:1", timeout=60, batch=4)
+    results = _four(backend, big, limit=180)
+    assert sorted(results) == [0, 1, 2, 3] and backend.restarted == 1
+    failed = results.pop(1)
+    assert isinstance(failed, Outcome) and failed.failure is not None and "out of memory" in failed.failure.reason
+    assert _fine(results)  # none scored by the process the allocation broke
+
+
+class KeyFactory:
+    """Hashable by value, as a Dask worker's evaluator cache needs (``gp.backends._dask_warm``)."""
+
+    def __call__(self) -> KeyEvaluator:
+        return KeyEvaluator()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KeyFactory)
+
+    def __hash__(self) -> int:
+        return 1
+
+
+def test_a_one_thread_clusters_batched_run_is_a_function_of_its_seed() -> None:
+    """Batches answered one at a time, in order (``DaskBackend.ordered``): two runs, the same rows, with the
+    batches' own decisions (FEC hits, followers of a candidate in flight) in them."""
+    runs = [_engine_rows(DaskBackend(KeyFactory(), "local:1", timeout=60, batch=4), "regularized") for _ in range(2)]
+    assert runs[0] == runs[1] and len(runs[0]) == 150
+    assert {"evaluated", "cache", "fec"} <= {r[4] for r in runs[0]}
+
+
+def _dask_evolve(db: Path, budget: int) -> list[str]:
+    return [sys.executable, "-m", "mlevolve", "evolve", str(QUARTIC), "--init", "random", "--budget", str(budget),
+            "--population", "20", "--db", str(db), "--quiet", "--dask", "local:2"]
+
+
+@pytest.mark.e2e
+def test_a_batched_dask_run_killed_outright_resumes_with_every_candidate_once(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    proc = spawn(_dask_evolve(db, 1_000_000), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                 env=environment(), start_new_session=True, preexec_fn=sigint_default)
+    try:
+        assert wait_for_candidates(proc, db, 100)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    stored = len(archive_rows(db))
+    done = subprocess.run(_dask_evolve(db, stored + 60), capture_output=True, text=True, timeout=300,
+                          env=environment())
+    assert done.returncode == 0, done.stderr
+    assert [r[0] for r in archive_rows(db)] == list(range(stored + 60))
+
+
+@pytest.mark.e2e
+def test_ctrl_c_of_a_batched_dask_run_leaves_no_process(tmp_path: Path) -> None:
+    """Ctrl-C to the whole group (as a terminal sends it) of a cheap ``--dask local:2`` run, its candidates in
+    batches: status 130, one line and the resume hint, and no process of its session left (scheduler, nannies,
+    workers)."""
+    import psutil  # distributed's own dependency
+
+    db = tmp_path / "c.db"
+    proc = spawn(_dask_evolve(db, 1_000_000), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                 env=environment(), start_new_session=True, preexec_fn=sigint_default)
+    try:
+        assert wait_for_candidates(proc, db, 100)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130 and len(err.splitlines()) == 2, err
+
+    def left() -> list[int]:
+        found = []
+        for p in psutil.process_iter():
+            try:
+                if os.getsid(p.pid) == proc.pid and p.status() != psutil.STATUS_ZOMBIE:
+                    found.append(p.pid)
+            except (OSError, psutil.Error):
+                continue
+        return found
+
+    wait_until(lambda: not left(), limit=20, step=0.1)
+    assert not left()
