@@ -144,6 +144,27 @@ def test_a_one_thread_clusters_batched_run_is_a_function_of_its_seed() -> None:
     assert {"evaluated", "cache", "fec"} <= {r[4] for r in runs[0]}
 
 
+def test_a_one_thread_clusters_batches_come_back_one_a_call_and_one_already_finished_at_once() -> None:
+    """Answers handed back one future at a time, in the order sent; a future that finished before its turn is
+    handed back by the next call without a wait (it waited for another to finish: half a second)."""
+    import time
+
+    backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=30, batch=2)
+    try:
+        for job in range(4):
+            backend.submit(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"))
+        assert len(backend.futures) == 2
+        wait_until(lambda: all(f.status == "finished" for f in backend.futures), limit=60, step=0.01)
+        first = backend.results()
+        began = time.monotonic()
+        second = backend.results()
+        took = time.monotonic() - began
+    finally:
+        backend.close()
+    assert ([job for job, _ in first], [job for job, _ in second]) == ([0, 1], [2, 3])
+    assert took < 0.3, took
+
+
 def _dask_evolve(db: Path, budget: int) -> list[str]:
     return [sys.executable, "-m", "mlevolve", "evolve", str(QUARTIC), "--init", "random", "--budget", str(budget),
             "--population", "20", "--db", str(db), "--quiet", "--dask", "local:2"]

@@ -23,8 +23,9 @@ single steps (``"fingerprint" | "evaluate" | "quick"``) remain requests of their
   loops check their time budget between steps), used for cheap runs, where no worker can be
   started (a grammar given as an object, not a file) and by the meta level's inner runs.
 - :class:`DaskBackend` submits requests to a Dask cluster: a LocalCluster on loopback
-  (``local:N``) or an existing scheduler (``tcp://HOST:PORT``).  A request past its timeout is
-  cancelled and the worker running it is restarted, so it stops computing where it runs.
+  (``local:N``) or an existing scheduler (``tcp://HOST:PORT``), cheap candidates in batches too, one
+  task each.  A request past its timeout is cancelled and the worker running it is restarted, so it
+  stops computing where it runs.
 
 Every backend answers a request the same way (:func:`run_request`): whatever the candidate raises,
 in parsing, a probe or training, is its failure (:func:`mlevolve.results.guarded`), never the
@@ -1316,7 +1317,8 @@ class DaskBackend:
             # Ctrl-C is held to the end of the wait (half a second at most), and of what follows (who_has, submit):
             # one that landed inside distributed's sync() made it log a NameError traceback from its event loop.
             with _sigint_held():
-                for future, result in self._finished(step):
+                self._hand_back(done)  # one that finished before its turn (a one-thread cluster's): no wait for it
+                for future, result in [] if done else self._finished(step):
                     if future not in self.futures:  # cancelled here past its timeout, and answered so already
                         continue
                     if future.status != "finished":
