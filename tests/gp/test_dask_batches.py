@@ -33,7 +33,7 @@ from tests.gp.test_parallel import (
     _engine_rows,
 )
 
-pytestmark = pytest.mark.slow  # each starts a Dask cluster: seconds
+cluster = pytest.mark.slow  # each such test starts a Dask cluster: seconds
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
 BAD = "this is not a program"
@@ -58,6 +58,7 @@ def _fine(results: dict[int, Any]) -> bool:
     return all(isinstance(r, Outcome) and r.failure is None for r in results.values())
 
 
+@cluster
 def test_a_parallel_cheap_run_gets_batches_through_dask_and_a_full_one_goes_in_one_future() -> None:
     backend = DaskBackend(SlowFactory(0.0), "local:2", timeout=30)
     try:
@@ -78,6 +79,7 @@ def test_a_parallel_cheap_run_gets_batches_through_dask_and_a_full_one_goes_in_o
     assert len({r.metrics["pid"] for r in results.values()}) == 1  # one task: one worker answered the four
 
 
+@cluster
 def test_a_failing_candidate_of_a_dask_batch_is_data_and_its_batch_mates_are_scored() -> None:
     backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=30, batch=4)
     results = _four(backend, BAD)
@@ -86,6 +88,7 @@ def test_a_failing_candidate_of_a_dask_batch_is_data_and_its_batch_mates_are_sco
     assert _fine(results) and backend.restarted == 0  # no retry, no worker restarted
 
 
+@cluster
 def test_a_timeout_in_a_dask_batch_is_charged_to_the_candidate_that_ran_past_it() -> None:
     """The second of four runs forever: it alone is failed, at its own allowance counted from when it began (not the
     first of the batch, whose clock the future's is), and the other three are answered."""
@@ -98,9 +101,11 @@ def test_a_timeout_in_a_dask_batch_is_charged_to_the_candidate_that_ran_past_it(
     assert _fine(results)
 
 
+@cluster
 def test_a_candidate_that_kills_its_dask_worker_fails_alone_and_its_batch_mates_are_scored() -> None:
-    """A lost worker's batch is rerun (by Dask, then split by the backend, one candidate a future): the one that
-    kills every worker it runs on fails after its retry, the rest of its batch are answered."""
+    """A lost worker's batch is rerun (by Dask, then by the backend one candidate at a time, nothing else in flight:
+    Dask fails every future a dying worker held): the one that kills every worker it runs on fails after its retry,
+    the rest of its batch are answered."""
     import dask
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # each death fails its future at once
@@ -113,6 +118,7 @@ def test_a_candidate_that_kills_its_dask_worker_fails_alone_and_its_batch_mates_
     assert _fine(results)
 
 
+@cluster
 def test_a_dask_batch_stops_at_a_candidate_out_of_memory_and_a_fresh_worker_scores_the_rest() -> None:
     big = "algorithm a\nformula f(x: Scalar) -> Scalar =\n  exp(x)\n"
     backend = DaskBackend(BrokenByMemoryFactory(0.0), "local:1", timeout=60, batch=4)
@@ -136,6 +142,7 @@ class KeyFactory:
         return 1
 
 
+@cluster
 def test_a_one_thread_clusters_batched_run_is_a_function_of_its_seed() -> None:
     """Batches answered one at a time, in order (``DaskBackend.ordered``): two runs, the same rows, with the
     batches' own decisions (FEC hits, followers of a candidate in flight) in them."""
@@ -144,6 +151,7 @@ def test_a_one_thread_clusters_batched_run_is_a_function_of_its_seed() -> None:
     assert {"evaluated", "cache", "fec"} <= {r[4] for r in runs[0]}
 
 
+@cluster
 def test_a_one_thread_clusters_batches_come_back_one_a_call_and_one_already_finished_at_once() -> None:
     """Answers handed back one future at a time, in the order sent; a future that finished before its turn is
     handed back by the next call without a wait (it waited for another to finish: half a second)."""
@@ -170,6 +178,7 @@ def _dask_evolve(db: Path, budget: int) -> list[str]:
             "--population", "20", "--db", str(db), "--quiet", "--dask", "local:2"]
 
 
+@cluster
 @pytest.mark.e2e
 def test_a_batched_dask_run_killed_outright_resumes_with_every_candidate_once(tmp_path: Path) -> None:
     db = tmp_path / "k.db"
@@ -187,6 +196,7 @@ def test_a_batched_dask_run_killed_outright_resumes_with_every_candidate_once(tm
     assert [r[0] for r in archive_rows(db)] == list(range(stored + 60))
 
 
+@cluster
 @pytest.mark.e2e
 def test_ctrl_c_of_a_batched_dask_run_leaves_no_process(tmp_path: Path) -> None:
     """Ctrl-C to the whole group (as a terminal sends it) of a cheap ``--dask local:2`` run, its candidates in
@@ -219,3 +229,59 @@ def test_ctrl_c_of_a_batched_dask_run_leaves_no_process(tmp_path: Path) -> None:
 
     wait_until(lambda: not left(), limit=20, step=0.1)
     assert not left()
+
+
+def test_a_finished_future_held_for_its_turn_is_not_cut_as_a_timeout() -> None:
+    """On a one-thread cluster a future that finished is held until the older ones are handed back; its clock, long
+    past its allowance, does not fail it (its answer is there)."""
+    from mlevolve.gp.backends import _Task
+
+    class Future:  # a stand-in: the backend reads its key, and keys its tables by it
+        key = "f"
+
+    backend = DaskBackend.__new__(DaskBackend)
+    backend.timeout, backend.queue = 1.0, []
+    request = Request(7, "evaluate", PROGRAM.format(k=7), "key7")
+    future = Future()
+    backend.futures = {future: _Task([(request, False)], 1, started=0.0, look=0.0)}  # began long ago
+    backend._finished_early = {future: ([Outcome({"fitness": 1.0})], 0.0)}
+    done: list[tuple[int, Any]] = []
+    backend._timeouts(done)
+    assert done == [] and future in backend.futures
+    backend._finished_early = {}  # not finished: cut where it runs
+    backend._stop = lambda f: None  # type: ignore[method-assign]
+    backend._timeouts(done)
+    assert [job for job, _ in done] == [7] and not backend.futures
+
+
+def test_a_future_settled_but_never_reported_is_taken_not_left_to_time_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client's event loop gathers each result as its future finishes; where the worker holding it died during
+    the gather, ``as_completed`` dropped the future, and its good candidate was failed at its timeout.  A future
+    settled and unreported is taken directly: a finished one's answers handed back, a failed one retried."""
+    import math
+
+    from mlevolve.gp import backends
+    from mlevolve.gp.backends import _Task
+
+    monkeypatch.setattr(backends, "STRANDED", 0.0)
+
+    class Future:
+        def __init__(self, key: str, status: str) -> None:
+            self.key, self.status = key, status
+
+        def result(self, timeout: float | None = None) -> tuple[list[Any], float]:
+            if self.status == "error":
+                raise RuntimeError("lost")
+            return [Outcome({"fitness": 1.0})], 0.0
+
+    backend = DaskBackend.__new__(DaskBackend)
+    backend.ordered, backend.warmup, backend._swept = False, 0.0, -math.inf
+    backend._settled, backend._finished_early, backend.queue, backend.suspects = {}, {}, [], []
+    finished, failed, running = Future("a", "finished"), Future("b", "error"), Future("c", "pending")
+    backend.futures = {f: _Task([(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"), False)], job)
+                       for job, f in enumerate([finished, failed, running])}
+    done: list[tuple[int, Any]] = []
+    backend._stranded(done)
+    assert [job for job, _ in done] == [0]  # the answer handed back
+    assert [(r.job, retried) for r, retried in backend.suspects] == [(1, False)]  # the failed one sent again alone
+    assert list(backend.futures) == [running]

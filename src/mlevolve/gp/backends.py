@@ -1054,6 +1054,7 @@ def _unreached_hint(address: str) -> str:
 
 
 CLOCK_LOOK = 0.2  # seconds between DaskBackend's looks at where its futures run (its timeout clocks' start)
+STRANDED = 2.0  # seconds a Dask future may stay settled (finished or failed) unreported before it is taken directly
 
 
 @dataclass
@@ -1066,6 +1067,7 @@ class _Task:
     ident: int
     started: float | None = None
     look: float = 0.0
+    alone: bool = False  # sent with nothing else in flight (a suspect: DaskBackend._failed_task)
 
 
 class DaskBackend:
@@ -1077,10 +1079,14 @@ class DaskBackend:
     one at :meth:`results`.
 
     A future that fails (its worker died: a candidate raises nothing, since :func:`run_request` guards it; Dask has
-    already rerun a lost worker's tasks elsewhere) is retried once, then failed; one of a batch is split, each of its
-    requests sent on its own, so that a candidate that kills its worker fails alone.  A request past ``timeout`` is
-    failed as a timeout, its future cancelled and the worker running it restarted (through its nanny), so a stuck
-    candidate stops computing where it runs; the rest of its batch is sent again (scored afresh: the same answers).
+    already rerun a lost worker's tasks elsewhere) has its requests sent again one at a time, each alone on the
+    cluster (Dask fails every future a dying worker held), so that a candidate that kills its worker is told from its
+    batch-mates and neighbours: retried once alone, then failed (:meth:`_failed_task`).  A future settled but never
+    reported (its result lost with its worker during the gather) is taken directly (:meth:`_stranded`).
+
+    A request past ``timeout`` is failed as a timeout, its future cancelled and the worker running it restarted
+    (through its nanny), so a stuck candidate stops computing where it runs; the rest of its batch is sent again
+    (scored afresh: the same answers).
 
     :attr:`slots`: two futures per worker thread (:attr:`depth`; one where the cluster has one thread and one request
     goes per future, whose run is then a function of its seed, as a lone pool worker's): the second waits on its worker
@@ -1110,8 +1116,11 @@ class DaskBackend:
         self.client: Any = None  # set below; None until then (close() may run before: Ctrl-C while starting)
         self.futures: dict[Any, _Task] = {}  # in flight, in submission order (a retry: last)
         self.queue: list[tuple[Request, bool]] = []  # (request, is a retry), waiting for a batch or a free future
+        self.suspects: list[tuple[Request, bool]] = []  # of failed futures: each sent again alone (_failed_task)
         self._finished_early: dict[Any, tuple[list[Any], float]] = {}  # a one-thread cluster's, held for their turn
         self._idents = 0
+        self._settled: dict[Any, float] = {}  # futures seen settled but not reported: since when (time.monotonic())
+        self._swept = -math.inf  # when _stranded last looked
         if address.startswith("local:"):
             n = int(address.split(":", 1)[1] or 0) or os.cpu_count() or 1
             # Ctrl-C goes to the whole process group; it is this process's to report.  The workers start
@@ -1179,18 +1188,24 @@ class DaskBackend:
 
     def _dispatch(self, partial: bool = True) -> None:
         """Submit queued requests, a batch per future, while fewer than :attr:`tasks` futures are in flight; a
-        partial batch only if ``partial``."""
+        partial batch only if ``partial``.  While there are suspects (:meth:`_failed_task`), none: each suspect goes
+        alone, once nothing else is in flight."""
+        if self.suspects:
+            if not self.futures:
+                self._send([self.suspects.pop(0)], alone=True)
+            return
         while self.queue and len(self.futures) < self.tasks and (partial or len(self.queue) >= self.batch):
             take, self.queue = self.queue[:self.batch], self.queue[self.batch:]
             self._send(take)
 
-    def _send(self, take: list[tuple[Request, bool]]) -> None:
-        """Submit one future for the requests of ``take``: each request's fingerprint delta follows the one before
-        it (:func:`outgoing_batch`), the first's from none (a task may run on any worker)."""
+    def _send(self, take: list[tuple[Request, bool]], alone: bool = False) -> None:
+        """Submit one future for the requests of ``take`` (``alone``: a suspect, nothing else in flight): each
+        request's fingerprint delta follows the one before it (:func:`outgoing_batch`), the first's from none (a task
+        may run on any worker)."""
         self._idents += 1
         messages, _ = outgoing_batch([request for request, _ in take], 0)
         future = self.client.submit(_dask_run, self.factory, messages, self.memory, self._idents, pure=False)
-        self.futures[future] = _Task(take, self._idents)
+        self.futures[future] = _Task(take, self._idents, alone=alone)
         self._completed.add(future)  # its result comes back with it, gathered by the client's event loop
 
     def _finished(self, step: float) -> list[tuple[Any, Any]]:
@@ -1261,39 +1276,42 @@ class DaskBackend:
             self._restart(addresses)
 
     def _failed_task(self, task: _Task, result: Any, done: list[tuple[int, Any]]) -> None:
-        """A future that failed (its worker died): a batch's requests are sent again one a future, a lone request
+        """A future that failed (its worker died on it, as often as Dask allows): its requests are suspects, each
+        sent again alone (:meth:`_dispatch`), since Dask fails every future its dying worker held, a batch's
+        candidates and a neighbour waiting behind it alike; one that fails alone is the one that killed its worker,
         retried once, then failed."""
-        if len(task.requests) > 1:
-            for request, retried in task.requests:
-                self._send([(request, retried)])
+        if not task.alone:
+            self.suspects += task.requests
             return
         ((request, retried),) = task.requests
         if retried:
             why = result[1] if isinstance(result, tuple) and len(result) == 3 else result
             done.append((request.job, _failed(request, f"the worker failed twice: {why}")))
         else:
-            self._send([(request, True)])
+            self.suspects.insert(0, (request, True))
 
     def _timeouts(self, done: list[tuple[int, Any]]) -> None:
         """Fail the requests past their allowance (:func:`allowed`) where they run, each charged alone: a lone
         request's clock is its future's; a batch's worker is asked which request it runs and since when, once the
         batch has run for that request's allowance.  The rest of a cut batch is sent again."""
         now = time.monotonic()
-        due = [(future, task) for future, task in self.futures.items() if task.started is not None and now > task.look]
+        due = [(future, task) for future, task in self.futures.items()
+               if task.started is not None and now > task.look and future not in self._finished_early]
         if not due:
             return
         batches = [task.ident for _, task in due if len(task.requests) > 1]
         progress = self._progress(batches) if batches else {}
         for future, task in due:
-            said = progress.get(task.ident) if len(task.requests) > 1 else (0, now - (task.started or now))
+            began = task.started if task.started is not None else now
+            said = progress.get(task.ident) if len(task.requests) > 1 else (0, now - began)
             if said is None:  # not running where the scheduler said (finished meanwhile, or still waiting)
                 task.look = now + CLOCK_LOOK
                 continue
-            index, began = said
+            index, spent = said
             request = task.requests[index][0]
             limit = allowed(request, self.timeout)
-            if began <= limit:  # the request it runs began since: looked at again when it may have run past
-                task.look = now + max(limit - began, CLOCK_LOOK)
+            if spent <= limit:  # the request it runs began since: looked at again when it may have run past
+                task.look = now + max(limit - spent, CLOCK_LOOK)
                 continue
             self.futures.pop(future)
             self._stop(future)
@@ -1319,23 +1337,51 @@ class DaskBackend:
             with _sigint_held():
                 self._hand_back(done)  # one that finished before its turn (a one-thread cluster's): no wait for it
                 for future, result in [] if done else self._finished(step):
-                    if future not in self.futures:  # cancelled here past its timeout, and answered so already
-                        continue
+                    self._settled.pop(future, None)
+                    if future not in self.futures or future in self._finished_early:  # answered so already: cut past
+                        continue  # its timeout here, or taken by _stranded
                     if future.status != "finished":
                         self._failed_task(self.futures.pop(future), result, done)
                     else:
                         self._finished_early[future] = result
                 self._hand_back(done)
             self._clock()
+            self._stranded(done)
             self._timeouts(done)
             self._dispatch()
             if timeout is not None:
                 break
         return done
 
+    def _stranded(self, done: list[tuple[int, Any]]) -> None:
+        """Take the futures that settled (finished or failed) but were never reported, :data:`STRANDED` seconds on:
+        the client's event loop gathers a result as a future finishes, and where the worker holding it died
+        meanwhile the gather raised and ``as_completed`` dropped the future, which then stayed in flight until its
+        timeout failed a good candidate (seen with a worker killed beside a batch's future)."""
+        now = time.monotonic()
+        if now - self._swept < CLOCK_LOOK:
+            return
+        self._swept = now
+        for future in list(self.futures):
+            if future.status not in ("finished", "error") or future in self._finished_early:
+                self._settled.pop(future, None)
+                continue
+            if now - self._settled.setdefault(future, now) < STRANDED:
+                continue
+            del self._settled[future]
+            with _sigint_held():  # as in results(): not inside distributed's sync()
+                try:
+                    self._finished_early[future] = future.result(timeout=STRANDED)
+                except Exception as error:  # failed, or lost again: retried (_failed_task)
+                    self._failed_task(self.futures.pop(future), error, done)
+        self._hand_back(done)
+
     def _hand_back(self, done: list[tuple[int, Any]]) -> None:
         """Hand back the answers of finished futures: every one, or on a one-thread cluster (:attr:`ordered`) the
-        oldest in flight's alone, once it has finished, as a lone pool worker's replies come (one a call)."""
+        oldest in flight's alone, once it has finished, and none where ``done`` holds answers already, as a lone pool
+        worker's replies come (one a call)."""
+        if self.ordered and done:
+            return
         for future in list(self.futures) if not self.ordered else list(self.futures)[:1]:
             if future in self._finished_early:
                 answers, compiled = self._finished_early.pop(future)  # _dask_run's
