@@ -243,7 +243,7 @@ def test_a_finished_future_held_for_its_turn_is_not_cut_as_a_timeout() -> None:
     backend.timeout, backend.queue = 1.0, []
     request = Request(7, "evaluate", PROGRAM.format(k=7), "key7")
     future = Future()
-    backend.futures = {future: _Task([(request, False)], 1, started=0.0, look=0.0)}  # began long ago
+    backend.futures = {future: _Task([(request, False)], "t-1", started=0.0, look=0.0)}  # began long ago
     backend._finished_early = {future: ([Outcome({"fitness": 1.0})], 0.0)}
     done: list[tuple[int, Any]] = []
     backend._timeouts(done)
@@ -278,7 +278,7 @@ def test_a_future_settled_but_never_reported_is_taken_not_left_to_time_out(monke
     backend.ordered, backend.warmup, backend._swept = False, 0.0, -math.inf
     backend._settled, backend._finished_early, backend.queue, backend.suspects = {}, {}, [], []
     finished, failed, running = Future("a", "finished"), Future("b", "error"), Future("c", "pending")
-    backend.futures = {f: _Task([(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"), False)], job)
+    backend.futures = {f: _Task([(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"), False)], f"t-{job}")
                        for job, f in enumerate([finished, failed, running])}
     done: list[tuple[int, Any]] = []
     backend._stranded(done)

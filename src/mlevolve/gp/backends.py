@@ -991,6 +991,7 @@ def _dask_warm(factory: Factory, limit: int | None = None, dask_worker: Any = No
 
 
 _PROGRESS = "_mlevolve_progress"  # a Dask worker's attribute: task ident -> (request index, time.monotonic() begun)
+# A task's ident: its coordinator's prefix (random: a cluster may serve several) and its number.
 
 
 def outgoing_batch(requests: Sequence[Request], synced: int) -> tuple[list[Request], int]:
@@ -1005,7 +1006,7 @@ def outgoing_batch(requests: Sequence[Request], synced: int) -> tuple[list[Reque
     return messages, synced
 
 
-def _dask_run(factory: Factory, requests: list[Request], limit: int | None, ident: int) -> tuple[list[Any], float]:
+def _dask_run(factory: Factory, requests: list[Request], limit: int | None, ident: str) -> tuple[list[Any], float]:
     """Runs on a Dask worker: a task's requests (a batch of cheap candidates, or one), answered in order as a pool
     worker answers a batch (:func:`run_request`, a fresh copy of the fingerprints per task: its first request carries
     every one, each later its delta, :func:`outgoing_batch`), the evaluator built once per worker and kept on it
@@ -1021,7 +1022,7 @@ def _dask_run(factory: Factory, requests: list[Request], limit: int | None, iden
         return [_as_result(request.method, failure) for request in requests], compiled_here()
     evaluator = worker.__dict__["_mlevolve_evaluators"][factory]
     decoder = worker.__dict__.setdefault("_mlevolve_decoder", Decoder())
-    progress: dict[int, tuple[int, float]] = worker.__dict__.setdefault(_PROGRESS, {})
+    progress: dict[str, tuple[int, float]] = worker.__dict__.setdefault(_PROGRESS, {})
     known, answers = Known(), []
     try:
         for index, request in enumerate(requests):
@@ -1035,10 +1036,10 @@ def _dask_run(factory: Factory, requests: list[Request], limit: int | None, iden
     return answers, compiled_here()
 
 
-def _dask_progress(idents: Sequence[int], dask_worker: Any = None) -> dict[int, tuple[int, float]]:
+def _dask_progress(idents: Sequence[str], dask_worker: Any = None) -> dict[str, tuple[int, float]]:
     """Runs in a Dask worker's event loop (``Client.run``), beside the task thread: for each task of ``idents`` the
     worker is running, the index of the request it runs and the seconds since it began it (by the worker's clock)."""
-    progress: dict[int, tuple[int, float]] = dask_worker.__dict__.get(_PROGRESS, {})
+    progress: dict[str, tuple[int, float]] = dask_worker.__dict__.get(_PROGRESS, {})
     now = time.monotonic()
     return {ident: (index, now - began) for ident in idents if (entry := progress.get(ident)) is not None
             for index, began in (entry,)}
@@ -1064,7 +1065,7 @@ class _Task:
     it (``time.monotonic()``, None: still waiting); ``look``, when to ask its worker next which request it runs."""
 
     requests: list[tuple[Request, bool]]
-    ident: int
+    ident: str
     started: float | None = None
     look: float = 0.0
     alone: bool = False  # sent with nothing else in flight (a suspect: DaskBackend._failed_task)
@@ -1118,7 +1119,7 @@ class DaskBackend:
         self.queue: list[tuple[Request, bool]] = []  # (request, is a retry), waiting for a batch or a free future
         self.suspects: list[tuple[Request, bool]] = []  # of failed futures: each sent again alone (_failed_task)
         self._finished_early: dict[Any, tuple[list[Any], float]] = {}  # a one-thread cluster's, held for their turn
-        self._idents = 0
+        self._idents, self._prefix = 0, os.urandom(6).hex()  # task idents (_dask_run): this coordinator's own
         self._settled: dict[Any, float] = {}  # futures seen settled but not reported: since when (time.monotonic())
         self._swept = -math.inf  # when _stranded last looked
         if address.startswith("local:"):
@@ -1203,9 +1204,10 @@ class DaskBackend:
         request's fingerprint delta follows the one before it (:func:`outgoing_batch`), the first's from none (a task
         may run on any worker)."""
         self._idents += 1
+        ident = f"{self._prefix}-{self._idents}"
         messages, _ = outgoing_batch([request for request, _ in take], 0)
-        future = self.client.submit(_dask_run, self.factory, messages, self.memory, self._idents, pure=False)
-        self.futures[future] = _Task(take, self._idents, alone=alone)
+        future = self.client.submit(_dask_run, self.factory, messages, self.memory, ident, pure=False)
+        self.futures[future] = _Task(take, ident, alone=alone)
         self._completed.add(future)  # its result comes back with it, gathered by the client's event loop
 
     def _finished(self, step: float) -> list[tuple[Any, Any]]:
@@ -1318,7 +1320,7 @@ class DaskBackend:
             done.append((request.job, timed_out(request, self.timeout)))
             self.queue[:0] = task.requests[:index] + task.requests[index + 1:]
 
-    def _progress(self, idents: list[int]) -> dict[int, tuple[int, float]]:
+    def _progress(self, idents: list[str]) -> dict[str, tuple[int, float]]:
         """What the workers say of the batches ``idents`` they run (:func:`_dask_progress`)."""
         with _sigint_held(), contextlib.suppress(Exception):  # as in _restart: not inside distributed's sync()
             said = self.client.run(_dask_progress, idents)
