@@ -128,6 +128,7 @@ def test_a_meta_run_with_max_step_records_bounded_distinct_snapshots_and_refuses
         assert _tv(before, after, SCALAR) <= 0.02 + 1e-9
         assert 0 < h["step"]["fraction"] <= 1 and after.digest == h["digest"]
     assert any(h["step"]["fraction"] < 1 for h in history)  # the bound bit somewhere in this run
+    assert "snapshots in a trust region, max_step = 0.02" in (tmp_path / "g.toml").read_text().splitlines()[2]
     config.write_text(SMOKE.replace("[meta]", "[meta]\nmax_step = 0.03"))  # another trust region: another run
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
     assert "max_step" in err.splitlines()[0]
