@@ -186,7 +186,9 @@ def _write_generator(out: Path, config: str | Path, path: Path, cfg: Any, runner
               f"{'the base grammar' if runner.chosen is None else f'meta-generation {runner.chosen}'}, "
               f"validation AUC {chosen.get('validation_auc', math.nan):.4f} on "
               f"{', '.join(cfg.validation) or 'no tasks'}\n"
-              f"sampling: mixed with the base grammar, base_mix = {cfg.meta.base_mix:g}\n"
+              f"sampling: mixed with the base grammar, base_mix = {cfg.meta.base_mix:g}"
+              + (f"; snapshots in a trust region, max_step = {cfg.meta.max_step:g}" if cfg.meta.max_step else "")
+              + "\n"
               f"meta-training tasks: {', '.join(cfg.train)}\n"
               f"environment: {environment_line(environment())}")
     try:

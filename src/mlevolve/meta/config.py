@@ -31,6 +31,9 @@
                                               # (above 0: the first champion must beat the base grammar so)
     race_hold = false                         # race, margin above 0: a champion whose gain over all its pairs
                                               # is within race_margin SE of 0 is deposed for the base grammar
+    max_step = 0                              # trust region: a snapshot moves from the last one toward the
+                                              # generation's best by at most this total-variation distance
+                                              # of each type's production distribution (0: off, at most 1)
     [bounds]                                  # fitness lo/hi per task for the normalisation
     nguyen1 = [0.0, 1.0]                      # formula tasks default to [0, 1] (fitness: R^2)
 
@@ -98,6 +101,7 @@ class MetaSettings:
     race_pairs: int = 16  # race ranking: the most (task, seed) pairs a challenger and the champion are compared on
     race_margin: float = 0.0  # race ranking: standard errors of the paired difference a challenger must win by
     race_hold: bool = False  # race ranking: the champion must hold race_margin over all its pairs at every race
+    max_step: float = 0.0  # trust region: the most total variation between consecutive snapshots (0: off)
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
@@ -108,7 +112,7 @@ def _choices() -> dict[str, tuple[str, ...]]:
     return {"fitness": ("paired", "auc"), "selection": ("mean", "worst", "mean+worst"),
             "ranking": ("generation", "pooled", "race", "validated"),
             "algorithm": tuple(ALGORITHMS), "init": INITS}
-_MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect", "shrinkage", "race_margin")
+_MAY_BE_ZERO = ("seed", "elitism", "base_mix", "protect", "shrinkage", "race_margin", "max_step")
 # The most an integer setting takes, and why: past it a meta run would not end in any useful time, or would
 # exhaust memory, before saying so (as `mlevolve sample --depth` is capped).  [meta] seed takes check_seed's range.
 _MOST: Mapping[str, tuple[int, str]] = {
@@ -157,8 +161,11 @@ class MetaConfig:
 
     def identity(self) -> dict[str, Any]:
         """What makes a meta run resumable from its archive (the budgets included)."""
+        settings = asdict(self.meta)
+        if not settings["max_step"]:  # off: archives made before the setting existed keep their identity
+            del settings["max_step"]
         return {"evolve": list(self.evolve), "train": list(self.train), "validation": list(self.validation),
-                "test": list(self.test), "inner": asdict(self.inner), "meta_settings": asdict(self.meta),
+                "test": list(self.test), "inner": asdict(self.inner), "meta_settings": settings,
                 "bounds": {k: list(v) for k, v in sorted(self.bounds.items())}}
 
 
@@ -234,6 +241,10 @@ def _section(data: Mapping[str, Any], name: str, cls: type, at: _Text) -> Any:
         if key == "base_mix" and value > 1:
             raise at.error(f"[{name}] base_mix must be in [0, 1], got {value!r}", name, key,
                            hint="the weight of the base grammar in every inner run's sampling mixture")
+        if key == "max_step" and value > 1:
+            raise at.error(f"[{name}] max_step must be in [0, 1], got {value!r}", name, key,
+                           hint="a total-variation distance between consecutive snapshots' production "
+                                "distributions, at most 1; 0 turns the trust region off, e.g. max_step = 0.05")
         choices = _choices().get(key)
         if choices is not None and value not in choices:
             raise at.error(f"[{name}] {key} must be one of {', '.join(choices)}, got {toml_text(value)}", name, key,

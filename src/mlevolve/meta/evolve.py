@@ -341,6 +341,7 @@ class MetaRun:
         self.last_race: dict[str, Any] = {}  # race: what the latest meta-generation's race compared
         self.last_validated: list[dict[str, Any]] = []  # validated: the elites' scores, in their new order
         self.base_validation_auc = math.nan  # the base grammar's mean AUC on the validation tasks
+        self.incumbent = self.base  # [meta] max_step: the last snapshot, which the next moves from
         self.fresh = 0
         self.replayed = 0
         self.bounds_check = BoundsCheck.of(config)
@@ -577,13 +578,33 @@ class MetaRun:
         ``shrinkage``: :meth:`shrunk`)."""
         return self.shrunk(list(self.paired.get(spec.digest, {}).values()))
 
+    def snapshot(self, best: GrammarSpec) -> tuple[GrammarSpec, dict[str, float]]:
+        """The meta-generation's snapshot (what is validated, recorded and may be the output) and, under
+        ``[meta] max_step``, its step: the mixture of ``best`` (the generation's best), or, with the trust region
+        on, the last snapshot (at first the base grammar) moved toward it by at most ``max_step`` total variation
+        of each type's production distribution (:func:`vary.bounded_step`; ``{"distance": d, "fraction": a}``,
+        d the whole way to the best's mixture, a the fraction taken).  So improvement is spread over many
+        meta-generations and each moved snapshot is a new point of the trend, where a best that jumps far once
+        and then sits gives 2-3.  The population and its inner runs are those of the run without it."""
+        mixture = self.effective(best)
+        if not self.config.meta.max_step:
+            return mixture, {}
+        moved, distance, fraction = vary.bounded_step(self.incumbent, mixture, self.config.meta.max_step, self.types)
+        self.incumbent = moved
+        return moved, {"distance": distance, "fraction": fraction}
+
     def validate(self, spec: GrammarSpec, generation: int) -> tuple[float, float, dict[str, float]]:
         """``spec`` on the validation tasks (fixed seeds): (selection score, mean AUC, per-task score),
         a task's score being its mean AUC, minus the base grammar's on the same seeds when paired;
         NaN scores when there are no validation tasks."""
+        return self.validate_mixture(self.effective(spec), generation)
+
+    def validate_mixture(self, mixture: GrammarSpec, generation: int) -> tuple[float, float, dict[str, float]]:
+        """:meth:`validate` of a generator inner runs sample from as it is (already mixed with the base grammar:
+        a snapshot)."""
         m = self.config.meta
         pairs = [(t, seed) for t in self.config.validation for seed in range(m.validation_seeds)]
-        runs = self.evaluate([(self.effective(spec), t, seed) for t, seed in pairs], generation)
+        runs = self.evaluate([(mixture, t, seed) for t, seed in pairs], generation)
         base = self.baseline(pairs, generation) if m.fitness == "paired" else [0.0] * len(pairs)
         if not runs:
             return math.nan, math.nan, {}
@@ -669,11 +690,14 @@ class MetaRun:
             pool = [f.production for f in found if f.production.op not in names] + pool
             pool = pool[:4 * m.rules_per_generation]
             top = ranked[0]
-            val, val_auc, val_tasks = self.validate(top.spec, generation)
+            snapshot, step = self.snapshot(top.spec)
+            val, val_auc, val_tasks = self.validate_mixture(snapshot, generation)
             if val > best_val and not tied(val, best_val, scale=1.0):  # a gain, not float rounding (AUCs <= 1)
-                best_spec, best_val, self.chosen = self.effective(top.spec), val, generation
+                best_spec, best_val, self.chosen = snapshot, val, generation
             population = self.offspring(ranked, pool, rng, generation)
-            record = self._record(generation, ranked, found, val_auc, population)
+            record = self._record(generation, ranked, found, val_auc, population, snapshot)
+            if step:
+                record.update(step=step)
             record.update(validation_score=val, validation_tasks=val_tasks, fitness=m.fitness,
                           base_auc=sum(top.baseline) / len(top.baseline) if top.baseline else None)
             if m.ranking in ("pooled", "validated"):
@@ -730,7 +754,7 @@ class MetaRun:
         return dict(sorted(out.items(), key=lambda kv: (not kv[1]["evolved"], -kv[1]["trials"], kv[0])))
 
     def _record(self, generation: int, ranked: list[Scored], found: Sequence[Any], val: float,
-                following: Sequence[GrammarSpec]) -> dict[str, Any]:
+                following: Sequence[GrammarSpec], snapshot: GrammarSpec) -> dict[str, Any]:
         top = ranked[0]
         usage: Counter[str] = Counter()
         arms: dict[str, list[int]] = {}
@@ -749,9 +773,9 @@ class MetaRun:
             "rule_usage": dict(usage), "operators": {a: t / total for a, (t, _) in arms.items()},
             "operator_success": {a: s / t for a, (t, s) in arms.items() if t},
             "mined": [f.production.op for f in found],
-            "inner_runs": sum(len(s.results) for s in ranked), "digest": self.effective(top.spec).digest,
+            "inner_runs": sum(len(s.results) for s in ranked), "digest": snapshot.digest,
             "operator_credit": self.credit(ranked, generation, following),
-            "generator": self.effective(top.spec).to_toml(header=f"best of meta-generation {generation} "
-                                                                 "(its snapshot: the mixture inner runs sample)"),
+            "generator": snapshot.to_toml(header=f"best of meta-generation {generation} "
+                                                 "(its snapshot: the mixture inner runs sample)"),
         }
 

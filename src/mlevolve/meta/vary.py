@@ -9,7 +9,9 @@ a library of learned rules and an operator portfolio; every operator here return
   operators from either, and one operator spliced from both (:func:`splice`).
 
 :func:`mix_base` is not a variation but the *do-no-harm floor* every inner run samples through:
-the generator mixed with the base grammar with weight λ, per result type.
+the generator mixed with the base grammar with weight λ, per result type.  :func:`bounded_step` is not
+one either: the *trust region* of ``[meta] max_step``, a snapshot moved toward the generation's best
+by at most a set total-variation distance of its production distributions (:func:`step_distance`).
 
 Each takes the ``types`` the evolved slots compute with, so only productions that can matter move.
 """
@@ -73,6 +75,68 @@ def mix_base(spec: GrammarSpec, base: GrammarSpec, lam: float, types: frozenset[
     if out.variable_weight != base.variable_weight:
         out = replace(out, variable_weight=(1 - lam) * out.variable_weight + lam * base.variable_weight)
     return out
+
+
+def distributions(spec: GrammarSpec, types: frozenset[str]) -> dict[str, dict[str, float]]:
+    """Per result type of ``spec.restrict(types)``, each production's probability among that type's
+    productions (learned rules included; its focus applied), by production id; a type whose
+    productions all weigh 0 is left out (it has no distribution to move)."""
+    out: dict[str, dict[str, float]] = {}
+    for t, prods in spec.restrict(types).by_result.items():
+        total = sum(p.weight for p in prods)
+        if total > 0:
+            out[t] = {p.id: p.weight / total for p in prods}
+    return out
+
+
+def step_distance(a: GrammarSpec, b: GrammarSpec, types: frozenset[str]) -> float:
+    """The largest, over result types, total-variation distance between ``a``'s and ``b``'s production
+    distributions (:func:`distributions`; a production one of them lacks has probability 0 there): in
+    [0, 1], 0 when every type draws alike.  TV bounds the change of every event's probability (any
+    program shape a draw can make at that node) and, by Pinsker's inequality, ``sqrt(KL / 2)``."""
+    da, db = distributions(a, types), distributions(b, types)
+    return max((0.5 * sum(abs(da[t].get(i, 0.0) - db[t].get(i, 0.0)) for i in {*da[t], *db[t]})
+                for t in da.keys() & db.keys()), default=0.0)
+
+
+def bounded_step(prev: GrammarSpec, cand: GrammarSpec, max_step: float, types: frozenset[str]
+                 ) -> tuple[GrammarSpec, float, float]:
+    """``cand`` if it is within ``max_step`` of ``prev`` (:func:`step_distance`, total variation per result
+    type), else the point ``prev + a·(cand - prev)`` with ``a = max_step / d`` on the segment between their
+    production distributions, type by type, so that it is exactly ``max_step`` from ``prev``: a trust region
+    on the search distribution, as TRPO bounds the divergence between consecutive policies (Schulman et
+    al., ICML 2015) and natural evolution strategies move their distribution's mean by a set step toward the
+    selected points (Wierstra et al., JMLR 15, 2014).  Returns (the step, ``d``, ``a``); ``a`` is 1 where
+    ``cand`` is returned.  ``max_step`` in (0, 1]; 0 returns ``cand``.
+
+    The step is ``cand`` (its operators, bandit floor and rules) with ``prev``'s rules that ``cand`` lacks
+    added after its own, each type's production weights set to the interpolated distribution times the
+    interpolated total weight, and the variable and literal weights interpolated by ``a`` alike (so their
+    balance with the productions moves by the same fraction)."""
+    d = step_distance(prev, cand, types)
+    if max_step <= 0 or d <= max_step:
+        return cand, d, 1.0
+    a = max_step / d
+    extra = [replace(p, rule=replace(p.rule, body=p.rule.expanded)) for p in _rules(prev)
+             if p.op not in cand.rules and p.rule is not None]
+    out = _rebuild(cand, _rules(cand) + extra) if extra else cand
+    focus = next((f for f in out.focus if f.types == types), None)
+    weights: dict[str, float] = {}
+    was, now = prev.restrict(types).by_result, cand.restrict(types).by_result
+    dp, dc = distributions(prev, types), distributions(cand, types)
+    for t, prods in out.restrict(types).by_result.items():
+        if t not in dp or t not in dc:
+            continue
+        total = (1 - a) * sum(p.weight for p in was[t]) + a * sum(p.weight for p in now[t])
+        for p in prods:
+            scale = focus.scale if focus is not None and p.id not in focus.keep else 1.0
+            share = (1 - a) * dp[t].get(p.id, 0.0) + a * dc[t].get(p.id, 0.0)
+            weights[p.id] = share * total / scale if scale > 0 else p.weight  # a focus of 0 draws it never
+    literals = {t: replace(lit, weight=(1 - a) * prev.literals[t].weight + a * lit.weight) if t in prev.literals
+                else lit for t, lit in out.literals.items()}
+    out = replace(out.with_weights(weights), literals=literals,
+                  variable_weight=(1 - a) * prev.variable_weight + a * cand.variable_weight)
+    return out, d, a
 
 
 def perturb_weights(spec: GrammarSpec, rng: random.Random, types: frozenset[str], sigma: float = 0.5,
