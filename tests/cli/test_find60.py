@@ -137,7 +137,7 @@ def test_n_train_above_a_files_fitting_rows_is_refused(tmp_path: Path, monkeypat
         n = task.rpartition("=")[2]
         assert capsys.readouterr().err.splitlines() == [
             f"mlevolve {command[0]}: error: {task.partition(':')[0]}: n_train={n} is more than its 48 fitting rows "
-            "(60 rows, 12 held out for test_r2)", "hint: n_train=48 or less, or leave it out"]
+            "(60 rows, 12 held out for test_r2)", "hint: n_train=48 or less, or leave it out to use every row"]
     assert not (tmp_path / "e.db").exists()
     assert cli.main(["run", program, "--task", task.replace(f"n_train={n}", "n_train=48")]) == 0  # every one: taken
 
