@@ -19,7 +19,16 @@ import pytest
 
 from mlevolve.gp.backends import CHEAP_BATCH, DaskBackend, Request, placed
 from mlevolve.results import Outcome
-from tests.conftest import ROOT, archive_rows, environment, sigint_default, spawn, wait_for_candidates, wait_until
+from tests.conftest import (
+    ROOT,
+    archive_rows,
+    environment,
+    run_child,
+    sigint_default,
+    spawn,
+    wait_for_candidates,
+    wait_until,
+)
 from tests.gp.test_parallel import (
     CRASH,
     PROGRAM,
@@ -190,8 +199,8 @@ def test_a_batched_dask_run_killed_outright_resumes_with_every_candidate_once(tm
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     stored = len(archive_rows(db))
-    done = subprocess.run(_dask_evolve(db, stored + 60), capture_output=True, text=True, timeout=300,
-                          env=environment())
+    done = run_child(_dask_evolve(db, stored + 60), capture_output=True, text=True, timeout=300,
+                     env=environment())
     assert done.returncode == 0, done.stderr
     assert [r[0] for r in archive_rows(db)] == list(range(stored + 60))
 
