@@ -21,7 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,11 +33,22 @@ import mlevolve
 from mlevolve.cli import main
 from mlevolve.interpreter import compiling
 
-# numba's one-line note of a kernel compile is for a person at a terminal (the CLI asks for it): in a fresh checkout it
-# came first on the stderr of whichever in-process test compiled first (a golden error's first line); tests in process
-# say nothing, the CLI's main called in process too. A test's fresh process (the CLI, an exported script) would say it
-# too where it compiled: the session compiles every kernel before any test (pytest_sessionstart), so that none does.
-compiling.announce = lambda on=True: False  # type: ignore[assignment]
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_compiles() -> Iterator[None]:
+    """numba's one-line note of a kernel compile is for a person at a terminal (the CLI asks for it): in a fresh
+    checkout it came first on the stderr of whichever test compiled first (a golden error's first line).  Every test
+    runs with the documented switch that keeps the CLI from asking (``MLEVOLVE_QUIET_COMPILE=1``), in process and in
+    the fresh processes it starts; a test of the note unsets it (``monkeypatch.delenv``).  The session compiles every
+    kernel before any test too (pytest_sessionstart), so that none compiles."""
+    previous = os.environ.get(compiling.QUIET_ENV)
+    os.environ[compiling.QUIET_ENV] = "1"
+    yield
+    if previous is None:
+        del os.environ[compiling.QUIET_ENV]
+    else:
+        os.environ[compiling.QUIET_ENV] = previous
+
 
 # Hypothesis draws anew in every run, which finds new counterexamples locally; CI is a gate, so it runs the profile
 # ``ci`` (``.ci/run`` sets ``HYPOTHESIS_PROFILE=ci``): the same draws each run (``derandomize``: examples chosen from

@@ -1022,7 +1022,8 @@ def _main(argv: Sequence[str] | None) -> int:
         warnings.showwarning = _show_warning
         from mlevolve.interpreter import compiling  # (light: numba loads with the kernels)
 
-        said = compiling.announce(True)  # a kernel's compile on a cold cache: one line, where the library says none
+        # a kernel's compile on a cold cache: a line, where the library says none (MLEVOLVE_QUIET_COMPILE=1: none)
+        said = compiling.announce(compiling.wanted())
         try:
             return _command(argv)
         finally:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
+from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Definition, Expr, Program
 
 T = TypeVar("T")
@@ -198,12 +199,17 @@ def failure_of(err: BaseException, where: str) -> Failure:
 
     A ``CandidateFailure`` of the runtime (anything with ``reason``) keeps its reason and place;
     running out of memory (``MemoryError``, or an allocator's error under the memory limit) says so;
-    any other exception is its type and the first line of its message.
+    the library's error (:class:`~mlevolve.dsl.errors.MlevError`) is its type and message, without its place: a
+    candidate scored in process is the coordinator's IR, whose nodes kept from the starting program carry places in
+    that file's text (not the candidate's), and one a worker rebuilt from the wire (:mod:`mlevolve.gp.wire`) has
+    none, so the reason is the same from every backend; any other exception is its type and the first line of its
+    message.
     """
     reason = getattr(err, "reason", None)
     if isinstance(reason, str):
         return Failure(reason, getattr(err, "where", "") or where)
-    text = str(err).splitlines()[0] if str(err) else ""
+    said = err.message if isinstance(err, MlevError) else str(err)  # (an MlevError's str: its place, line, caret)
+    text = said.splitlines()[0] if said else ""
     if isinstance(err, MemoryError) or any(m in text.lower() for m in _OUT_OF_MEMORY):
         return Failure(OUT_OF_MEMORY, where)
     return Failure(f"{type(err).__name__}: {text}", where)

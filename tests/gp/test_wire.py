@@ -80,3 +80,32 @@ def test_tokens_that_encode_no_expression_are_refused(tokens: tuple[object, ...]
     """Refused with the ValueError the decoder's contract names, each saying why (a missing child was an IndexError)."""
     with pytest.raises(ValueError, match=f"^{re.escape(why)}$"):
         Decoder().expr(tokens)
+
+
+class _RaisesAtItsFirstCall:
+    """A stand-in evaluator whose candidate raises the library's error at the place of its body's first call, as
+    code generation does for a primitive with no implementation (``codegen``: ``node.span``)."""
+
+    def evaluate(self, program: object, key: str, quick: bool = False) -> object:
+        from mlevolve.dsl.errors import MlevError
+        from mlevolve.dsl.traverse import walk
+
+        body = program.definitions[0].body  # type: ignore[attr-defined]
+        call = next(n for n in walk(body) if isinstance(n, Call))
+        raise MlevError(f"'{call.op}' has no torch implementation", call.span, "a hint")
+
+
+def test_a_candidate_s_failure_reads_the_same_from_a_worker_s_rebuilt_program_as_in_process() -> None:
+    """A worker rebuilds a candidate from the wire (no spans: no source text); in process the backend scores the
+    coordinator's IR, whose nodes kept from the starting program carry that file's places.  A failure raised at a
+    node's place was ``<input>:3:5: error: ...`` in process (a place in the starting program's text, not in the
+    candidate's) and ``error: ...`` from a worker: the archive's reason differed with ``--workers``.  Its reason is
+    its message alone, from either."""
+    from mlevolve.gp.backends import Request, outgoing, run_request
+
+    program = parse_file(ROOT / "examples" / "quartic.mlev")
+    request = Request(0, "evaluate", "", "k", parsed=program)
+    here = run_request(_RaisesAtItsFirstCall(), outgoing(request, 0, parsed=True))
+    there = run_request(_RaisesAtItsFirstCall(), outgoing(request, 0))
+    assert here == there
+    assert re.fullmatch(r"MlevError: '\w+' has no torch implementation", here.failure.reason), here.failure

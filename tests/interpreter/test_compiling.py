@@ -13,6 +13,7 @@ import pytest
 
 import mlevolve
 from mlevolve.grammar.spec import load_grammar
+from mlevolve.interpreter import compiling
 from mlevolve.interpreter.compiling import note
 from mlevolve.interpreter.standalone.common import CandidateFailure
 from tests.conftest import run_child
@@ -53,6 +54,49 @@ print(compiling.compile_seconds() > 0)
 """
 
 
+def _loud() -> dict[str, str]:
+    """This environment without the test suite's MLEVOLVE_QUIET_COMPILE (tests/conftest.py): a child that says."""
+    return {k: v for k, v in os.environ.items() if k != compiling.QUIET_ENV}
+
+
+@pytest.mark.parametrize(("quiet", "asked"), [(None, True), ("0", True), ("", True), ("1", False), ("yes", False)])
+def test_the_command_line_asks_for_the_note_unless_mlevolve_quiet_compile_is_set(
+        monkeypatch: pytest.MonkeyPatch, quiet: str | None, asked: bool) -> None:
+    """The CLI turns the note on around its command (in process too: nothing stubs it), off where the documented
+    switch is set, and puts the library's silence back after."""
+    from mlevolve import cli
+
+    seen: list[bool] = []
+    monkeypatch.setattr(cli, "_command", lambda argv: seen.append(compiling.announcing()) or 0)
+    if quiet is None:
+        monkeypatch.delenv(compiling.QUIET_ENV, raising=False)
+    else:
+        monkeypatch.setenv(compiling.QUIET_ENV, quiet)
+    assert cli.main(["tasks"]) == 0 and seen == [asked]
+    assert not compiling.announcing()
+
+
+def test_workers_notes_are_said_by_the_coordinator_once_a_burst(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two workers that start compiling together send a note each: the coordinator says one, on stderr; one sent
+    REPEAT_AFTER seconds later is said again; none where the coordinator says nothing (the library)."""
+    monkeypatch.setattr(compiling._State, "said", None)
+    clock = [100.0]
+    monkeypatch.setattr(compiling.time, "perf_counter", lambda: clock[0])
+    line = note("/cache")
+    previous = compiling.announce(False)
+    try:
+        assert not compiling.relay(line)
+        compiling.announce(True)
+        said = [compiling.relay(line), compiling.relay(line)]
+        clock[0] += compiling.REPEAT_AFTER
+        said.append(compiling.relay(line))
+    finally:
+        compiling.announce(previous)
+    out, err = capsys.readouterr()
+    assert said == [True, False, True] and out == "" and err == f"{line}\n{line}\n"
+
+
 @pytest.mark.parametrize(("announce", "gap", "lines"), [("on", "0", 1), ("on", "1.5", 2), ("off", "1.5", 0)])
 def test_a_compile_says_so_where_asked_not_again_at_once_and_a_cache_load_says_nothing(
         tmp_path: Path, announce: str, gap: str, lines: int) -> None:
@@ -63,7 +107,7 @@ def test_a_compile_says_so_where_asked_not_again_at_once_and_a_cache_load_says_n
     script.write_text(PROBE)
     (tmp_path / "kernels.py").write_text(KERNELS)
     cache = tmp_path / "cache"
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT / "src")}
+    env = {**_loud(), "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT / "src")}
     runs = [run_child([sys.executable, str(script), announce, gap], capture_output=True, text=True, env=env,
                       timeout=300) for _ in range(2)]
     # compile seconds counted in the run that compiled (the user's function's too), none where all came from the cache
@@ -94,20 +138,20 @@ def test_numba_s_compiling_is_not_a_candidate_s_time(monkeypatch: pytest.MonkeyP
     def slow(*args: object) -> object:  # a compile of 0.5 s inside the kernel's call, or plain slowness
         time.sleep(0.5)
         calls[0] += 1
-        compiled[0] += 0.5 if compiling else 0.0
+        compiled[0] += 0.5 if a_compile else 0.0
         return predictions(*args)
 
     monkeypatch.setattr(kernel, "predictions", slow)
     monkeypatch.setattr(kernel, "compile_seconds", lambda: compiled[0])
     budget = runtime.Budget(max_seconds=0.2)
-    for compiling in (True, False):
+    for a_compile in (True, False):
         try:
             assert fastpath.compiled_kernel() is kernel
             pred = learner.learner_predictions(data, seed=0, budget=budget)  # the compiled path's
             outcome = "trained" if np.all(np.isfinite(pred)) else "not finite"
         except CandidateFailure as err:
             outcome = err.reason
-        assert outcome == ("trained" if compiling else "over the time budget of 0.2 s"), compiling
+        assert outcome == ("trained" if a_compile else "over the time budget of 0.2 s"), a_compile
     assert calls[0] == 2  # each time through the kernel
 
 
@@ -120,12 +164,35 @@ def test_the_command_line_says_a_cold_compile_on_stderr_and_the_library_says_not
     quartic, db = str(ROOT / "examples" / "quartic.mlev"), tmp_path / "run.db"
     cli = run_child([sys.executable, "-m", "mlevolve", "evolve", quartic, "--budget", "10", "--db", str(db), "--json"],
                     capture_output=True, text=True, timeout=900,
-                    env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "a"), "PYTHONPATH": str(ROOT / "src")})
+                    env={**_loud(), "NUMBA_CACHE_DIR": str(tmp_path / "a"), "PYTHONPATH": str(ROOT / "src")})
     assert cli.returncode == 0 and isinstance(json.loads(cli.stdout), dict), cli.stderr
     said = [line for line in cli.stderr.splitlines() if "compiling" in line]
     assert said and said[0].startswith(note(str(tmp_path / "a")).partition(")")[0]), cli.stderr  # the cache named
     code = f"from mlevolve import api; api.evolve({quartic!r}, budget=10, db={str(tmp_path / 'api.db')!r}, quiet=True)"
     api = run_child([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
-                    env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "b"), "PYTHONPATH": str(ROOT / "src")})
+                    env={**_loud(), "NUMBA_CACHE_DIR": str(tmp_path / "b"), "PYTHONPATH": str(ROOT / "src")})
     assert api.returncode == 0 and "compiling" not in api.stderr, api.stderr
     assert any((tmp_path / "b").rglob("*.nbi"))  # it compiled: its cache was cold, and it was filled silently
+
+
+@pytest.mark.slow
+def test_a_pool_s_workers_compiles_are_said_by_the_coordinator_on_stderr_and_the_api_says_nothing(
+        tmp_path: Path) -> None:
+    """With ``--workers 2`` on a cold cache the kernels compile in the workers (forked from the fork server, whose
+    setting is not the command line's): the coordinator says it (nothing was said: 20-45 s of silence), on stderr,
+    fewer lines than the workers' compiles (one a burst, the burst of both workers); the API's pool says nothing."""
+    quartic = str(ROOT / "examples" / "quartic.mlev")
+    argv = ["evolve", quartic, "--task", "nguyen4", "--budget", "30", "--workers", "2", "--seed", "1"]
+    cli = run_child([sys.executable, "-m", "mlevolve", *argv, "--db", str(tmp_path / "run.db")],
+                    capture_output=True, text=True, timeout=900,
+                    env={**_loud(), "NUMBA_CACHE_DIR": str(tmp_path / "a"), "PYTHONPATH": str(ROOT / "src")})
+    assert cli.returncode == 0, cli.stderr
+    said = [line for line in cli.stderr.splitlines() if line.startswith("mlevolve: compiling")]
+    assert said and said[0].startswith(note(str(tmp_path / "a")).partition(")")[0]), cli.stderr
+    assert "compiling" not in cli.stdout
+    code = (f"from mlevolve import api; api.evolve({quartic!r}, task='nguyen4', budget=30, workers=2, seed=1, "
+            f"db={str(tmp_path / 'api.db')!r}, quiet=True)")
+    api = run_child([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                    env={**_loud(), "NUMBA_CACHE_DIR": str(tmp_path / "b"), "PYTHONPATH": str(ROOT / "src")})
+    assert api.returncode == 0 and "compiling" not in api.stderr + api.stdout, api.stderr
+    assert any((tmp_path / "b").rglob("*.nbi"))  # it compiled

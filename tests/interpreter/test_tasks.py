@@ -624,3 +624,19 @@ def test_a_control_task_without_gymnasium_names_what_to_install(monkeypatch: pyt
         load_task("cartpole", 0)
     assert (info.value.message, info.value.hint) == ("task 'cartpole' needs the package gymnasium",
                                                      "pip install gymnasium")
+
+
+def test_a_checked_table_s_integers_are_read_without_a_cast_and_text_or_every_row_is_refused() -> None:
+    """The loaders read a family's and a formula's options as integers from the checked table (no cast through
+    text): an override given as text is checked to its integer first; a table holding text, or a formula's
+    n_train as every row (None: a data file's only), is a bug, refused."""
+    from mlevolve.interpreter.tasks import _int, _ints
+
+    assert len(load_task("nguyen4", n_train="3e1").y_train) == 30
+    assert _ints({"n_train": 20, "n_test": 100}) == {"n_train": 20, "n_test": 100}
+    assert _ints({"n_tasks": 2, "fitness": "mse"}, leave=("fitness",)) == {"n_tasks": 2}
+    assert _int({"n_train": None}, "n_train") is None
+    with pytest.raises(TypeError, match="n_train='20' was not checked"):
+        _ints({"n_train": "20"})
+    with pytest.raises(TypeError, match="every row"):
+        _ints({"n_train": None})

@@ -512,6 +512,7 @@ def dask_setup(worker: Any) -> None:
     report (a candidate's error is its failure), and a Ctrl-C while the cluster warmed up left a worker logging
     the traceback of a heartbeat to the scheduler it had just closed, after the command's last line."""
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    worker_notes(None)
     with contextlib.suppress(ValueError):  # not the main thread: it stays blocked, as good as ignored
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if hasattr(signal, "pthread_sigmask"):
@@ -545,6 +546,45 @@ class QuietSpawnContext(SpawnContext):
 
 
 _COMPILED = "compiled"  # a reply's first entry (_COMPILED, seconds) where the worker's numba compiles grew with it
+_NOTE = "note"  # a worker's message (_NOTE, line): its compile note (compiling.announce), for its coordinator to say
+
+
+def worker_notes(sink: Callable[[str], None] | None) -> None:
+    """In a worker process: its numba compile notes go to ``sink`` (a message to its coordinator, which says them:
+    :func:`~mlevolve.interpreter.compiling.relay`), or nowhere (None: a Dask worker, whose coordinator says
+    nothing of it), never to the worker's own stderr, whatever the process it came from had set."""
+    from mlevolve.interpreter import compiling  # light: numba loads with the kernels
+
+    compiling.announce(sink is not None, sink)
+
+
+class _Reply:
+    """A worker's end of its pipe, shared by its loop and its compile notes (numba's thread that times a long
+    compile, :mod:`~mlevolve.interpreter.compiling`): one message at a time, never two interleaved."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def send(self, message: Any) -> None:
+        with self.lock:
+            self.conn.send(message)
+
+    def note(self, line: str) -> None:
+        """Send a compile note; a coordinator gone is the loop's to find."""
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.send((_NOTE, line))
+
+
+def _relayed(message: Any) -> bool:
+    """Whether a worker's ``message`` was a compile note (:func:`worker_notes`), then said by this process, the
+    coordinator, where it says its own (:func:`~mlevolve.interpreter.compiling.relay`)."""
+    if not (isinstance(message, tuple) and len(message) == 2 and message[0] == _NOTE):
+        return False
+    from mlevolve.interpreter import compiling
+
+    compiling.relay(str(message[1]))
+    return True
 
 
 def compiled_here() -> float:
@@ -566,7 +606,8 @@ def out_of_memory(result: Any) -> bool:
     return isinstance(failure, Failure) and is_out_of_memory(failure.reason)
 
 
-def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, progress: Any = None) -> None:
+def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, progress: Any = None,
+                 notes: bool = False) -> None:
     """A worker process: build the evaluator once, then answer batches of requests until told to stop.
 
     Each message is a list of requests (a batch: one round trip for all of them), answered by one
@@ -576,16 +617,19 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
     requests it sent outlives its timeout or killed the worker.
 
     Ctrl-C goes to the whole process group; the coordinator handles it (and stops the workers), so
-    a worker ignores SIGINT rather than print a traceback of its own.
+    a worker ignores SIGINT rather than print a traceback of its own.  Its numba compile notes, where its
+    coordinator says its own (``notes``), are sent to it as ``(_NOTE, line)`` messages (:func:`worker_notes`).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    reply = _Reply(conn)
+    worker_notes(reply.note if notes else None)
     evaluator, seconds, failure = warmed(factory, limit)  # before "ready": a candidate's clock starts at its begin
     if failure is not None:
-        conn.send(("failed", str(failure)))
+        reply.send(("failed", str(failure)))
         return
-    conn.send(("ready", seconds))
+    reply.send(("ready", seconds))
     compiled = compiled_here()
     programs: OrderedDict[str, Program] = OrderedDict()
     known = Known()
@@ -613,7 +657,7 @@ def _worker_main(factory: Factory, conn: Connection, limit: int | None = None, p
             compiled = now  # the coordinator's progress clock leaves them out (ProcessPool.warmup), as in process
             answers.insert(0, (_COMPILED, now))
         try:
-            conn.send(answers)
+            reply.send(answers)
         except (BrokenPipeError, OSError):
             return
         if answers[-1] == _RETIRED:
@@ -703,6 +747,13 @@ def warmed(factory: Factory, limit: int | None = None) -> tuple[Any, float, Fail
     return evaluator, seconds[0], failure
 
 
+def _announcing() -> bool:
+    """Whether this process says its numba compiles (the command line's coordinator), without loading numba."""
+    from mlevolve.interpreter import compiling
+
+    return compiling.announcing()
+
+
 def prestart(preload: Sequence[str]) -> None:
     """Start the fork server now (it imports ``preload`` in the background), so that the workers a
     pool starts later fork from it at once; nothing where workers are spawned."""
@@ -743,6 +794,7 @@ class ProcessPool:
         self.timeout = timeout
         self.memory = memory
         self.context = context(preload)  # a fork server's, else spawn's (serverstart.context)
+        self.notes = _announcing()  # workers send their compile notes here, said once a burst, where it says its own
         self.batch = 1
         self.slots = self.workers_count
         self.set_batch(batch)
@@ -808,8 +860,8 @@ class ProcessPool:
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
         progress = self.context.RawArray("d", [-1.0, 0.0])
-        process = self.context.Process(target=_worker_main, args=(self.factory, child, self.memory, progress),
-                                       daemon=True)
+        process = self.context.Process(target=_worker_main,
+                                       args=(self.factory, child, self.memory, progress, self.notes), daemon=True)
         start_server(self.context)
         # A fork server's worker starts once the server has imported (a second or two for PyTorch), so a
         # Ctrl-C meanwhile is held to its end (in the start thread, :meth:`_boot`, it is the main thread's
@@ -823,11 +875,13 @@ class ProcessPool:
         """Wait for a started worker's evaluator (a worker that cannot build one is the user's problem)."""
         if worker.ready:
             return
-        try:
-            late = ("failed", f"no answer in {_START_WAIT} s")
-            message = worker.conn.recv() if worker.conn.poll(_START_WAIT) else late
-        except (EOFError, OSError):
-            message = ("failed", f"it exited with status {worker.process.exitcode}")
+        message: Any = None
+        while message is None or _relayed(message):  # a compile note while it warms: said, then its answer
+            try:
+                late = ("failed", f"no answer in {_START_WAIT} s")
+                message = worker.conn.recv() if worker.conn.poll(_START_WAIT) else late
+            except (EOFError, OSError):
+                message = ("failed", f"it exited with status {worker.process.exitcode}")
         if message[0] != "ready":
             worker.process.kill()
             raise MlevError(f"a worker process failed to start: {message[1]}", hint=_START_HINT)
@@ -938,6 +992,8 @@ class ProcessPool:
             answers = worker.conn.recv()
         except (EOFError, OSError):  # the worker died mid-batch: on the request it was running
             self._died(worker)
+            return
+        if _relayed(answers):  # a compile note, said: the batch's answers come later
             return
         if answers and answers[0][0] == _COMPILED:  # its numba compiles so far, warm-up included (_worker_main)
             self.warmup = max(self.warmup, answers.pop(0)[1])

@@ -13,27 +13,38 @@ and others (a new specialisation of the learner kernel, a prune's) may compile w
 seconds that looked like a hang when only the first was said (a cold learner search: 16-44 s, 1 s after the first
 compile).  This module imports numba only in :func:`register`, so the command line can call :func:`announce`
 without loading it.
+
+One run, one voice: the coordinator says the lines, for its own compiles and its workers'.  A pool worker never
+prints one; it is given the coordinator's setting explicitly (never inherited through fork) with a ``sink`` that
+sends its line to the coordinator (``gp.backends``), which says it through :func:`relay`: one line for a burst
+of all the run's processes, as for one process.  ``MLEVOLVE_QUIET_COMPILE=1`` (:data:`QUIET_ENV`) keeps the command
+line from asking (:func:`wanted`): for logs that must hold only the run's own lines, and the test suite.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 MODULES = ("mlevolve.",)  # whose functions' compiles are announced: the kernels' (another library's say nothing)
 NOTE = "mlevolve: compiling numeric kernels (once; cached in {where}): seconds to minutes"
 SAY_AFTER = 2.0  # seconds a later compile goes on before it is said (a short one, a fraction of a second, is not)
 REPEAT_AFTER = 10.0  # seconds since the last line before another is said (a burst of kernels: one line)
+QUIET_ENV = "MLEVOLVE_QUIET_COMPILE"  # set (not "" or "0"): the command line does not ask for the lines
 
 
 class _State:
     """The process's compiles: whether to say them, when the last line was said (None: never), how deep the current
     compile is (a kernel's callees compile inside it: counted once), how many outermost compiles have started, when
-    the current one started, and the seconds compiled in all."""
+    the current one started, and the seconds compiled in all; where a line goes (None: this process's stderr; a
+    worker's: its coordinator)."""
 
     announce = False
+    sink: Callable[[str], None] | None = None
     registered = False
     said: float | None = None
     depth = 0
@@ -42,11 +53,44 @@ class _State:
     seconds = 0.0
 
 
-def announce(on: bool = True) -> bool:
-    """Say (``on``) or not each burst of compiling of mlevolve's kernels on stderr; the previous setting, to put
-    back.  Off by default: the library says nothing; the command line turns it on (``mlevolve.cli``)."""
-    previous, _State.announce = _State.announce, on
+def announce(on: bool = True, sink: Callable[[str], None] | None = None) -> bool:
+    """Say (``on``) or not each burst of compiling of mlevolve's kernels, on stderr or to ``sink`` (a worker's: the
+    line goes to its coordinator, which says it, :func:`relay`); the previous setting, to put back.  Off by
+    default: the library says nothing; the command line turns it on (``mlevolve.cli``, unless :func:`wanted` says
+    not), a pool worker to what its coordinator's was (:func:`announcing`)."""
+    previous, _State.announce, _State.sink = _State.announce, on, sink
     return previous
+
+
+def announcing() -> bool:
+    """Whether this process says its compiles (:func:`announce`): what a coordinator hands its workers."""
+    return _State.announce
+
+
+def wanted() -> bool:
+    """Whether the command line asks for the lines: unless ``MLEVOLVE_QUIET_COMPILE`` is set (to other than ""
+    or "0")."""
+    return os.environ.get(QUIET_ENV, "").strip() in ("", "0")
+
+
+def relay(line: str) -> bool:
+    """Say a worker's line (its :func:`announce` ``sink`` sent it) in this process, the coordinator, where this
+    process says its own and no line (its own or a worker's) was said in the last :data:`REPEAT_AFTER` seconds:
+    two workers that start compiling together are one burst, one line.  Whether it was said."""
+    now = time.perf_counter()
+    if not _State.announce or (_State.said is not None and now - _State.said < REPEAT_AFTER):
+        return False
+    _State.said = now
+    _line(line)
+    return True
+
+
+def _line(line: str) -> None:
+    """``line`` where this process's lines go: its sink, else stderr (never stdout: ``--json``'s)."""
+    if _State.sink is not None:
+        _State.sink(line)
+    else:
+        print(line, file=sys.stderr, flush=True)
 
 
 def note(where: str) -> str:
@@ -60,7 +104,7 @@ def _say(where: str, count: int) -> None:
     now = time.perf_counter()
     if _State.depth and _State.count == count and (_State.said is None or now - _State.said >= REPEAT_AFTER):
         _State.said = now
-        print(note(where), file=sys.stderr, flush=True)
+        _line(note(where))
 
 
 def _start(ev: Any) -> None:

@@ -47,7 +47,7 @@ import csv
 import functools
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -420,10 +420,10 @@ def load_task(spec: str, seed: int = 0, **options: OptionValue) -> Task:
             return Supervised.of(supervised(name, np.asarray(x, dtype=np.float64), np.asarray(y), "classification",
                                             rng))
         if name in FAMILIES:
-            ints = {k: int(str(v)) for k, v in opts.items() if k not in ("fitness", "fresh")}  # (none None)
+            ints = _ints(opts, leave=("fitness", "fresh"))
             return Family.of({**family(name, rng, **ints), "fitness": opts["fitness"], "fresh": opts["fresh"]})
         if name in FORMULAS:
-            return Points.of(points(name, rng, **{k: int(str(v)) for k, v in opts.items()}))  # (none None)
+            return Points.of(points(name, rng, **_ints(opts)))
         if name in CONTROL:
             return Control.of(control_task(name))
         if name in DENSITY or name == DIGITS_DENSITY:
@@ -702,9 +702,31 @@ def load_points(spec: str, inputs: tuple[str, ...], seed: int = 0) -> Points:
     Raises MlevError naming the missing or extra columns."""
     name, opts = task_options(spec, "formula")  # the rest: file_points's
     with _task_errors():
-        return Points.of(file_points(name, str(opts["target"]), inputs, seed,
-                                     None if (rows := opts["n_train"]) is None else int(rows),
+        return Points.of(file_points(name, str(opts["target"]), inputs, seed, _int(opts, "n_train"),
                                      str(opts["weight"])))
+
+
+def _int(options: Mapping[str, OptionValue], key: str) -> int | None:
+    """Integer option ``key`` of a checked table (:func:`task_options`: an option with a range is an ``int``, or
+    None for a data file's n_train left out, every row).  Raises TypeError for text: a table not checked (a bug)."""
+    value = options[key]
+    if isinstance(value, str):
+        raise TypeError(f"task option {key}={value!r} was not checked to an integer")
+    return value
+
+
+def _ints(options: Mapping[str, OptionValue], leave: Container[str] = ()) -> dict[str, int]:
+    """The integer options of a checked table (:func:`_int`) but those in ``leave`` (a family's fitness= and
+    fresh=, which its loader does not take): a learner family's or a formula task's, none of which is None (only a
+    data file's n_train is).  Raises TypeError for one that is not an integer."""
+    ints: dict[str, int] = {}
+    for key in options:
+        if key not in leave:
+            value = _int(options, key)
+            if value is None:
+                raise TypeError(f"task option {key} is every row, which only a data file's n_train takes")
+            ints[key] = value
+    return ints
 
 
 def data_file_of(spec: str) -> str | None:
