@@ -15,7 +15,10 @@ test), for the learner kind's types (whose focus applies) and for Scalar alone (
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -159,3 +162,23 @@ def test_the_learner_kinds_focus_is_the_one_these_laws_exercise() -> None:
     focus = BASE.focus[0]
     assert focus.scale != 1.0 and DOT in focus.keep and "sin(Scalar)" not in focus.keep
     assert _raw(replace(BASE, focus=()).restrict(LEARNER))["sin(Scalar)"] != _raw(BASE.restrict(LEARNER))["sin(Scalar)"]
+
+
+_STEP = """
+import random
+from mlevolve.grammar.spec import load_grammar
+from mlevolve.meta import vary
+base = load_grammar(); types = base.focus[0].types
+cand = vary.perturb_weights(base, random.Random(3), types)
+moved, d, a = vary.bounded_step(base, cand, 0.02, types)
+print(repr(d), repr(a), moved.digest)
+"""
+
+
+def test_a_bounded_steps_distance_and_digest_do_not_depend_on_the_hash_seed() -> None:
+    """step_distance summed over a set of production ids, so its last bit (and bounded_step's fraction, and the
+    snapshot's digest) changed with PYTHONHASHSEED: the committed learners_step_seed1 history was not reproduced
+    digest for digest by the same code (stop 61, helper focus68)."""
+    outs = {subprocess.run([sys.executable, "-c", _STEP], capture_output=True, text=True, check=True, cwd=ROOT,
+                           env={**os.environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2, 3, 4)}
+    assert len(outs) == 1, outs

@@ -97,9 +97,11 @@ def step_distance(a: GrammarSpec, b: GrammarSpec, types: frozenset[str]) -> floa
     """The largest, over result types, total-variation distance between ``a``'s and ``b``'s production
     distributions (:func:`distributions`; a production one of them lacks has probability 0 there): in
     [0, 1], 0 when every type draws alike.  TV bounds the change of every event's probability (any
-    program shape a draw can make at that node) and, by Pinsker's inequality, ``sqrt(KL / 2)``."""
+    program shape a draw can make at that node) and, by Pinsker's inequality, ``sqrt(KL / 2)``.  Summed exactly
+    (``math.fsum``): a plain sum over the set of ids would round by its iteration order, which ``PYTHONHASHSEED``
+    changes, and with it :func:`bounded_step`'s fraction and so the snapshots' digests from process to process."""
     da, db = distributions(a, types), distributions(b, types)
-    return max((0.5 * sum(abs(da[t].get(i, 0.0) - db[t].get(i, 0.0)) for i in {*da[t], *db[t]})
+    return max((0.5 * math.fsum(abs(da[t].get(i, 0.0) - db[t].get(i, 0.0)) for i in {*da[t], *db[t]})
                 for t in da.keys() & db.keys()), default=0.0)
 
 
