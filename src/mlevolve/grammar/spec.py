@@ -407,8 +407,9 @@ class GrammarSpec:
             keep = [t for t in self.types if t in types]
             prods = tuple(p for p in self.productions if p.result in keep and all(a in keep for a in p.args)
                           and (p.rule is None or p.rule.types <= types))
-            if self.focus_for(types) is not None:
-                prods = tuple(replace(p, weight=p.weight * self.focus_scale(types, p.id)) for p in prods)
+            if self.focus_for(types) is not None:  # a kept production is the grammar's own object, as before
+                prods = tuple(p if (s := self.focus_scale(types, p.id)) == 1.0 else replace(p, weight=p.weight * s)
+                              for p in prods)
             lits = {t: lit for t, lit in self.literals.items() if t in keep}
             cache[types] = GrammarSpec(tuple(keep), prods, lits, self.variable_weight, self.name,
                                        operators=self.operators, floor=self.floor)
