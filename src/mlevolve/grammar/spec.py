@@ -214,6 +214,29 @@ class GrammarSpec:
     def base_productions(self) -> tuple[Production, ...]:
         return tuple(p for p in self.productions if p.rule is None)
 
+    @cached_property
+    def raw_weights(self) -> Mapping[str, float]:
+        """Every production's weight as the grammar (and its file) states it, by production id, learned rules
+        included: before any :class:`Focus` scales it.  What a slot draws with is ``restrict(types)``'s."""
+        return MappingProxyType({p.id: p.weight for p in self.productions})
+
+    def focus_for(self, types: frozenset[str]) -> Focus | None:
+        """The :class:`Focus` that applies where a body computes with exactly ``types``, if the grammar has one."""
+        return next((f for f in self.focus if f.types == types), None)
+
+    def focus_scale(self, types: frozenset[str], production: str) -> float:
+        """The factor by which ``restrict(types)`` multiplies the raw weight of ``production`` (an id): the
+        focus's ``scale`` where the focus for ``types`` does not keep it, else 1.  Always > 0."""
+        focus = self.focus_for(types)
+        return focus.scale if focus is not None and production not in focus.keep else 1.0
+
+    def with_drawn_weights(self, types: frozenset[str], weights: Mapping[str, float]) -> GrammarSpec:
+        """A copy in which each production named in ``weights`` (by id) is drawn with that weight where a body
+        computes with ``types``, i.e. in ``restrict(types)``: its raw weight is set to the weight divided by its
+        :meth:`focus_scale`, so that the focus applies once.  The inverse of reading ``restrict(types)``'s
+        weights; write raw weights (say, a perturbed :attr:`raw_weights`) with :meth:`with_weights`."""
+        return self.with_weights({i: w / self.focus_scale(types, i) for i, w in weights.items()})
+
     def build(self, p: Production, args: Sequence[Expr]) -> Expr:
         """The expression ``p`` builds from ``args``: a call, or a learned rule's body filled in."""
         return Call(p.op, tuple(args)) if p.rule is None else substitute(p.rule.expanded, args)
@@ -384,9 +407,9 @@ class GrammarSpec:
             keep = [t for t in self.types if t in types]
             prods = tuple(p for p in self.productions if p.result in keep and all(a in keep for a in p.args)
                           and (p.rule is None or p.rule.types <= types))
-            focus = next((f for f in self.focus if f.types == types), None)
-            if focus is not None:
-                prods = tuple(p if p.id in focus.keep else replace(p, weight=p.weight * focus.scale) for p in prods)
+            if self.focus_for(types) is not None:  # a kept production is the grammar's own object, as before
+                prods = tuple(p if (s := self.focus_scale(types, p.id)) == 1.0 else replace(p, weight=p.weight * s)
+                              for p in prods)
             lits = {t: lit for t, lit in self.literals.items() if t in keep}
             cache[types] = GrammarSpec(tuple(keep), prods, lits, self.variable_weight, self.name,
                                        operators=self.operators, floor=self.floor)
@@ -397,7 +420,8 @@ class GrammarSpec:
         return replace(self, productions=self.productions + productions)
 
     def with_weights(self, weights: Mapping[str, float]) -> GrammarSpec:
-        """A copy with some production weights replaced, by production id."""
+        """A copy with some raw production weights replaced, by production id (:attr:`raw_weights`; weights read
+        from ``restrict(types)``, where a focus may scale them, go back through :meth:`with_drawn_weights`)."""
         prods = tuple(replace(p, weight=weights.get(p.id, p.weight)) for p in self.productions)
         return replace(self, productions=prods)
 

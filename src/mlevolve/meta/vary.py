@@ -57,7 +57,11 @@ def mix_base(spec: GrammarSpec, base: GrammarSpec, lam: float, types: frozenset[
     balance with variables and literals, is kept, and every base production's probability among its
     type's productions is at least ``lam`` times its base probability.  The variable weight is mixed
     the same way.  ``lam`` in [0, 1]; 0 returns ``spec`` itself, a type whose productions all carry
-    their base weights is left as it is (so ``mix_base(base, base, ...)`` is ``base``)."""
+    their base weights is left as it is (so ``mix_base(base, base, ...)`` is ``base``).
+
+    ``w`` and ``b`` are the weights a slot draws with (``restrict(types)``: a :class:`Focus`'s scale applied), and
+    ``w'`` goes back as such (:meth:`GrammarSpec.with_drawn_weights`), so each type's distribution is exactly
+    ``(1 - lam)·p + lam·q`` (p the grammar's, q the base grammar's): the focus is applied once."""
     if lam <= 0:
         return spec
     restricted, plain = spec.restrict(types), base.restrict(types)
@@ -71,7 +75,7 @@ def mix_base(spec: GrammarSpec, base: GrammarSpec, lam: float, types: frozenset[
             continue
         weights.update({p.id: (1 - lam) * p.weight + lam * base_weight.get(p.id, 0.0) * total / base_total
                         for p in prods})
-    out = spec.with_weights(weights) if weights else spec
+    out = spec.with_drawn_weights(types, weights) if weights else spec
     if out.variable_weight != base.variable_weight:
         out = replace(out, variable_weight=(1 - lam) * out.variable_weight + lam * base.variable_weight)
     return out
@@ -93,9 +97,11 @@ def step_distance(a: GrammarSpec, b: GrammarSpec, types: frozenset[str]) -> floa
     """The largest, over result types, total-variation distance between ``a``'s and ``b``'s production
     distributions (:func:`distributions`; a production one of them lacks has probability 0 there): in
     [0, 1], 0 when every type draws alike.  TV bounds the change of every event's probability (any
-    program shape a draw can make at that node) and, by Pinsker's inequality, ``sqrt(KL / 2)``."""
+    program shape a draw can make at that node) and, by Pinsker's inequality, ``sqrt(KL / 2)``.  Summed exactly
+    (``math.fsum``): a plain sum over the set of ids would round by its iteration order, which ``PYTHONHASHSEED``
+    changes, and with it :func:`bounded_step`'s fraction and so the snapshots' digests from process to process."""
     da, db = distributions(a, types), distributions(b, types)
-    return max((0.5 * sum(abs(da[t].get(i, 0.0) - db[t].get(i, 0.0)) for i in {*da[t], *db[t]})
+    return max((0.5 * math.fsum(abs(da[t].get(i, 0.0) - db[t].get(i, 0.0)) for i in {*da[t], *db[t]})
                 for t in da.keys() & db.keys()), default=0.0)
 
 
@@ -120,7 +126,6 @@ def bounded_step(prev: GrammarSpec, cand: GrammarSpec, max_step: float, types: f
     extra = [replace(p, rule=replace(p.rule, body=p.rule.expanded)) for p in _rules(prev)
              if p.op not in cand.rules and p.rule is not None]
     out = _rebuild(cand, _rules(cand) + extra) if extra else cand
-    focus = next((f for f in out.focus if f.types == types), None)
     weights: dict[str, float] = {}
     was, now = prev.restrict(types).by_result, cand.restrict(types).by_result
     dp, dc = distributions(prev, types), distributions(cand, types)
@@ -128,22 +133,24 @@ def bounded_step(prev: GrammarSpec, cand: GrammarSpec, max_step: float, types: f
         if t not in dp or t not in dc:
             continue
         total = (1 - a) * sum(p.weight for p in was[t]) + a * sum(p.weight for p in now[t])
-        for p in prods:
-            scale = focus.scale if focus is not None and p.id not in focus.keep else 1.0
-            share = (1 - a) * dp[t].get(p.id, 0.0) + a * dc[t].get(p.id, 0.0)
-            weights[p.id] = share * total / scale if scale > 0 else p.weight  # a focus of 0 draws it never
+        weights.update({p.id: ((1 - a) * dp[t].get(p.id, 0.0) + a * dc[t].get(p.id, 0.0)) * total for p in prods})
     literals = {t: replace(lit, weight=(1 - a) * prev.literals[t].weight + a * lit.weight) if t in prev.literals
                 else lit for t, lit in out.literals.items()}
-    out = replace(out.with_weights(weights), literals=literals,
+    out = replace(out.with_drawn_weights(types, weights), literals=literals,
                   variable_weight=(1 - a) * prev.variable_weight + a * cand.variable_weight)
     return out, d, a
 
 
 def perturb_weights(spec: GrammarSpec, rng: random.Random, types: frozenset[str], sigma: float = 0.5,
                     rate: float = 0.25) -> GrammarSpec:
+    """Each relevant production with probability ``rate`` (at least one), and the variable weight with the same
+    probability, gets its raw weight (:attr:`GrammarSpec.raw_weights`, before any focus scales it) multiplied by
+    ``exp(N(0, sigma))``, clipped to [0.01, 100]: log-normal noise, the same relative change of what a slot
+    draws, focus or not."""
     prods = relevant(spec, types)
     chosen = [p for p in prods if rng.random() < rate] or [rng.choice(prods)]
-    weights = {p.id: min(100.0, max(0.01, p.weight * math.exp(rng.gauss(0.0, sigma)))) for p in chosen}
+    raw = spec.raw_weights
+    weights = {p.id: min(100.0, max(0.01, raw[p.id] * math.exp(rng.gauss(0.0, sigma)))) for p in chosen}
     out = spec.with_weights(weights)
     if rng.random() < rate:
         out = replace(out, variable_weight=min(100.0, max(0.01, out.variable_weight * math.exp(rng.gauss(0.0, sigma)))))
@@ -273,7 +280,7 @@ def mutate_operators(spec: GrammarSpec, rng: random.Random, types: frozenset[str
 
 
 def crossover(a: GrammarSpec, b: GrammarSpec, rng: random.Random, types: frozenset[str]) -> GrammarSpec:
-    other = {p.id: p.weight for p in b.base_productions}
+    other = b.raw_weights  # raw weights both: a focus of the same table scales them alike
     weights = {p.id: other[p.id] for p in relevant(a, types) if rng.random() < 0.5}
     child = a.with_weights(weights)
     if rng.random() < 0.5:
