@@ -121,7 +121,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                  or not least <= most):  # its top, the data's rows: checked as the data is read
             whole = isinstance(most, int | np.integer) and not isinstance(most, bool)  # else a wrong type
             raise (ValueError if whole else InvalidParameterError)(
-                f"max_samples must be None (every row) or an integer from {least} to the data's rows, got {most!r}" + (
+                f"max_samples must be None (every row) or an integer from {least} to the data's fitting rows, "
+                f"got {most!r}" + (
                 f" (the linear scaling a + b * f fits {least - 1} rows exactly: every formula would score "
                 "train_r2 1)" if whole and most < least else ""))
         verbose: object = self.verbose  # annotated bool, given anything

@@ -21,6 +21,7 @@ from mlevolve.gp.backends import CHEAP_BATCH, DaskBackend, Request, placed
 from mlevolve.results import Outcome
 from tests.conftest import (
     ROOT,
+    SRC,
     archive_rows,
     environment,
     run_child,
@@ -294,3 +295,31 @@ def test_a_future_settled_but_never_reported_is_taken_not_left_to_time_out(monke
     assert [job for job, _ in done] == [0]  # the answer handed back
     assert [(r.job, retried) for r, retried in backend.suspects] == [(1, False)]  # the failed one sent again alone
     assert list(backend.futures) == [running]
+
+
+
+
+SCHEDULER_ERROR = """
+import logging
+from mlevolve.gp.backends import DaskBackend
+from tests.gp.test_parallel import SlowFactory
+backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=3.0, batch=4)
+try:
+    logging.getLogger("distributed.scheduler").error("Waited for 1 worker(s) to reconnect after restarting")
+    logging.getLogger("distributed.scheduler").critical("a critical line is still said")
+finally:
+    backend.close()
+"""
+
+
+@cluster
+def test_a_local_clusters_scheduler_says_nothing_on_stderr_even_at_error() -> None:
+    """The scheduler runs in the coordinator: its ERROR lines (a worker restarted past a timeout that is not back in
+    60 s: "Waited for 1 worker(s) to reconnect after restarting") broke the command's one-line output; a candidate's
+    failure is reported as its failure, so a cluster the coordinator made logs nothing below CRITICAL.  In a child
+    process: pytest's own logging leaves distributed without its stderr handler."""
+    child = run_child([sys.executable, "-c", SCHEDULER_ERROR], cwd=ROOT, env=environment(PYTHONPATH=f"{ROOT}:{SRC}"),
+                      capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert "reconnect" not in child.stderr
+    assert "a critical line is still said" in child.stderr  # the handler does write to stderr

@@ -347,16 +347,16 @@ def test_random_state_is_the_runs_seed_or_draws_one(fitted: SymbolicRegressor) -
     *(({"verbose": bad}, rf"^verbose must be True or False \(or an int: 0 quiet\), got {bad!r}$")
       for bad in ("no", 0.5, None)),
     ({"model_selection": "bset"}, r"^model_selection must be 'accuracy', 'best' or 'score', got 'bset'$"),
-    *(({"max_samples": bad}, rf"^max_samples must be None \(every row\) or an integer from 3 to the data's rows, "
-                             rf"got {bad!r}$")
+    *(({"max_samples": bad}, rf"^max_samples must be None \(every row\) or an integer from 3 to the data's "
+                             rf"fitting rows, got {bad!r}$")
       for bad in (0.5, True)),
     # above the data's rows (10**7 was refused as above 1,000,000, the data file's "every row" marker): its rows named
     *(({"max_samples": many}, rf"^n_samples = 20, n_features = 2: max_samples={many} is more than its 16 fitting rows "
                               r"\(20 rows, 4 held out for test_r2\) \(max_samples=16 or less, or None to use every "
                               r"row\)$") for many in (17, 10**6, 10**7)),
     # 2 rows: the linear scaling's 2 parameters fit them exactly, train_r2 1 for any formula (a fresh-user pass)
-    *(({"max_samples": few}, rf"^max_samples must be None \(every row\) or an integer from 3 to the data's rows, "
-                             rf"got {few} \(the "
+    *(({"max_samples": few}, rf"^max_samples must be None \(every row\) or an integer from 3 to the data's "
+                             rf"fitting rows, got {few} \(the "
        r"linear scaling a \+ b \* f fits 2 rows exactly: every formula would score train_r2 1\)$") for few in (1, 2)),
 ])
 def test_a_settings_mistake_is_a_value_error_in_its_words(settings: dict[str, object], message: str) -> None:

@@ -1,6 +1,7 @@
 """The run summary (``evolve --json``, the API's result, the archive's ``summary``) has one key set in every run:
 a value that does not apply is None, never a missing key (``waiting_seconds`` was absent in process, present with
-workers; ``time_limit``, ``restarts``, ``hurdle``, ``fit_evaluations``, the prune's keys, likewise)."""
+workers; ``time_limit``, ``restarts``, ``hurdle``, ``fit_evaluations``, the prune's keys, likewise; ``failures``, the
+reasons no candidate scored, was [] in a run whose best scored, read as no candidate failed)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from mlevolve.gp.record import SUMMARY_KEYS, RunRecord
 ROOT = Path(__file__).resolve().parents[2]
 QUARTIC, LEARNER = ROOT / "examples" / "quartic.mlev", ROOT / "examples" / "linear_regression.mlev"
 NONE_WHERE_NOT_APPLYING = {"waiting_seconds", "time_limit", "restarts", "restart_every", "hurdle", "fit_evaluations",
-                           "prune_evaluations", "prune_cost", "pruned_from"}
+                           "prune_evaluations", "prune_cost", "pruned_from", "failures"}
 
 
 def _run(tmp_path: Path, name: str, program: Path, **settings: Any) -> dict[str, Any]:

@@ -370,9 +370,9 @@ def test_n_train_caps_a_data_files_fitting_rows_by_a_draw_of_the_seed(tmp_path: 
     with pytest.raises(MlevError) as info:
         load_points(f"{path}:target=y:n_train=1", ("a", "b"))
     assert (info.value.message, info.value.hint) == (
-        f"option n_train=1 of task '{path}' must be an integer from 3 to the file's rows",  # not the sentinel
-        f"leave n_train out to use every row, as {path}:target=y does, or give from 3 to the file's rows (a formula's "
-        "linear scaling a + b * f fits 2 points exactly)")
+        f"option n_train=1 of task '{path}' must be an integer from 3 to the file's fitting rows",  # not the sentinel
+        f"leave n_train out to use every row, as {path}:target=y does, or give from 3 to the file's fitting rows "
+        "(a formula's linear scaling a + b * f fits 2 points exactly)")
     program = tmp_path / "ab.mlev"
     program.write_text("algorithm ab\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  a * b\n")
     result = api.run(program, task=f"{path}:target=y:n_train=20", seed=3)
@@ -403,9 +403,10 @@ def test_a_formula_is_fitted_on_more_points_than_its_linear_scaling_fits_exactly
     from mlevolve.interpreter.tasks import load_points, load_task
 
     path = _csv(tmp_path)
-    every_row = f"leave n_train out to use every row, as {path}:target=y does, or give from 3 to the file's rows"
+    every_row = (f"leave n_train out to use every row, as {path}:target=y does, or give from 3 to the file's "
+                 "fitting rows")
     for spec, name, load, fix, top in ((f"{path}:target=y:n_train=2", path, lambda s: load_points(s, ("a", "b")),
-                                        every_row, "the file's rows"),  # no number: the file's rows are the file's
+                                        every_row, "the file's fitting rows"),  # no number: the file's own
                                        ("nguyen1:n_train=2", "nguyen1", load_task, "write e.g. nguyen1:n_train=20",
                                         "1,000,000")):
         with pytest.raises(MlevError) as info:  # as its option's range: n_train=1 was told "from 2", then 2 refused
@@ -768,8 +769,8 @@ def points_of(inner: str, x: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("n", ["1", "2000000", "1e7"])
 def test_a_data_files_n_train_range_is_said_in_the_files_terms(tmp_path: Path, n: str) -> None:
     """tidy65: a data file's n_train out of range said "from 3 to 1,000,000", the top its "every row" marker, no size
-    of the file's: the range is said up to the file's rows, with no number the file does not have (fix67: above the
-    file's rows, the number it has, 2,000,000 as any other: the top was a cap)."""
+    of the file's: the range is said up to the file's fitting rows, with no number the file does not have (fix67:
+    above the file's rows, the number it has, 2,000,000 as any other: the top was a cap)."""
     from mlevolve.dsl.errors import MlevError
     from mlevolve.interpreter.standalone.spec import read_int
     from mlevolve.interpreter.tasks import load_points
@@ -778,6 +779,6 @@ def test_a_data_files_n_train_range_is_said_in_the_files_terms(tmp_path: Path, n
     with pytest.raises(MlevError) as info:
         load_points(f"{path}:target=y:n_train={n}", ("a", "b"))
     assert info.value.message == (  # below the range, or above this file's rows (the reader names them)
-        f"option n_train={n} of task '{path}' must be an integer from 3 to the file's rows" if n == "1" else
+        f"option n_train={n} of task '{path}' must be an integer from 3 to the file's fitting rows" if n == "1" else
         f"{path}: n_train={read_int(n)} is more than its 80 fitting rows (100 rows, 20 held out for test_r2)")
     assert "1,000,000" not in str(info.value.hint) and "1000000" not in str(info.value.hint)

@@ -288,7 +288,7 @@ def test_a_malformed_integer_options_hint_shows_a_value_a_user_would_write(name:
         if default is None:  # every row (a data file's n_train): its top the file's rows
             left_out = spec.replace(f":{key}=abc", "")
             assert re.match(rf"leave {key} out to use every row, as {re.escape(left_out)} does, or give from \d+ to "
-                            "the file's rows", caught.value.hint), (spec, caught.value.hint)
+                            "the file's fitting rows", caught.value.hint), (spec, caught.value.hint)
             assert parse_spec(left_out, options)[1][key] == default
             continue
         written = int(caught.value.hint.split(f"{key}=")[1].split()[0])

@@ -162,3 +162,14 @@ def test_a_killed_meta_run_with_max_step_resumes_to_the_uninterrupted_one(tmp_pa
         return "".join(line for line in path.read_text().splitlines(True) if not line.startswith("# archive:"))
 
     assert body(tmp_path / "k.toml") == body(tmp_path / "whole.toml")
+
+
+def test_a_resume_turning_max_step_on_or_off_is_refused_in_words_that_read() -> None:
+    """An archive made with the trust region off holds no max_step (:meth:`MetaConfig.identity`): the refusal said
+    "archive has not set, now 0.02"; it says the archive's value is none, its default, and so the other way."""
+    from mlevolve.gp.archive import _setting_diff
+
+    off = load_config(ROOT / "benchmarks" / "meta" / "smoke.toml").identity()["meta_settings"]
+    on = {**off, "max_step": 0.02}
+    assert _setting_diff("meta_settings", off, on) == "[meta] max_step: archive has none (its default), now 0.02"
+    assert _setting_diff("meta_settings", on, off) == "[meta] max_step: archive has 0.02, now none (its default)"

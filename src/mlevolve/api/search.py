@@ -474,7 +474,8 @@ def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str,
             "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
                                   failed=reasons[0]["hash"] if best is None and reasons else None,
                                   front=best is not None and "train_mse" in best.metrics),
-            "failures": reasons, "environment_changed": found.changed}
+            "failures": reasons if best is None else None,  # why none scored; null where one did (not: none failed)
+            "environment_changed": found.changed}
 
 
 # The settings of a run, as :func:`evolve`'s parameters and its ``diversity``'s fields: a refused resume names them

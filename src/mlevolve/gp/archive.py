@@ -783,9 +783,10 @@ they differ from its keys (its other tables are ``[inner]``, ``[bounds]``)."""
 
 def _value(value: Any) -> str:
     """A setting's value in a refusal: a switch ``on`` or ``off`` (``--no-fit: archive has True, now False`` read as
-    if ``--no-fit`` had been on), one the archive lacks ``not set``, the rest as Python writes it."""
+    if ``--no-fit`` had been on), one not written ``none (its default)`` (a table's entry written only when on, as
+    ``[meta] max_step``, or one older archives lack; it read ``archive has not set``), the rest as Python writes it."""
     if value is None:
-        return "not set"
+        return "none (its default)"
     return ("on" if value else "off") if isinstance(value, bool) else repr(value)
 
 

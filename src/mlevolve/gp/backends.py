@@ -1182,15 +1182,16 @@ class DaskBackend:
             # while the cluster starts is held until it has started, then stops the run (and closes it).
             # No dashboard: a run has no use for one.  The scheduler's HTTP server (health and metrics
             # routes) starts anyway, on 8787 unless told: a free loopback port (a taken 8787 printed a warning).
-            # Its logs below ERROR stay silent: on a loaded machine "event loop was unresponsive" warnings broke
-            # the run's output (one line on Ctrl-C); what fails a candidate is reported as its failure.
+            # Its logs below CRITICAL stay silent: on a loaded machine "event loop was unresponsive" warnings broke
+            # the run's output (one line on Ctrl-C), and so did the scheduler's ERROR line when a worker restarted
+            # past a candidate's timeout took over 60 s to come back; what fails a candidate is its failure.
             try:
                 with _sigint_held():
                     saturation = {"distributed.scheduler.worker-saturation": self.depth}  # futures a worker holds
                     with _sigint_blocked(), dask.config.set(saturation):
                         self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                     host="127.0.0.1", dashboard_address=None, preload=[__name__],
-                                                    silence_logs=logging.ERROR,
+                                                    silence_logs=logging.CRITICAL,
                                                     scheduler_kwargs={"dashboard": False,
                                                                       "dashboard_address": "127.0.0.1:0"})
                     self.client = Client(self.cluster)

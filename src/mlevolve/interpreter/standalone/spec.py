@@ -52,10 +52,10 @@ ONLY = {key: (kind, f"{key}= is read only by a {kind} program (its {what}); ") f
     ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))}
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",  # the library's too
                "write e.g. {fix}{why}",  # an integer option out of its range; {fix}: the spec mended; where the default
-               "leave {key} out to use every row, as {fix} does, or give from {lo} to the file's rows{why}",  # is
-               "option {key}={value} of task '{name}' must be an integer from {lo:,} to the file's rows")
-# None, every row (a data file's n_train), the range's top is the file's rows, which the file's reader checks: error
-# and hint name no number but them (the sentinel 1,000,000 of before was no size of the file's, and capped it there)
+               "leave {key} out to use every row, as {fix} does, or give from {lo} to the file's fitting rows{why}",
+               "option {key}={value} of task '{name}' must be an integer from {lo:,} to the file's fitting rows")
+# is None, every row (a data file's n_train), the range's top is the file's fitting rows, which the file's reader
+# checks: error and hint name no number but them (the sentinel 1,000,000 of before capped a file there)
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
 QUOTED = re.compile(r"""=\s*(["'])(.*?)\1""")  # key='y:m', key="y:m": a value in quotes may hold ':'
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
