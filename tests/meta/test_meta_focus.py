@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 import sys
 import tomllib
 from dataclasses import replace
@@ -30,7 +29,7 @@ from hypothesis import strategies as st
 from mlevolve import api
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.meta import vary
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_child
 from tests.meta.test_meta import SCALAR, evolved
 
 BASE = load_grammar()
@@ -179,6 +178,6 @@ def test_a_bounded_steps_distance_and_digest_do_not_depend_on_the_hash_seed() ->
     """step_distance summed over a set of production ids, so its last bit (and bounded_step's fraction, and the
     snapshot's digest) changed with PYTHONHASHSEED: the committed learners_step_seed1 history was not reproduced
     digest for digest by the same code (stop 61, helper focus68)."""
-    outs = {subprocess.run([sys.executable, "-c", _STEP], capture_output=True, text=True, check=True, cwd=ROOT,
-                           env={**os.environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2, 3, 4)}
+    outs = {run_child([sys.executable, "-c", _STEP], capture_output=True, text=True, check=True, cwd=ROOT,
+                          timeout=120, env={**os.environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2, 3, 4)}
     assert len(outs) == 1, outs
