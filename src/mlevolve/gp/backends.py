@@ -448,10 +448,11 @@ class InProcess:
     def __init__(self, factory: Factory, memory: int | None = None, batch: int = 1) -> None:
         self.evaluator = factory()
         self.memory = memory
-        self.warmup = 0.0  # seconds spent warming compiled kernels before the first candidate (:func:`_warm`)
-        if memory is not None:  # what a first probe imports lazily, imported now, outside the limit: half imported
-            self.warmup = _warm(self.evaluator, memory)  # under it, a module broke this process for good (a worker
-            # is replaced; this one cannot be)
+        # What a first candidate imports lazily and the kernels it calls, warmed now (:func:`_warm`): outside the
+        # memory limit (half imported under it, a module broke this process for good; a worker is replaced, this one
+        # cannot be), and outside the first candidates' time budget and recorded seconds.  The seconds numba spent
+        # compiling them.
+        self.warmup = _warm(self.evaluator, memory)
         self.batch = max(1, batch)
         self.slots = 1 if self.batch == 1 else 2 * self.batch
         self._queue: list[Request] = []
@@ -707,21 +708,24 @@ def worker_modules(regime: Regime, tight: bool = False) -> tuple[str, ...]:
 TIGHT_MEMORY = 1 << 30
 """A memory limit (bytes) under which a worker imports PyTorch's compiler stack (and SymPy) before it takes a
 candidate (40 MiB of address space, which a large model's size check imports: under a tighter limit the import
-could fail half way and break the worker for every later candidate, as SymPy's did), and a cheap run's worker warms
-its regime's compiled kernels; above it, a candidate that needs them imports them itself."""
+could fail half way and break the worker for every later candidate, as SymPy's did); above it, a candidate that
+needs them imports them itself.  A cheap regime's compiled kernels are warmed under any limit (:func:`_warm`)."""
 
 
 def _warm(evaluator: Any, limit: int | None = None) -> float:
     """Import into this process what ``evaluator``'s candidates would import lazily (:func:`worker_modules` of its
-    ``regime``); the seconds numba spent compiling its kernels as they were warmed (0.0 where none were, or all
-    came from numba's cache: :meth:`Regime.warm`).  A worker does it before it
-    takes a candidate, so that a candidate's timeout clock, which starts when its worker begins it, times the
-    candidate and not the worker's start (a fresh run's first candidates were cut at ``timed out after 2 s`` while
-    PyTorch's compiler stack loaded), and so that no import runs under a candidate's memory ``limit`` (bytes) where
-    it is tight (:data:`TIGHT_MEMORY`): PyTorch's compiler stack, and the compiled kernels of a cheap run's regime,
-    its own only (``Regime.kernels``: about 1.5 s from numba's cache, tens of seconds in a fresh checkout; under the
-    limit the first candidate failed as ``OSError``).  Nothing more where the fork server imported them.  A start
-    that hangs is cut by the backend's own wait for a started worker, not charged to a candidate.
+    ``regime``), and compile or load from numba's cache the kernels its regime's candidates call (``Regime.kernels``,
+    its own only: :meth:`Regime.warm`); the seconds numba spent compiling them (0.0 where all came from its cache).
+    A process does it before it takes a candidate (a worker before it says "ready"; :class:`InProcess` as it is
+    made), so that a candidate's time, its timeout clock (which starts when its worker begins it) and its recorded
+    seconds alike, is the candidate's and not the process's one-time start: a fresh run's first candidates were cut
+    at ``timed out after 2 s`` while PyTorch's compiler stack loaded, and a fresh worker's first formula at ``timed
+    out after 0.6 s`` (``--timeout 0.3``) while numba loaded and read its kernels from the cache (about 0.6-1 s;
+    in a fresh checkout tens of seconds of compiling, which no worker cut at its timeout ever finished), so that
+    every worker started in a timeout's place failed its first candidate too.  Under a tight memory ``limit``
+    (bytes, :data:`TIGHT_MEMORY`) PyTorch's compiler stack too, so that no import runs under the limit (under it
+    the first candidate failed as ``OSError``).  Nothing more where the fork server imported them.  A start that
+    hangs is cut by the backend's own wait for a started worker, not charged to a candidate.
     An evaluator without a ``regime`` (a stand-in of the tests and benchmarks, which runs no generated code) is
     warmed with nothing: its worker would import PyTorch for nothing, seconds per worker."""
     regime: Regime | None = getattr(evaluator, "regime", None)
@@ -730,7 +734,7 @@ def _warm(evaluator: Any, limit: int | None = None) -> float:
     tight = limit is not None and limit < TIGHT_MEMORY
     for module in worker_modules(regime, tight):
         importlib.import_module(module)
-    return regime.warm() if tight else 0.0  # numba and llvmlite: ~100 MiB mapped
+    return regime.warm()  # numba and llvmlite (~100 MiB mapped) where the regime has kernels: its candidates load them
 
 
 def warmed(factory: Factory, limit: int | None = None) -> tuple[Any, float, Failure | None]:
