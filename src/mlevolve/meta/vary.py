@@ -95,7 +95,9 @@ def step_distance(a: GrammarSpec, b: GrammarSpec, types: frozenset[str]) -> floa
     [0, 1], 0 when every type draws alike.  TV bounds the change of every event's probability (any
     program shape a draw can make at that node) and, by Pinsker's inequality, ``sqrt(KL / 2)``."""
     da, db = distributions(a, types), distributions(b, types)
-    return max((0.5 * sum(abs(da[t].get(i, 0.0) - db[t].get(i, 0.0)) for i in {*da[t], *db[t]})
+    # fsum: correctly rounded in any order, and a set of ids iterates in an order that PYTHONHASHSEED picks per
+    # process, so a plain sum moved the last bit of d, and with it every snapshot's digest, from run to run
+    return max((0.5 * math.fsum(abs(da[t].get(i, 0.0) - db[t].get(i, 0.0)) for i in {*da[t], *db[t]})
                 for t in da.keys() & db.keys()), default=0.0)
 
 
