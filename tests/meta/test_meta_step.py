@@ -29,24 +29,10 @@ from mlevolve.meta import vary
 from mlevolve.meta.config import load_config
 from tests.conftest import ROOT, Capsys, spawn, usage_error
 from tests.meta.test_meta import SCALAR, evolved
+from tests.meta.test_meta_focus import _tv  # the drawn distributions' distance, computed from the weights
 
 SMOKE = (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text().replace("../../examples", str(ROOT / "examples"))
 LEARNER = load_grammar().focus[0].types  # the kind whose base grammar has a focus (its scale applies)
-
-
-def _tv(a: GrammarSpec, b: GrammarSpec, types: frozenset[str]) -> float:
-    """The largest total variation, over result types both draw, between the two production distributions."""
-    def dist(spec: GrammarSpec) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
-        for t, prods in spec.restrict(types).by_result.items():
-            total = sum(p.weight for p in prods)
-            if total > 0:
-                out[t] = {p.id: p.weight / total for p in prods}
-        return out
-
-    da, db = dist(a), dist(b)
-    return max((sum(abs(da[t].get(i, 0.0) - db[t].get(i, 0.0)) for i in {*da[t], *db[t]}) / 2
-                for t in da.keys() & db.keys()), default=0.0)
 
 
 def _random_weights(spec: GrammarSpec, rng: random.Random, types: frozenset[str]) -> GrammarSpec:
