@@ -46,7 +46,6 @@ import math
 import os
 import re
 import signal
-import sys
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -69,6 +68,7 @@ from mlevolve.gp.serverstart import sigint_blocked as _sigint_blocked
 from mlevolve.gp.serverstart import sigint_held as _sigint_held
 from mlevolve.gp.serverstart import signal_handler as signal_handler  # the command line's and tests'
 from mlevolve.gp.wire import Decoder, WireProgram, encode
+from mlevolve.interpreter import compiling  # light: numba loads with the kernels
 from mlevolve.interpreter.standalone.common import Budget
 from mlevolve.results import OUT_OF_MEMORY, Failure, Outcome, guarded, is_out_of_memory, over_memory
 
@@ -554,8 +554,6 @@ def worker_notes(sink: Callable[[str], None] | None) -> None:
     """In a worker process: its numba compile notes go to ``sink`` (a message to its coordinator, which says them:
     :func:`~mlevolve.interpreter.compiling.relay`), or nowhere (None: a Dask worker, whose coordinator says
     nothing of it), never to the worker's own stderr, whatever the process it came from had set."""
-    from mlevolve.interpreter import compiling  # light: numba loads with the kernels
-
     compiling.announce(sink is not None, sink)
 
 
@@ -582,17 +580,14 @@ def _relayed(message: Any) -> bool:
     coordinator, where it says its own (:func:`~mlevolve.interpreter.compiling.relay`)."""
     if not (isinstance(message, tuple) and len(message) == 2 and message[0] == _NOTE):
         return False
-    from mlevolve.interpreter import compiling
-
     compiling.relay(str(message[1]))
     return True
 
 
 def compiled_here() -> float:
     """The seconds numba has spent compiling in this process (a cheap run's candidates compile their kernels on first
-    use), without importing numba where nothing imported it (then none)."""
-    compiling = sys.modules.get("mlevolve.interpreter.compiling")
-    return float(compiling.compile_seconds()) if compiling is not None else 0.0
+    use; none where nothing compiled)."""
+    return compiling.compile_seconds()
 
 
 _RETIRED = ("retired", None)  # a worker's last answer, after a request that ran out of memory: the rest it holds go on
@@ -751,13 +746,6 @@ def warmed(factory: Factory, limit: int | None = None) -> tuple[Any, float, Fail
     return evaluator, seconds[0], failure
 
 
-def _announcing() -> bool:
-    """Whether this process says its numba compiles (the command line's coordinator), without loading numba."""
-    from mlevolve.interpreter import compiling
-
-    return compiling.announcing()
-
-
 def prestart(preload: Sequence[str]) -> None:
     """Start the fork server now (it imports ``preload`` in the background), so that the workers a
     pool starts later fork from it at once; nothing where workers are spawned."""
@@ -798,7 +786,7 @@ class ProcessPool:
         self.timeout = timeout
         self.memory = memory
         self.context = context(preload)  # a fork server's, else spawn's (serverstart.context)
-        self.notes = _announcing()  # workers send their compile notes here, said once a burst, where it says its own
+        self.notes = compiling.announcing()  # workers send their compile notes here, said once a burst
         self.batch = 1
         self.slots = self.workers_count
         self.set_batch(batch)
@@ -1097,8 +1085,8 @@ def _dask_progress(idents: Sequence[str], dask_worker: Any = None) -> dict[str, 
     worker is running, the index of the request it runs and the seconds since it began it (by the worker's clock)."""
     progress: dict[str, tuple[int, float]] = dask_worker.__dict__.get(_PROGRESS, {})
     now = time.monotonic()
-    return {ident: (index, now - began) for ident in idents if (entry := progress.get(ident)) is not None
-            for index, began in (entry,)}
+    running = {ident: entry for ident in idents if (entry := progress.get(ident)) is not None}  # one read each: the
+    return {ident: (index, now - began) for ident, (index, began) in running.items()}  # task thread may pop it
 
 
 def _unreached_hint(address: str) -> str:
