@@ -29,6 +29,9 @@ from mlevolve.dsl.ir import Definition, Expr, Program
 
 T = TypeVar("T")
 
+SOURCES = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
+"""Where a finished candidate's outcome came from (``failed``: any of them, failing), each counted in a run's summary
+(:meth:`mlevolve.gp.record.RunRecord.summary`, :func:`mlevolve.report.summary.lines`)."""
 
 TIE_RTOL = 1e-9
 """Two results closer than this, relative to the larger magnitude, are a tie, not a gain: float rounding

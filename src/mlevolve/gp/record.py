@@ -31,10 +31,8 @@ from mlevolve.gp.archive import Archive, Row
 from mlevolve.gp.memo import Memo, program_text, stored_program, unseen_simplified_text
 from mlevolve.gp.portfolio import Portfolio
 from mlevolve.gp.scheduler import Job
-from mlevolve.results import ARCHIVE_CHANGED, Failure, Outcome, ShownBest, parse_archived, shown_scale
+from mlevolve.results import ARCHIVE_CHANGED, SOURCES, Failure, Outcome, ShownBest, parse_archived, shown_scale
 
-SOURCES = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
-"""Where a finished candidate's outcome came from (``failed``: any of them, failing), each counted in the summary."""
 SUMMARY_KEYS = frozenset({"candidates", "replayed", *SOURCES, "fit_evaluations", "replayed_counts", "best_fitness",
                           "best_hash", "seconds", "evaluation_seconds", "waiting_seconds", "operators"})
 """The keys of :meth:`RunRecord.summary`, in every run."""

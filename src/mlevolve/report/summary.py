@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlevolve.messages import counted
-from mlevolve.results import APART, APART_CONFIRMED, shown_number
+from mlevolve.results import APART, APART_CONFIRMED, SOURCES, shown_number
 
 
 def value(x: float | None, other: float | None = None, digits: int = 5) -> str:
@@ -89,9 +89,8 @@ def environment_note(changed: Sequence[str], kept: str = "its candidates are kep
 
 def lines(result: Mapping[str, Any]) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run."""
-    sources = ("evaluated", "cache", "fec", "hurdle", "probe", "failed")
     old = result.get("replayed_counts") or {}  # a resumed run: what the archive answered, apart from this run's
-    counts = ", ".join(f"{k} {(result.get(k) or 0) - old.get(k, 0):,}" for k in sources
+    counts = ", ".join(f"{k} {(result.get(k) or 0) - old.get(k, 0):,}" for k in SOURCES
                        if k != "hurdle" or result.get(k) is not None)  # None (or, in older archives, absent): no hurdle
     if result.get("fit_evaluations") is not None:  # constant fitting's evaluations (formulas), training runs (learners)
         counts += f"; fitting {result['fit_evaluations'] - old.get('fit_evaluations', 0):,} evaluations"
