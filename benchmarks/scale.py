@@ -28,7 +28,8 @@ from typing import Any
 
 from mlevolve.dsl.ir import Program
 from mlevolve.gp.archive import Archive
-from mlevolve.gp.backends import CHEAP_BATCH, Backend, DaskBackend, ProcessPool
+from mlevolve.gp.backends import CHEAP_BATCH, Backend, ProcessPool
+from mlevolve.gp.dask_backend import DaskBackend
 from mlevolve.gp.engine import Engine, EvolveConfig
 from mlevolve.gp.search import regularized_evolution
 from mlevolve.grammar.spec import load_grammar
@@ -59,7 +60,7 @@ class BusyEvaluator:
 
 @dataclass(frozen=True)
 class BusyFactory:
-    """Hashable by value, as a Dask worker's evaluator cache needs (``gp.backends._dask_warm``)."""
+    """Hashable by value, as a Dask worker's evaluator cache needs (``gp.dask_backend._dask_warm``)."""
 
     seconds: float
 

@@ -203,7 +203,7 @@ def test_a_local_dask_cluster_takes_no_dashboard_port_and_warns_nothing() -> Non
     import socket
     import warnings
 
-    from mlevolve.gp.backends import DaskBackend
+    from mlevolve.gp.dask_backend import DaskBackend
 
     taken = socket.socket()
     try:
@@ -231,7 +231,7 @@ def test_a_local_dask_workers_logs_reach_the_terminal_only_when_critical(capfd: 
     pytest.importorskip("distributed")
     import logging
 
-    from mlevolve.gp.backends import DaskBackend
+    from mlevolve.gp.dask_backend import DaskBackend
 
     backend = DaskBackend(dict, "local:1")
     try:

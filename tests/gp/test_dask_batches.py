@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from mlevolve.gp.backends import CHEAP_BATCH, DaskBackend, Request, placed
+from mlevolve.gp.backends import CHEAP_BATCH, Request, placed
+from mlevolve.gp.dask_backend import DaskBackend
 from mlevolve.results import Outcome
 from tests.conftest import (
     ROOT,
@@ -140,7 +141,7 @@ def test_a_dask_batch_stops_at_a_candidate_out_of_memory_and_a_fresh_worker_scor
 
 
 class KeyFactory:
-    """Hashable by value, as a Dask worker's evaluator cache needs (``gp.backends._dask_warm``)."""
+    """Hashable by value, as a Dask worker's evaluator cache needs (``gp.dask_backend._dask_warm``)."""
 
     def __call__(self) -> KeyEvaluator:
         return KeyEvaluator()
@@ -244,7 +245,7 @@ def test_ctrl_c_of_a_batched_dask_run_leaves_no_process(tmp_path: Path) -> None:
 def test_a_finished_future_held_for_its_turn_is_not_cut_as_a_timeout() -> None:
     """On a one-thread cluster a future that finished is held until the older ones are handed back; its clock, long
     past its allowance, does not fail it (its answer is there)."""
-    from mlevolve.gp.backends import _Task
+    from mlevolve.gp.dask_backend import _Task
 
     class Future:  # a stand-in: the backend reads its key, and keys its tables by it
         key = "f"
@@ -270,10 +271,10 @@ def test_a_future_settled_but_never_reported_is_taken_not_left_to_time_out(monke
     settled and unreported is taken directly: a finished one's answers handed back, a failed one retried."""
     import math
 
-    from mlevolve.gp import backends
-    from mlevolve.gp.backends import _Task
+    from mlevolve.gp import dask_backend
+    from mlevolve.gp.dask_backend import _Task
 
-    monkeypatch.setattr(backends, "STRANDED", 0.0)
+    monkeypatch.setattr(dask_backend, "STRANDED", 0.0)
 
     class Future:
         def __init__(self, key: str, status: str) -> None:
@@ -301,7 +302,7 @@ def test_a_future_settled_but_never_reported_is_taken_not_left_to_time_out(monke
 
 SCHEDULER_ERROR = """
 import logging
-from mlevolve.gp.backends import DaskBackend
+from mlevolve.gp.dask_backend import DaskBackend
 from tests.gp.test_parallel import SlowFactory
 backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=3.0, batch=4)
 try:

@@ -31,7 +31,8 @@ from mlevolve import cli
 from mlevolve.api import check, evolve, parse
 from mlevolve.dsl.ir import Program
 from mlevolve.dsl.traverse import program_hash
-from mlevolve.gp.backends import DaskBackend, InProcess, ProcessPool, Request, call, memory_limit
+from mlevolve.gp.backends import InProcess, ProcessPool, Request, call, memory_limit
+from mlevolve.gp.dask_backend import DaskBackend
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.interpreter import runtime
 from mlevolve.interpreter.evaluate import Settings

@@ -25,7 +25,8 @@ PROGRAM = "algorithm a\ntask koza_quartic\nformula f(x: Scalar) -> Scalar =\n  {
 # A run's backend in a fresh interpreter, as a user's starts (a Dask cluster started under pytest scored its workers'
 # first candidates fast before the fix too): each candidate's job, whether it scored, and its recorded seconds.
 FRESH = """
-from mlevolve.gp.backends import DaskBackend, InProcess, ProcessPool, Request
+from mlevolve.gp.backends import InProcess, ProcessPool, Request
+from mlevolve.gp.dask_backend import DaskBackend
 from mlevolve.interpreter.factory import EvaluatorFactory
 from tests.gp.test_parallel import _drain
 

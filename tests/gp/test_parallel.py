@@ -11,7 +11,8 @@ import pytest
 
 from mlevolve.api import evolve
 from mlevolve.gp.archive import Archive
-from mlevolve.gp.backends import DaskBackend, InProcess, ProcessPool, Request, placed
+from mlevolve.gp.backends import InProcess, ProcessPool, Request, placed
+from mlevolve.gp.dask_backend import DaskBackend
 from mlevolve.results import Outcome
 from tests.conftest import ROOT, archive_rows, run_child, spawn, wait_until
 

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from mlevolve.gp.backends import DaskBackend, ProcessPool, Request, worker_modules
+from mlevolve.gp.backends import ProcessPool, Request, worker_modules
+from mlevolve.gp.dask_backend import DaskBackend
 from mlevolve.interpreter.regimes import COMPILER_STACK, REGIMES
 from mlevolve.results import Outcome
 from tests.conftest import ROOT, run_child

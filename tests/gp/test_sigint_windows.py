@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from mlevolve.gp.backends import DaskBackend, _children_deaf_to_sigint, signal_handler
+from mlevolve.gp.backends import _children_deaf_to_sigint, signal_handler
+from mlevolve.gp.dask_backend import DaskBackend
 from tests.conftest import run_child
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")

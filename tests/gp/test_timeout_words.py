@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from mlevolve.api import evolve
-from mlevolve.gp.backends import DaskBackend, ProcessPool, Request, Scored, timed_out
+from mlevolve.gp.backends import ProcessPool, Request, Scored, timed_out
+from mlevolve.gp.dask_backend import DaskBackend
 from mlevolve.results import Outcome
 from tests.conftest import ROOT, archive_rows
 from tests.gp.test_parallel import STUCK, SlowFactory, _drain

@@ -195,7 +195,7 @@ def test_every_backend_keeps_the_warm_up_its_workers_took(kind: str) -> None:
     memory = TIGHT_MEMORY - 1  # tight: a cheap regime's kernels are warmed before a candidate
     if kind == "dask":
         pytest.importorskip("distributed")
-        from mlevolve.gp.backends import DaskBackend
+        from mlevolve.gp.dask_backend import DaskBackend
 
         backend: Any = DaskBackend(_WarmFactory(), "local:1", timeout=60, memory=memory)
     else:

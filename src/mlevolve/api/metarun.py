@@ -122,7 +122,7 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
     cluster: Any = None
     pool: Any = None
     if dask is not None:  # the engine's cluster/client setup; its executor maps in order
-        from mlevolve.gp.backends import DaskBackend
+        from mlevolve.gp.dask_backend import DaskBackend
 
         cluster = DaskBackend(lambda: None, dask)
         pool = cluster.client.get_executor(pure=False)
