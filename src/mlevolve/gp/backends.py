@@ -547,8 +547,9 @@ _NOTE = "note"  # a worker's message (_NOTE, line): its compile note (compiling.
 
 def worker_notes(sink: Callable[[str], None] | None) -> None:
     """In a worker process: its numba compile notes go to ``sink`` (a message to its coordinator, which says them:
-    :func:`~mlevolve.interpreter.compiling.relay`), or nowhere (None: a Dask worker, whose coordinator says
-    nothing of it), never to the worker's own stderr, whatever the process it came from had set."""
+    :func:`~mlevolve.interpreter.compiling.relay`), or nowhere (None: a Dask worker as it starts, until its
+    evaluator's build points them at its coordinator, ``gp.dask_backend``), never to the worker's own stderr,
+    whatever the process it came from had set."""
     compiling.announce(sink is not None, sink)
 
 

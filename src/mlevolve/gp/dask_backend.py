@@ -43,6 +43,7 @@ from mlevolve.gp.backends import (
 from mlevolve.gp.serverstart import sigint_blocked as _sigint_blocked
 from mlevolve.gp.serverstart import sigint_held as _sigint_held
 from mlevolve.gp.wire import Decoder
+from mlevolve.interpreter import compiling
 from mlevolve.results import Failure
 
 
@@ -62,12 +63,25 @@ def dask_setup(worker: Any) -> None:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+NOTES = "mlevolve-compile-notes"  # the Dask event topic of workers' compile notes, said by their coordinator
+
+
+def _notes_to_coordinator(worker: Any) -> None:
+    """On a Dask ``worker``: its numba compile notes (:func:`~mlevolve.interpreter.compiling.announce`) go to the
+    scheduler as events on :data:`NOTES`, which it hands to the coordinator that subscribed (:class:`DaskBackend`),
+    where they are said as a pool worker's are (:func:`~mlevolve.interpreter.compiling.relay`: once a burst, only where
+    the coordinator says its own).  Sent as the compile goes on (numba's timing thread; ``log_event`` is
+    thread-safe), not with the batch's answers, which come after it."""
+    worker_notes(lambda line: worker.log_event(NOTES, line))
+
+
 def _dask_warm(factory: Factory, limit: int | None = None, dask_worker: Any = None) -> Failure | float:
     """Build (and :func:`_warm` for the memory ``limit``) the evaluator of ``factory`` on a Dask worker, once, and
     keep it there: run by
     ``Client.run`` on every worker as the backend starts and as one restarts, so that a candidate's clock (from when
     its worker takes it) does not time the evaluator's build; else by the worker's first candidate.  The seconds its
     compiled kernels took to warm (0.0 where it was built before: :attr:`DaskBackend.warmup`), or the failure."""
+    _notes_to_coordinator(dask_worker)  # here, not in dask_setup: a remote cluster's workers have no preload of ours
     cache: dict[Any, Any] = dask_worker.__dict__.setdefault("_mlevolve_evaluators", {})
     if factory in cache:  # factories are hashable by value (EvaluatorFactory)
         return 0.0
@@ -82,8 +96,21 @@ _PROGRESS = "_mlevolve_progress"  # a Dask worker's attribute: task ident -> (re
 # A task's ident: its coordinator's prefix (random: a cluster may serve several) and its number.
 
 
-def _dask_run(factory: Factory, requests: list[Request], limit: int | None, ident: str) -> tuple[list[Any], float]:
-    """Runs on a Dask worker: a task's requests (a batch of cheap candidates, or one), answered in order as a pool
+def _factory(pickled: bytes, worker: Any) -> Factory:
+    """The factory a task carries pickled (:meth:`DaskBackend._send`), unpickled once per worker: a task's arguments
+    are unpickled by the scheduler too, whose process (``local:N``: :mod:`~mlevolve.gp.dask_scheduler`; a remote one)
+    may not import what a factory is made of (a test's module, a script's ``__main__``), which failed every task."""
+    factories: dict[bytes, Factory] = worker.__dict__.setdefault("_mlevolve_factories", {})
+    if pickled not in factories:
+        from distributed.protocol.pickle import loads
+
+        factories[pickled] = loads(pickled)
+    return factories[pickled]
+
+
+def _dask_run(pickled: bytes, requests: list[Request], limit: int | None, ident: str) -> tuple[list[Any], float]:
+    """Runs on a Dask worker: a task's requests (a batch of cheap candidates, or one) for the evaluator of the factory
+    ``pickled`` (:func:`_factory`), answered in order as a pool
     worker answers a batch (:func:`run_request`, a fresh copy of the fingerprints per task: its first request carries
     every one, each later its delta, :func:`outgoing_batch`), the evaluator built once per worker and kept on it
     (:func:`_dask_warm`).  Before each request the worker notes the request's index and when it began under the
@@ -94,6 +121,7 @@ def _dask_run(factory: Factory, requests: list[Request], limit: int | None, iden
     from distributed import get_worker
 
     worker = get_worker()
+    factory = _factory(pickled, worker)
     if isinstance(failure := _dask_warm(factory, limit, worker), Failure):
         return [_as_result(request.method, failure) for request in requests], compiled_here()
     evaluator = worker.__dict__["_mlevolve_evaluators"][factory]
@@ -121,6 +149,12 @@ def _dask_progress(idents: Sequence[str], dask_worker: Any = None) -> dict[str, 
     return {ident: (index, now - began) for ident, (index, began) in running.items()}  # task thread may pop it
 
 
+def _relay_note(event: tuple[float, Any]) -> None:
+    """A worker's compile note (:func:`_notes_to_coordinator`), said here where this process says its own: the
+    client's handler of :data:`NOTES` events, ``(timestamp, line)``, run on its event loop."""
+    compiling.relay(str(event[1]))
+
+
 def _unreached_hint(address: str) -> str:
     """How to start a scheduler at ``address`` (on its port, where it names one), or run without one: a hint
     template of :class:`SettingError` whose ``{got}`` is the address."""
@@ -131,6 +165,8 @@ def _unreached_hint(address: str) -> str:
 
 
 CLOCK_LOOK = 0.2  # seconds between DaskBackend's looks at where its futures run (its timeout clocks' start)
+START_WAIT = 300  # seconds a local cluster's workers may take to join its scheduler (the pool's _START_WAIT)
+PROGRESS_TIMEOUT = 5.0  # seconds a worker may take to say which request of a batch it runs (DaskBackend._progress)
 STRANDED = 2.0  # seconds a Dask future may stay settled (finished or failed) unreported before it is taken directly
 
 
@@ -182,12 +218,13 @@ class DaskBackend:
     def __init__(self, factory: Factory, address: str, timeout: float = Resources.timeout,
                  memory: int | None = None, batch: int = 1) -> None:
         try:
-            import dask
-            from distributed import Client, LocalCluster, as_completed
+            from distributed import Client, as_completed
+            from distributed.protocol.pickle import dumps
         except ImportError:
             raise SettingError("{dask} needs the distributed package",
                                hint="pip install 'dask[distributed]'") from None
         self.factory = factory
+        self._pickled = dumps(factory)  # as the tasks carry it (_factory)
         self.timeout = timeout
         self.memory = memory
         self.cluster: Any = None
@@ -205,21 +242,18 @@ class DaskBackend:
             # with SIGINT blocked (the cluster's threads, which start them, are started with it blocked),
             # and their preload (dask_setup) ignores it; this process keeps its own handler, and a Ctrl-C
             # while the cluster starts is held until it has started, then stops the run (and closes it).
-            # No dashboard: a run has no use for one.  The scheduler's HTTP server (health and metrics
-            # routes) starts anyway, on 8787 unless told: a free loopback port (a taken 8787 printed a warning).
-            # Its logs below CRITICAL stay silent: on a loaded machine "event loop was unresponsive" warnings broke
-            # the run's output (one line on Ctrl-C), and so did the scheduler's ERROR line when a worker restarted
-            # past a candidate's timeout took over 60 s to come back; what fails a candidate is its failure.
+            # The scheduler runs in a child process (dask_scheduler.local_cluster), not this one, whose GIL it
+            # shared with the engine: no dashboard, a free loopback port, its logs below CRITICAL silent (on a loaded
+            # machine "event loop was unresponsive" warnings broke the run's output, and so did its ERROR line when
+            # a worker restarted past a candidate's timeout took over 60 s to come back), and so the workers'.
             try:
                 with _sigint_held():
-                    saturation = {"distributed.scheduler.worker-saturation": self.depth}  # futures a worker holds
-                    with _sigint_blocked(), dask.config.set(saturation):
-                        self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                    host="127.0.0.1", dashboard_address=None, preload=[__name__],
-                                                    silence_logs=logging.CRITICAL,
-                                                    scheduler_kwargs={"dashboard": False,
-                                                                      "dashboard_address": "127.0.0.1:0"})
+                    from mlevolve.gp.dask_scheduler import local_cluster
+
+                    with _sigint_blocked():  # the scheduler's worker-saturation: the futures a worker holds
+                        self.cluster = local_cluster(n, self.depth, [__name__])
                     self.client = Client(self.cluster)
+                    self.client.wait_for_workers(n, timeout=START_WAIT)  # registered with the scheduler's process
             except KeyboardInterrupt:
                 self.close()
                 raise
@@ -229,6 +263,7 @@ class DaskBackend:
             except OSError as err:
                 raise SettingError("{dask}: no Dask scheduler could be reached at {got} ({why})",
                                    hint=_unreached_hint(address), got=address, why=str(err)) from None
+        self.client.subscribe_topic(NOTES, _relay_note)  # before _warm: its compiles are the first said
         self.threads: dict[str, int] = {}  # worker address -> its threads (:meth:`_warm` reads them)
         self._completed = as_completed(loop=self.client.loop, with_results=True, raise_errors=False)
         self._looked = -math.inf  # when _clock last asked the scheduler where futures run (time.monotonic())
@@ -284,7 +319,7 @@ class DaskBackend:
         self._idents += 1
         ident = f"{self._prefix}-{self._idents}"
         messages, _ = outgoing_batch([request for request, _ in take], 0)
-        future = self.client.submit(_dask_run, self.factory, messages, self.memory, ident, pure=False)
+        future = self.client.submit(_dask_run, self._pickled, messages, self.memory, ident, pure=False)
         self.futures[future] = _Task(take, ident, alone=alone)
         self._completed.add(future)  # its result comes back with it, gathered by the client's event loop
 
@@ -373,15 +408,25 @@ class DaskBackend:
     def _timeouts(self, done: list[tuple[int, Any]]) -> None:
         """Fail the requests past their allowance (:func:`allowed`) where they run, each charged alone: a lone
         request's clock is its future's; a batch's worker is asked which request it runs and since when, once the
-        batch has run for that request's allowance.  The rest of a cut batch is sent again."""
+        batch has run for that request's allowance.  The rest of a cut batch is sent again.  A worker that does not
+        answer within :data:`PROGRESS_TIMEOUT` (its event loop held: a candidate in C code that keeps the GIL) cannot
+        say which request ran past: its batch is cut and each of its requests sent again alone (as a failed future's,
+        :meth:`_failed_task`), where its own future's clock charges the one that runs past."""
         now = time.monotonic()
         due = [(future, task) for future, task in self.futures.items()
                if task.started is not None and now > task.look and future not in self._finished_early]
         if not due:
             return
-        batches = [task.ident for _, task in due if len(task.requests) > 1]
-        progress = self._progress(batches) if batches else {}
+        where = self._where() if any(len(task.requests) > 1 for _, task in due) else {}
+        batches = {task.ident: where[future.key] for future, task in due
+                   if len(task.requests) > 1 and future.key in where}
+        progress, silent = self._progress(batches)
         for future, task in due:
+            if batches.get(task.ident) in silent:
+                self.futures.pop(future)
+                self._stop(future)
+                self.suspects += task.requests
+                continue
             began = task.started if task.started is not None else now
             said = progress.get(task.ident) if len(task.requests) > 1 else (0, now - began)
             if said is None:  # not running where the scheduler said (finished meanwhile, or still waiting)
@@ -398,12 +443,26 @@ class DaskBackend:
             done.append((request.job, timed_out(request, self.timeout)))
             self.queue[:0] = task.requests[:index] + task.requests[index + 1:]
 
-    def _progress(self, idents: list[str]) -> dict[str, tuple[int, float]]:
-        """What the workers say of the batches ``idents`` they run (:func:`_dask_progress`)."""
-        with _sigint_held(), contextlib.suppress(Exception):  # as in _restart: not inside distributed's sync()
-            said = self.client.run(_dask_progress, idents)
-            return {ident: entry for answer in said.values() for ident, entry in answer.items()}
-        return {}
+    def _progress(self, batches: dict[str, str]) -> tuple[dict[str, tuple[int, float]], set[str]]:
+        """What the workers say of the batches they run (``batches``: ident -> worker address), each worker asked
+        apart (:func:`_dask_progress`) for at most :data:`PROGRESS_TIMEOUT` seconds, so that one that does not answer
+        holds the coordinator no longer than that; and the addresses of the workers that did not answer in time.  A
+        worker that answers with an error (gone meanwhile) says nothing: its batches are looked at again later."""
+        progress: dict[str, tuple[int, float]] = {}
+        silent: set[str] = set()
+        for address in dict.fromkeys(batches.values()):
+            idents = [ident for ident, at in batches.items() if at == address]
+            with _sigint_held():  # as in _restart: not inside distributed's sync()
+                try:
+                    said = self.client.run(_dask_progress, idents, workers=[address], on_error="return",
+                                           callback_timeout=PROGRESS_TIMEOUT)
+                except TimeoutError:
+                    silent.add(address)
+                    continue
+                except Exception:  # the scheduler's own trouble: no word this time
+                    continue
+            progress.update(entry for answer in said.values() if isinstance(answer, dict) for entry in answer.items())
+        return progress, silent
 
     def results(self, timeout: float | None = None) -> list[tuple[int, Any]]:
         self._dispatch()

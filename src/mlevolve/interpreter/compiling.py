@@ -16,7 +16,8 @@ without loading it.
 
 One run, one voice: the coordinator says the lines, for its own compiles and its workers'.  A pool worker never
 prints one; it is given the coordinator's setting explicitly (never inherited through fork) with a ``sink`` that
-sends its line to the coordinator (``gp.backends``), which says it through :func:`relay`: one line for a burst
+sends its line to the coordinator (``gp.backends``; a Dask worker's goes as a Dask event, ``gp.dask_backend``), which
+says it through :func:`relay`: one line for a burst
 of all the run's processes, as for one process.  ``MLEVOLVE_QUIET_COMPILE=1`` (:data:`QUIET_ENV`) keeps the command
 line from asking (:func:`wanted`): for logs that must hold only the run's own lines, and the test suite.
 """
