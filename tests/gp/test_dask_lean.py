@@ -1,11 +1,9 @@
-"""Dask: a ``local:N`` cluster's scheduler in its own process, a progress query that cannot hold the coordinator,
-and workers' compile notes said by the coordinator as a pool's are."""
+"""Dask: a progress query that cannot hold the coordinator, and workers' compile notes said by the coordinator as a
+pool's are."""
 
 from __future__ import annotations
 
 import math
-import os
-import subprocess
 import sys
 import time
 from types import SimpleNamespace
@@ -18,7 +16,7 @@ from mlevolve.gp.backends import ProcessPool, Request
 from mlevolve.gp.dask_backend import DaskBackend, _Task
 from mlevolve.interpreter import compiling
 from mlevolve.results import Outcome
-from tests.conftest import SRC, environment, run_child, spawn, wait_until
+from tests.conftest import wait_until
 from tests.gp.test_parallel import PROGRAM, SlowEvaluator, SlowFactory, _drain
 
 cluster = pytest.mark.slow  # each such test starts a Dask cluster: seconds
@@ -27,59 +25,6 @@ cluster = pytest.mark.slow  # each such test starts a Dask cluster: seconds
 @pytest.fixture(autouse=True)
 def _distributed() -> None:
     pytest.importorskip("distributed")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-# ------------------------------------------------------------------------------------------- the scheduler's process
-@cluster
-def test_a_local_cluster_s_scheduler_runs_in_a_child_process_that_its_close_ends() -> None:
-    backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=30)
-    try:
-        pid = backend.cluster.scheduler.process.pid
-        assert pid != os.getpid() and _alive(pid)
-        backend.submit(Request(0, "evaluate", PROGRAM.format(k=2), "k0"))
-        assert list(_drain(backend, 1)) == [0]
-    finally:
-        backend.close()
-    wait_until(lambda: not _alive(pid), limit=10, step=0.1)
-    assert not _alive(pid)
-
-
-_KILLED = """
-import sys, time
-from mlevolve.gp.dask_backend import DaskBackend
-from tests.gp.test_parallel import SlowFactory
-
-if __name__ == "__main__":
-    backend = DaskBackend(SlowFactory(0.0), "local:1", timeout=30)
-    print(backend.cluster.scheduler.process.pid, flush=True)
-    time.sleep(600)
-"""
-
-
-@cluster
-def test_a_coordinator_killed_outright_leaves_no_scheduler_process() -> None:
-    """The scheduler's process dies with its coordinator, even one killed by SIGKILL (Linux: PR_SET_PDEATHSIG)."""
-    if not sys.platform.startswith("linux"):
-        pytest.skip("PR_SET_PDEATHSIG is Linux's")
-    proc = spawn([sys.executable, "-c", _KILLED], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                 env=environment(PYTHONPATH=f"{SRC}{os.pathsep}{SRC.parent}"))
-    try:
-        assert proc.stdout is not None
-        scheduler = int(proc.stdout.readline())
-        assert _alive(scheduler)
-    finally:
-        proc.kill()
-        proc.wait(30)
-    wait_until(lambda: not _alive(scheduler), limit=20, step=0.1)
-    assert not _alive(scheduler)
 
 
 # ------------------------------------------------------------------------------------------------ the progress query
@@ -234,11 +179,3 @@ def test_a_dask_worker_s_notes_are_not_said_where_its_coordinator_says_none(capf
     finally:
         compiling.announce(previous)
     assert "compiling" not in capfd.readouterr().err
-
-
-def test_the_scheduler_s_child_exits_at_once_where_its_parent_is_gone_before_it_asked() -> None:
-    """The child's entry exits at once where the pid it was given is not its parent's (re-parented already: the
-    kernel's death signal, asked for after the parent died, would never come)."""
-    done = run_child([sys.executable, "-m", "mlevolve.gp.dask_scheduler", "1", "2"], capture_output=True, text=True,
-                     timeout=120, env=environment())
-    assert (done.returncode, done.stdout) == (1, "")

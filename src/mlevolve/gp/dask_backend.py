@@ -96,21 +96,8 @@ _PROGRESS = "_mlevolve_progress"  # a Dask worker's attribute: task ident -> (re
 # A task's ident: its coordinator's prefix (random: a cluster may serve several) and its number.
 
 
-def _factory(pickled: bytes, worker: Any) -> Factory:
-    """The factory a task carries pickled (:meth:`DaskBackend._send`), unpickled once per worker: a task's arguments
-    are unpickled by the scheduler too, whose process (``local:N``: :mod:`~mlevolve.gp.dask_scheduler`; a remote one)
-    may not import what a factory is made of (a test's module, a script's ``__main__``), which failed every task."""
-    factories: dict[bytes, Factory] = worker.__dict__.setdefault("_mlevolve_factories", {})
-    if pickled not in factories:
-        from distributed.protocol.pickle import loads
-
-        factories[pickled] = loads(pickled)
-    return factories[pickled]
-
-
-def _dask_run(pickled: bytes, requests: list[Request], limit: int | None, ident: str) -> tuple[list[Any], float]:
-    """Runs on a Dask worker: a task's requests (a batch of cheap candidates, or one) for the evaluator of the factory
-    ``pickled`` (:func:`_factory`), answered in order as a pool
+def _dask_run(factory: Factory, requests: list[Request], limit: int | None, ident: str) -> tuple[list[Any], float]:
+    """Runs on a Dask worker: a task's requests (a batch of cheap candidates, or one), answered in order as a pool
     worker answers a batch (:func:`run_request`, a fresh copy of the fingerprints per task: its first request carries
     every one, each later its delta, :func:`outgoing_batch`), the evaluator built once per worker and kept on it
     (:func:`_dask_warm`).  Before each request the worker notes the request's index and when it began under the
@@ -121,7 +108,6 @@ def _dask_run(pickled: bytes, requests: list[Request], limit: int | None, ident:
     from distributed import get_worker
 
     worker = get_worker()
-    factory = _factory(pickled, worker)
     if isinstance(failure := _dask_warm(factory, limit, worker), Failure):
         return [_as_result(request.method, failure) for request in requests], compiled_here()
     evaluator = worker.__dict__["_mlevolve_evaluators"][factory]
@@ -165,7 +151,6 @@ def _unreached_hint(address: str) -> str:
 
 
 CLOCK_LOOK = 0.2  # seconds between DaskBackend's looks at where its futures run (its timeout clocks' start)
-START_WAIT = 300  # seconds a local cluster's workers may take to join its scheduler (the pool's _START_WAIT)
 PROGRESS_TIMEOUT = 5.0  # seconds a worker may take to say which request of a batch it runs (DaskBackend._progress)
 STRANDED = 2.0  # seconds a Dask future may stay settled (finished or failed) unreported before it is taken directly
 
@@ -218,13 +203,12 @@ class DaskBackend:
     def __init__(self, factory: Factory, address: str, timeout: float = Resources.timeout,
                  memory: int | None = None, batch: int = 1) -> None:
         try:
-            from distributed import Client, as_completed
-            from distributed.protocol.pickle import dumps
+            import dask
+            from distributed import Client, LocalCluster, as_completed
         except ImportError:
             raise SettingError("{dask} needs the distributed package",
                                hint="pip install 'dask[distributed]'") from None
         self.factory = factory
-        self._pickled = dumps(factory)  # as the tasks carry it (_factory)
         self.timeout = timeout
         self.memory = memory
         self.cluster: Any = None
@@ -242,18 +226,21 @@ class DaskBackend:
             # with SIGINT blocked (the cluster's threads, which start them, are started with it blocked),
             # and their preload (dask_setup) ignores it; this process keeps its own handler, and a Ctrl-C
             # while the cluster starts is held until it has started, then stops the run (and closes it).
-            # The scheduler runs in a child process (dask_scheduler.local_cluster), not this one, whose GIL it
-            # shared with the engine: no dashboard, a free loopback port, its logs below CRITICAL silent (on a loaded
-            # machine "event loop was unresponsive" warnings broke the run's output, and so did its ERROR line when
-            # a worker restarted past a candidate's timeout took over 60 s to come back), and so the workers'.
+            # No dashboard: a run has no use for one.  The scheduler's HTTP server (health and metrics
+            # routes) starts anyway, on 8787 unless told: a free loopback port (a taken 8787 printed a warning).
+            # Its logs below CRITICAL stay silent: on a loaded machine "event loop was unresponsive" warnings broke
+            # the run's output (one line on Ctrl-C), and so did the scheduler's ERROR line when a worker restarted
+            # past a candidate's timeout took over 60 s to come back; what fails a candidate is its failure.
             try:
                 with _sigint_held():
-                    from mlevolve.gp.dask_scheduler import local_cluster
-
-                    with _sigint_blocked():  # the scheduler's worker-saturation: the futures a worker holds
-                        self.cluster = local_cluster(n, self.depth, [__name__])
+                    saturation = {"distributed.scheduler.worker-saturation": self.depth}  # futures a worker holds
+                    with _sigint_blocked(), dask.config.set(saturation):
+                        self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                    host="127.0.0.1", dashboard_address=None, preload=[__name__],
+                                                    silence_logs=logging.CRITICAL,
+                                                    scheduler_kwargs={"dashboard": False,
+                                                                      "dashboard_address": "127.0.0.1:0"})
                     self.client = Client(self.cluster)
-                    self.client.wait_for_workers(n, timeout=START_WAIT)  # registered with the scheduler's process
             except KeyboardInterrupt:
                 self.close()
                 raise
@@ -319,7 +306,7 @@ class DaskBackend:
         self._idents += 1
         ident = f"{self._prefix}-{self._idents}"
         messages, _ = outgoing_batch([request for request, _ in take], 0)
-        future = self.client.submit(_dask_run, self._pickled, messages, self.memory, ident, pure=False)
+        future = self.client.submit(_dask_run, self.factory, messages, self.memory, ident, pure=False)
         self.futures[future] = _Task(take, ident, alone=alone)
         self._completed.add(future)  # its result comes back with it, gathered by the client's event loop
 
