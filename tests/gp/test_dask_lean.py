@@ -46,7 +46,7 @@ def _batch_backend(run: Any) -> tuple[DaskBackend, Any, list[str]]:
     backend.client = SimpleNamespace(
         processing=lambda: {"tcp://w1": ["f"]}, run=run,
         restart_workers=lambda addresses, **kwargs: calls.append("restarted " + ",".join(addresses)))
-    backend._warm = lambda: None  # type: ignore[method-assign]
+    backend._warm = lambda restarted=None: None  # type: ignore[method-assign]
     requests = [(Request(job, "evaluate", PROGRAM.format(k=job), f"key{job}"), False) for job in range(3)]
     backend.futures = {future: _Task(requests, "t-1", started=0.0, look=0.0)}
     return backend, future, calls
@@ -88,6 +88,27 @@ def test_a_worker_gone_meanwhile_says_nothing_and_is_asked_again_later() -> None
     done: list[tuple[int, Any]] = []
     backend._timeouts(done)
     assert done == [] and calls == [] and future in backend.futures and backend.futures[future].look > 0
+
+
+def test_after_a_restart_only_the_restarted_and_new_workers_are_warmed() -> None:
+    """Warming asked every worker (``Client.run``, no timeout: a cold build compiles for minutes), so a worker holding
+    its event loop beside the restarted one held the coordinator too; now the restarted address and workers not seen
+    before are asked."""
+    asked: list[Any] = []
+
+    def run(function: Any, factory: Any, memory: Any, workers: list[str] | None = None) -> dict[str, float]:
+        asked.append(workers)
+        return dict.fromkeys(workers or ["tcp://held", "tcp://w1", "tcp://new"], 0.0)
+
+    info = {"workers": {address: {"nthreads": 1} for address in ("tcp://held", "tcp://w1", "tcp://new")}}
+    backend = DaskBackend.__new__(DaskBackend)
+    backend.factory, backend.memory, backend.warmup = SlowFactory(0.0), None, 0.0
+    backend.client = SimpleNamespace(run=run, scheduler_info=lambda: info)
+    backend._warm()
+    backend.threads = {"tcp://held": 1, "tcp://w1": 1}  # as before tcp://new joined
+    backend._warm(["tcp://w1"])
+    assert asked == [None, ["tcp://w1", "tcp://new"]]
+    assert backend.threads == {"tcp://held": 1, "tcp://w1": 1, "tcp://new": 1}
 
 
 class GilHoldingEvaluator(SlowEvaluator):

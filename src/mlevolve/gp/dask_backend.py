@@ -270,14 +270,24 @@ class DaskBackend:
         self.tasks = max(1, threads) * self.depth  # futures in flight at most
         self.slots = self.tasks * self.batch
 
-    def _warm(self) -> None:
+    def _warm(self, restarted: Sequence[str] | None = None) -> None:
         """Build the run's evaluator on every worker that lacks it, before it takes a candidate (:func:`_dask_warm`);
         a worker that cannot is left to report it with its first candidate's failure.  Keeps the longest a worker took
         to warm its compiled kernels in :attr:`warmup`, as :class:`ProcessPool` does (the first progress line's note).
+        Every worker is asked at the start; after a restart only the ``restarted`` addresses and workers not seen
+        before (a restarted one may come back at another address): a worker that holds its event loop (a candidate
+        that keeps the GIL) would hold this call, which has no timeout (a cold build compiles for minutes), and so
+        the coordinator with it.
         """
-        with _sigint_held(), contextlib.suppress(Exception):  # as in _restart: not inside distributed's sync()
-            took = self.client.run(_dask_warm, self.factory, self.memory)
-            self.warmup = max([self.warmup, *(t for t in took.values() if isinstance(t, float))])
+        ask: list[str] | None = None
+        if restarted is not None:
+            with _sigint_held():
+                ask = [address for address in self.client.scheduler_info()["workers"]
+                       if address in restarted or address not in self.threads]
+        if ask is None or ask:
+            with _sigint_held(), contextlib.suppress(Exception):  # as in _restart: not inside distributed's sync()
+                took = self.client.run(_dask_warm, self.factory, self.memory, workers=ask)
+                self.warmup = max([self.warmup, *(t for t in took.values() if isinstance(t, float))])
         with _sigint_held():
             workers = self.client.scheduler_info()["workers"]
         self.threads = {address: max(1, int(w.get("nthreads", 1))) for address, w in workers.items()}
@@ -365,7 +375,7 @@ class DaskBackend:
             with _sigint_held(), contextlib.suppress(Exception):  # a worker without a nanny cannot be restarted
                 self.client.restart_workers(addresses, timeout=60, raise_for_error=False)
                 self.restarted += len(addresses)
-            self._warm()  # every worker: a restarted one may come back at another address (the rest have it built)
+            self._warm(addresses)
 
     def _answered(self, future: Any, task: _Task, answers: list[Any], done: list[tuple[int, Any]]) -> None:
         """Hand back a finished task's ``answers`` (in order); where it stopped short (a request ran out of memory),
