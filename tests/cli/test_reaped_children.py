@@ -6,7 +6,8 @@ The pool stopped its workers, but the server and the tracker were left to die wi
 had ended the command, where the user's next command races them for the CPU.  Each run here has a session of its
 own (``start_new_session``), which every process it starts shares, and the moment it has exited the session must
 hold none, zombies included (a zombie left to init is one the command did not reap), on every way a run ends:
-Ctrl-C while it runs and while its workers start, the time limit, the budget and a refused setting.
+Ctrl-C while it runs and while its workers start, the time limit, the budget and a refused setting; and Ctrl-C of
+the other pools' runs (``meta --workers 2``, ``evolve --dask local:2``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, archive_count, environment, sigint_default, spawn, wait_until
+from tests.conftest import EXAMPLES, ROOT, archive_count, environment, sigint_default, spawn, wait_until
 
 QUARTIC = EXAMPLES / "quartic.mlev"
 
@@ -78,3 +79,30 @@ def test_no_child_outlives_the_command(tmp_path: Path, end: str, extra: tuple[st
     assert proc.returncode == status, err
     assert "Traceback" not in err
     assert left == [], f"{end}: processes of the command left after it exited: {left}"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [
+    ("meta", str(ROOT / "benchmarks" / "meta" / "smoke.toml"), "--workers", "2", "-o", "{tmp}/g.toml"),
+    ("evolve", str(QUARTIC), "--dask", "local:2", "--budget", "200000"),
+], ids=["meta --workers 2", "evolve --dask local:2"])
+def test_no_child_outlives_a_stopped_meta_or_dask_run(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """The same on the other pools: a meta run's executor (spawned workers: one was still running as the command
+    returned) and a local Dask cluster (its resource tracker was left), each stopped by Ctrl-C once it has archived
+    a row."""
+    db = tmp_path / "r.db"
+    proc = spawn([sys.executable, "-m", "mlevolve", *[word.format(tmp=tmp_path) for word in command], "--db", str(db),
+                  "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
+                 start_new_session=True, preexec_fn=sigint_default)
+    try:
+        wait_until(lambda: archive_count(db) >= 1, proc, limit=300, step=0.01)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        left = session(proc.pid)
+    finally:
+        for pid, *_ in session(proc.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert left == [], f"processes of the command left after it exited: {left}"
