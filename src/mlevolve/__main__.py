@@ -45,12 +45,19 @@ def _exit(status: int) -> NoReturn:
     one handled further up, ends such a process by sending itself SIGINT (``Modules/main.c``:
     ``exit_sigint``).  A stop signal the command handled (its archive closed, its line printed) has made
     ``status`` 128 + its number; one that came after the command had done its work (the summary printed)
-    is said here, with that status; a second one meanwhile still quits at once (:func:`mlevolve.stop.on_stop`)."""
-    early = sys.modules.get("mlevolve.gp.serverstart")
-    if early is not None:  # a fork server started early that the run never claimed (it failed first): killed
-        early.discard()
+    is said here, with that status; a second one meanwhile still quits at once (:func:`mlevolve.stop.on_stop`).
+
+    First its child processes are ended and reaped (:func:`mlevolve.gp.serverstart.reap_children`): a command that
+    returns has none left running, nor one about to die that a user's next command would race."""
+    reaping = "multiprocessing" in sys.modules  # a command that started no process has none to reap
+    if reaping:  # first the workers a stop left: the threads and exit functions below join them unbounded
+        from mlevolve.gp.serverstart import end_processes, reap_children
+
+        end_processes(sys.modules["multiprocessing"].active_children())
     getattr(threading, "_shutdown", lambda: None)()  # as the interpreter's exit begins: its threads joined
     atexit._run_exitfuncs()
+    if reaping:  # after the exit functions, whose finalizers may talk to the resource tracker
+        reap_children()
     if stop.STOPPED and status != 128 + stop.STOPPED[0]:  # after the command: what it did stands
         with contextlib.suppress(Exception):
             sys.stdout.flush()

@@ -853,9 +853,10 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "dask", "score candidates on Dask: local:N starts a LocalCluster of N workers on "
             "loopback (local:0: one per core), tcp://HOST:PORT joins a running scheduler", metavar="ADDR")
     _option(p, api.evolve, "timeout", "seconds allowed per candidate", metavar="S")
-    _option(p, api.evolve, "max_time", "wall-clock seconds for the whole search, counted from its start "
-            "(start-up not counted): then no new candidate starts, those in flight finish (with --workers or --dask "
-            "what the workers hold: two requests each, or two batches of up to 16 cheap candidates), and the "
+    _option(p, api.evolve, "max_time", "wall-clock seconds for the whole search, counted from its first "
+            "new candidate (start-up, and a resumed run's pass over its --db, not counted): then no new candidate "
+            "starts, those in flight finish (with --workers or --dask what the workers hold: two requests each, "
+            "or two batches of up to 16 cheap candidates), and the "
             "summary says it stopped at the time limit after N of the budget's candidates; the same command "
             "resumes it with a fresh allowance", metavar="S", default_text="none: --budget alone ends the run")
     _option(p, api.evolve, "memory_limit", "memory allowed per candidate, in GiB, beyond its worker's own",

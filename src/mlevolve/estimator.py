@@ -60,7 +60,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ends early with the best found so far (``summary_["time_limit"]`` says so), which depends on the clock; the
     search goes on past the limit to its first formula that succeeds, or ``population`` that fail (then a
     ValueError naming ``max_time``).  A second ``fit`` with the same ``db`` goes on from there with a fresh
-    allowance.
+    allowance, counted once its archive is read back (as start-up, however many candidates it holds).
 
     After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
     ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,

@@ -175,33 +175,79 @@ def test_a_reloaded_run_stops_at_the_limit_and_resumes(tmp_path: Path) -> None:
     assert not call(config("regularized")).timed_out and archive_count(db) == 80
 
 
-def test_a_reloaded_runs_reading_of_its_archive_is_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A parallel run's resume reads its archive back (about 0.1-0.2 ms a row, its programs left unparsed until the
-    search reads one: gp.record.Reloaded) before its clock starts, as docs/evolve.md says, where a replay in order
-    is counted: reading 30 rows at a stub second each still leaves a 9.5 s limit its ten new candidates (qa62: a 3 s
-    limit took 13 s of wall clock when every row was parsed)."""
-    db = tmp_path / "reload.db"
-    evaluator = Ticking()
+def _slow_pass(monkeypatch: pytest.MonkeyPatch, clock: Ticking, seconds: float = 1.0) -> None:
+    """Make a resumed run's pass over its archive take ``seconds`` of ``clock`` a row, whichever way it goes:
+    a replay (a run scored in order: ``Engine.start``) or a reload (a parallel one: ``RunRecord.reload``) reads
+    each row's outcome through ``stored_outcome``."""
+    import mlevolve.gp.engine as engine_module
     import mlevolve.gp.record as record
 
+    read = record.stored_outcome
+
+    def slow_read(row: Any) -> Any:
+        clock.now += seconds
+        return read(row)
+
+    monkeypatch.setattr(record, "stored_outcome", slow_read)
+    monkeypatch.setattr(engine_module, "stored_outcome", slow_read)
+
+
+@pytest.mark.parametrize("replay", [True, False], ids=["serial-replay", "parallel-reload"])
+def test_a_resumed_runs_pass_over_its_archive_is_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          replay: bool) -> None:
+    """A resumed run's pass over its archive (30 rows at a stub second each: 30 s) is start-up on both paths, the
+    clock starting with the first candidate the archive does not hold: a 9.5 s limit scores ten new candidates at a
+    second each.  The serial replay was counted, a limit shorter than it scoring one a call (qa70: a quartic run's
+    20,000 candidates replayed in about 14 s, ``--max-time 2`` scored one); a parallel run's reload, its rows'
+    programs left unparsed (gp.record.Reloaded), was start-up already (qa62)."""
+    db = tmp_path / "resumed.db"
+    evaluator = Ticking()
+
     def call(cfg: EvolveConfig) -> Engine:
-        with Archive.for_run(db, {"reload": True}) as archive:
+        with Archive.for_run(db, {"replay": replay}) as archive:
             engine = Engine(check(parse_file(QUARTIC)), ["f"], load_grammar(), evaluator, archive, cfg,
-                            clock=evaluator.clock, replay=False)
+                            clock=evaluator.clock, replay=replay)
             ALGORITHMS[cfg.algorithm](engine)
         return engine
 
     call(config("regularized", budget=30))
-    held, read = archive_count(db), record.stored_outcome
-
-    def slow_read(row: Any) -> Any:
-        evaluator.now += 1.0
-        return read(row)
-
-    monkeypatch.setattr(record, "stored_outcome", slow_read)
-    before = evaluator.scored
+    assert archive_count(db) == 30
+    _slow_pass(monkeypatch, evaluator)
+    before, began = evaluator.scored, evaluator.now
     assert call(config("regularized", max_time=9.5)).timed_out
-    assert held == 30 and evaluator.scored - before >= 10 and archive_count(db) >= held + 10
+    assert evaluator.now - began >= 30 + 10  # the pass's 30 stub seconds, then the limit's
+    assert evaluator.scored - before == 10 and archive_count(db) >= 40
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process-replay", "process-pool-reload"])
+def test_a_resume_under_a_limit_shorter_than_its_pass_runs_to_its_budget(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        workers: int) -> None:
+    """On the backends the command uses (in process, replayed; a process pool of two workers, reloaded), a resume
+    whose pass over its archive (40 rows: 40 stub seconds) outlasts its limit (9.5 s) on a clock that nothing else
+    moves scores every new candidate its budget allows, as an unlimited one does, and says no time limit."""
+    from mlevolve.gp.backends import InProcess, ProcessPool
+    from tests.gp.test_parallel import KeyEvaluator, KeyFactory
+
+    db = tmp_path / f"{workers}.db"
+    clock = Ticking()
+
+    def call(cfg: EvolveConfig) -> Engine:
+        backend = InProcess(KeyEvaluator) if workers == 1 else ProcessPool(KeyFactory(), workers=workers, timeout=60)
+        try:
+            with Archive.for_run(db, {"workers": workers}) as archive:
+                engine = Engine(check(parse_file(QUARTIC)), ["f"], load_grammar(), KeyEvaluator(), archive, cfg,
+                                backend=backend, clock=clock.clock, replay=workers == 1)
+                ALGORITHMS[cfg.algorithm](engine)
+        finally:
+            backend.close()
+        return engine
+
+    call(config("regularized", budget=40))
+    _slow_pass(monkeypatch, clock)
+    engine = call(config("regularized", budget=100, max_time=9.5))
+    assert clock.now == 40.0  # the pass moved the clock past the limit
+    assert (engine.seq, archive_count(db), engine.timed_out, engine.summary()["time_limit"]) == (100, 100, False, None)
 
 
 def test_the_summary_says_where_it_stopped(tmp_path: Path) -> None:

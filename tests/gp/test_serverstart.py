@@ -265,3 +265,73 @@ def test_provisional_server_claimed_or_replaced(then: list[str], alive: bool) ->
                      text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["first", "alive", str(alive)]
+
+
+def _asleep(ready: object, deaf: bool) -> None:
+    """A child for :func:`test_end_processes_waits_a_bounded_time_then_kills`: it dies with its parent (the test),
+    ignores SIGTERM where ``deaf``, says it is ready, and sleeps."""
+    from mlevolve.gp.serverguard import die_with_parent
+
+    die_with_parent()
+    if deaf:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ready.set()  # type: ignore[attr-defined]
+    time.sleep(600)
+
+
+def test_end_processes_waits_a_bounded_time_then_kills() -> None:
+    """``end_processes``: SIGTERM each, a bounded wait shared by all, then SIGKILL for the one that ignored SIGTERM;
+    both reaped (meta's Ctrl-C joined such a worker for 5 s and left it running)."""
+    import multiprocessing
+
+    from mlevolve.gp.serverstart import end_processes
+
+    forking = multiprocessing.get_context("fork")
+    ready = [forking.Event(), forking.Event()]
+    children = [forking.Process(target=_asleep, args=(ready[i], deaf), daemon=True)
+                for i, deaf in enumerate((True, False))]
+    for child in children:
+        child.start()
+    try:
+        assert all(event.wait(60) for event in ready)
+        began = time.monotonic()
+        end_processes(children, wait=0.5)
+        took = time.monotonic() - began
+    finally:
+        for child in children:
+            child.kill()
+    assert [child.exitcode for child in children] == [-signal.SIGKILL, -signal.SIGTERM]
+    assert 0.5 <= took < 5.0 and not multiprocessing.active_children()
+
+
+_REAPED = """
+import os, sys
+from multiprocessing import forkserver, resource_tracker
+from mlevolve.gp.backends import ProcessPool
+from mlevolve.gp.serverstart import reap_children
+from tests.gp.test_parallel import SlowFactory
+if __name__ == "__main__":
+    pool = ProcessPool(SlowFactory(0.0), workers=2)
+    pool.wait_ready()
+    helpers = [forkserver._forkserver._forkserver_pid, resource_tracker._resource_tracker._pid]
+    assert all(helpers), helpers
+    pool.close()
+    reap_children()
+    try:
+        print("child left", os.waitpid(-1, os.WNOHANG))
+    except ChildProcessError:
+        print("no child")
+    pool = ProcessPool(SlowFactory(0.0), workers=1)  # a later pool starts a fork server again
+    pool.wait_ready()
+    pool.close()
+    reap_children()
+"""
+
+
+@pytest.mark.e2e
+def test_reap_children_leaves_the_process_no_child() -> None:
+    """After a pool has closed, ``reap_children`` (the command line's last step) leaves the process no child at all:
+    the fork server and the resource tracker are reaped, not left to die after it; a later pool works."""
+    done = run_child([sys.executable, "-c", _REAPED], cwd=ROOT, env=environment(), capture_output=True, text=True,
+                     timeout=300)
+    assert (done.returncode, done.stdout) == (0, "no child\n"), done.stderr

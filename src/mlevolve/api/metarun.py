@@ -165,13 +165,12 @@ def _stop_workers() -> None:
     exit (which joins non-daemonic children) wait for them, and on whatever holds them (a stopped ``meta --workers 2``
     was seen running 120 s after the signal, twice, not reproduced since).  Nothing is lost: every finished inner
     run is already a row, and a resume reruns the rest.  The pool's workers are this process's only
-    :mod:`multiprocessing` children while it runs."""
+    :mod:`multiprocessing` children while it runs; one still running 5 s after the signal is killed."""
     import multiprocessing
 
-    for worker in multiprocessing.active_children():
-        worker.terminate()
-    for worker in multiprocessing.active_children():
-        worker.join(5)
+    from mlevolve.gp.serverstart import end_processes
+
+    end_processes(multiprocessing.active_children(), wait=5.0)
 
 
 def _write_generator(out: Path, config: str | Path, path: Path, cfg: Any, runner: Any, history: list[dict[str, Any]],

@@ -205,8 +205,9 @@ def evolve(
     ``prune_cost``; a run given a smaller budget than its archive holds prunes its view's best without keeping it).
     ``show DB HASH`` with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
     ``max_time`` (seconds; None, the default: no limit): the search's wall-clock limit (PySR's ``timeout_in_seconds``,
-    Operon's ``time_limit``).  Its clock starts once the run is ready to search (the program, task and data read,
-    the workers started: start-up is not counted, nor the prune and confirmation after the search); once it has
+    Operon's ``time_limit``).  Its clock starts with the first candidate the archive does not hold (the program,
+    task and data read, the workers started, a resumed run's archive replayed or reloaded: start-up is not counted,
+    nor the prune and confirmation after the search); once it has
     passed, no new candidate starts (mid-generation too), those in flight finish, and the run ends as one at its
     budget does, its summary's ``time_limit`` giving ``max_time`` and ``budget``: stopped after ``candidates`` of
     ``budget``.  The budget still bounds it.  A run always goes at least one candidate past what its archive held,

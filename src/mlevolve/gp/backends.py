@@ -758,6 +758,9 @@ CHEAP_BATCH = 16  # cheap candidates per worker request (ProcessPool.batch, set 
 _START_WAIT = 300  # seconds a worker may take to start (import, build its evaluator) before the run stops
 
 
+_REAP_WAIT = 5.0  # seconds a killed worker is waited for (its fork server reaps it, then says so), at most
+
+
 class ProcessPool:
     """Worker processes with hard per-request timeouts, a memory limit per candidate, and
     replacement of dead workers.  Workers start in the background: the first request waits for
@@ -796,7 +799,7 @@ class ProcessPool:
         self._booting: threading.Thread | None = None
         self._booted: list[_Worker] = []  # what the thread started, handed over by :attr:`workers`
         self._boot_error: BaseException | None = None
-        self._closed = False
+        self._closed = threading.Event()  # set by close(): the start thread starts no more
         if self.context.get_start_method() != "forkserver":
             self._workers = [self._start() for _ in range(self.workers_count)]  # spawned: start() returns at once
             return
@@ -807,13 +810,15 @@ class ProcessPool:
 
     def _boot(self) -> None:
         """The start thread: start the workers, each as soon as the fork server forks it.  A pool
-        closed meanwhile (Ctrl-C while the server imports) has what it starts killed at once."""
+        closed meanwhile (Ctrl-C while the server imports) starts no more, and has the one it was starting killed
+        at once and reaped (:data:`_REAP_WAIT`)."""
         try:
-            for _ in range(self.workers_count):
+            while len(self._booted) < self.workers_count and not self._closed.is_set():
                 worker = self._start()
                 self._booted.append(worker)
-                if self._closed:
+                if self._closed.is_set():  # closed while the server forked it
                     worker.process.kill()
+                    worker.process.join(_REAP_WAIT)
         except BaseException as error:  # raised where the coordinator next needs its workers
             self._boot_error = error
 
@@ -878,7 +883,7 @@ class ProcessPool:
 
     def _replace(self, worker: _Worker) -> None:
         worker.process.kill()
-        worker.process.join(5)
+        worker.process.join(_REAP_WAIT)
         worker.conn.close()
         self.workers[self.workers.index(worker)] = self._start()
         self.replaced += 1
@@ -963,7 +968,7 @@ class ProcessPool:
         (then failed); the rest are sent again, in order."""
         index, _ = worker.running()
         batch = worker.batch
-        worker.process.join(5)
+        worker.process.join(_REAP_WAIT)
         code = worker.process.exitcode
         self._replace(worker)
         request, retried = batch[index]
@@ -998,19 +1003,20 @@ class ProcessPool:
         self.done.extend(answers)
 
     def close(self, interrupted: bool = False) -> None:
-        """Stop the workers at once (they hold nothing to save; the coordinator has every result),
-        also on Ctrl-C (``interrupted``), then without waiting for those still starting: the start
-        thread kills each as it starts (and a worker dies with its fork server, which dies with this process)."""
-        self._closed = True
-        if interrupted and self._booting is not None and self._booting.is_alive():
-            for worker in list(self._booted):
-                worker.process.kill()
-            return
-        for worker in self.workers:
+        """Stop the workers at once (they hold nothing to save; the coordinator has every result) and reap them
+        (killed: within :data:`_REAP_WAIT` seconds), on every way a run ends: its budget, its time limit, an error,
+        and Ctrl-C (``interrupted``), then without waiting for the workers still starting (the fork server may
+        be importing PyTorch): the start thread starts no more, and kills and reaps the one it was starting.  The
+        command line then reaps the fork server (:func:`mlevolve.gp.serverstart.reap_children`)."""
+        self._closed.set()
+        starting = interrupted and self._booting is not None and self._booting.is_alive()
+        workers = list(self._booted) if starting else self.workers
+        for worker in workers:
             worker.process.kill()
-        for worker in self.workers:
-            worker.process.join(5)
-            worker.conn.close()
+        for worker in workers:
+            worker.process.join(_REAP_WAIT)
+            if not starting:
+                worker.conn.close()
 
 
 def placed(backend: Backend | None, evaluator: Any, memory: int | None = None, parallel: bool = False,

@@ -203,17 +203,20 @@ class Engine:
             self._done = []
             if self.run.seq:  # a resumed run's draws go on from where it stopped; a new one draws as in process
                 self.rng = random.Random(f"{config.seed}:{self.run.seq}")
-        # The time limit (``max_time``): its clock starts here, the run's start-up (data, workers) done; a run goes
-        # at least one candidate past what its archive held however short it is, so every call makes progress, and
-        # on until one has succeeded or a population's worth has failed (:meth:`out_of_time`).  A
-        # process pool starts its workers in the background (a fork server's: the coordinator's own start meanwhile),
-        # so a limited run waits for them first: their start (about a second, PyTorch's import and the warm-up) was
-        # counted, a 0.5 s limit with two workers ending after 1.5 s with only what the first batches held.
+        # The time limit (``max_time``): its clock starts with the first candidate the archive does not answer
+        # (:meth:`_clock_starts`), the run's start-up (data, workers) and a resumed run's replay or reload done alike: a
+        # serial resume's replay was counted (a quartic run's 20,000 candidates: about 14 s on a loaded 2-core machine),
+        # a limit shorter than it scoring one candidate a call (qa70).  A run goes at least one candidate past what its
+        # archive held however short its limit, so every call makes progress, and on until one has succeeded or a
+        # population's worth has failed (:meth:`out_of_time`).  A process pool starts its workers in the background (a
+        # fork server's: the coordinator's own start meanwhile), so a limited run waits for them first: their start
+        # (about a second, PyTorch's import and the warm-up) was counted, a 0.5 s limit with two workers ending after
+        # 1.5 s with only what the first batches held.
         if config.max_time is not None:
             self.backend.wait_ready()
         self.clock = clock
         self._held = archive.count()
-        self._deadline = None if config.max_time is None else clock() + config.max_time
+        self._deadline: float | None = None  # clock() + max_time, from the first candidate past the archive
         self.timed_out = False  # whether the time limit refused a candidate the budget allowed
 
     # -- the run record's state, as the algorithms and callers read it ------------------------------
@@ -377,20 +380,27 @@ class Engine:
         return self.run.seq + self.scheduler.in_flight < self.config.budget and not self.out_of_time()
 
     def out_of_time(self) -> bool:
-        """Whether ``max_time`` seconds have passed since the engine was made and the run has started a candidate
-        beyond those its archive held (replayed or reloaded ones are not enough) and has a result: a candidate that
+        """Whether ``max_time`` seconds have passed since the run started its first candidate beyond those its archive
+        held (:meth:`_clock_starts`: replayed or reloaded ones are start-up) and it has a result: a candidate that
         succeeded (a finite score, its archive's included), or, where every one so far failed, a population's worth
         (``config.population``) begun past its archive, as PySR and Operon always score a first population.  A short
-        limit thus never ends a run with nothing to show where one more candidate could have given it something,
-        and a run on data every formula fails still stops.  The first such answer sets :attr:`timed_out`, and the
-        clock is no longer read."""
-        if self._deadline is None or self.timed_out:
+        limit thus never ends a run with nothing to show where one more candidate could have given it something, and a
+        run on data every formula fails still stops.  The first such answer sets :attr:`timed_out`, and the clock is no
+        longer read."""
+        if self._deadline is None or self.timed_out:  # no limit, or no candidate yet past the archive
             return self.timed_out
         started = self.run.seq + self.scheduler.in_flight - self._held  # candidates begun by this call
         if started > 0 and (self.run.fittest is not None or started >= self.config.population) \
                 and self.clock() >= self._deadline:
             self.timed_out = True
         return self.timed_out
+
+    def _clock_starts(self) -> None:
+        """Start the time limit's clock (``max_time``, where one is set) as the first candidate that the archive
+        does not answer begins: a resumed run's replay (a run scored in order) or reload (a parallel one) of its
+        archive is over, so neither counts, as the start-up before it does not."""
+        if self._deadline is None and self.config.max_time is not None:
+            self._deadline = self.clock() + self.config.max_time
 
     def can_start(self) -> bool:
         """Whether a slot is free: nothing in flight or finished-but-uncollected fills it."""
@@ -411,6 +421,7 @@ class Engine:
         if row is not None:  # replaying an archived candidate (runs scored in order)
             self._finish(job, stored_outcome(row), row.source, row.fingerprint, stored=True)
             return
+        self._clock_starts()
         cached = self.scorer.cached(key)
         if cached is not None:
             self._finish(job, cached, "cache", None, stored=False)

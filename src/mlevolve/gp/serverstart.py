@@ -11,6 +11,12 @@ the program's file), not on the checked program.  Such a server is *provisional*
 another preload it is killed and a new one started (:func:`start_server`), and one no pool used is killed as
 the command exits; a wrong guess costs the import it began, nothing else.
 
+Its end: the command line reaps its children before it returns (:func:`reap_children`, the last step of
+:mod:`mlevolve.__main__`): workers a pool or an executor left, the fork server and multiprocessing's resource
+tracker, each given a bounded wait and then killed.  Left to die with the command (``PR_SET_PDEATHSIG``, or the
+tracker's pipe closing), they outlived it by up to a second (qa70: after Ctrl-C of ``evolve --workers 2``), racing
+the user's next command for the CPU.
+
 Standard library only (the module is imported before anything else of the command line), with the signal
 handling of processes started deaf to Ctrl-C (:func:`children_deaf_to_sigint`), which the pool shares.
 """
@@ -23,6 +29,7 @@ import os
 import re
 import signal
 import stat
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -175,18 +182,80 @@ def discard() -> None:
     if not _early:
         return
     _early.clear()
+    _kill_server()  # it has forked nothing: no worker dies with it
+
+
+def _kill_server() -> None:
+    """Kill this process's fork server (SIGKILL: it holds nothing to save), reaped and its socket removed; a worker
+    it still has dies with it (``PR_SET_PDEATHSIG``).  Nothing where none runs."""
     from multiprocessing import forkserver
 
     server: Any = forkserver._forkserver  # its pid, socket and stop are private to multiprocessing
     if server._forkserver_pid is None:
         return
-    with contextlib.suppress(ProcessLookupError):  # it has forked nothing: no worker dies with it
+    with contextlib.suppress(ProcessLookupError):
         os.kill(server._forkserver_pid, signal.SIGKILL)
     with contextlib.suppress(OSError, ChildProcessError):
-        server._stop()
+        server._stop()  # closes its "alive" pipe and reaps it (killed: at once)
     with contextlib.suppress(OSError):  # _stop leaves the socket where it failed before unlinking it
         if server._forkserver_address and Path(server._forkserver_address).exists():
             os.unlink(server._forkserver_address)
+    server._forkserver_pid = server._forkserver_address = server._forkserver_alive_fd = None
+
+
+def end_processes(processes: Sequence[Any], wait: float = 5.0) -> None:
+    """End ``processes`` (:class:`multiprocessing.Process`), each terminated (SIGTERM), joined within ``wait``
+    seconds in all and killed (SIGKILL) where it has not exited by then, then joined: none is left running or
+    unreaped (a fork server's worker is reaped by its server, which the join waits for)."""
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):  # exited meanwhile, or closed
+            process.terminate()
+    deadline = time.monotonic() + wait
+    for process in processes:
+        with contextlib.suppress(ValueError):
+            process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        with contextlib.suppress(ValueError):
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def reap_children(wait: float = 5.0) -> None:
+    """Before this process returns (the command line's exit): end the worker processes it still has (a pool or an
+    executor closes its own; these are what a stop left, :func:`end_processes`), kill its fork server
+    (:func:`_kill_server`, a provisional one too), then stop multiprocessing's resource tracker: its pipe closed, it
+    exits (it does at once, no other process holding the pipe now), waited for ``wait`` seconds and killed after."""
+    end_processes(mp.active_children(), wait)
+    _early.clear()
+    _kill_server()
+    from multiprocessing import resource_tracker
+
+    tracker: Any = resource_tracker._resource_tracker  # its pipe and pid are private to multiprocessing
+    if tracker._pid is None:
+        return
+    with contextlib.suppress(OSError):
+        os.close(tracker._fd)
+    pid, tracker._fd, tracker._pid = tracker._pid, None, None
+    _reap(pid, wait)
+
+
+def _reap(pid: int, wait: float) -> None:
+    """Reap child ``pid``, waiting for it to exit for up to ``wait`` seconds, then killing it (SIGKILL)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:  # not ours, or reaped already
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.002)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def provisional() -> bool:
