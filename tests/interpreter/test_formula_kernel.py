@@ -231,6 +231,34 @@ def test_a_weighted_fit_of_any_formula_gives_the_reference_fits_numbers(monkeypa
     check_fits(1, seed=seed, monkeypatch=monkeypatch, weighted=True)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fits_on_points_made_once_give_the_numbers_of_points_made_per_fit(weighted: bool) -> None:
+    """The evaluator makes a task's :class:`fit.FitPoints` once and passes them to every fit: each of many random
+    formulas (restarts included) fitted on one shared ``FitPoints`` comes back as fitted on points made per call,
+    the same program and count; and the points are copies, so the caller's arrays changing afterwards changes no
+    fit."""
+    x, y = points(1, 5)
+    w = random_weights(len(y), 5) if weighted else None
+    shared, other = fit.fit_points(x, y, w), fit.fit_points(x, np.cos(3.0 * y), w)
+    fitted = moved = 0
+    for program in random_formulas(300, seed=53):
+        if len(program.definitions[0].params) != 1:
+            continue
+        got = fit_formula(program, SPEC, x, y, fit.FitOptions(), w, shared)
+        want = fit_formula(program, SPEC, x, y, fit.FitOptions(), w)
+        assert (got.program, got.evaluations) == (want.program, want.evaluations), format_program(program)
+        fitted += got.program is not program
+        moved += fit_formula(program, SPEC, x, y, fit.FitOptions(), w, other).program != got.program
+    assert fitted >= 30 and moved >= 30  # (the points passed are the ones fitted: other targets, other fits)
+    kept = [array.copy() for array in shared[:3]]
+    x += 1.0
+    y *= 2.0
+    if w is not None:
+        w += 1.0
+    assert all(np.array_equal(a, b) for a, b in zip(shared[:3], kept, strict=True))
+    assert shared.floor == fit.gradient_floor(kept[1], None if w is None else kept[2])
+
+
 @pytest.mark.usefixtures("matched")
 def test_fits_without_scaling_or_tuning_give_the_reference_fits_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert check_fits(60, seed=26, monkeypatch=monkeypatch, options=FitOptions(scale=False)) >= 30
