@@ -91,6 +91,27 @@ def test_linearising_without_types_gives_linearises_body() -> None:
     assert made >= 200
 
 
+def test_the_kernels_constants_are_the_bodys_own_values_in_one_array_type() -> None:
+    """``formula_kernel.prepare`` hands the kernel each body's ``consts`` array, not a copy made per body: it holds
+    the body's constants bit for bit, as a writable 1-D C-ordered float64 array (the one signature numba compiled),
+    whichever way the body was made (the typed linearisation, the Scalar one, a refit's)."""
+    from mlevolve.interpreter import formula_kernel
+
+    seen = 0
+    for program in random_formulas(300, seed=22):
+        mlevolve.check(program)
+        for body in (reference_body(program), formula_code.scalar_formula(program.definitions[0])):
+            prepared = None if body is None else formula_kernel.prepare(body)
+            if prepared is None:
+                continue
+            consts = prepared[1]
+            want = np.array(body.constants, np.float64)
+            assert consts.dtype == np.float64 and consts.ndim == 1 and consts.flags.c_contiguous
+            assert consts.flags.writeable and np.array_equal(consts.view(np.int64), want.view(np.int64))
+            seen += 1
+    assert seen >= 300
+
+
 def test_a_body_with_other_types_is_left_to_linearise() -> None:
     """(Formulas compute with Scalars only, so these come from elsewhere: a grammar of its own.)"""
     vector = Definition("formula", "f", (Param("v", "Vector"),), "Scalar", Call("mean", (Ref("v"),)))
