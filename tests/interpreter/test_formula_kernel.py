@@ -91,6 +91,27 @@ def test_linearising_without_types_gives_linearises_body() -> None:
     assert made >= 200
 
 
+def test_the_kernels_constants_are_the_bodys_own_values_in_one_array_type() -> None:
+    """``formula_kernel.prepare`` hands the kernel each body's ``consts`` array, not a copy made per body: it holds
+    the body's constants bit for bit, as a writable 1-D C-ordered float64 array (the one signature numba compiled),
+    whichever way the body was made (the typed linearisation, the Scalar one, a refit's)."""
+    from mlevolve.interpreter import formula_kernel
+
+    seen = 0
+    for program in random_formulas(300, seed=22):
+        mlevolve.check(program)
+        for body in (reference_body(program), formula_code.scalar_formula(program.definitions[0])):
+            prepared = None if body is None else formula_kernel.prepare(body)
+            if prepared is None:
+                continue
+            consts = prepared[1]
+            want = np.array(body.constants, np.float64)
+            assert consts.dtype == np.float64 and consts.ndim == 1 and consts.flags.c_contiguous
+            assert consts.flags.writeable and np.array_equal(consts.view(np.int64), want.view(np.int64))
+            seen += 1
+    assert seen >= 300
+
+
 def test_a_body_with_other_types_is_left_to_linearise() -> None:
     """(Formulas compute with Scalars only, so these come from elsewhere: a grammar of its own.)"""
     vector = Definition("formula", "f", (Param("v", "Vector"),), "Scalar", Call("mean", (Ref("v"),)))
@@ -229,6 +250,34 @@ def test_a_weighted_fit_of_any_formula_gives_the_reference_fits_numbers(monkeypa
                                                                         seed: int) -> None:
     """(The fixture patches tables that every example reads alike: one setting up serves them all.)"""
     check_fits(1, seed=seed, monkeypatch=monkeypatch, weighted=True)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fits_on_points_made_once_give_the_numbers_of_points_made_per_fit(weighted: bool) -> None:
+    """The evaluator makes a task's :class:`fit.FitPoints` once and passes them to every fit: each of many random
+    formulas (restarts included) fitted on one shared ``FitPoints`` comes back as fitted on points made per call,
+    the same program and count; and the points are copies, so the caller's arrays changing afterwards changes no
+    fit."""
+    x, y = points(1, 5)
+    w = random_weights(len(y), 5) if weighted else None
+    shared, other = fit.fit_points(x, y, w), fit.fit_points(x, np.cos(3.0 * y), w)
+    fitted = moved = 0
+    for program in random_formulas(300, seed=53):
+        if len(program.definitions[0].params) != 1:
+            continue
+        got = fit_formula(program, SPEC, x, y, fit.FitOptions(), w, shared)
+        want = fit_formula(program, SPEC, x, y, fit.FitOptions(), w)
+        assert (got.program, got.evaluations) == (want.program, want.evaluations), format_program(program)
+        fitted += got.program is not program
+        moved += fit_formula(program, SPEC, x, y, fit.FitOptions(), w, other).program != got.program
+    assert fitted >= 30 and moved >= 30  # (the points passed are the ones fitted: other targets, other fits)
+    kept = [array.copy() for array in shared[:3]]
+    x += 1.0
+    y *= 2.0
+    if w is not None:
+        w += 1.0
+    assert all(np.array_equal(a, b) for a, b in zip(shared[:3], kept, strict=True))
+    assert shared.floor == fit.gradient_floor(kept[1], None if w is None else kept[2])
 
 
 @pytest.mark.usefixtures("matched")

@@ -37,7 +37,16 @@ from mlevolve.interpreter.codegen import Compiled, compile_program
 from mlevolve.interpreter.evaluate import Settings, check_task_fits, evaluate_compiled, instantiate, namespace
 from mlevolve.interpreter.factory import EvaluatorFactory
 from mlevolve.interpreter.fastpath import PREFIX_OF, Interpreted, compiled_formula, interpret
-from mlevolve.interpreter.fit import FitOptions, LearnerTuning, fit_formula, formula_points, has_literals, tune_learner
+from mlevolve.interpreter.fit import (
+    FitOptions,
+    FitPoints,
+    LearnerTuning,
+    fit_formula,
+    fit_points,
+    formula_points,
+    has_literals,
+    tune_learner,
+)
 from mlevolve.interpreter.regimes import Regime, regime_of_task
 from mlevolve.interpreter.standalone.common import CandidateFailure
 from mlevolve.interpreter.standalone.data_learner import FAMILIES, synthetic_arrays
@@ -256,8 +265,8 @@ class ProgramEvaluator:
         metrics hold only that count)."""
         assert self.fit is not None
         x, y, w = formula_points(self._data)
-        fit = self.fit
-        fitted, failure = guarded(lambda: fit_formula(program, self.spec, x, y, fit, w), "fitting")
+        fit, points = self.fit, self._fit_points
+        fitted, failure = guarded(lambda: fit_formula(program, self.spec, x, y, fit, w, points), "fitting")
         if failure is not None or fitted is None:
             return Outcome({}, failure)
         if fitted.program is not program:  # the fitted formula's Body when the fit made it, else linearised
@@ -269,6 +278,12 @@ class ProgramEvaluator:
         # Always the program as scored (changed or not), so a cache hit and a replayed run agree on it.
         return Outcome({**outcome.metrics, "fit_evaluations": fitted.evaluations}, None, outcome.seconds,
                        format_program(fitted.program), fitted.program, fitted.simple)
+
+    @cached_property
+    def _fit_points(self) -> FitPoints:
+        """The task's training points as every formula fit takes them (``fit.fit_points``), made once: the run's
+        data is read only."""
+        return fit_points(*formula_points(self._data))
 
     def scoring_task(self, key: str) -> Task:
         """The task a candidate is scored on: the run's task, or for a learner family with ``fresh=1``

@@ -453,6 +453,28 @@ def gradient_floor(y: F64, w: Weights = None) -> float:
     return min(1.0, float(y.shape[0]) * _var(y))
 
 
+class FitPoints(NamedTuple):
+    """A formula task's training points as every fit of a run takes them (:func:`fit_points`), made once per task
+    rather than once per candidate: ``columns`` (vars, n), the inputs C-ordered as the compiled kernel reads them;
+    ``y`` (n,) and ``w`` (n,) float64 copies (``w`` empty, (0,), when unweighted: the kernel's one signature);
+    ``floor``, :func:`gradient_floor` of the targets; ``y_mean``, their unweighted mean (the scaling's tolerance).
+    Why: made per fit, these copies and reductions cost about half of a small formula's compiled fit call
+    (RESULTS.md, "Stop 62")."""
+
+    columns: F64
+    y: F64
+    w: F64
+    floor: float
+    y_mean: float
+
+
+def fit_points(x: F64, y: F64, w: Weights = None) -> FitPoints:
+    """:class:`FitPoints` of the points ``x`` (n, vars), ``y`` (n,) and weights ``w`` (n,) or None; copies, so the
+    caller's arrays may change afterwards without changing them."""
+    return FitPoints(np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64),
+                     np.empty(0) if w is None else np.array(w, np.float64), gradient_floor(y, w), _mean(y))
+
+
 def forward_tangents(body: Body, columns: list[F64], theta: F64, n: int) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
     """The value (n,) of the formula ``body`` on input ``columns`` (each (n,)) with literals ``theta``
     (p,) as its trailing inputs, its tangent (p, n): the derivative of the value on each point in
@@ -676,12 +698,12 @@ def _formula_kernel() -> ModuleType | None:
     return formula_kernel
 
 
-def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Expr], sites: list[int], x: F64,
-                  y: F64, scale: bool, budget: int, w: Weights = None) -> _Numbers | None:
+def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Expr], sites: list[int],
+                  points: FitPoints, scale: bool, budget: int) -> _Numbers | None:
     """The fit by the compiled kernel of the subtree at preorder ``offset`` of ``d``'s body (whose
     nodes are ``nodes``, literals at ``sites``): on ``d``'s own linearised body (its instructions
-    after that subtree's are run and not read), or None when the kernel does not run it.  Weighted by ``w``
-    (n,) as :func:`_fit_numpy` (None: unweighted, passed as an empty array: the kernel's one signature)."""
+    after that subtree's are run and not read), or None when the kernel does not run it.  On ``points``
+    (:func:`fit_points`), weighted as :func:`_fit_numpy` (an empty ``w``: unweighted, the kernel's one signature)."""
     from mlevolve.interpreter.formula_code import scalar_formula_registers
 
     made = scalar_formula_registers(d)
@@ -699,8 +721,7 @@ def _fit_compiled(kernel: ModuleType, d: Definition, offset: int, nodes: list[Ex
         return None  # (each literal has its constant register: a guard, never seen)
     ok, theta, sse, calls, a, b, unscaled = kernel.fit_numbers(
         code, consts, where[offset], np.array(site_reg, np.int64), np.array(site_sign, np.float64),
-        np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64),
-        np.empty(0) if w is None else np.array(w, np.float64), scale, budget, gradient_floor(y, w))
+        points.columns, points.y, points.w, scale, budget, points.floor)
     return _Numbers(bool(ok), theta, float(sse), int(calls), float(a), float(b), float(unscaled))
 
 
@@ -731,7 +752,7 @@ def restarts(theta: F64) -> list[F64]:
 
 
 def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions = FitOptions(),
-                w: Weights = None) -> Fitted:
+                w: Weights = None, points: FitPoints | None = None) -> Fitted:
     """Tune the literals of ``program``'s formula and scale its output on points ``x`` (n, vars),
     ``y`` (n,), weighted by ``w`` (n,, above 0; None: unweighted) as weighted least squares; returns the fitted
     program (the input itself when nothing improved) and the
@@ -746,8 +767,11 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
 
     Runs on the compiled kernel (:mod:`~mlevolve.interpreter.formula_kernel`, the same numbers but
     through ``exp``, ``log``, ``sin``, ``cos``, ``tanh``: see there) when it is available and encodes
-    the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``); weighted or not alike."""
-    fitted, ok = _fit_once(program, spec, x, y, options, w)
+    the formula, else on NumPy (the reference, ``MLEVOLVE_NO_JIT=1``); weighted or not alike.  ``points``:
+    :func:`fit_points` of ``x``, ``y``, ``w`` when the caller fits many formulas on the same points (the
+    evaluator), else None (made here): the same numbers either way."""
+    points = fit_points(x, y, w) if points is None else points
+    fitted, ok = _fit_once(program, spec, x, y, options, w, points)
     if ok or not options.tune:
         return fitted
     d = _formula(program)
@@ -763,15 +787,15 @@ def fit_formula(program: Program, spec: GrammarSpec, x: F64, y: F64, options: Fi
     for start in restarts(theta):
         moved = _substitute(inner, sites, [const(float(v)) for v in start])
         body = moved if existing is None else scaled(moved, existing[1], existing[2])
-        again, ok = _fit_once(program.replace(d.replace_body(body)), spec, x, y, options, w)
+        again, ok = _fit_once(program.replace(d.replace_body(body)), spec, x, y, options, w, points)
         spent += again.evaluations
         if ok:
             return Fitted(again.program, spent, again.body, again.simple)
     return Fitted(program, spent)
 
 
-def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions,
-              w: Weights = None) -> tuple[Fitted, bool]:
+def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitOptions, w: Weights,
+              points: FitPoints) -> tuple[Fitted, bool]:
     """:func:`fit_formula` from the program's own literals, and whether the formula was finite there."""
     d = _formula(program)
     assert d.body is not None
@@ -784,7 +808,7 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
         numbers = None
         kernel = _formula_kernel()
         if kernel is not None:
-            numbers = _fit_compiled(kernel, d, offset, nodes, sites, x, y, options.scale, budget, w)
+            numbers = _fit_compiled(kernel, d, offset, nodes, sites, points, options.scale, budget)
         if numbers is None:
             theta0 = np.array([constant_value(nodes[i]) for i in sites], np.float64)
             taken = {p.name for p in d.params}
@@ -813,7 +837,7 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
         flat = False  # the formula replaced by its intercept
         if options.scale:
             a, b = numbers.a, numbers.b
-            scale_tol = 1e-9 * (1.0 + abs(_mean(y)))
+            scale_tol = 1e-9 * (1.0 + abs(points.y_mean))
             identity = abs(a) <= scale_tol and abs(b - 1.0) <= 1e-9
             # An existing scaling was stripped above: the fresh (a, b) is least squares, so no worse than it.
             better = numbers.sse < numbers.unscaled and np.isfinite(a) and np.isfinite(b)

@@ -666,7 +666,8 @@ def prepare(body: Body) -> tuple[np.ndarray, np.ndarray, int] | None:
     prepared = None
     if code is not None and ranks is not None and not ranks.any() and isinstance(body.result, int) \
             and bool((code[:, 0] <= ELEMENTWISE_LAST).all()):
-        prepared = (code, np.array(body.constants, np.float64), body.result)
+        consts = body.consts  # (the body's own float64 array, read only here: not made again per body)
+        prepared = (code, np.array(body.constants, np.float64) if consts is None else consts, body.result)
     if len(_PREPARED) >= 4096:
         _PREPARED.clear()
     _PREPARED[id(body)] = (body, prepared)  # the body kept alive, so its id stays its own
