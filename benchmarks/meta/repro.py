@@ -1,15 +1,18 @@
-"""Does the meta search still take the committed path?  Reruns benchmarks/meta/repro.toml and compares.
+"""Does the meta search still take the committed path?  Reruns a reduced configuration and compares.
 
-The reduced training configuration ``repro.toml`` runs in a fresh temporary folder; its generator
-file (without the header comments, which name paths and the environment) must equal
-``repro.grammar.toml`` byte for byte and its trace (:func:`mlevolve.meta.provenance.trace`: per
-meta-generation the best's digest, fitness, validation score, mined rules) must equal
-``repro.trace.json`` field for field.  A difference means the search changed: by a change to the
-code (intended: regenerate with ``--write`` and commit the files with the change) or by another
-environment (the message lists how it differs from the committed one: see constraints.txt).
+Two kinds are guarded: ``formulas`` (``repro.toml``, no focus) and ``learners``
+(``repro_learners.toml``: AutoML-Zero-style learners, whose base grammar draws through the
+``[restrict.learner]`` focus, with base_mix, weight perturbation and a bounded step on).  The
+configuration runs in a fresh temporary folder; its generator file (without the header comments,
+which name paths and the environment) must equal ``NAME.grammar.toml`` byte for byte and its trace
+(:func:`mlevolve.meta.provenance.trace`: per meta-generation the best's digest, fitness, validation
+score, mined rules) must equal ``NAME.trace.json`` field for field.  A difference means the search
+changed: by a change to the code (intended: regenerate with ``--write`` and commit the files with
+the change) or by another environment (the message lists how it differs from the committed one:
+see constraints.txt).
 
-Run:  PYTHONPATH=src python benchmarks/meta/repro.py            # compare; exit 1 on a difference
-      PYTHONPATH=src python benchmarks/meta/repro.py --write    # regenerate the committed files
+Run:  PYTHONPATH=src python benchmarks/meta/repro.py [--kind learners]            # compare; exit 1 on a difference
+      PYTHONPATH=src python benchmarks/meta/repro.py [--kind learners] --write    # regenerate the committed files
 """
 
 from __future__ import annotations
@@ -22,10 +25,19 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-CONFIG = HERE / "repro.toml"
-GRAMMAR = HERE / "repro.grammar.toml"
-TRACE = HERE / "repro.trace.json"
-COMMAND = "PYTHONPATH=src python benchmarks/meta/repro.py --write"
+STEMS = {"formulas": "repro", "learners": "repro_learners"}  # kind -> the committed files' stem
+
+
+def files(kind: str) -> tuple[Path, Path, Path]:
+    """(configuration, committed generator, committed trace) of ``kind`` (a key of :data:`STEMS`)."""
+    stem = STEMS[kind]
+    return HERE / f"{stem}.toml", HERE / f"{stem}.grammar.toml", HERE / f"{stem}.trace.json"
+
+
+def command(kind: str) -> str:
+    """The command that regenerates ``kind``'s committed files."""
+    flag = "" if kind == "formulas" else f" --kind {kind}"
+    return f"PYTHONPATH=src python benchmarks/meta/repro.py{flag} --write"
 
 
 def body(text: str) -> str:
@@ -37,15 +49,16 @@ def body(text: str) -> str:
     return "".join(lines[k:])
 
 
-def rerun() -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """Run ``repro.toml`` in a temporary folder: (generator file text, trace, environment)."""
+def rerun(kind: str = "formulas") -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Run ``kind``'s configuration in a temporary folder: (generator file text, trace, environment)."""
     from mlevolve import api
     from mlevolve.gp.archive import Archive
     from mlevolve.meta.provenance import environment, trace
 
     with tempfile.TemporaryDirectory(prefix="mlevolve-repro-") as tmp:
         db, out = Path(tmp) / "meta-repro.db", Path(tmp) / "repro.grammar.toml"
-        summary = api.meta(os.path.relpath(CONFIG), db, out, quiet=True)
+        config, _, _ = files(kind)
+        summary = api.meta(os.path.relpath(config), db, out, quiet=True)
         archive = Archive.read(db)
         history = archive.meta()["meta_generations"]
         archive.close()
@@ -53,18 +66,19 @@ def rerun() -> tuple[str, dict[str, Any], dict[str, Any]]:
         return text, trace(history, summary), environment()
 
 
-def compare() -> list[str]:
-    """The differences between a rerun and the committed files (``[]``: it reproduces)."""
+def compare(kind: str = "formulas") -> list[str]:
+    """The differences between a rerun of ``kind`` and its committed files (``[]``: it reproduces)."""
     from mlevolve.meta.provenance import differences, first_difference, mkl_as_evidence
 
-    text, got, env = rerun()
-    committed = json.loads(TRACE.read_text(encoding="utf-8"))
+    text, got, env = rerun(kind)
+    _, grammar, trace_file = files(kind)
+    committed = json.loads(trace_file.read_text(encoding="utf-8"))
     problems = []
     where = first_difference(committed["trace"], got)
     if where is not None:
         problems.append(f"the meta search took another path: first difference at {where}")
-    if body(text) != body(GRAMMAR.read_text(encoding="utf-8")):
-        problems.append(f"the generator differs from {GRAMMAR.name}")
+    if body(text) != body(grammar.read_text(encoding="utf-8")):
+        problems.append(f"the generator differs from {grammar.name}")
     if problems:
         changed = differences(committed["environment"], env)
         problems.append("environment: " + ("the same as the committed files' (so the code changed the search)"
@@ -72,32 +86,38 @@ def compare() -> list[str]:
                                            + "; ".join(changed) + " (see benchmarks/meta/constraints.txt)"))
         if (mkl := mkl_as_evidence()) and os.environ.get("MKL_CBWR") != mkl["MKL_CBWR"]:
             problems.append("this host is an Intel CPU with AVX-512, whose MKL code computes other last bits than the "
-                            "evidence's hosts: rerun as MKL_CBWR=AVX2 " + COMMAND.replace(" --write", ""))
-        problems.append(f"if the change is intended, regenerate the committed files with `{COMMAND}` and commit them")
+                            "evidence's hosts: rerun as MKL_CBWR=AVX2 " + command(kind).replace(" --write", ""))
+        problems.append(f"if the change is intended, regenerate the committed files with `{command(kind)}` "
+                        "and commit them")
     return problems
 
 
-def write() -> None:
-    text, got, env = rerun()
+def write(kind: str = "formulas") -> None:
+    """Rerun ``kind`` and write its committed generator and trace."""
+    text, got, env = rerun(kind)
+    _, grammar, trace_file = files(kind)
     lines = text.splitlines(keepends=True)
     header = "".join(line for line in lines if line.startswith("#"))
-    GRAMMAR.write_text(header + body(text), encoding="utf-8")
-    TRACE.write_text(json.dumps({"command": COMMAND, "environment": env, "trace": got}, indent=1) + "\n",
-                     encoding="utf-8")
-    print(f"wrote {GRAMMAR} and {TRACE}")
+    grammar.write_text(header + body(text), encoding="utf-8")
+    trace_file.write_text(json.dumps({"command": command(kind), "environment": env, "trace": got}, indent=1)
+                          + "\n", encoding="utf-8")
+    print(f"wrote {grammar} and {trace_file}")
 
 
 def main() -> int:
     from mlevolve.script import ArgumentParser
 
     parser = ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--write", action="store_true", help="regenerate repro.grammar.toml and repro.trace.json")
+    parser.add_argument("--kind", choices=sorted(STEMS), default="formulas",
+                        help="which reduced configuration: formulas (repro.toml) or learners (repro_learners.toml)")
+    parser.add_argument("--write", action="store_true",
+                        help="regenerate the kind's committed files (NAME.grammar.toml and NAME.trace.json)")
     args = parser.parse_args()
     os.chdir(HERE.parents[1])  # the header names the configuration relative to the repository
     if args.write:
-        write()
+        write(args.kind)
         return 0
-    problems = compare()
+    problems = compare(args.kind)
     for line in problems:
         print(line, file=sys.stderr)
     if not problems:
