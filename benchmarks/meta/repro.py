@@ -68,7 +68,7 @@ def rerun(kind: str = "formulas") -> tuple[str, dict[str, Any], dict[str, Any]]:
 
 def compare(kind: str = "formulas") -> list[str]:
     """The differences between a rerun of ``kind`` and its committed files (``[]``: it reproduces)."""
-    from mlevolve.meta.provenance import differences, first_difference, mkl_as_evidence
+    from mlevolve.meta.provenance import differences, first_difference
 
     text, got, env = rerun(kind)
     _, grammar, trace_file = files(kind)
@@ -84,12 +84,26 @@ def compare(kind: str = "formulas") -> list[str]:
         problems.append("environment: " + ("the same as the committed files' (so the code changed the search)"
                                            if not changed else "differs from the committed files': "
                                            + "; ".join(changed) + " (see benchmarks/meta/constraints.txt)"))
-        if (mkl := mkl_as_evidence()) and os.environ.get("MKL_CBWR") != mkl["MKL_CBWR"]:
-            problems.append("this host is an Intel CPU with AVX-512, whose MKL code computes other last bits than the "
-                            "evidence's hosts: rerun as MKL_CBWR=AVX2 " + command(kind).replace(" --write", ""))
+        if hint := mkl_hint(committed["environment"], kind):
+            problems.append(hint)
         problems.append(f"if the change is intended, regenerate the committed files with `{command(kind)}` "
                         "and commit them")
     return problems
+
+
+def mkl_hint(committed: dict[str, Any], kind: str, host: dict[str, Any] | None = None) -> str | None:
+    """Where this host (``host``: a :func:`~mlevolve.meta.provenance.cpu`, this one's where None) is an Intel CPU
+    with AVX-512 and the committed files (their ``environment``) were made under another ``MKL_CBWR`` than this
+    process runs with, the rerun that computes MKL's last bits as theirs did; else None.  Traces written before the
+    environment kept the variable were made on AVX2 hosts (``MKL_CBWR=AVX2`` here); one made with it unset on an
+    AVX-512 host (the learners') gets no hint."""
+    from mlevolve.meta.provenance import mkl_as_evidence
+
+    made_under = committed.get("mkl_cbwr", "AVX2")
+    if not made_under or not mkl_as_evidence(host) or os.environ.get("MKL_CBWR") == made_under:
+        return None
+    return ("this host is an Intel CPU with AVX-512, whose MKL code computes other last bits than the committed "
+            f"files' host: rerun as MKL_CBWR={made_under} " + command(kind).replace(" --write", ""))
 
 
 def write(kind: str = "formulas") -> None:

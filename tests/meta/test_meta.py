@@ -1165,6 +1165,24 @@ def test_the_reproduction_script_knows_each_kind_s_files() -> None:
     assert repro.command("learners").endswith("repro.py --kind learners --write")
 
 
+def test_a_failed_reproduction_hints_mkl_only_where_its_files_were_made_under_another_setting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MKL_CBWR hint of a failed comparison: on an Intel CPU with AVX-512, for files made on AVX2 hosts (traces
+    before the environment kept the variable: the formulas') or under MKL_CBWR=AVX2, not for files made with it unset
+    on such a host (the learners'), nor on other CPUs, nor where this process already runs under their setting."""
+    repro = _repro_script()
+    xeon = {"vendor": "GenuineIntel", "flags": ["avx2", "avx512f"]}
+    epyc = {"vendor": "AuthenticAMD", "flags": ["avx2", "avx512f"]}
+    monkeypatch.delenv("MKL_CBWR", raising=False)
+    hint = repro.mkl_hint({}, "formulas", xeon)
+    assert hint is not None and "rerun as MKL_CBWR=AVX2 PYTHONPATH=src python benchmarks/meta/repro.py" in hint
+    assert repro.mkl_hint({"mkl_cbwr": "AVX2"}, "learners", xeon).endswith("repro.py --kind learners")
+    assert repro.mkl_hint({"mkl_cbwr": None}, "learners", xeon) is None
+    assert repro.mkl_hint({}, "formulas", epyc) is None
+    monkeypatch.setenv("MKL_CBWR", "AVX2")
+    assert repro.mkl_hint({}, "formulas", xeon) is None
+
+
 @pytest.mark.slow
 def test_the_committed_update_rule_generator_reproduces(tmp_path: Path) -> None:
     """An ML kind beside repro.toml's formulas: benchmarks/meta/update_rules.toml (an optimizer's
