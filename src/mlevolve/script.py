@@ -369,7 +369,8 @@ DECIMAL = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # every d
 
 def read_decimal(text: str) -> float:
     """``text`` as a float by :data:`DECIMAL`'s rule (:data:`~mlevolve.messages.DECIMAL_RULE`: no sign, inner space,
-    ``_``, inf or nan, which ``float`` takes), else ValueError: every float flag of mlevolve and of these scripts."""
+    comma, ``_``, inf or nan, which ``float`` takes), else ValueError: every float flag of mlevolve and of
+    these scripts."""
     if len(text := text.strip()) > 99 or not DECIMAL.fullmatch(text):  # surrounding space aside, as read_int's
         raise ValueError(f"invalid number: {text!r}")
     if _beyond_float64(text):  # 1e400 read as inf, 1e-400 as 0: the value would not be the one typed

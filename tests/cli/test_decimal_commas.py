@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -73,3 +74,22 @@ def test_an_exported_script_says_the_same(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout) == (2, ""), done.stderr
     assert done.stderr == (f"s.py: error: d.csv:2:2: column 'b': '1,000' is not a number: {COMMA}\n"
                            f"hint: write 1.000 (a decimal comma) or 1000 (a thousands separator); {SAVE}\n")
+
+
+def test_the_estimator_and_an_exported_learner_say_it_of_text_cells(tmp_path: Path) -> None:
+    """``SymbolicRegressor`` and an exported learner's regressor read text cells by the same rule (one
+    ``_text_numbers``, copied into the module with ``comma_fix``)."""
+    from mlevolve.estimator import SymbolicRegressor
+    from tests.conftest import EXAMPLES, component_module
+
+    X = np.array([[f"{i},5", str(i)] for i in range(30)], dtype=object)
+    y = np.arange(30.0)
+    want = ("X must hold numbers: X[0, 0]: '0,5' is not a number (write 0.5: a number's decimal point is '.', "
+            "and it has no thousands separator)")
+    with pytest.raises(ValueError) as raised:
+        SymbolicRegressor(budget=5).fit(X, y)
+    assert str(raised.value) == want
+    module = component_module(tmp_path, EXAMPLES / "linear_regression.mlev", "linreg")
+    with pytest.raises(ValueError) as raised:
+        getattr(module, module.__all__[0])().fit(X, y)
+    assert str(raised.value) == want
