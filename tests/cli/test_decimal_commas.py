@@ -93,3 +93,21 @@ def test_the_estimator_and_an_exported_learner_say_it_of_text_cells(tmp_path: Pa
     with pytest.raises(ValueError) as raised:
         getattr(module, module.__all__[0])().fit(X, y)
     assert str(raised.value) == want
+
+
+@pytest.mark.parametrize(("body", "column", "text", "fix"), [
+    ("1,5 * x", 3, "1,5", "1.5"), ("x * 1,5e3", 7, "1,5e3", "1.5e3"),
+    ("x + 1,000", 7, "1,000", "1.000 (a decimal comma) or 1000 (a thousands separator)")])
+def test_a_literal_with_a_comma_is_said_so_at_the_number(capsys: Capsys, tmp_path: Path, body: str, column: int,
+                                                         text: str, fix: str) -> None:
+    (tmp_path / "c.mlev").write_text(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  {body}\n")
+    err = usage_error(capsys, "check", str(tmp_path / "c.mlev"))
+    assert err.splitlines()[0] == f"{tmp_path / 'c.mlev'}:3:{column}: error: unexpected ',' in '{text}': {COMMA}"
+    assert err.splitlines()[2] == "    " + " " * (column - 1) + "^" * len(text)
+    assert err.splitlines()[3] == f"hint: write {fix}"
+
+
+def test_a_comma_between_arguments_is_no_number(capsys: Capsys, tmp_path: Path) -> None:
+    (tmp_path / "c.mlev").write_text("algorithm a\nformula f(x: Scalar) -> Scalar =\n  x + 1, 5\n")
+    assert usage_error(capsys, "check", str(tmp_path / "c.mlev")).splitlines()[0].endswith("error: unexpected ','")
+    assert mlevolve.check("algorithm a\nformula f(x: Scalar) -> Scalar =\n  max(1,5)") is not None
