@@ -45,6 +45,6 @@ GIVEN_TWICE = "argument {flag}: given twice; give it once"  # the hint: HELP
 INTEGER_RULE = "an integer is ASCII digits, as 20 or 1e3: no sign, inner space, comma, decimal point or _"  # read_int's
 COUNTS_EVERY_CORE = "--workers 0 is one per core (as -1 is for joblib's n_jobs)"  # a --workers count refused
 # read_decimal's: every float flag of mlevolve and of the scripts (space around a value typed is none of it)
-DECIMAL_RULE = ("a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space "
-                "or _")
+DECIMAL_RULE = ("a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner "
+                "space, comma (the decimal point is '.') or _")
 HELP = "run `{prog} --help`"  # the hint of a mistake argparse finds (an unknown option, a bad value)

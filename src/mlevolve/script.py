@@ -18,6 +18,7 @@ from typing import Any, NoReturn, TypeVar
 from mlevolve.dsl.errors import MlevError, closest, did_you_mean
 from mlevolve.dsl.ir import Span
 from mlevolve.interpreter.standalone.spec import read_int
+from mlevolve.interpreter.standalone.spelling import printable
 from mlevolve.messages import AT_LEAST, COUNTS_EVERY_CORE, DECIMAL_RULE, GIVEN_TWICE, HELP, INTEGER_RULE
 
 EXIT_USAGE = 2  # as the command line's
@@ -72,7 +73,7 @@ def run(main: Callable[[], int | None]) -> NoReturn:
             raise
         why = "no such file" if isinstance(err, FileNotFoundError) else \
             "a folder, not a file" if isinstance(err, IsADirectoryError) else (err.strerror or type(err).__name__)
-        print(f"{prog}: error: {err.filename}: {why}\nhint: check the path given", file=sys.stderr)
+        print(printable(f"{prog}: error: {err.filename}: {why}\nhint: check the path given"), file=sys.stderr)
         sys.exit(EXIT_USAGE)
     sys.exit(status or 0)
 
@@ -264,7 +265,7 @@ class ArgumentParser(argparse.ArgumentParser):
         stray = re.match(r"unrecognized arguments: (\S+)", message)  # a value after a switch: --json true
         hint = hint or (stray and switch_value_hint(self, self._argv, stray[1])) or \
             closest_choice(message) + HELP.format(prog=self.prog)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nhint: {hint}\n")
+        self.exit(EXIT_USAGE, printable(f"{self.prog}: error: {message}\nhint: {hint}\n"))  # a flag quoted as typed
 
 
 def output_folder(path: str | Path, flag: str = "--out") -> Path:
@@ -368,7 +369,8 @@ DECIMAL = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # every d
 
 def read_decimal(text: str) -> float:
     """``text`` as a float by :data:`DECIMAL`'s rule (:data:`~mlevolve.messages.DECIMAL_RULE`: no sign, inner space,
-    ``_``, inf or nan, which ``float`` takes), else ValueError: every float flag of mlevolve and of these scripts."""
+    comma, ``_``, inf or nan, which ``float`` takes), else ValueError: every float flag of mlevolve and of
+    these scripts."""
     if len(text := text.strip()) > 99 or not DECIMAL.fullmatch(text):  # surrounding space aside, as read_int's
         raise ValueError(f"invalid number: {text!r}")
     if _beyond_float64(text):  # 1e400 read as inf, 1e-400 as 0: the value would not be the one typed

@@ -66,7 +66,8 @@ def test_no_flag_value_is_hinted_only_by_the_help(capsys: Capsys, tmp_path: Path
     assert bare == []
 
 
-DECIMAL = "a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space or _"
+DECIMAL = ("a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space, "
+           "comma (the decimal point is '.') or _")
 
 
 @pytest.mark.parametrize(("flag", "value", "seconds"), [

@@ -563,8 +563,8 @@ def test_a_non_finite_test_output_never_fails_the_candidate() -> None:
      "an integer is ASCII digits, as 20 or 1e3: no sign, inner space, comma, decimal point or _; "
      "--workers 0 is one per core (as -1 is for joblib's n_jobs); run `mlevolve evolve --help`"),
     (["--memory-limit", "nan"], "argument --memory-limit: invalid float value: 'nan'",  # a number's rule: no nan
-     "a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space or _; "
-     "run `mlevolve evolve --help`"),
+     "a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner space, "
+     "comma (the decimal point is '.') or _; run `mlevolve evolve --help`"),
     (["--memory-limit", "2e6"], "--memory-limit must be a positive number of GiB, at most 1,048,576, got 2000000",
      "e.g. 2 or 0.5; left out, half the machine's memory is shared among the workers"),
     (["--dask", "nowhere"], "--dask must be local:N or tcp://HOST:PORT, got 'nowhere': a scheduler's address starts "

@@ -18,6 +18,7 @@ from typing import Any
 from mlevolve.dsl.ir import Span
 from mlevolve.interpreter.standalone.spelling import closest as closest  # the one closest-name primitive, which
 from mlevolve.interpreter.standalone.spelling import did_you_mean as did_you_mean  # an exported script carries too
+from mlevolve.interpreter.standalone.spelling import printable
 
 
 def toml_error(err: ValueError, text: str) -> tuple[str, Span | None]:
@@ -577,6 +578,26 @@ class MlevError(ValueError):
     #: The text the error's place is in, for ``str``'s source line and caret; None: no line shown.
     source: str | None = None
 
+    # The message and hint quote what a user gave (a cell, a column name, a flag's value): kept :func:`printable` as
+    # they are set, so that no printer of them (the command line, a script, ``str``) passes a control character on.
+    @property
+    def message(self) -> str:
+        """What is wrong, in one line (control characters escaped: :func:`printable`)."""
+        return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        self._message = printable(text)
+
+    @property
+    def hint(self) -> str | None:
+        """How to fix it, in one line, or None (control characters escaped: :func:`printable`)."""
+        return self._hint
+
+    @hint.setter
+    def hint(self, text: str | None) -> None:
+        self._hint = None if text is None else printable(text)
+
     def __init__(
         self, message: str, span: Span | None = None, hint: str | None = None, file: str | None = None
     ) -> None:
@@ -602,7 +623,7 @@ class MlevError(ValueError):
         """``FILE:LINE:COL: error: MESSAGE`` (``label`` in place of ``error``: a warning's), the line of ``source``
         it points at with a caret, and the hint; ``<input>`` for a place in text given as a string, and no place
         where the error names none."""
-        where = self.file or ("<input>" if self.span is not None else "")
+        where = printable(self.file or ("<input>" if self.span is not None else ""))
         if self.span is not None:
             where += f":{self.span.line}:{self.span.column}"
         lines = [f"{where}: {label}: {self.message}" if where else f"{label}: {self.message}"]

@@ -34,7 +34,7 @@ from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Param, Program, Re
 from mlevolve.dsl.lalr_cache import cached_lark
 from mlevolve.dsl.traverse import walk
 from mlevolve.dsl.types import TupleType, Type
-from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
+from mlevolve.interpreter.standalone.common import DSL_KEYWORDS, comma_fix
 
 # The language's keywords, reserved (no name may be one): owned by the code exported scripts carry, which
 # names a data file's column that no formula parameter can take (standalone/data_formula.py).
@@ -386,6 +386,8 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         hint = f"did you mean '{meant}'? {hint}"
     if str(tok) == "*" and source[: tok.start_pos or 0].rstrip().endswith("*"):  # x ** 2, Python's power
         return MlevError("unexpected '*': .mlev has no power operator", _span(tok), f"write {POWER}")
+    if str(tok) == "," and (number := _comma_number(source, tok.start_pos or 0)) is not None:  # 1,5 where no , goes
+        return number
     if hint and "a name" in expected:
         # The keyword is this token (`let in = ...`) or the word `state` before it, taken as the marker of
         # a state parameter (`f(state: T)`); never another keyword before it (`let = x`, `task 3`), which is
@@ -400,6 +402,19 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     if hint and form:
         hint += f"; {form}"
     return MlevError(f"unexpected {what}", _span(tok), hint)
+
+
+def _comma_number(source: str, at: int) -> MlevError | None:
+    """The error of a number written with a decimal comma or thousands separators (``1,5``, ``1,000``: a data file's
+    cell says it alike, :func:`~mlevolve.interpreter.standalone.common.comma_fix`) whose unexpected comma is at offset
+    ``at`` of ``source``, at the number whole; None where no such number is there (``f(1, 5)``: a space after)."""
+    before = re.search(r"(?<![\w.])[0-9]*$", source[:at])
+    after = re.match(r",[0-9][0-9,]*(\.[0-9]*)?([eE][+-]?[0-9]+)?(?![\w.])", source[at:])
+    if before is None or after is None or (fix := comma_fix(text := before[0] + after[0])) is None:
+        return None
+    line, column = source.count("\n", 0, at) + 1, before.start() - (source.rfind("\n", 0, at) + 1) + 1
+    return MlevError(f"unexpected ',' in {text!r}: a number's decimal point is '.', and it has no thousands separator",
+                     Span(line, column, line, column + len(text) - 1), f"write {fix}")
 
 
 _KEYWORD_TERMINALS = {"METHOD": ("setup", "predict", "learn"), "STATE": ("state",)}

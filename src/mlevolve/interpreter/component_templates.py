@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import NUMBER
+from mlevolve.interpreter.standalone.common import NUMBER, comma_fix
 from mlevolve.interpreter.standalone.formula import _float64 as _float64  # the script's too: one source
 
 _NUMBER = NUMBER  # the name the copied _text_numbers reads, in an exported module as here
@@ -352,9 +352,11 @@ def _text_numbers(data: Any, name: str) -> Any:
         place = f"{name}[{', '.join(map(str, at))}]" + (
             f" (column {columns[at[1]]!r})" if len(at) == 2 and at[1] < len(columns) else "")
         if isinstance(cell, str) and not _NUMBER.fullmatch(cell.strip()):
-            raise ValueError(f"{name} must hold numbers: {place}: {cell.strip()!r} is not a number (a number written "
-                             "as text is ASCII digits, as 1000 or 1e3, as in a data file: no _ or other scripts' "
-                             "digits)")
+            fix = comma_fix(cell.strip())  # a comma locale's 0,5 or 1,000: said as a data file's cell is
+            raise ValueError(f"{name} must hold numbers: {place}: {cell.strip()!r} is not a number (" + (
+                f"write {fix}: a number's decimal point is '.', and it has no thousands separator" if fix else
+                "a number written as text is ASCII digits, as 1000 or 1e3, as in a data file: no _ or other scripts' "
+                "digits") + ")")
         if isinstance(cell, datetime.date | datetime.timedelta | np.datetime64 | np.timedelta64):
             raise ValueError(f"{name} must hold numbers: {place} is a date or time, {cell}: convert it to "
                              "numbers first (a date's days since the first, (d - d.min()).dt.days; a duration's "

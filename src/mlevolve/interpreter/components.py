@@ -53,6 +53,7 @@ from mlevolve.interpreter.codegen import (
     wrapped_text,
 )
 from mlevolve.interpreter.names import ESCAPE, py_local
+from mlevolve.interpreter.standalone import common
 
 
 @dataclass(frozen=True)
@@ -330,14 +331,17 @@ def _learner(m: _Module) -> None:
     if any(re.search(r"\bdraw\(", line) for line in lines):
         m.body.append(inspect.getsource(runtime.draw))
     cls = m.name(_camel(d.name))
-    m.taken.update(("_SHAPES", "_weighted_rows", "_text_numbers", "_NUMBER", "_unique_columns"))
+    m.taken.update(("_SHAPES", "_weighted_rows", "_text_numbers", "_NUMBER", "_unique_columns", "comma_fix",
+                    "DECIMAL_COMMA", "GROUPED"))
     types = "(" + "".join(f'"{type_str(t)}",' + " " for t in memory.values()).rstrip() + ")"
     start = "its setup" if "setup" in found else "zeros"
     state_names = ", ".join(f"{n}: {type_str(t)}" for n, t in memory.items())
     m.body.append(templates.ESTIMATOR.substitute(cls=cls, learner=d.name, methods=methods, types=types, start=start,
                                                  state_names=state_names))
     m.body.append(inspect.getsource(templates._weighted_rows))  # sample_weight as mlevolve.SymbolicRegressor reads it
-    number = f"# a number written as text, as a data file's\n_NUMBER = re.compile({templates._NUMBER.pattern!r})"
+    number = f"# a number written as text, as a data file's\n_NUMBER = re.compile({templates._NUMBER.pattern!r})\n" + \
+        "\n".join(f"{n} = re.compile({getattr(common, n).pattern!r})" for n in ("DECIMAL_COMMA", "GROUPED")) + \
+        "\n\n\n" + inspect.getsource(common.comma_fix).rstrip()  # a decimal comma said as a data file's is
     m.body.append(number + "\n\n\n" + inspect.getsource(templates._text_numbers))  # text, dates: as the estimator
     m.body.append(inspect.getsource(templates._unique_columns))  # a DataFrame's columns of one name: likewise
     m.public.append(cls)

@@ -65,7 +65,8 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         '    parser = argparse.ArgumentParser(description=__doc__.split("\\n")[0], allow_abbrev=False)',
         f"    rule, usage = {INTEGER_RULE + '; '!r}, \\\n        f{_HELP!r}  # a bad integer's hint; every one's",
         "    parser.error = lambda msg, hint=\"\", close=\"\": parser.exit(  # as mlevolve's: a line, a hint, status 2",
-        "        2, f\"{parser.prog}: error: {msg}\\nhint: {hint or close + rule * ('int value' in msg) + usage}\\n\")",
+        "        2, printable(f\"{parser.prog}: error: {msg}\\nhint: \"  # a flag quoted as typed: no control character"
+        "\n                     f\"{hint or close + rule * ('int value' in msg) + usage}\\n\"))",
         '    parser.register("type", int, read_int)  # as mlevolve: 20 or 1e3, not +20, 1_000 or ١٢',
         _task_flag(task),
         f'    parser.add_argument("--seed", type=int, default={seed}, help="random seed (default: %(default)s)")',
@@ -124,13 +125,13 @@ def _misfit_lines(regime: Regime) -> list[str]:
 
     mine = textwrap.wrap(", ".join(repr(t.name) for t in list_tasks() if t.kind == regime.name), 90)
     other = textwrap.wrap(", ".join(repr(t.name) for t in list_tasks() if t.kind != regime.name), 96)
-    error = _misfit(regime, "\0")
+    error = _misfit(regime, "{args.task}")  # the script's f-string puts the task given in its place
     files = "" if any(x.names is None for x in regime.loaders) else ' or (os.path.splitext(named)[1] or "/" in named' \
         "\n" + " " * 67 + "or os.path.exists(named))"  # a data file's name, as the library reads it
     return ["        its_tasks = [" + "\n                     ".join(mine) + "]",
             "        other_tasks = [" + "\n                       ".join(other) + "]",
             f"        if (named := split_spec(args.task)[0]) in other_tasks{files}:  # in mlevolve's words",
-            f"            raise TaskError(f{error.message.replace(chr(0), '{args.task}')!r},",
+            f"            raise TaskError(f{error.message!r},",
             "                            did_you_mean(named, its_tasks) + "
             + "\n                            ".join(map(repr, _pieces(error.hint or ""))) + ")"]
 

@@ -47,3 +47,14 @@ class Budget:
 SEED_LIMIT = 2**63  # NumPy's and torch's generators take seeds in [0, 2**63)
 DSL_KEYWORDS = ("algorithm", "task", "let", "in", "state", "setup", "predict", "learn")  # .mlev's: the parser's too
 NUMBER = re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))")  # ASCII, no 1_0
+DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+([eE][+-]?[0-9]+)?")  # 0,5 or 1,5e3: a number of a comma locale
+GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]*)?([eE][+-]?[0-9]+)?")  # 1,000 or 12,345.6: thousands
+
+
+def comma_fix(text: str) -> str | None:
+    """``text``, a number written with a decimal comma (``0,5``) or thousands separators (``1,000``), as a number is
+    read (``0.5``; ``1000``; both, named, where it may be either), or None where it is neither."""
+    point, plain, comma, grouped = text.replace(",", "."), text.replace(",", ""), DECIMAL_COMMA.fullmatch(text), \
+        GROUPED.fullmatch(text)
+    return f"{point} (a decimal comma) or {plain} (a thousands separator)" if comma and grouped else \
+        point if comma else plain if grouped else None

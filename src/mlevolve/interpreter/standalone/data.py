@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import NUMBER
+from mlevolve.interpreter.standalone.common import NUMBER, comma_fix
 from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec, split_spec, task_hint
 from mlevolve.interpreter.standalone.spelling import did_you_mean
 
@@ -118,6 +118,8 @@ def cell_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
     if text.casefold() in MISSING:
         return (f"'{text}' is a missing value" if text else "the cell is empty (a missing value)"), MISSING_HINT
     value = _number(text)
+    if value is None and (fix := comma_fix(text)):  # a spreadsheet's comma locale: numbers, not a column of text
+        return f"'{text}' is not a number: {COMMA}", f"write {fix}; {COMMA_HINT}"
     if value is None:
         return f"'{text}' is not a number", "every cell must hold a number, except a target of class labels"
     if not math.isfinite(value):
@@ -125,6 +127,8 @@ def cell_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
     return None if abs(value) <= most else (f"'{text}' is beyond {most:.0e} in magnitude", BEYOND)
 
 
+COMMA = "a number's decimal point is '.', and it has no thousands separator"
+COMMA_HINT = "save the file with '.' as the decimal point and no digit grouping (a spreadsheet's English number format)"
 TEXT = "drop the column from the file: every column but the target is a feature of numbers (text is a target of " \
     "class labels, or a learner's group=)"  # a column of text (names, ids), not a typo
 BEYOND = "a formula is fitted in the data's own units (its error would overflow): divide the column by a power of 10"
@@ -204,9 +208,15 @@ def weight_fault(cell: str) -> tuple[str, str] | None:
                       "least 0 (0 leaves its row out), as scikit-learn's sample_weight")
 
 
+def _text(cell: str) -> bool:
+    """Whether a cell is text: no number, nor one written with a comma (:func:`~common.comma_fix`), nor missing."""
+    return (fault := cell_fault(cell)) is not None and fault[0].endswith("is not a number")
+
+
 def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | None:
     """Why a target cell is bad (message, hint), or None: text is a class label unless the problem is a regression."""
-    if (fault := cell_fault(cell, most)) is None or (fault[0].endswith("is not a number") and problem != "regression"):
+    if (fault := cell_fault(cell, most)) is None or (fault[0].endswith("is not a number") and problem != "regression") \
+            or (problem == "classification" and COMMA in fault[0]):  # "1,5" a label where labels are asked for
         return None
     return fault if problem != "regression" or not fault[0].endswith("is not a number") else (
         fault[0], "a regression needs a number in every target cell (a formula's target, or problem=regression)")
@@ -273,8 +283,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
                     cell_fault(cell, most):
                 name = f"target column '{target}'" if j == t else f"weight column '{weight}'" if j == k else \
                     f"column '{header[j]}'"
-                n = j != t and "not a number" in fault[0] and sum("not a number" in str(cell_fault((r[j:] or ["0"])[0]))
-                                                                  for *_, r in rows)
+                n = j != t and _text(cell) and sum(_text((r[j:] or ["0"])[0]) for *_, r in rows)
                 if n > 1 and 2 * n > len(rows):
                     fault = (f"text, not numbers ('{cell.strip()}' and {n - 1:,} more of {len(rows):,} cells)", TEXT)
                 raise TaskError(f"{name}: {fault[0]}", fault[1], f"{file}:{line}:{j + 1}")

@@ -17,6 +17,12 @@ def did_you_mean(word: str, names: Iterable[str]) -> str:  # a script carries it
     return "".join(f"did you mean {name!r}? " for name in filter(None, [closest(word, names)]))
 
 
+def printable(text: str) -> str:  # a script carries it: its errors quote the cells and names of a user's file
+    """``text`` with each character a terminal acts on or hides (NUL, ESC, a bidi override) escaped as a Python literal
+    writes it (``\\x1b``), newlines kept: a binary file's cell or name in an error cannot clear or recolour it."""
+    return "".join(ch if ch.isprintable() or ch == "\n" else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def counted(n: int, noun: str, plural: str = "") -> str:  # a script carries it too: its task loaders' messages
     """``n`` ``noun``, thousands separated, the noun plural (``plural``, else + s) but for one: ``1,204 types``."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
