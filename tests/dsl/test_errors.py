@@ -1583,3 +1583,49 @@ def test_an_error_of_every_kind_pickles_and_copies_with_its_text_and_fields(inde
         assert type(made) is type(err) and str(made) == str(err) and made.args == err.args
         assert (made.message, made.span, made.hint, made.file) == (err.message, err.span, err.hint, err.file)
     assert isinstance(_errors_of_every_kind()[0], MlevErrors)
+
+
+# One text for each way the parser fails: Lark's UnexpectedToken (two: an operator, a token out of place),
+# UnexpectedCharacters, UnexpectedEOF, and an MlevError raised by a reduction callback (a number out of range).
+_PARSE_FAILURES = ["x == 2", "x 2", "x $ 2", "x +", "x * 1e999"]
+
+
+def _parse_error(body: str) -> MlevError:
+    with pytest.raises(MlevError) as err:
+        api.check(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  {body}\n")
+    return err.value
+
+
+@pytest.mark.parametrize("body", _PARSE_FAILURES)
+def test_a_parse_error_carries_no_lark_exception_in_its_context(body: str) -> None:
+    """A syntax error is raised after Lark's exception is handled, not while: raised in the handler (even ``from
+    None``) it kept that exception as its ``__context__``, and with it Lark's interactive parser and the transformer."""
+    link: BaseException | None = _parse_error(body)
+    while link is not None:
+        assert type(link).__module__.split(".")[0] != "lark", repr(link)
+        link = link.__cause__ or link.__context__
+
+
+@pytest.mark.parametrize("index", range(4 + len(_PARSE_FAILURES)))
+def test_an_error_of_every_kind_pickles_as_a_dask_worker_pickles_it(index: int) -> None:
+    """Dask's distributed installs tblib's pickling for every exception class as it is imported, and for a task's
+    error with its causes (``distributed.core.error_message``): the error pickles with its ``__context__`` and
+    traceback.  A syntax error's context was Lark's UnexpectedToken, whose interactive parser holds the
+    transformer's callbacks: "Can't pickle <function _Build.start>: it's not the same object", in a worker and in
+    any process that had imported distributed after mlevolve (the test order that failed: tests/cli/test_qa54b.py's
+    Dask tests, then tests/dsl/test_errors.py)."""
+    import copyreg
+    import pickle
+
+    pickling_support = pytest.importorskip("tblib.pickling_support")
+    errors = [*_errors_of_every_kind(), *(_parse_error(body) for body in _PARSE_FAILURES)]
+    err = errors[index]
+    before = dict(copyreg.dispatch_table)
+    try:
+        pickling_support.install(err)  # err, its class, and its causes' and contexts' classes
+        made = pickle.loads(pickle.dumps(err))
+    finally:  # the registration is global: leave the next test the table it had
+        copyreg.dispatch_table.clear()
+        copyreg.dispatch_table.update(before)
+    assert type(made) is type(err) and str(made) == str(err) and made.args == err.args
+    assert (made.message, made.span, made.hint, made.file) == (err.message, err.span, err.hint, err.file)

@@ -651,11 +651,19 @@ def _run(start: str, source: str, file: str | None) -> Any:
     if isinstance(transformer, _Build):
         transformer.type_spans.clear()
         transformer.task_span = None
+    # The error is raised after the handler, not in it: raised there, Lark's exception would be its
+    # __context__ (``from None`` only hides it), and with it the interactive parser and this module's
+    # transformer.  tblib, which Dask's distributed installs for every exception class as it is imported and
+    # for a task's error with its causes, pickles the context: a worker's error could not cross
+    # ("Can't pickle <function _Build.start>: it's not the same object"), nor an error in a process that
+    # imported distributed.
     try:
         return parser.parse(source, start=start)
     except UnexpectedInput as err:
-        raise _syntax_error(err, parser, source).located(file or "<input>").with_source(source) from None
+        error = _syntax_error(err, parser, source)
     except MlevError as err:  # raised by a reduction callback, with its span
-        raise err.located(file or "<input>").with_source(source) from None
+        error = err
     except (ValueError, VisitError) as err:  # an IR invariant broken by the text
-        raise MlevError(str(getattr(err, "orig_exc", err)), None, None, file or "<input>") from None
+        error = MlevError(str(getattr(err, "orig_exc", err)))
+    error.__context__ = None  # a callback's own error keeps none of the parse either
+    raise error.located(file or "<input>").with_source(source)
