@@ -7,13 +7,15 @@ then ``hint: ...``.  The CLI prints this and exits with status 2; it never shows
 from __future__ import annotations
 
 import codecs
+import functools
 import math
+import pickle
 import re
 import shlex
 import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from mlevolve.dsl.ir import Span
 from mlevolve.interpreter.standalone.spelling import closest as closest  # the one closest-name primitive, which
@@ -753,3 +755,55 @@ class MlevErrors(MlevError):
 
     def render(self, source: str | None = None, label: str = "error") -> str:
         return "\n".join(e.render(source, label) for e in self.errors)
+
+
+# -- errors that cross a process boundary --------------------------------------------------------------------------
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def portable(err: BaseException) -> BaseException:
+    """``err`` as it can cross a process boundary however it is pickled: a copy of its class with its arguments and
+    fields (an :class:`MlevError`'s message, place, hint, file and source; an :class:`MlevErrors`' errors, each
+    made portable too) and no ``__context__``, ``__cause__`` or ``__traceback__``.
+
+    Dask's ``distributed`` installs tblib's pickling for every exception class as it is imported, and for a task's
+    error and its causes (``distributed.core.error_message``): the error is pickled with its context and cause, so
+    one raised while another was handled whose state cannot be pickled (Lark's exception holds the parser's
+    callbacks) could not cross, and came back as a bare ``Exception`` of its repr.  Where even the copy cannot be
+    pickled (an argument that cannot), the same text as an :class:`MlevError` (a user's error: its message, place
+    and hint) or a ``RuntimeError`` (``TYPE: TEXT``).  The copy is made by the class's own ``__reduce_ex__``, not
+    through ``copyreg``'s table (where tblib's pickler would copy the context along)."""
+    try:
+        reduced: Any = err.__reduce_ex__(4)
+        func, args, *rest = reduced
+        clean: BaseException = func(*args)
+        if rest and rest[0]:
+            clean.__setstate__(rest[0])
+        if isinstance(clean, MlevErrors):
+            clean.errors = [cast(MlevError, portable(e)) for e in clean.errors]  # an MlevError's is one
+        clean.__context__ = clean.__cause__ = None
+        clean.__traceback__ = None
+        pickle.loads(pickle.dumps(clean))
+        return clean
+    except Exception:  # an argument or field that cannot be pickled: its text
+        if isinstance(err, MlevError):
+            return MlevError(err.message, err.span, err.hint, err.file).with_source(err.source)
+        return RuntimeError(f"{type(err).__name__}: {err}")
+
+
+def portable_errors(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``function`` as a worker process runs it: any ``Exception`` it raises is raised :func:`portable`, after its
+    handler (raised in it, the error would carry the one handled as its ``__context__``).  ``KeyboardInterrupt`` and
+    ``SystemExit`` pass as they are.  For every function whose error a worker sends to its coordinator (a Dask
+    task's, a ``Client.run``'s, an executor's job)."""
+
+    @functools.wraps(function)
+    def crossing(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except Exception as err:  # re-raised below, portable
+            clean = portable(err)
+        raise clean
+
+    return crossing

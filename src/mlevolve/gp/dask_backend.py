@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlevolve.dsl.errors import SettingError
+from mlevolve.dsl.errors import SettingError, portable_errors
 from mlevolve.gp.backends import (
     Factory,
     Known,
@@ -75,6 +75,7 @@ def _notes_to_coordinator(worker: Any) -> None:
     worker_notes(lambda line: worker.log_event(NOTES, line))
 
 
+@portable_errors  # its error crosses to the coordinator pickled as Dask pickles it
 def _dask_warm(factory: Factory, limit: int | None = None, dask_worker: Any = None) -> Failure | float:
     """Build (and :func:`_warm` for the memory ``limit``) the evaluator of ``factory`` on a Dask worker, once, and
     keep it there: run by
@@ -96,6 +97,7 @@ _PROGRESS = "_mlevolve_progress"  # a Dask worker's attribute: task ident -> (re
 # A task's ident: its coordinator's prefix (random: a cluster may serve several) and its number.
 
 
+@portable_errors  # its error crosses to the coordinator pickled as Dask pickles it
 def _dask_run(factory: Factory, requests: list[Request], limit: int | None, ident: str) -> tuple[list[Any], float]:
     """Runs on a Dask worker: a task's requests (a batch of cheap candidates, or one), answered in order as a pool
     worker answers a batch (:func:`run_request`, a fresh copy of the fingerprints per task: its first request carries
@@ -126,6 +128,7 @@ def _dask_run(factory: Factory, requests: list[Request], limit: int | None, iden
     return answers, compiled_here()
 
 
+@portable_errors  # its error crosses to the coordinator pickled as Dask pickles it
 def _dask_progress(idents: Sequence[str], dask_worker: Any = None) -> dict[str, tuple[int, float]]:
     """Runs in a Dask worker's event loop (``Client.run``), beside the task thread: for each task of ``idents`` the
     worker is running, the index of the request it runs and the seconds since it began it (by the worker's clock)."""

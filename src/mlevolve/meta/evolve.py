@@ -56,7 +56,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mlevolve.dsl.errors import ConfigWarning
+from mlevolve.dsl.errors import ConfigWarning, portable_errors
 from mlevolve.dsl.ir import Expr, Program
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse_expr
@@ -191,6 +191,7 @@ class BoundsCheck:
         return found
 
 
+@portable_errors  # its error crosses to the coordinator, pickled (as Dask pickles it, on --dask)
 def _inner_job(args: tuple[str, tuple[str, ...], str, str, int, dict[str, Any], tuple[float, float]]) -> InnerResult:
     """:func:`inner_run` in a worker process, from picklable arguments: program text, slots, generator
     TOML, task, seed, inner settings, bounds (both texts round-trip exactly)."""
