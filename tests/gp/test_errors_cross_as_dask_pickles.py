@@ -61,6 +61,18 @@ def _mutants(text: str, rng: random.Random, n: int) -> Iterator[str]:
                           text[:i] + rng.choice(alphabet) + text[i + 1:]])
 
 
+def _nested(op: str, depth: int) -> str:
+    """A formula ``op(op(...(x)))``, ``depth`` calls deep."""
+    return "algorithm a\nformula f(x: Scalar) -> Scalar =\n  " + f"{op}(" * depth + "x" + ")" * depth + "\n"
+
+
+def _shown(text: str) -> tuple[str, str]:
+    """A formula's SymPy form as ``show --sympy`` shows it (text, LaTeX)."""
+    from mlevolve.interpreter.algebra import formula_display
+
+    return formula_display(api.check(text).definitions[0], api.formula_sympy(text))
+
+
 def _program_errors() -> list[MlevError]:
     """Syntax and type errors of every kind: the golden corpora of tests/dsl/test_errors.py, and one-character
     mutants of every example program (a fixed seed: the same corpus each run)."""
@@ -71,6 +83,8 @@ def _program_errors() -> list[MlevError]:
     made += [_raised(lambda t=typo, s=slot: api.parse(golden.HEAD + golden._LEARNER.format(**{**golden._WORDS,
                                                                                                 s: t})))
              for slot, typo in golden._TYPOS]
+    for op, depth in (("sin", 400), ("exp", 1000)):  # too deep for SymPy's evaluation, for its printers
+        made.append(_raised(lambda o=op, n=depth: _shown(_nested(o, n))))
     rng = random.Random(74)
     for path in sorted(EXAMPLES.glob("*.mlev")):
         made += [_raised(lambda t=text: api.check(t)) for text in _mutants(path.read_text(), rng, 40)]

@@ -74,14 +74,17 @@ def sympy_of(d: Definition) -> sympy.Expr:
         "heaviside": lambda a: sympy.Heaviside(a, 0), "sign": sympy.sign,
         "softplus": lambda a: sympy.log(1 + sympy.exp(a)), "erf": sympy.erf,
     }
+    error: MlevError | None = None
     try:
         built = _build(d, ops)
     except RecursionError:  # SymPy's automatic evaluation recurses through the expression
-        raise too_deep(d, "SymPy") from None
+        error = too_deep(d, "SymPy")
     except MlevError:  # a ValueError too: the mistake already in its words
         raise
     except UNDECIDABLE as err:  # what _apply does not wrap: SymPy's evaluation of a sum or product it builds
-        raise undecidable(d, err) from None
+        error = undecidable(d, err)
+    if error is not None:  # after the handler: tblib pickles a context's 1,000 frames past pickle's recursion limit
+        raise error
     try:
         alien = _alien(built)
     except RecursionError:  # too deep to look into (exp(exp(...)) 1,000 deep): too deep for SymPy's printers too,
@@ -138,7 +141,8 @@ def formula_display(d: Definition, expr: Any, digits: int | None = None) -> tupl
     try:
         return sympy_display(expr, digits)
     except RecursionError:
-        raise too_deep(d, "SymPy's printers") from None
+        pass
+    raise too_deep(d, "SymPy's printers")  # after the handler: no RecursionError (1,000 frames) as its context
 
 
 def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:

@@ -430,15 +430,18 @@ def _symbolic(d: Definition) -> tuple[str, str, str]:
     :class:`MlevError` when it is too deep for SymPy (whose expressions and printers recurse) or for ``sympify``."""
     import sympy
 
+    error: MlevError | None = None
     try:
         expr = sympy_of(d)
         srepr, (text, latex) = sympy.srepr(shown_expr(expr)), formula_display(d, expr)
     except RecursionError:  # srepr's
-        raise too_deep(d, "SymPy's printers") from None
+        error = too_deep(d, "SymPy's printers")
     except MlevError:  # a ValueError too (too deep for SymPy): the mistake already in its words
         raise
     except UNDECIDABLE as err:
-        raise undecidable(d, err) from None
+        error = undecidable(d, err)
+    if error is not None:  # after the handler: tblib pickles a context's 1,000 frames past pickle's recursion limit
+        raise error
     depth = level = 0
     for ch in srepr:
         level += (ch == "(") - (ch == ")")
