@@ -13,6 +13,7 @@ pool and from ``--dask local:1``.
 
 from __future__ import annotations
 
+import ast
 import copyreg
 import pickle
 import random
@@ -25,7 +26,7 @@ import pytest
 
 from mlevolve import api
 from mlevolve.dsl.errors import MlevError, MlevErrors, portable, portable_errors
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 
 pickling_support = pytest.importorskip("tblib.pickling_support")
 
@@ -330,3 +331,39 @@ def test_a_dask_tasks_error_comes_back_of_its_class() -> None:
         crossed = client.submit(_worker_job, "handler", pure=False).exception()
     assert type(bare) is Exception
     assert isinstance(crossed, MlevError) and (crossed.message, crossed.hint) == ("bad value 3", "give 2")
+
+
+# ------------------------------------------------------------------------------------------ where errors are raised
+# Exceptions whose handler must not raise a new error: Lark's (they hold the parser and its callbacks) and SymPy's
+# undecidable ones by name, and a RecursionError (its traceback's 1,000 frames run past pickle's recursion limit).
+_HELD = {"RecursionError", "UNDECIDABLE", "UnexpectedInput", "UnexpectedToken", "UnexpectedCharacters",
+         "UnexpectedEOF", "VisitError", "LarkError"}
+
+
+def _raised_in_handlers(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """``(line, caught)`` of each ``raise`` of a new error inside an ``except`` of one of :data:`_HELD` (a bare
+    ``raise`` and re-raising the caught error pass: they raise what was caught)."""
+    for handler in ast.walk(tree):
+        if not isinstance(handler, ast.ExceptHandler) or handler.type is None:
+            continue
+        caught = {n.id for n in ast.walk(handler.type) if isinstance(n, ast.Name)} & _HELD
+        for node in (n for statement in handler.body for n in ast.walk(statement)):
+            if isinstance(node, ast.Raise) and node.exc is not None and caught and not (
+                    isinstance(node.exc, ast.Name) and node.exc.id == handler.name):
+                yield node.lineno, ", ".join(sorted(caught))
+
+
+def test_no_error_is_raised_while_an_exception_that_cannot_cross_is_handled() -> None:
+    """A structural guard of the kind: raised inside such a handler (even ``from None``), an error carries the handled
+    exception as its ``__context__``, which tblib pickles; raised after the handler, it carries none."""
+    found = [f"{path.relative_to(ROOT)}:{line}: raised while {caught} is handled"
+             for path in sorted((ROOT / "src" / "mlevolve").rglob("*.py"))
+             for line, caught in _raised_in_handlers(ast.parse(path.read_text(encoding="utf-8")))]
+    assert not found, "\n".join(found)
+
+
+def test_the_structural_guard_finds_a_raise_in_such_a_handler() -> None:
+    tree = ast.parse("try:\n    f()\nexcept (RecursionError, ValueError) as err:\n"
+                     "    raise MlevError('deep') from None\n"
+                     "try:\n    g()\nexcept UnexpectedInput as err:\n    raise err\n")
+    assert list(_raised_in_handlers(tree)) == [(4, "RecursionError")]
