@@ -72,7 +72,7 @@ def test_an_exported_script_says_the_same(tmp_path: Path) -> None:
     done = run_child([sys.executable, str(script), "--task", "d.csv:target=y"], capture_output=True, text=True,
                      cwd=tmp_path, timeout=120)
     assert (done.returncode, done.stdout) == (2, ""), done.stderr
-    assert done.stderr == (f"s.py: error: d.csv:2:2: column 'b': '1,000' is not a number: {COMMA}\n"
+    assert done.stderr == (f"d.csv:2:2: error: column 'b': '1,000' is not a number: {COMMA}\n"
                            f"hint: write 1.000 (a decimal comma) or 1000 (a thousands separator); {SAVE}\n")
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import NUMBER, comma_fix
 from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec, split_spec, task_hint
-from mlevolve.interpreter.standalone.spelling import did_you_mean
+from mlevolve.interpreter.standalone.spelling import BINARY, did_you_mean
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
 PROBLEMS = ("", "classification", "regression")  # a data file's option problem= ("": detected from the target)
@@ -228,7 +228,9 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
     if not target:
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
     try:  # a byte-order mark (as some editors write) dropped; blank lines skipped, above the header too
-        data = file.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        if (nul := (data := file.read_bytes()).find(b"\0")) >= 0:  # as a .mlev file with one is: not read as text
+            raise TaskError(BINARY.format(nul), UNREADABLE, str(file))
+        data = data.removeprefix(b"\xef\xbb\xbf")
         reader, rows, start = csv.reader(io.StringIO(data.decode(), newline="")), [], 0
         for row in reader:  # (the line a row starts on, the line it ends on, its cells)
             rows += [(start + 1, reader.line_num, row)] if any(cell.strip() for cell in row) else []
