@@ -18,7 +18,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.toml_syntax import HINTS, read_toml, syntax_hint
 from mlevolve.grammar.spec import GrammarError, load_grammar
 from mlevolve.meta.config import load_config
-from tests.conftest import Capsys, usage_error
+from tests.conftest import FORMULA_AB, Capsys, regression_csv, usage_error
 
 DEFAULT = "see TOML's syntax at https://toml.io/en/v1.0.0"
 
@@ -112,3 +112,28 @@ def test_any_text_is_read_or_refused_at_a_place_with_a_hint(text: str) -> None:
     except MlevError as err:
         assert err.file == "f.toml" and err.hint and "\n" not in err.hint
         assert err.span is not None or not err.message.startswith("not valid TOML"), err.message
+
+
+def test_every_text_reader_refuses_a_nul_byte_in_the_same_words(tmp_path: Path, capsys: Capsys,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grammar file or meta configuration with a NUL byte was read as TOML ("Invalid statement"), and a CSV file
+    as a CSV, where a .mlev file with one is refused as binary (qa73): every reader of a text file says it so."""
+    monkeypatch.chdir(tmp_path)
+    Path("m.toml").write_bytes(b'program = "x.mlev"\n\0')
+    Path("g.toml").write_bytes(b'extends = "base"\0\n')
+    Path("p.mlev").write_bytes(FORMULA_AB.encode()[:9] + b"\0")
+    regression_csv(Path("d.csv"))
+    Path("d.csv").write_bytes(b"a,b\0")
+    csv_hint = "a data file is a UTF-8 .csv with a header row, or an .npz written by numpy.savez(path, X=..., y=...)"
+    for argv, file, offset, hint in [
+            (["meta", "m.toml"], "m.toml", 19, "a meta configuration is UTF-8 text (TOML)"),
+            (["grammar", "show", "g.toml"], "g.toml", 16, "a grammar file is UTF-8 text (TOML)"),
+            (["check", "p.mlev", "--grammar", "g.toml"], "g.toml", 16, "a grammar file is UTF-8 text (TOML)"),
+            (["check", "p.mlev"], "p.mlev", 9, "a .mlev program is UTF-8 text"),
+            (["run", "p.mlev"], "p.mlev", 9, "a .mlev program is UTF-8 text"),
+            (["fmt", "p.mlev"], "p.mlev", 9, "a .mlev program is UTF-8 text")]:
+        assert usage_error(capsys, *argv) == f"{file}: error: binary file (a NUL byte at offset {offset})\n" \
+            f"hint: {hint}\n", argv
+    Path("f.mlev").write_text(FORMULA_AB)
+    assert usage_error(capsys, "run", "f.mlev", "--task", "d.csv:target=y") == (
+        f"d.csv: error: binary file (a NUL byte at offset 3)\nhint: {csv_hint}\n")

@@ -58,7 +58,7 @@ from mlevolve.dsl.errors import (
     toml_value,
     wrong_kind,
 )
-from mlevolve.dsl.toml_syntax import read_toml
+from mlevolve.dsl.toml_syntax import read_toml, refuse_binary
 
 
 @dataclass(frozen=True)
@@ -302,6 +302,7 @@ def load_config(path: str | Path) -> MetaConfig:
     raw = read_bytes(p, "a meta configuration", "no such file",
                      "pass a meta configuration, e.g. benchmarks/meta/train.toml",
                      "write it to a .toml file and give its path")
+    refuse_binary(raw, file, "a meta configuration")
     decoded = decode_utf8(raw, file, "a meta configuration (TOML)")
     try:
         data, text = read_toml(decoded, file)  # as a grammar's
