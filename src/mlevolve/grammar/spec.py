@@ -1096,8 +1096,8 @@ def _load_file(p: Path) -> GrammarSpec:
     data_bytes = read_bytes(p, "a grammar file", "no such grammar file",
                             'check the path; the name "base" (no file) is the base grammar',
                             "write it to a .toml file and give its path", GrammarError)
-    refuse_binary(data_bytes, str(p), "a grammar file", GrammarError)
-    text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)
+    text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)  # an archive, a data file named
+    refuse_binary(data_bytes, str(p), "a grammar file", GrammarError)  # as such first
     try:
         data, text = read_toml(text, str(p), GrammarError)  # universal newlines, as for .mlev files
         _check_layout(data, text, str(p))

@@ -302,8 +302,8 @@ def load_config(path: str | Path) -> MetaConfig:
     raw = read_bytes(p, "a meta configuration", "no such file",
                      "pass a meta configuration, e.g. benchmarks/meta/train.toml",
                      "write it to a .toml file and give its path")
+    decoded = decode_utf8(raw, file, "a meta configuration (TOML)")  # an archive, a data file named as such first
     refuse_binary(raw, file, "a meta configuration")
-    decoded = decode_utf8(raw, file, "a meta configuration (TOML)")
     try:
         data, text = read_toml(decoded, file)  # as a grammar's
         at = _Text(file, text)
