@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import NUMBER, comma_fix
+from mlevolve.interpreter.standalone.common import COMMA, NUMBER, comma_fix
 from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec, split_spec, task_hint
 from mlevolve.interpreter.standalone.spelling import BINARY, did_you_mean
 
@@ -127,7 +127,6 @@ def cell_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
     return None if abs(value) <= most else (f"'{text}' is beyond {most:.0e} in magnitude", BEYOND)
 
 
-COMMA = "a number's decimal point is '.', and it has no thousands separator"
 COMMA_HINT = "save the file with '.' as the decimal point and no digit grouping (a spreadsheet's English number format)"
 TEXT = "drop the column from the file: every column but the target is a feature of numbers (text is a target of " \
     "class labels, or a learner's group=)"  # a column of text (names, ids), not a typo

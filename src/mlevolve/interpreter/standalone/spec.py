@@ -10,6 +10,7 @@ import re
 import shlex
 from typing import Any
 
+from mlevolve.interpreter.standalone.common import COMMA, comma_fix
 from mlevolve.interpreter.standalone.spelling import closest, did_you_mean, printable
 
 
@@ -166,5 +167,8 @@ def int_option(key: str, given: dict[str, Any], name: str, default: int | None, 
         number = lo - 1
     if not (number if (every := default is None) else hi) >= number >= lo:  # every row's top: the file's rows (its
         fix = mended(name, given, key, default)  # reader checks them); a default of None: the option left out
-        raise TaskError(*map(str.format_map, RANGE_WORDS[3:1:-1] if every else RANGE_WORDS[:2], [locals()] * 2))
+        message, hint = map(str.format_map, RANGE_WORDS[3:1:-1] if every else RANGE_WORDS[:2], [locals()] * 2)
+        if (comma := comma_fix(str(value))) is not None:  # n_train=1,000: told as a data file's cell is
+            message, hint = f"{message}: {COMMA}", f"{value} is {comma} as a number; {hint}"
+        raise TaskError(message, hint)
     return number
