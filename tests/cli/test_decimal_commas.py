@@ -132,15 +132,15 @@ def test_a_call_given_too_many_arguments_names_a_number_split_at_its_comma(
     assert lines[3].startswith(f"hint: {said}{SIGNATURES}"), lines[3]
 
 
+RANGE = "option n_train={} of task 'nguyen1' must be an integer from 3 to 1,000,000"
+FORMULA_RANGE = "write e.g. nguyen1:n_train=20 (a formula's linear scaling a + b * f fits 2 points exactly)"
+
+
 @pytest.mark.parametrize(("spec", "message", "hint"), [
-    ("nguyen1:n_train=1,000", "option n_train=1,000 of task 'nguyen1' must be an integer from 3 to 1,000,000: "
-     + COMMA, "1,000 is 1.000 (a decimal comma) or 1000 (a thousands separator) as a number; write e.g. "
-     "nguyen1:n_train=20 (a formula's linear scaling a + b * f fits 2 points exactly)"),
-    ("nguyen1:n_train=1,5", "option n_train=1,5 of task 'nguyen1' must be an integer from 3 to 1,000,000: " + COMMA,
-     "1,5 is 1.5 as a number; write e.g. nguyen1:n_train=20 (a formula's linear scaling a + b * f fits 2 points "
-     "exactly)"),
-    ("nguyen1:n_train=1.5", "option n_train=1.5 of task 'nguyen1' must be an integer from 3 to 1,000,000",
-     "write e.g. nguyen1:n_train=20 (a formula's linear scaling a + b * f fits 2 points exactly)")])
+    ("nguyen1:n_train=1,000", RANGE.format("1,000") + ": it has no thousands separator", "write nguyen1:n_train=1000"),
+    ("nguyen1:n_train=2,000,000", RANGE.format("2,000,000") + ": it has no thousands separator", FORMULA_RANGE),
+    ("nguyen1:n_train=1,5", RANGE.format("1,5"), FORMULA_RANGE), ("nguyen1:n_train=1.5", RANGE.format("1.5"),
+                                                                 FORMULA_RANGE)])
 def test_an_integer_task_option_with_a_comma_is_said_so(capsys: Capsys, tmp_path: Path, spec: str, message: str,
                                                         hint: str) -> None:
     """``--task nguyen1:n_train=1,000`` was told its range only (qa73); it is told the comma as a cell is, by the

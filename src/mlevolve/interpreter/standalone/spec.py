@@ -10,7 +10,6 @@ import re
 import shlex
 from typing import Any
 
-from mlevolve.interpreter.standalone.common import COMMA, comma_fix
 from mlevolve.interpreter.standalone.spelling import closest, did_you_mean, printable
 
 
@@ -168,7 +167,9 @@ def int_option(key: str, given: dict[str, Any], name: str, default: int | None, 
     if not (number if (every := default is None) else hi) >= number >= lo:  # every row's top: the file's rows (its
         fix = mended(name, given, key, default)  # reader checks them); a default of None: the option left out
         message, hint = map(str.format_map, RANGE_WORDS[3:1:-1] if every else RANGE_WORDS[:2], [locals()] * 2)
-        if (comma := comma_fix(str(value))) is not None:  # n_train=1,000: told as a data file's cell is
-            message, hint = f"{message}: {COMMA}", f"{value} is {comma} as a number; {hint}"
+        if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", grouped := str(value).strip()):  # 1,000: thousands separated
+            plain = int(grouped.replace(",", ""))  # the integer meant: the spec with it, where in range
+            hint = f"write {mended(name, given, key, plain)}" if lo <= plain <= hi else hint
+            message += ": it has no thousands separator"
         raise TaskError(message, hint)
     return number
