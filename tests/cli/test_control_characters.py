@@ -44,15 +44,25 @@ def test_an_error_renders_no_control_character(message: str, hint: str, file: st
     assert _shown(task.message) and _shown(task.hint)
 
 
-def test_a_nul_cell_is_quoted_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+def test_an_escape_cell_is_quoted_escaped_and_a_nul_one_refuses_the_file_as_binary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    """A cell's ESC is quoted escaped; a NUL byte, which no text file holds, refuses the whole file as binary before
+    any cell is read, in the words a .mlev file with one is refused in (qafix74: it was read as a CSV)."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "f.mlev").write_text(FORMULA_AB)
     lines = regression_csv(tmp_path / "d.csv").read_bytes().split(b"\n")
-    lines[2] = lines[2].split(b",")[0] + b",\x00,1.0"
-    (tmp_path / "d.csv").write_bytes(b"\n".join(lines))
-    assert usage_error(capsys, "run", "f.mlev", "--task", "d.csv:target=y") == (
-        "d.csv:3:2: error: column 'b': '\\x00' is not a number\n"
-        "hint: every cell must hold a number, except a target of class labels\n")
+    nul = len(b"\n".join(lines[:2])) + 1 + lines[2].index(b",") + 1  # the byte after line 3's first cell and comma
+    for char, want in ((b"\x1b", "d.csv:3:2: error: column 'b': '\\x1b' is not a number\n"
+                                 "hint: every cell must hold a number, except a target of class labels\n"),
+                       (b"\x00", f"d.csv: error: binary file (a NUL byte at offset {nul})\n"
+                                 "hint: a data file is a UTF-8 .csv with a header row, or an .npz written by "
+                                 "numpy.savez(path, X=..., y=...)\n")):
+        (tmp_path / "d.csv").write_bytes(b"\n".join([*lines[:2], lines[2].split(b",")[0] + b"," + char + b",1.0",
+                                                     *lines[3:]]))
+        assert usage_error(capsys, "run", "f.mlev", "--task", "d.csv:target=y") == want
+    (tmp_path / "g.mlev").write_bytes(FORMULA_AB.encode()[:5] + b"\x00")
+    assert usage_error(capsys, "run", "g.mlev") == (
+        "g.mlev: error: binary file (a NUL byte at offset 5)\nhint: a .mlev program is UTF-8 text\n")
 
 
 def test_a_column_name_and_a_spec_are_quoted_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -72,7 +72,7 @@ def test_an_exported_script_says_the_same(tmp_path: Path) -> None:
     done = run_child([sys.executable, str(script), "--task", "d.csv:target=y"], capture_output=True, text=True,
                      cwd=tmp_path, timeout=120)
     assert (done.returncode, done.stdout) == (2, ""), done.stderr
-    assert done.stderr == (f"s.py: error: d.csv:2:2: column 'b': '1,000' is not a number: {COMMA}\n"
+    assert done.stderr == (f"d.csv:2:2: error: column 'b': '1,000' is not a number: {COMMA}\n"
                            f"hint: write 1.000 (a decimal comma) or 1000 (a thousands separator); {SAVE}\n")
 
 
@@ -111,3 +111,45 @@ def test_a_comma_between_arguments_is_no_number(capsys: Capsys, tmp_path: Path) 
     (tmp_path / "c.mlev").write_text("algorithm a\nformula f(x: Scalar) -> Scalar =\n  x + 1, 5\n")
     assert usage_error(capsys, "check", str(tmp_path / "c.mlev")).splitlines()[0].endswith("error: unexpected ','")
     assert mlevolve.check("algorithm a\nformula f(x: Scalar) -> Scalar =\n  max(1,5)") is not None
+
+
+SIGNATURES = "signatures: max(Scalar, Scalar); max(Vector, Vector); max(Matrix, Matrix); max(Tensor, Tensor)"
+
+
+@pytest.mark.parametrize(("call", "got", "said"), [
+    ("max(1,5, x)", 3, "'1,5' is read as 2 arguments, 1 and 5: " + COMMA + ": write 1.5; "),
+    ("max(x, 0,05)", 3, "'0,05' is read as 2 arguments, 0 and 05: " + COMMA + ": write 0.05; "),
+    ("max(x, 1,000,000)", 4, "'1,000,000' is read as 3 arguments, 1, 000 and 000: " + COMMA + ": write 1000000; "),
+    ("max(1, 5, x)", 3, ""), ("max(1,x, 5)", 3, ""), ("max(1.5,5, x)", 3, "")])
+def test_a_call_given_too_many_arguments_names_a_number_split_at_its_comma(
+        capsys: Capsys, tmp_path: Path, call: str, got: int, said: str) -> None:
+    """``max(1,5, x)`` said "takes 2 arguments, got 3" with no word of the comma (qa73): integers abutting across a
+    comma with no space are told as the number they may be, as the parser tells one where no comma goes; a space
+    after the comma, a name, or a float among them is no such number."""
+    (tmp_path / "c.mlev").write_text(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  {call}\n")
+    lines = usage_error(capsys, "check", str(tmp_path / "c.mlev")).splitlines()
+    assert lines[0] == f"{tmp_path / 'c.mlev'}:3:3: error: in formula 'f': 'max' takes 2 arguments, got {got}"
+    assert lines[3].startswith(f"hint: {said}{SIGNATURES}"), lines[3]
+
+
+RANGE = "option n_train={} of task 'nguyen1' must be an integer from 3 to 1,000,000"
+FORMULA_RANGE = "write e.g. nguyen1:n_train=20 (a formula's linear scaling a + b * f fits 2 points exactly)"
+
+
+@pytest.mark.parametrize(("spec", "message", "hint"), [
+    ("nguyen1:n_train=1,000", RANGE.format("1,000") + ": it has no thousands separator", "write nguyen1:n_train=1000"),
+    ("nguyen1:n_train=2,000,000", RANGE.format("2,000,000") + ": it has no thousands separator", FORMULA_RANGE),
+    ("nguyen1:n_train=1,5", RANGE.format("1,5"), FORMULA_RANGE), ("nguyen1:n_train=1.5", RANGE.format("1.5"),
+                                                                 FORMULA_RANGE)])
+def test_an_integer_task_option_with_a_comma_is_said_so(capsys: Capsys, tmp_path: Path, spec: str, message: str,
+                                                        hint: str) -> None:
+    """``--task nguyen1:n_train=1,000`` was told its range only (qa73); it is told the comma as a cell is, by the
+    command and by an exported script alike (one reader: standalone.spec.int_option)."""
+    (tmp_path / "f.mlev").write_text(program := "algorithm q\ntask nguyen1\nformula f(x: Scalar) -> Scalar = x * x\n")
+    assert usage_error(capsys, "run", str(tmp_path / "f.mlev"), "--task", spec) == (
+        f"mlevolve run: error: {message}\nhint: {hint}\n")
+    script = tmp_path / "s.py"
+    script.write_text(mlevolve.export(mlevolve.check(program)))
+    done = run_child([sys.executable, str(script), "--task", spec], capture_output=True, text=True, cwd=tmp_path,
+                     timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"s.py: error: {message}\nhint: {hint}\n")

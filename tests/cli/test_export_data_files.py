@@ -38,7 +38,8 @@ def _files(folder: Path) -> dict[str, str]:
              "ragged.csv": "x,y\n1,2\n3\n", "latin1.csv": "x,y\n1,\xe9\n",
              "empty.csv": "", "header.csv": "x,y\n", "twice.csv": "x,x,y\n1,2,3\n", "inf.csv": "x,y\n1,inf\n" + rows,
              "constant.csv": "x,y\n" + "".join(f"{a},5\n" for a in x), "few.csv": "x,y\n1,2\n2,3\n",
-             "data.txt": "x,y\n1,2\n", "mixed.csv": "x,y\n" + rows + "0.5,abc\n", "only.csv": "y\n1\n2\n"}
+             "data.txt": "x,y\n1,2\n", "mixed.csv": "x,y\n" + rows + "0.5,abc\n", "only.csv": "y\n1\n2\n",
+             "nul.csv": "x,y\n1,2\x00\n" + rows}
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="latin-1")  # not UTF-8 where it has an é: unreadable
     np.savez(folder / "good.npz", X=x[:, None], y=y)
@@ -58,7 +59,7 @@ BAD = ["good.npz", "extra.csv:target=y", "nan.csv:target=y", "text.csv:target=y"
        "good.npz:target=y", "good.csv:target=y:bogus=1", "good.csv:target=y:problem=maybe",
        "good.csv:target=y:problem=classification", "latin1.csv:target=y", "single.npz",
        "good.csv:target=y:fitness=bogus", "good.csv:target=y:problem=classification:fitness=relative",
-       "good.csv:target=y:n_train=1"]
+       "good.csv:target=y:n_train=1", "nul.csv:target=y"]
 # (program, the script's loader, its keyword arguments); the script exported for good.csv:target=y
 PROGRAMS = {"formula": (QUARTIC, "formula_file", {"inputs": ("x",)}), "learner": (LEARNER, "learner_file", {}),
             "supervised": (MLP, "supervised_file", {})}
@@ -176,6 +177,30 @@ def test_a_script_for_a_data_file_given_a_built_in_task_with_options_says_no_suc
     assert done.stderr.splitlines() == [
         "for_data.py: error: no such file: nguyen1",
         "hint: a script for a built-in task: mlevolve export PROGRAM.mlev --task TASK -o S.py"]
+
+
+@pytest.mark.e2e
+def test_a_script_reports_a_data_files_mistake_as_the_command_does_its_place_first(folder: Path) -> None:
+    """A script printed ``found.py: error: nan.csv:3:1: ...`` where ``mlevolve run`` prints ``nan.csv:3:1: error:
+    ...`` (qa73); a file with a NUL byte was read as a CSV (its cell "2\\x00" not a number) where a .mlev file with
+    one is refused as binary: both now start with the file's place, in the same words from the script and the
+    command; a mistake with no place in a file is the script's, as the command's is the command's."""
+    script = folder / "found.py"
+    script.write_text(mlevolve.export(QUARTIC, str(folder / "good.csv:target=y")))
+    unreadable = ("hint: a data file is a UTF-8 .csv with a header row, or an .npz written by "
+                  "numpy.savez(path, X=..., y=...)")
+    for spec, want in [("nan.csv:target=y", ["nan.csv:3:1: error: column 'x': 'nan' is a missing value",
+                                             "hint: mlevolve does not impute: fill the cell in or drop its row"]),
+                       ("nul.csv:target=y", ["nul.csv: error: binary file (a NUL byte at offset 7)", unreadable]),
+                       ("empty.csv:target=y", ["{prog}: error: empty.csv: empty file, expected a header row of "
+                                               "column names", "hint: write the column names on the first line, "
+                                               "then one row per example"])]:
+        for command, prog in [([sys.executable, str(script)], "found.py"),
+                              ([sys.executable, "-m", "mlevolve", "run", QUARTIC], "mlevolve run")]:
+            done = run_child([*command, "--task", spec], capture_output=True, text=True, env=environment(),
+                             timeout=120, cwd=folder)
+            assert (done.returncode, done.stdout) == (2, ""), (command, done.stderr)
+            assert done.stderr.splitlines() == [line.format(prog=prog) for line in want], command
 
 
 @pytest.mark.e2e
@@ -328,7 +353,11 @@ def test_a_script_moved_with_its_data_reads_the_file_beside_it_where_the_origina
 # characters escaped (spelling.printable), where a binary file's NUL or ESC reached the terminal raw)
 # formula 719, learner 824, network 906 (qa73: +20 each: a cell written with a decimal comma or thousands separators
 # refused with the number rewritten (common.comma_fix), where a comma locale's column was "text" to drop)
-DATA_CAPS = {"formula": 719, "learner": 824, "supervised": 906}
+# formula 726, learner 831, network 913 (qafix74: +7 each: a file with a NUL byte refused as binary, as a .mlev file
+# is, and a mistake at a place in a file printed FILE:LINE:COL: error: first, as mlevolve run prints it)
+# formula 733, learner 838, network 920 (qafix74: +7 each: an integer task option written with thousands separators,
+# n_train=1,000, refused with the integer mended in the hint, where it was told only its range)
+DATA_CAPS = {"formula": 733, "learner": 838, "supervised": 920}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)

@@ -77,7 +77,7 @@ def test_an_exported_script_refuses_what_the_command_refuses(tmp_path: Path, cap
         "lin.py: error: option n_train=\u0661\u0662 of task 'linear' must be an integer from 2 to 1,000,000")
     assert error("--task", "linear:n_train=1_000")[0].startswith("lin.py: error: option n_train=1_000 ")
     assert error("--task", "d.csv:target=y", script=tmp_path / "f.py") == [
-        "f.py: error: d.csv:3:2: column 'b': the cell is empty (a missing value)",
+        "d.csv:3:2: error: column 'b': the cell is empty (a missing value)",  # its place first, as the command
         "hint: mlevolve does not impute: fill the cell in or drop its row"]
 
 

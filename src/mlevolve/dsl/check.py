@@ -19,6 +19,7 @@ from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup, const, with_ch
 from mlevolve.dsl.printer import format_expr, format_number
 from mlevolve.dsl.traverse import fold, walk
 from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TENSOR, TupleType, Type, a_type, flatten, type_str
+from mlevolve.interpreter.standalone.common import comma_fix
 from mlevolve.messages import counted
 
 Env = Mapping[str, Type]
@@ -163,8 +164,33 @@ def check_callee(call: Call, prims: Primitives, env: Env) -> None:
             f"{', '.join(str(a) for a in arities[:-1])} or {arities[-1]} arguments"  # 2, 3 or 4 arguments
         raise MlevError(f"'{call.op}' takes {counts}, "
                         f"got {len(call.args):,}", call.span,
-                        "signatures: " + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads)
+                        _comma_numbers(call.args) + "signatures: "
+                        + "; ".join(f"{call.op}{_sig_str(s.args)}" for s in overloads)
                         + _nesting(call.op, len(call.args), overloads))
+
+
+def _comma_numbers(args: Sequence[Expr]) -> str:
+    """``"'1,5' is read as 2 arguments, 1 and 5: a number's decimal point is '.'...: write 1.5; "`` where integer
+    literals among ``args`` abut across a comma with no space (``max(1,5, x)``, ``f(1,000,000)``): a number written
+    with a decimal comma or thousands separators, told as the parser tells one where no comma goes
+    (:func:`~mlevolve.dsl.parse._comma_number`, :func:`~mlevolve.interpreter.standalone.common.comma_fix`); else
+    ``""``.  Integers only: their text is their value, zero-padded to their span (``0,05``)."""
+    runs: list[list[str]] = []
+    for before, arg in zip([None, *args], args, strict=False):
+        span = arg.span
+        if not (isinstance(arg, Num) and arg.is_int and span is not None and span.line == span.end_line):
+            runs.append([])
+            continue
+        written = f"{int(arg.value):0{span.end_column - span.column + 1}d}"
+        last = before.span if isinstance(before, Num) and before.is_int else None
+        abuts = bool(runs and runs[-1]) and last is not None and (last.end_line, last.end_column + 2) == (
+            span.line, span.column)
+        runs[-1:] = [[*runs[-1], written]] if abuts else [*runs[-1:], [written]]
+    for run in runs:
+        if len(run) > 1 and (fix := comma_fix(text := ",".join(run))) is not None:
+            return (f"{text!r} is read as {len(run)} arguments, {', '.join(run[:-1])} and {run[-1]}: a number's "
+                    f"decimal point is '.', and it has no thousands separator: write {fix}; ")
+    return ""
 
 
 def _nesting(op: str, given: int, overloads: Sequence[Signature]) -> str:

@@ -37,7 +37,6 @@ from mlevolve.dsl.errors import (
     did_you_mean,
     read_bytes,
     toml_key_span,
-    toml_loads,
     toml_text,
     toml_value,
     wrong_kind,
@@ -45,6 +44,7 @@ from mlevolve.dsl.errors import (
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
+from mlevolve.dsl.toml_syntax import read_toml, refuse_binary
 from mlevolve.grammar.oplang import ACTIONS, COMBINATORS, OperatorError, parse_operator
 from mlevolve.grammar.places import Place, locate
 from mlevolve.grammar.rules import Rule, RuleError, expand, make_rule, substitute
@@ -1096,9 +1096,10 @@ def _load_file(p: Path) -> GrammarSpec:
     data_bytes = read_bytes(p, "a grammar file", "no such grammar file",
                             'check the path; the name "base" (no file) is the base grammar',
                             "write it to a .toml file and give its path", GrammarError)
-    text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)
+    text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)  # an archive, a data file named
+    refuse_binary(data_bytes, str(p), "a grammar file", GrammarError)  # as such first
     try:
-        data, text = toml_loads(text, str(p), GrammarError)  # universal newlines, as for .mlev files
+        data, text = read_toml(text, str(p), GrammarError)  # universal newlines, as for .mlev files
         _check_layout(data, text, str(p))
     except GrammarError:
         wrong_kind(text, str(p), "a grammar file", GrammarError)  # a program or meta configuration: said so

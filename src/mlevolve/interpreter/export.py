@@ -94,6 +94,9 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         *_misfit_lines(regime),
         _wrap_call(f"        data = {load}", "        "),
         "    except (TaskError, ValueError, MemoryError) as err:  # a bad spec or data file, or too big: one line",
+        *(['        if getattr(err, "where", ""):  # a place in a data file leads: FILE:LINE:COL: error: ...',
+           '            parser.prog, err.message = err.where, err.message[len(err.where) + 2:]  # as mlevolve does']
+          if loader.names is None else []),  # a script that reads a data file (read_table)
         '        parser.error(getattr(err, "message", str(err)), getattr(err, "hint", ""))',
         *(['    DIM = int(data["x_train"].shape[-1])'] if dim else []),
         _wrap_call("    " + wiring.strip(), "    "),

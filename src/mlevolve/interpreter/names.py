@@ -39,6 +39,7 @@ STANDALONE_NAMES = frozenset({
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "counted", "did_you_mean", "difflib", "listed",  # standalone/spelling.py
     "printable", "COMMA", "COMMA_HINT", "DECIMAL_COMMA", "GROUPED", "comma_fix",  # qa73: escaped quotes, decimal commas
+    "BINARY",  # qafix74: a data file with a NUL byte refused as binary
     "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/spec.py's spec and integer rules
     "split_spec", "spec_options", "task_hint", "ONLY", "QUOTED", "spec_value",
     "importlib", "package",  # spec.py: a package a task imports on first use

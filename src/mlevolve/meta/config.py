@@ -54,11 +54,11 @@ from mlevolve.dsl.errors import (
     did_you_mean,
     read_bytes,
     toml_key_span,
-    toml_loads,
     toml_text,
     toml_value,
     wrong_kind,
 )
+from mlevolve.dsl.toml_syntax import read_toml, refuse_binary
 
 
 @dataclass(frozen=True)
@@ -302,9 +302,10 @@ def load_config(path: str | Path) -> MetaConfig:
     raw = read_bytes(p, "a meta configuration", "no such file",
                      "pass a meta configuration, e.g. benchmarks/meta/train.toml",
                      "write it to a .toml file and give its path")
-    decoded = decode_utf8(raw, file, "a meta configuration (TOML)")
+    decoded = decode_utf8(raw, file, "a meta configuration (TOML)")  # an archive, a data file named as such first
+    refuse_binary(raw, file, "a meta configuration")
     try:
-        data, text = toml_loads(decoded, file)  # as a grammar's
+        data, text = read_toml(decoded, file)  # as a grammar's
         at = _Text(file, text)
         for key in data:
             if key not in _SECTIONS:

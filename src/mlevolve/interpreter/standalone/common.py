@@ -51,6 +51,9 @@ DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+([eE][+-]?[0-9]+)?")  # 0,5 or 1,
 GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]*)?([eE][+-]?[0-9]+)?")  # 1,000 or 12,345.6: thousands
 
 
+COMMA = "a number's decimal point is '.', and it has no thousands separator"  # a cell's, an option's, a literal's
+
+
 def comma_fix(text: str) -> str | None:
     """``text``, a number written with a decimal comma (``0,5``) or thousands separators (``1,000``), as a number is
     read (``0.5``; ``1000``; both, named, where it may be either), or None where it is neither."""

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import NUMBER, comma_fix
+from mlevolve.interpreter.standalone.common import COMMA, NUMBER, comma_fix
 from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec, split_spec, task_hint
-from mlevolve.interpreter.standalone.spelling import did_you_mean
+from mlevolve.interpreter.standalone.spelling import BINARY, did_you_mean
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
 PROBLEMS = ("", "classification", "regression")  # a data file's option problem= ("": detected from the target)
@@ -127,7 +127,6 @@ def cell_fault(cell: str, most: float = math.inf) -> tuple[str, str] | None:
     return None if abs(value) <= most else (f"'{text}' is beyond {most:.0e} in magnitude", BEYOND)
 
 
-COMMA = "a number's decimal point is '.', and it has no thousands separator"
 COMMA_HINT = "save the file with '.' as the decimal point and no digit grouping (a spreadsheet's English number format)"
 TEXT = "drop the column from the file: every column but the target is a feature of numbers (text is a target of " \
     "class labels, or a learner's group=)"  # a column of text (names, ids), not a typo
@@ -228,7 +227,9 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
     if not target:
         raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
     try:  # a byte-order mark (as some editors write) dropped; blank lines skipped, above the header too
-        data = file.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        if (nul := (data := file.read_bytes()).find(b"\0")) >= 0:  # as a .mlev file with one is: not read as text
+            raise TaskError(BINARY.format(nul), UNREADABLE, str(file))
+        data = data.removeprefix(b"\xef\xbb\xbf")
         reader, rows, start = csv.reader(io.StringIO(data.decode(), newline="")), [], 0
         for row in reader:  # (the line a row starts on, the line it ends on, its cells)
             rows += [(start + 1, reader.line_num, row)] if any(cell.strip() for cell in row) else []

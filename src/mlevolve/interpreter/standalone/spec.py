@@ -166,5 +166,10 @@ def int_option(key: str, given: dict[str, Any], name: str, default: int | None, 
         number = lo - 1
     if not (number if (every := default is None) else hi) >= number >= lo:  # every row's top: the file's rows (its
         fix = mended(name, given, key, default)  # reader checks them); a default of None: the option left out
-        raise TaskError(*map(str.format_map, RANGE_WORDS[3:1:-1] if every else RANGE_WORDS[:2], [locals()] * 2))
+        message, hint = map(str.format_map, RANGE_WORDS[3:1:-1] if every else RANGE_WORDS[:2], [locals()] * 2)
+        if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", grouped := str(value).strip()):  # 1,000: thousands separated
+            plain = int(grouped.replace(",", ""))  # the integer meant: the spec with it, where in range
+            hint = f"write {mended(name, given, key, plain)}" if lo <= plain <= hi else hint
+            message += ": it has no thousands separator"
+        raise TaskError(message, hint)
     return number

@@ -5,6 +5,8 @@ flags, reported in mlevolve's words).  Standard library only."""
 import difflib
 from collections.abc import Iterable
 
+BINARY = "binary file (a NUL byte at offset {})"  # a file with one is no text: every reader's words (.mlev, CSV)
+
 
 def closest(word: str, names: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The name of ``names`` closest to ``word`` by :func:`difflib.get_close_matches` (at ``cutoff``), case aside"""
