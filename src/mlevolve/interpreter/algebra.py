@@ -6,6 +6,7 @@ loads neither until it shows its answer.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -138,11 +139,9 @@ def formula_display(d: Definition, expr: Any, digits: int | None = None) -> tupl
     """:func:`sympy_display` of ``expr``, the SymPy form of formula ``d``; :class:`MlevError` located at ``d``
     (:func:`too_deep`) where SymPy's printers recurse too deep (``exp(exp(...))`` 1,000 deep builds, but does not
     print): every display of a formula says so in the same words."""
-    try:
+    with contextlib.suppress(RecursionError):
         return sympy_display(expr, digits)
-    except RecursionError:
-        pass
-    raise too_deep(d, "SymPy's printers")  # after the handler: no RecursionError (1,000 frames) as its context
+    raise too_deep(d, "SymPy's printers")  # outside the handler: no RecursionError (1,000 frames) as its context
 
 
 def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:
