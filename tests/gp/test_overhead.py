@@ -598,3 +598,37 @@ def test_the_recording_benchmark_replays_what_it_recorded() -> None:
                       "--repeats", "2", "--instant"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "RunRecord.add, 130 calls" in done.stdout and "recorded " in done.stdout
+
+
+def test_the_overhead_benchmarks_stages_split_the_overhead_and_are_put_back() -> None:
+    """``benchmarks/overhead.py --stages``: every stage of ``STAGES`` and "other" timed per candidate (what the
+    stages leave of the overhead, never less than nothing beyond the clocks' rounding), the collector's passes
+    counted, and every function it timed put back as it was after the run."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("overhead_benchmark", ROOT / "benchmarks" / "overhead.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    sys.modules["overhead_benchmark"] = script  # (its dataclasses look their module up there)
+    try:
+        spec.loader.exec_module(script)
+        from mlevolve.gp import backends, engine, record
+
+        before = (engine.Engine.offspring, engine.simplified_program, engine.cache_key, backends._with_simplified,
+                  record.RunRecord.add)
+        got = script.measure("formula", 120, instant=True, stages=True)
+        after = (engine.Engine.offspring, engine.simplified_program, engine.cache_key, backends._with_simplified,
+                 record.RunRecord.add)
+    finally:
+        del sys.modules["overhead_benchmark"]
+    assert after == before
+    labels = [label for label, _, _ in script.STAGES]
+    assert list(got["stages"]) == [*labels, "other"]
+    medians = {label: m for label, (m, _) in got["stages"].items()}
+    means = {label: m for label, (_, m) in got["stages"].items()}
+    assert all(means[label] > 0 for label in labels)  # (an instant outcome carries no program: a call that returns)
+    assert medians["other"] > -5 and means["other"] > -5  # µs: the stages lie inside the overhead
+    assert sum(means.values()) == pytest.approx(got["mean"], rel=1e-6, abs=1e-3)
+    collector, passes = got["collector"]
+    assert collector >= 0 and len(passes) == 3 and all(isinstance(n, int) and n >= 0 for n in passes)
