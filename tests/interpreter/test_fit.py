@@ -782,3 +782,21 @@ def test_a_data_files_n_train_range_is_said_in_the_files_terms(tmp_path: Path, n
         f"option n_train={n} of task '{path}' must be an integer from 3 to the file's fitting rows" if n == "1" else
         f"{path}: n_train={read_int(n)} is more than its 80 fitting rows (100 rows, 20 held out for test_r2)")
     assert "1,000,000" not in str(info.value.hint) and "1000000" not in str(info.value.hint)
+
+
+def test_a_fitted_formula_is_scored_on_the_runs_arrays_not_arrays_made_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evaluator scores a fitted formula on the arrays it made once (``ProgramEvaluator._data``), as it scores
+    one unfitted: ``tasks.arrays`` is not called again a candidate; the metrics are those of a plain evaluation."""
+    import mlevolve.interpreter.evaluate as evaluate_module
+
+    task = points(lambda x: 1.0 + 2.0 * x * x)
+    ev = evaluator(task)
+    made: list[object] = []
+    real = evaluate_module.arrays
+    monkeypatch.setattr(evaluate_module, "arrays", lambda t: made.append(t) or real(t))
+    program = parse(formula("0.5 * x * x + 0.3"))
+    outcome = ev.evaluate(program, "k")
+    assert outcome.failure is None and made == []
+    assert outcome.parsed is not None and outcome.program == format_program(outcome.parsed)
+    again = evaluate(outcome.parsed, task, SPEC, Settings())  # the fitted program as run: arrays made here
+    assert made == [task] and again.metrics["fitness"] == outcome.metrics["fitness"]

@@ -112,6 +112,24 @@ def test_the_kernels_constants_are_the_bodys_own_values_in_one_array_type() -> N
     assert seen >= 300
 
 
+
+def test_scalar_bodies_of_as_many_registers_share_one_read_only_ranks_array() -> None:
+    """``formula_code._body`` gives every Body of n registers the one read-only ranks array (all Scalar), equal to
+    the ranks ``fastpath.linearise`` makes; no Body can write to it."""
+    by_size: dict[int, Any] = {}
+    shared = 0
+    for program in random_formulas(300, seed=23):
+        mlevolve.check(program)
+        body = formula_code.scalar_formula(program.definitions[0])
+        want = reference_body(program)
+        if body is None or want is None or body.ranks is None:
+            continue
+        assert not body.ranks.flags.writeable and np.array_equal(body.ranks, want.ranks)
+        held = by_size.setdefault(len(body.ranks), body.ranks)
+        assert held is body.ranks
+        shared += 1
+    assert shared >= 250 and len(by_size) < shared / 4  # (bodies of the same size met again: shared)
+
 def test_a_body_with_other_types_is_left_to_linearise() -> None:
     """(Formulas compute with Scalars only, so these come from elsewhere: a grammar of its own.)"""
     vector = Definition("formula", "f", (Param("v", "Vector"),), "Scalar", Call("mean", (Ref("v"),)))

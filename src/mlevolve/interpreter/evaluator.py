@@ -272,7 +272,9 @@ class ProgramEvaluator:
         if fitted.program is not program:  # the fitted formula's Body when the fit made it, else linearised
             compiled = Interpreted(compiled.regime, compiled.n_inputs, formula=fitted.body) \
                 if fitted.body is not None and isinstance(compiled, Interpreted) else self._build(fitted.program)
-        outcome = evaluate_compiled(compiled, self.task, settings)
+        # (the run's arrays, read only on the fast path, as ``evaluate`` passes them: not made anew a candidate)
+        held = self._data if isinstance(compiled, Interpreted) else None
+        outcome = evaluate_compiled(compiled, self.task, settings, held)
         if outcome.failure is not None:  # its fitting's evaluations were spent all the same: counted
             return Outcome({"fit_evaluations": fitted.evaluations}, outcome.failure, outcome.seconds)
         # Always the program as scored (changed or not), so a cache hit and a replayed run agree on it.

@@ -125,13 +125,22 @@ def _body(body_class: Any, n_inputs: int, constants: list[Any], code: list[tuple
     for _, i, j, op in code:
         flat += (op, i, j)
     kernel = np.array(flat, np.int64).reshape(-1, 3)
-    ranks = np.full(n_inputs + len(constants) + len(code), opcodes.RANK[_SCALAR], np.int64)
-    kernel.flags.writeable = ranks.flags.writeable = False
+    kernel.flags.writeable = False
     consts = np.array(constants, np.float64).reshape(-1)
     draws = opcodes.DRAWS
-    return body_class(n_inputs, tuple(constants), (), tuple([step for step, *_ in code]),
-                      tuple([(a, b) for _, a, b, _ in code]), result, kernel, ranks, consts,
-                      (opcodes.RANK[_SCALAR],), any([op in draws for *_, op in code]))
+    return body_class._make(n_inputs, tuple(constants), (), tuple([step for step, *_ in code]),
+                            tuple([(a, b) for _, a, b, _ in code]), result, kernel,
+                            _scalar_ranks(n_inputs + len(constants) + len(code)), consts, (opcodes.RANK[_SCALAR],),
+                            any([op in draws for *_, op in code]))
+
+
+@lru_cache(maxsize=1024)
+def _scalar_ranks(registers: int) -> Any:
+    """The ranks of ``registers`` Scalar registers (``opcodes.RANK``), read only: one array shared by every Body of
+    that many registers (each made its own before, a ``numpy.full`` a Body, about 1 µs)."""
+    ranks = np.full(registers, opcodes.RANK[_SCALAR], np.int64)
+    ranks.flags.writeable = False
+    return ranks
 
 
 _INSTRUCTIONS: dict[tuple[str, tuple[bool, ...]], tuple[Any, int] | None] = {}
@@ -175,8 +184,8 @@ def refitted(made: tuple[Any, tuple[int, ...]], changes: dict[int, Expr],
         register = where[index + 1] if value[1] else where[index]
         consts[register - n_in] = value[0]
     if scaling is None:
-        return Body(n_in, tuple(consts), (), body.steps, body.operands, body.result, body.kernel, body.ranks,
-                    np.array(consts, np.float64).reshape(-1), body.result_ranks, body.draws)
+        return Body._make(n_in, tuple(consts), (), body.steps, body.operands, body.result, body.kernel, body.ranks,
+                          np.array(consts, np.float64).reshape(-1), body.result_ranks, body.draws)
     form, first_literal, second_literal = scaling[0], _literal(scaling[1]), _literal(scaling[2])
     if first_literal is None or second_literal is None or body.kernel is None:
         return None
