@@ -800,3 +800,22 @@ def test_a_fitted_formula_is_scored_on_the_runs_arrays_not_arrays_made_anew(monk
     assert outcome.parsed is not None and outcome.program == format_program(outcome.parsed)
     again = evaluate(outcome.parsed, task, SPEC, Settings())  # the fitted program as run: arrays made here
     assert made == [task] and again.metrics["fitness"] == outcome.metrics["fitness"]
+
+
+@pytest.mark.parametrize(("a", "b", "made"), [(1.3, 2.7, 2), (1.3, -2.7, 2), (-1.3, 2.7, 3), (-1.3, -2.7, 3)])
+def test_a_fits_scaling_literals_are_made_once(monkeypatch: pytest.MonkeyPatch, a: float, b: float, made: int) -> None:
+    """A fit that scales makes the scaling's literals once (``const(a)``, ``const(b)``, shared by the scaled tree and
+    the Body's wrapper; the ``rsub`` form's ``b`` once more, by ``signed_scaled``), and ``a + b * f`` is not rebuilt
+    in its ``add`` form; the fitted formula is ``signed_scaled``'s all the same (six and more were made before)."""
+    calls: list[float] = []
+    real = fit.const
+    monkeypatch.setattr(fit, "const", lambda v: calls.append(v) or real(v))
+    x = np.linspace(-1, 1, 20)[:, None]
+    y = a + b * points_of("sin(x) * x", x)
+    fitted = fit_formula(parse(formula("sin(x) * x")), SPEC, x, y, FitOptions(tune=False))
+    assert len(calls) == made
+    body = fitted.program.definitions[0].body
+    f = parse(formula("sin(x) * x")).definitions[0].body
+    assert f is not None and body is not None and fitted.body is not None
+    signed_a, signed_b = split_scaling(body)[1:]  # type: ignore[index]
+    assert body == fit.signed_scaled(f, signed_a, signed_b)[0] and abs(signed_a - a) < 1e-9

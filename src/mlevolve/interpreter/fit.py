@@ -249,11 +249,21 @@ def signed_scaled(body: Expr, a: float, b: float) -> tuple[Expr, str]:
     :func:`scaled`, half the fitted formulas of a quartic run were rewritten by the simplifier for these signs
     alone before their simplified text was stored (RESULTS.md, "Stop 53").  A ``-0.0`` intercept keeps the
     ``"add"`` form."""
+    form = _signed_form(a, b)
+    if form == "rsub":
+        return Call("sub", (Call("mul", (const(b), body)), Num(-a))), form
+    if form == "sub":
+        return Call("sub", (Num(a), Call("mul", (Num(-b), body)))), form
+    return scaled(body, a, b), form
+
+
+def _signed_form(a: float, b: float) -> str:
+    """Which form :func:`signed_scaled` writes ``a + b * f`` in: ``"rsub"``, ``"sub"`` or ``"add"``."""
     if a < 0.0:
-        return Call("sub", (Call("mul", (const(b), body)), Num(-a))), "rsub"
+        return "rsub"
     if b < 0.0 and math.copysign(1.0, a) > 0.0:
-        return Call("sub", (Num(a), Call("mul", (Num(-b), body)))), "sub"
-    return scaled(body, a, b), "add"
+        return "sub"
+    return "add"
 
 
 # NumPy's mean, variance and sum of a 1-D float64 array without their Python wrappers (which cost
@@ -843,15 +853,18 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
             better = numbers.sse < numbers.unscaled and np.isfinite(a) and np.isfinite(b)
             if b == 0.0 and better:  # constant (up to rounding) on the points: the model is a = mean(y) alone
                 fitted, flat = const(a), True
-            elif b != 0.0 and not identity and better:
-                fitted, wrapper = scaled(fitted, a, b), ("add", const(a), const(b))
+            elif b != 0.0 and not identity and better:  # scaled(fitted, a, b), its literals made once
+                first, second = const(a), const(b)
+                fitted, wrapper = Call("add", (first, Call("mul", (second, fitted)))), ("add", first, second)
         folded, settled = folded_fitted(fitted) if sites or wrapper is not None else (fitted, False)
         if folded != fitted:  # its literals moved: the Body is made from the program (fold_fitted's rules)
             fitted, flat = folded, True
         elif wrapper is not None:  # not folded: the scaling's signs where the simplifier puts them (the same bits)
             assert isinstance(fitted, Call) and isinstance(fitted.args[1], Call)
-            fitted, form = signed_scaled(fitted.args[1].args[1], numbers.a, numbers.b)
-            wrapper = (form, const(numbers.a), const(numbers.b))
+            form = _signed_form(numbers.a, numbers.b)
+            if form != "add":  # ("add": signed_scaled's tree is scaled's, the one made above)
+                fitted = signed_scaled(fitted.args[1].args[1], numbers.a, numbers.b)[0]
+            wrapper = (form, wrapper[1], wrapper[2])  # (const(a), const(b), as made above)
         if fitted == d.body:
             return Fitted(program, numbers.calls), True
         linearised = None
