@@ -237,7 +237,12 @@ def _split(body: Expr) -> tuple[Expr, float, float, int] | None:
 
 def scaled(body: Expr, a: float, b: float) -> Expr:
     """``a + b * body``."""
-    return Call("add", (const(a), Call("mul", (const(b), body))))
+    return _line_of(const(a), const(b), body)
+
+
+def _line_of(a: Expr, b: Expr, body: Expr) -> Call:
+    """``a + b * body`` of the literal nodes ``a`` and ``b``."""
+    return Call("add", (a, Call("mul", (b, body))))
 
 
 def signed_scaled(body: Expr, a: float, b: float) -> tuple[Expr, str]:
@@ -853,9 +858,9 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
             better = numbers.sse < numbers.unscaled and np.isfinite(a) and np.isfinite(b)
             if b == 0.0 and better:  # constant (up to rounding) on the points: the model is a = mean(y) alone
                 fitted, flat = const(a), True
-            elif b != 0.0 and not identity and better:  # scaled(fitted, a, b), its literals made once
+            elif b != 0.0 and not identity and better:  # the wrapper holds the scaled tree's own literals
                 first, second = const(a), const(b)
-                fitted, wrapper = Call("add", (first, Call("mul", (second, fitted)))), ("add", first, second)
+                fitted, wrapper = _line_of(first, second, fitted), ("add", first, second)
         folded, settled = folded_fitted(fitted) if sites or wrapper is not None else (fitted, False)
         if folded != fitted:  # its literals moved: the Body is made from the program (fold_fitted's rules)
             fitted, flat = folded, True
