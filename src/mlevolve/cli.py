@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import functools
 import inspect
+import itertools
 import re
 import shlex
 import signal
@@ -20,7 +21,7 @@ import sys
 import threading
 import typing
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from functools import partial
 from pathlib import Path
@@ -517,6 +518,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
               f"best:  {a['verdict']}\n")
+    if rows and not args.front and (note := tie_note(rows)):
+        print(f"{note}\n")
     color = render.use_color(sys.stdout)
     for row in rows:
         lines = render.candidate(row, row["rank"])
@@ -528,6 +531,18 @@ def _cmd_best(args: argparse.Namespace) -> int:
             print(render.ansi(line, color))
         print()
     return 0
+
+
+def tie_note(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """The line ``mlevolve best`` prints where its list (:func:`mlevolve.api.best`'s rows, best first) puts a program
+    above a fitter one, which :func:`mlevolve.results.shown_order` does to those tied with it up to float rounding
+    (the smaller first): the first such pair, and the rule.  None where the list is in order of fitness."""
+    for above, below in itertools.pairwise(rows):
+        if above["fitness"] is not None and below["fitness"] is not None and below["fitness"] > above["fitness"]:
+            return (f"order: by fitness, a tie up to float rounding listed smallest first (#{below['rank']}, "
+                    f"size {below['size']}, is fitter than #{above['rank']}, size {above['size']}, by "
+                    f"{below['fitness'] - above['fitness']:.3g}: less than rounding tells apart)")
+    return None
 
 
 def _cmd_show(args: argparse.Namespace) -> int:

@@ -336,3 +336,67 @@ def test_evolve_says_nothing_of_an_unused_let_in_a_seed_it_rewrites(evolve: list
         warnings.simplefilter("always", ProgramWarning)
         api.check(LET_SEED)
     assert sum(" is never used" in str(w.message) for w in caught) == 2
+
+
+# ------------------------------------------------------------------- a let that hides a parameter (qa76)
+
+HIDDEN = "algorithm a\ntask nguyen4\n\nformula f(x: Scalar) -> Scalar =\n  let x = 2.0 in\n  x * x\n"
+HIDDEN_SAID = ("h.mlev:5:7: warning: in formula 'f': let 'x' hides parameter 'x' before it is read: the input is "
+               "dropped\n"
+               "      let x = 2.0 in\n"
+               "          ^\n"
+               "hint: rename the let (was another name meant?), or read x in its value to rebind it (let x = 2.0 * x "
+               "in ...)\n")
+
+
+@pytest.mark.parametrize("command", [["check"], ["run"], ["export", "-o", "h.py"]])
+def test_a_let_that_hides_an_unread_parameter_is_said_by_every_command_that_checks_it(
+        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    """``formula f(x: Scalar) -> Scalar = let x = 2.0 in x * x`` was accepted silently by every command (qa76),
+    where ``let a = 2.0 in let a = 3.0 in a`` warns that the outer a is never used: a let that hides a name before
+    anything reads it drops a value, a parameter's as an outer let's, and says so alike, status 0."""
+    code, _, err = cli(capsys, command[0], _file(tmp_path, monkeypatch, "h.mlev", HIDDEN), *command[1:])
+    assert code == 0 and err.startswith(HIDDEN_SAID), err
+
+
+@pytest.mark.parametrize("text, hidden", [
+    ("formula f(x: Scalar) -> Scalar = let x = 2.0 in x * x", ["x"]),
+    ("formula f(x: Scalar) -> Scalar = let x = x * 2.0 in x", []),  # a rebinding reads it first
+    ("formula f(x: Scalar) -> Scalar = let y = x in let x = 2.0 in x * y", []),  # read before the let
+    ("formula f(x: Scalar, z: Scalar) -> Scalar = sin(let z = 1.0 in z) + x", ["z"]),  # a let in a call
+    ("formula f(x: Scalar, z: Scalar) -> Scalar = x", []),  # an unread formula input, no let: no matter
+    ("learner l(state w: Vector)\n  predict(x: Vector) -> Scalar = let x = w in dot(w, x)\n"
+     "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + 0.1 * (y - p) * x", ["x"]),
+])
+def test_a_hidden_parameter_is_found_wherever_the_let_is(text: str, hidden: list[str]) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ProgramWarning)
+        api.check(f"algorithm a\n{text}\n")
+    said = [str(w.message) for w in caught if "hides parameter" in str(w.message)]
+    assert [s.split("hides parameter '")[1].split("'")[0] for s in said] == hidden, said
+
+
+def test_a_needed_input_a_let_hides_is_said_once_naming_the_let(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: Capsys) -> None:
+    """A loss's prediction hidden by ``let p = ...`` is the unread-input warning (with its effect), its hint naming
+    the let, not a second warning about the same mistake."""
+    text = "algorithm a\nloss l(p: Tensor, y: Tensor) -> Tensor =\n  let p = 2.0 in\n  square(p - y)\n"
+    code, _, err = cli(capsys, "check", _file(tmp_path, monkeypatch, "l.mlev", text))
+    assert code == 0 and err == (
+        "l.mlev:2:8: warning: loss 'l' never reads p, the prediction: the loss has no gradient: the model never "
+        "trains\n"
+        "    loss l(p: Tensor, y: Tensor) -> Tensor =\n"
+        "           ^\n"
+        "hint: let 'p' at line 3 hides it; use p in the body, or remove the definition\n")
+
+
+def test_an_outer_let_an_inner_one_hides_names_the_inner_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: Capsys) -> None:
+    text = "algorithm a\nformula f(x: Scalar) -> Scalar =\n  let a = 2.0 in\n  let a = 3.0 in\n  a * x\n"
+    code, _, err = cli(capsys, "check", _file(tmp_path, monkeypatch, "n.mlev", text))
+    assert code == 0 and err == (
+        "n.mlev:3:7: warning: in formula 'f': let 'a' is never used: its value is dropped\n"
+        "      let a = 2.0 in\n"
+        "          ^\n"
+        "hint: let 'a' at line 4 hides it; use a after its `in` (was another name written where a was meant?), or "
+        "remove the binding\n")

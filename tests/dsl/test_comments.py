@@ -4,9 +4,13 @@ fixpoint."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlevolve.cli import main
 from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_program
 
@@ -57,7 +61,7 @@ def test_a_learner_keeps_its_header_s_comments_on_it_and_a_method_s_above_it() -
               "  predict(x: Vector) -> Scalar = # c4\n    # in predict\n    dot(w, x)\n  # above learn\n"
               "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w # c5\n")
     printed = format_program(parse(source))
-    assert printed == ("algorithm a\n\n# c1\n# c2\nlearner l(state w: Vector)  # c3\n  # above predict\n"
+    assert printed == ("algorithm a\n\nlearner l(  # c1\n    state w: Vector  # c2\n)  # c3\n  # above predict\n"
                        "  predict(x: Vector) -> Scalar =  # c4\n    # in predict\n    dot(w, x)\n  # above learn\n"
                        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w  # c5\n")
     assert format_program(parse(printed)) == printed
@@ -66,15 +70,16 @@ def test_a_learner_keeps_its_header_s_comments_on_it_and_a_method_s_above_it() -
 def test_comments_of_lines_joined_into_one_stay_apart_and_one_above_the_task_line_stays_there() -> None:
     """Lines joined into one printed line (a binding or a header over several) had their end-of-line comments run
     on as one (``let a = x * x in  # first  # second``); all but the last are now whole-line comments above it.  A
-    comment between the ``algorithm`` and ``task`` lines moved before the first definition (fresh-user passes)."""
+    comment between the ``algorithm`` and ``task`` lines moved before the first definition (fresh-user passes).
+    Comments among a header's parameters stay there, the header one parameter a line (qa76)."""
     source = ("algorithm c\n# about the task\ntask koza_quartic\n\nformula f(x: Scalar,  # the input\n"
               "          # about y: inside the header, it went into the body\n"
               "          y: Scalar)  # another\n    -> Scalar =\n  let a = x *   # first factor\n"
               "          y in  # second\n  a + 1.0  # done\n")
     printed = format_program(parse(source))
-    assert printed == ("algorithm c\n# about the task\ntask koza_quartic\n\n# the input\n"
-                       "# about y: inside the header, it went into the body\n"
-                       "formula f(x: Scalar, y: Scalar) -> Scalar =  # another\n  # first factor\n"
+    assert printed == ("algorithm c\n# about the task\ntask koza_quartic\n\nformula f(\n    x: Scalar,  # the input\n"
+                       "    # about y: inside the header, it went into the body\n    y: Scalar\n"
+                       ") -> Scalar =  # another\n  # first factor\n"
                        "  let a = x * y in  # second\n  a + 1.0  # done\n")
     assert format_program(parse(printed)) == printed
 
@@ -92,3 +97,31 @@ def test_a_comment_ending_a_line_that_closes_a_body_stays_with_that_body() -> No
                        "learner l(state w: Vector)\n  predict(x: Vector) -> Scalar =\n    dot(w, x)\n"
                        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w  # end learn\n")
     assert format_program(parse(printed)) == printed
+
+
+def test_comments_among_a_header_s_parameters_stay_where_they_were_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``mlevolve fmt`` moved ``# the prediction``, ending a parameter's line, above the definition and ``# the
+    target`` to the end of the header, where it read as the header's (qa76): a header with comments among its
+    parameters is printed one parameter a line, each comment where it was, in a definition, a learner's header and
+    a learner's method alike; the output formats to itself."""
+    monkeypatch.chdir(tmp_path)
+    Path("c.mlev").write_text("algorithm s\nloss l(p: Tensor,  # the prediction\n       y: Tensor   # the target\n"
+                              "      ) -> Tensor =\n  square(p - y)\n")
+    assert main(["fmt", "c.mlev"]) == 0
+    out = capsys.readouterr().out
+    assert out == ("algorithm s\n\nloss l(\n    p: Tensor,  # the prediction\n    y: Tensor  # the target\n"
+                   ") -> Tensor =\n  square(p - y)\n")
+    Path("c.mlev").write_text(out)
+    assert main(["fmt", "--check", "c.mlev"]) == 0
+    source = ("algorithm a\nlearner l(state w: Vector,  # weights\n  state b: Scalar)\n"
+              "  predict(x: Vector) -> Scalar = dot(w, x) + b\n"
+              "  learn(x: Vector,  # the input\n    # the target\n    y: Scalar, p: Scalar\n"
+              "    # no more\n  ) -> (Vector, Scalar) =\n    (w + 0.1 * (y - p) * x, b)\n")
+    printed = format_program(parse(source))
+    assert printed == ("algorithm a\n\nlearner l(\n    state w: Vector,  # weights\n    state b: Scalar\n)\n"
+                       "  predict(x: Vector) -> Scalar =\n    dot(w, x) + b\n"
+                       "  learn(\n      x: Vector,  # the input\n      # the target\n      y: Scalar,\n"
+                       "      p: Scalar\n"
+                       "      # no more\n  ) -> (Vector, Scalar) =\n    (w + 0.1 * (y - p) * x, b)\n")
+    assert format_program(parse(printed)) == printed and parse(printed) == parse(source)

@@ -137,3 +137,24 @@ def test_every_text_reader_refuses_a_nul_byte_in_the_same_words(tmp_path: Path, 
     Path("f.mlev").write_text(FORMULA_AB)
     assert usage_error(capsys, "run", "f.mlev", "--task", "d.csv:target=y") == (
         f"d.csv: error: binary file (a NUL byte at offset 3)\nhint: {csv_hint}\n")
+
+
+def test_a_nul_byte_beside_a_byte_not_utf8_is_binary_in_every_reader(tmp_path: Path, capsys: Capsys,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A TOML file with a NUL byte and a byte that is not UTF-8 was "not UTF-8 text" where one with the NUL alone was
+    binary, and a .mlev file with both was binary (qa76): one rule, in decode_utf8, for every reader: a NUL is
+    binary, whatever else the file holds; a bad byte alone is still told at its place."""
+    monkeypatch.chdir(tmp_path)
+    Path("m.toml").write_bytes(b'program = "x.mlev"\n\xff\0')
+    Path("g.toml").write_bytes(b'extends = "base"\n\xff\0\n')
+    Path("p.mlev").write_bytes(FORMULA_AB.encode()[:9] + b"\xff\0")
+    for argv, file, offset, hint in [
+            (["meta", "m.toml"], "m.toml", 20, "a meta configuration is UTF-8 text (TOML)"),
+            (["grammar", "show", "g.toml"], "g.toml", 18, "a grammar file is UTF-8 text (TOML)"),
+            (["check", "p.mlev"], "p.mlev", 10, "a .mlev program is UTF-8 text")]:
+        assert usage_error(capsys, *argv) == f"{file}: error: binary file (a NUL byte at offset {offset})\n" \
+            f"hint: {hint}\n", argv
+    Path("g.toml").write_bytes(b'extends = "base"\n\xff\n')
+    assert usage_error(capsys, "grammar", "show", "g.toml") == (
+        "g.toml:2:1: error: not UTF-8 text (byte 0xff at offset 17)\n"
+        "hint: a grammar file (TOML) is UTF-8 text: save it as UTF-8\n")

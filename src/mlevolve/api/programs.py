@@ -36,7 +36,6 @@ from mlevolve.dsl.traverse import program_hash as _program_hash
 from mlevolve.dsl.types import Type
 from mlevolve.gp.generate import generate, ramped_half_and_half
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
-from mlevolve.interpreter.standalone.spelling import BINARY
 
 
 @typed
@@ -56,8 +55,6 @@ def read_source(path: str | Path) -> str:
         raise MlevError("an SQLite database, not a .mlev program", file=str(p),
                         hint=f"if it is a run's archive, `mlevolve show {db} --best` prints its best program and "
                              f"`mlevolve export {db} --best -o best.py` writes it as a script")
-    if (nul := data.find(b"\0")) >= 0:
-        raise MlevError(BINARY.format(nul), file=str(p), hint="a .mlev program is UTF-8 text")
     text = decode_utf8(data, str(p), "a .mlev program").removeprefix("\ufeff")  # a BOM some editors write
     text = normalize_newlines(text)
     wrong_kind(text, str(p), "a .mlev program")  # a grammar file or meta configuration: said so, not its syntax

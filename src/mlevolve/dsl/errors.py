@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 from mlevolve.dsl.ir import Span
+from mlevolve.interpreter.standalone.spelling import BINARY, printable
 from mlevolve.interpreter.standalone.spelling import closest as closest  # the one closest-name primitive, which
 from mlevolve.interpreter.standalone.spelling import did_you_mean as did_you_mean  # an exported script carries too
-from mlevolve.interpreter.standalone.spelling import printable
 
 
 def toml_error(err: ValueError, text: str) -> tuple[str, Span | None]:
@@ -200,7 +200,9 @@ def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevErro
     ``FILE:LINE:COL`` (the column counts characters, as the parser's do) where it is not UTF-8; ``what``
     names the file's kind in the hint ("a meta configuration").  A run's archive (an SQLite database) and a data
     file (by its suffix, :data:`DATA_SUFFIXES`, unless its text is one of the project's: :func:`text_kind`) are
-    named as such, not as text with a bad byte or a syntax error."""
+    named as such, not as text with a bad byte or a syntax error.  Any other file with a NUL byte, which no text file
+    holds, is refused as binary (:data:`BINARY`, as a CSV file with one is), whatever else it holds: one rule for
+    every reader, a byte that is not UTF-8 beside the NUL included."""
     make, kind = error or MlevError, what.split(" (")[0]  # as the .mlev reader says them (api.read_source)
     if data.startswith(b"SQLite format 3\0"):
         raise make(f"an SQLite database, not {what}", file=file, hint="a run's archive is read by `mlevolve best`, "
@@ -208,6 +210,8 @@ def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevErro
     if file.lower().endswith(DATA_SUFFIXES) and text_kind(data.decode("utf-8", "ignore")) is None:  # by name only
         raise make(f"a data file, not {what}", file=file, hint=f"a data file is a task (--task {data_task(file)}); "
                    f"give the path of {kind}")
+    if (nul := data.find(b"\0")) >= 0:
+        raise make(BINARY.format(nul), file=file, hint=f"{kind} is UTF-8 text{what[len(kind):]}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -394,6 +394,10 @@ class Definition:
     # End-of-line comments: (k, text) ends the k-th line of its `let` chain (the body's: the chain's length; the
     # header's: -1).
     trailing: tuple[tuple[int, str], ...] = field(default=(), compare=False, repr=False)
+    # Comments among the parameters, where a header spans lines: (k, whole, text), a whole-line one printed above
+    # parameter k (k = the count of parameters: before the closing parenthesis), an end-of-line one ending parameter
+    # k's line (k = -1: the opening parenthesis's); the header is then printed one parameter a line to keep them.
+    param_comments: tuple[tuple[int, bool, str], ...] = field(default=(), compare=False, repr=False)
 
     def method(self, name: str) -> Definition | None:
         for m in self.methods:  # (a loop, not ``next`` of a generator: variation asks it of every parent)
@@ -405,12 +409,12 @@ class Definition:
         """This definition with ``body`` (everything else kept: ``dataclasses.replace``, built directly
         because the engine does it for every candidate)."""
         return Definition(self.kind, self.name, self.params, self.result, body, self.methods, self.span,
-                          self.comments, self.body_comments, self.trailing)
+                          self.comments, self.body_comments, self.trailing, self.param_comments)
 
     def with_methods(self, methods: tuple[Definition, ...]) -> Definition:
         """This learner with ``methods`` (everything else kept)."""
         return Definition(self.kind, self.name, self.params, self.result, self.body, methods, self.span,
-                          self.comments, self.body_comments, self.trailing)
+                          self.comments, self.body_comments, self.trailing, self.param_comments)
 
 
 @dataclass(frozen=True, slots=True)

@@ -550,9 +550,11 @@ def unread_lets(program: Program, evolved: Collection[str] = ()) -> list[MlevErr
         where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}" if owner is not d else "")
         for node in walk(body):
             if isinstance(node, Let) and not reads(node.body, node.name):
+                inner = _hiding_let(node.body, node.name)  # `let a = 2.0 in let a = 3.0 in a`: the second hides it
+                hidden = f"let '{node.name}' at line {inner.span.line} hides it; " if inner and inner.span else ""
                 out.append(MlevError(
                     f"in {where}: let '{node.name}' is never used: its value is dropped", node.span,
-                    f"use {node.name} after its `in` (was another name written where {node.name} was meant?), "
+                    f"{hidden}use {node.name} after its `in` (was another name written where {node.name} was meant?), "
                     "or remove the binding"))
     return out
 
@@ -607,21 +609,57 @@ def unread_inputs(program: Program, evolved: Collection[str] = ()) -> list[MlevE
     ``loss``), whose body is a seed the search rewrites (``learn(x, y, p) = w`` to evolve from)."""
     out: list[MlevError] = []
     for d, owner, body in _written_bodies(program, evolved):
-        for needed in NEEDED.get(owner.kind if owner is not d else d.kind, ()):
-            params = [owner.params[i] for i in needed.at if i < len(owner.params)]
-            if not params or any(reads(body, p.name) for p in params):
-                continue
+        for needed, params in _unread_needed(d, owner, body):
             names = " or ".join(p.name for p in params)
             where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}," if owner is not d else "")
+            hidden = [f"let '{let.name}' at line {let.span.line if let.span else '?'} hides it"
+                      for p in params if (let := _hiding_let(body, p.name)) is not None][:1]
             out.append(MlevError(f"{where} never reads {names}, {needed.what}: {needed.effect}", params[0].span,
-                                 f"use {names} in the body, or remove the definition"))
+                                 "; ".join([*hidden, f"use {names} in the body, or remove the definition"])))
+    return out
+
+
+def _unread_needed(d: Definition, owner: Definition, body: Expr) -> Iterator[tuple[Needed, list[Param]]]:
+    """Each :data:`NEEDED` group of ``owner``'s inputs (``d`` itself, or one of its learner methods) of which
+    ``body`` reads none, with those parameters."""
+    for needed in NEEDED.get(owner.kind if owner is not d else d.kind, ()):
+        params = [owner.params[i] for i in needed.at if i < len(owner.params)]
+        if params and not any(reads(body, p.name) for p in params):
+            yield needed, params
+
+
+def _hiding_let(body: Expr, name: str) -> Let | None:
+    """The first ``let`` of ``body`` (in preorder) that binds ``name``, or None."""
+    return next((node for node in walk(body) if isinstance(node, Let) and node.name == name), None)
+
+
+def hidden_params(program: Program, evolved: Collection[str] = ()) -> list[MlevError]:
+    """A warning-to-be for each parameter a ``let`` of the same name hides before the body reads it (``formula f(x:
+    Scalar) -> Scalar = let x = 2.0 in x * x``: the input is dropped, silently, where an unread formula input is no
+    matter), at that ``let``'s name: a parameter's counterpart of :func:`unread_lets`' outer ``let`` that an inner one
+    of its name hides (``let a = 2.0 in let a = 3.0 in a``).  A ``let`` that reads the parameter in its value (``let x
+    = x * 2.0 in ...``) rebinds it and is no matter.  None of a parameter :func:`unread_inputs` names (its warning's
+    hint names the ``let``), nor of the slots ``evolved``."""
+    out: list[MlevError] = []
+    for d, owner, body in _written_bodies(program, evolved):
+        told = {p.name for _, params in _unread_needed(d, owner, body) for p in params}
+        where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}" if owner is not d else "")
+        for param in owner.params:
+            let = _hiding_let(body, param.name)
+            if let is None or param.name in told or reads(body, param.name):
+                continue
+            out.append(MlevError(
+                f"in {where}: let '{let.name}' hides parameter '{param.name}' before it is read: the input is dropped",
+                let.span, f"rename the let (was another name meant?), or read {param.name} in its value to rebind it "
+                          f"(let {param.name} = 2.0 * {param.name} in ...)"))
     return out
 
 
 def written_warnings(program: Program, evolved: Collection[str] = ()) -> list[MlevError]:
-    """The warnings-to-be of ``program``'s bodies as written (:func:`unread_inputs`, then :func:`unread_lets`), none
-    of the slots ``evolved``: what ``check`` says of a program a person wrote, and ``evolve`` of the bodies it keeps."""
-    return [*unread_inputs(program, evolved), *unread_lets(program, evolved)]
+    """The warnings-to-be of ``program``'s bodies as written (:func:`unread_inputs`, :func:`hidden_params`, then
+    :func:`unread_lets`), none of the slots ``evolved``: what ``check`` says of a program a person wrote, and
+    ``evolve`` of the bodies it keeps."""
+    return [*unread_inputs(program, evolved), *hidden_params(program, evolved), *unread_lets(program, evolved)]
 
 
 def reads(body: Expr, name: str) -> bool:

@@ -566,6 +566,25 @@ def _ended_line(body: Expr | None, line: int) -> int:
     return sum(start <= line for start, _ in _starts(body)) - 1
 
 
+def _among_params(owner: Definition, line: int, whole: bool, codes: list[str]) -> int | None:
+    """Where a comment on ``line`` (``codes``: the source's lines) sits among the parameters of ``owner`` (a
+    definition or a learner's method) whose header spans lines: :attr:`Definition.param_comments`' k (a whole-line
+    one: the parameter it is above; an end-of-line one: the parameter whose line it ends, -1 that of the opening
+    parenthesis); None where it is not inside the parameter list (on the line that closes it, ``) -> T =  # c``,
+    it ends the header)."""
+    if owner.span is None or not owner.params or line < owner.span.line:
+        return None
+    starts = [p.span.line if p.span else owner.span.line for p in owner.params]
+    last = max((p.type_span or p.span or owner.span).end_line for p in owner.params)
+    close = next((k for k in range(last, len(codes) + 1)  # no parameter's type holds a parenthesis
+                  if ")" in codes[k - 1].split("#", 1)[0]), len(codes) + 1)
+    if line >= close:
+        return None  # the line that closes the list, and any after it
+    if whole:
+        return sum(start < line for start in starts)
+    return sum(start <= line for start in starts) - 1
+
+
 def _attach_comments(program: Program, source: str) -> Program:
     """Keep comments for the formatter.  A whole-line comment above ``algorithm`` is the header, one between it and
     the ``task`` line stays there; one inside a body stays at its place in the body's ``let`` chain; one above a
@@ -586,6 +605,8 @@ def _attach_comments(program: Program, source: str) -> Program:
     trailing: list[tuple[int, str]] = []  # of the `algorithm` (0) and `task` (1) lines
     task_line = program.task_span.line if program.task_span and program.task is not None else top
     above_task: list[str] = []
+    among: dict[tuple[int, int], list[tuple[int, bool, str]]] = {}  # the same, of comments among the parameters
+    codes = source_lines(source)
     for line, whole, text in _comments(source):
         if line < top:
             header.append(text)
@@ -601,6 +622,11 @@ def _attach_comments(program: Program, source: str) -> Program:
             i = inside[0]
             d = defs[i]
             methods = [j for j, m in enumerate(d.methods) if m.span is not None and m.span.line <= line]
+            j = methods[-1] if methods else -1  # the learner's own header before its first method
+            place = _among_params(d.methods[j] if j >= 0 else d, line, whole, codes)
+            if place is not None:
+                among.setdefault((i, j), []).append((place, whole, text))
+                continue
             if d.methods and not methods and not whole:  # ending a line of the learner's header
                 ends.setdefault((i, -1), []).append((-1, text))
                 continue
@@ -612,9 +638,7 @@ def _attach_comments(program: Program, source: str) -> Program:
                 above.setdefault((i, j), []).append(text)
                 continue
             body = d.methods[j].body if j >= 0 else d.body
-            if whole and j < 0 and any(p.span is not None and p.span.line >= line for p in d.params):
-                ends.setdefault((i, -1), []).append((-1, text))  # inside the header's parameters: with its line
-            elif whole:
+            if whole:
                 inner.setdefault((i, j), []).append((_chain_position(body, line), text))
             else:
                 ends.setdefault((i, j), []).append((_ended_line(body, line), text))
@@ -630,9 +654,11 @@ def _attach_comments(program: Program, source: str) -> Program:
         (leading[after[0]] if after else footer).append(text)
     for i, d in enumerate(defs):
         kept = tuple(replace(m, comments=tuple(above.get((i, j), ())), body_comments=tuple(inner.get((i, j), ())),
-                             trailing=tuple(ends.get((i, j), ()))) for j, m in enumerate(d.methods))
+                             trailing=tuple(ends.get((i, j), ())), param_comments=tuple(among.get((i, j), ())))
+                     for j, m in enumerate(d.methods))
         defs[i] = replace(d, comments=tuple(leading[i]), body_comments=tuple(inner.get((i, -1), ())),
-                          trailing=tuple(ends.get((i, -1), ())), methods=kept)
+                          trailing=tuple(ends.get((i, -1), ())), methods=kept,
+                          param_comments=tuple(among.get((i, -1), ())))
     return replace(program, definitions=tuple(defs), comments=tuple(header), footer=tuple(footer),
                    trailing=tuple(trailing), task_comments=tuple(above_task))
 

@@ -115,11 +115,30 @@ def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_
     return lines
 
 
+def params_text(d: Definition, indent: str) -> str:
+    """The text between a header's parentheses: its parameters on one line, or, where comments sit among them
+    (:attr:`Definition.param_comments`), one parameter a line, ``indent`` (the header's) and two more levels in, each
+    comment where it was written (a whole-line one above its parameter, an end-of-line one ending its line), and
+    the closing parenthesis on a line of its own."""
+    if not d.param_comments:
+        return param_texts(d.params)[1]
+    inner = indent + INDENT * 2
+    texts = [f"{'state ' if p.state else ''}{p.name}: {type_str(p.type)}" for p in d.params]
+    ends = tuple((k, text) for k, whole, text in d.param_comments if not whole)
+    opening = [text for k, text in ends if k == -1]  # ending the opening parenthesis's line: the last there, any
+    lines = [f"  {opening[-1]}" if opening else "", *(inner + c for c in opening[:-1])]  # others above the first
+    for k, text in enumerate([*texts, None]):
+        lines += [inner + c for at, whole, c in d.param_comments if whole and at == k]
+        if text is not None:
+            lines.append(_ended(ends, k, f"{inner}{text}{',' if k < len(texts) - 1 else ''}"))
+    return "\n".join(lines) + "\n" + indent
+
+
 def method_lines(m: Definition, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
     """One learner method's lines: the comments above it, its signature and body (indented within its learner)."""
     assert m.body is not None and m.result is not None
     return [*(INDENT + text for text in m.comments),
-            _ended(m.trailing, -1, f"{INDENT}{m.kind}({param_texts(m.params)[1]}) -> {type_str(m.result)} ="),
+            _ended(m.trailing, -1, f"{INDENT}{m.kind}({params_text(m, INDENT)}) -> {type_str(m.result)} ="),
             *_body_lines(m, INDENT * 2, fmt)]
 
 
@@ -128,7 +147,7 @@ def format_definition(d: Definition, fmt: Callable[[Expr], str] = format_expr,
     """One definition's text; ``fmt`` prints one expression and ``method`` a learner method's lines
     (:func:`method_lines`, or memoised ones: ``gp.memo.program_text``)."""
     lines = list(d.comments)
-    head = f"{d.kind} {d.name}({param_texts(d.params)[1]})"
+    head = f"{d.kind} {d.name}({params_text(d, '')})"
     if d.methods:
         lines.append(_ended(d.trailing, -1, head))
         for m in d.methods:

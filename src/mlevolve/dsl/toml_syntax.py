@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from mlevolve.dsl.errors import MlevError, source_lines, toml_loads
-from mlevolve.interpreter.standalone.spelling import BINARY
 
 NOT_TOML = "not valid TOML: "  # how toml_loads's message of a syntax error starts
 _LINE = "each line is key = value, a [table] header or a # comment"
@@ -107,11 +106,3 @@ def read_toml(text: str, file: str, error: Callable[..., MlevError] | None = Non
             line = lines[err.span.line - 1] if err.span.line <= len(lines) else ""
             err.hint = syntax_hint(err.message.removeprefix(NOT_TOML), line)
         raise
-
-
-def refuse_binary(data: bytes, file: str, what: str, error: Callable[..., MlevError] | None = None) -> None:
-    """Raise ``error`` (default :class:`MlevError`) naming ``file`` where ``data``, its bytes, holds a NUL byte, which
-    no text file does, in the words a .mlev program or a CSV file with one is refused in (:data:`BINARY`); ``what``:
-    what the file should be ("a grammar file"), for the hint.  Else return: its text is then read as TOML."""
-    if (nul := data.find(b"\0")) >= 0:
-        raise (error or MlevError)(BINARY.format(nul), file=file, hint=f"{what} is UTF-8 text (TOML)")

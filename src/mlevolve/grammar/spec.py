@@ -44,7 +44,7 @@ from mlevolve.dsl.errors import (
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
-from mlevolve.dsl.toml_syntax import read_toml, refuse_binary
+from mlevolve.dsl.toml_syntax import read_toml
 from mlevolve.grammar.oplang import ACTIONS, COMBINATORS, OperatorError, parse_operator
 from mlevolve.grammar.places import Place, locate
 from mlevolve.grammar.rules import Rule, RuleError, expand, make_rule, substitute
@@ -1096,8 +1096,7 @@ def _load_file(p: Path) -> GrammarSpec:
     data_bytes = read_bytes(p, "a grammar file", "no such grammar file",
                             'check the path; the name "base" (no file) is the base grammar',
                             "write it to a .toml file and give its path", GrammarError)
-    text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)  # an archive, a data file named
-    refuse_binary(data_bytes, str(p), "a grammar file", GrammarError)  # as such first
+    text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)  # an archive named as such; binary
     try:
         data, text = read_toml(text, str(p), GrammarError)  # universal newlines, as for .mlev files
         _check_layout(data, text, str(p))

@@ -58,7 +58,7 @@ from mlevolve.dsl.errors import (
     toml_value,
     wrong_kind,
 )
-from mlevolve.dsl.toml_syntax import read_toml, refuse_binary
+from mlevolve.dsl.toml_syntax import read_toml
 
 
 @dataclass(frozen=True)
@@ -302,8 +302,7 @@ def load_config(path: str | Path) -> MetaConfig:
     raw = read_bytes(p, "a meta configuration", "no such file",
                      "pass a meta configuration, e.g. benchmarks/meta/train.toml",
                      "write it to a .toml file and give its path")
-    decoded = decode_utf8(raw, file, "a meta configuration (TOML)")  # an archive, a data file named as such first
-    refuse_binary(raw, file, "a meta configuration")
+    decoded = decode_utf8(raw, file, "a meta configuration (TOML)")  # an archive named as such; binary; not UTF-8
     try:
         data, text = read_toml(decoded, file)  # as a grammar's
         at = _Text(file, text)
