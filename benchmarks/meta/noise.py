@@ -68,9 +68,16 @@ def main() -> None:
     tasks = list(cfg.validation if args.split == "validation" else cfg.test)
     out = output_file(args.out)  # before the runs, not after them
     arms = {"base": load_grammar().to_toml()}
+    paths: dict[str, str] = {}
     for path in args.generators:  # a missing or malformed file: one error line at its place
         spec = load_grammar(path)
-        arms[spec.digest[:8]] = spec.to_toml()
+        name = spec.digest[:8]
+        if name in paths:  # one arm per generator: the result names arms by digest (it ended in a ValueError
+            # after every run: two meta seeds' outputs that are both the base grammar, stop 63)
+            parser.error(f"--generators: {paths[name]} and {path} are the same generator (digest {name})",
+                         "give each generator once; its paired gains against the base grammar are run once")
+        paths[name] = path
+        arms[name] = spec.to_toml()
     jobs = [(arm, text, task, seed, args.config, {}) for arm, text in arms.items()
             for task in tasks for seed in range(args.seeds)]
     start, cpu = time.time(), sum(os.times()[:4])  # this process's and its ended workers' (the pool is joined)
@@ -83,7 +90,7 @@ def main() -> None:
              for arm in arms if arm != "base"}
     result: dict[str, Any] = {
         "config": args.config, "split": args.split, args.split: tasks, "seeds": args.seeds,
-        "generators": dict(zip(list(arms)[1:], args.generators, strict=True)),
+        "generators": paths,
         "base_auc": [statistics.fmean(auc["base", t, s] for t in tasks) for s in range(args.seeds)],
         "gain": {arm: spread(g) for arm, g in gains.items()},
         "difference": {f"{a}-{b}": spread([x - y for x, y in zip(gains[a], gains[b], strict=True)])

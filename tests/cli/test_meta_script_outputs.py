@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve.dsl.errors import MlevError
+from mlevolve.grammar.spec import load_grammar
 from mlevolve.script import output_file, output_folder
 from tests.conftest import ROOT, run_child
 
@@ -87,6 +88,20 @@ def test_an_out_file_that_is_a_folder_is_refused_before_the_runs(tmp_path: Path,
     (tmp_path / "folder").mkdir()
     assert _script(script, *args, cwd=tmp_path) == [f"{script}: error: {flag} folder is a folder, not a file",
                                                     f"hint: pass {flag} a file name, e.g. folder/out.json"]
+
+
+@pytest.mark.e2e
+def test_the_same_generator_given_twice_to_noise_is_refused_before_the_runs(tmp_path: Path) -> None:
+    """Two files holding one generator (two meta seeds' outputs that are both the base grammar, stop 63) were
+    one arm: the script ran every inner run and then ended in a ValueError's traceback."""
+    generator = ROOT / "benchmarks/meta/repro.grammar.toml"
+    (tmp_path / "copy.toml").write_text(generator.read_text())
+    assert _script("noise.py", "--config", str(ROOT / "benchmarks/meta/smoke.toml"), "--generators", str(generator),
+                   "copy.toml", "--seeds", "2", "--workers", "1", "--out", "n.json", cwd=tmp_path) == [
+        f"noise.py: error: --generators: {generator} and copy.toml are the same generator (digest "
+        f"{load_grammar(generator).digest[:8]})",
+        "hint: give each generator once; its paired gains against the base grammar are run once"]
+    assert not (tmp_path / "n.json").exists()
 
 
 def test_output_folder_makes_the_folder_or_says_why_not(tmp_path: Path) -> None:
