@@ -477,3 +477,78 @@ def test_the_kernels_scaling_of_a_prediction_whose_variance_underflows_is_the_re
     assert formula_kernel._scaling(pred, y, w, float(np.add.reduce(w)), dev, scratch) == fit.linear_scaling(pred, y, w)
     if np.ptp(pred) > 0:
         assert want[1] == pytest.approx(2.0 * 10.0 ** power, rel=1e-9) and want[0] == pytest.approx(0.5, abs=1e-9)
+
+
+def _quartic_evaluator() -> Any:
+    from mlevolve.interpreter.evaluate import Settings
+    from mlevolve.interpreter.evaluator import ProgramEvaluator
+    from mlevolve.interpreter.tasks import load_task
+
+    return ProgramEvaluator(load_task("koza_quartic", 0), "koza_quartic", SPEC, Settings(seed=0, threads=1),
+                            frozenset({"formula"}), fit=FitOptions())
+
+
+def test_a_fitted_formula_scored_is_linearised_without_a_table_entry() -> None:
+    """A fitted formula is a new body, scored once: the table of bodies keeps the candidate's own (its probe's
+    Body, found again by its fit) and not the fitted one's, and the score is the fitted formula's as
+    linearised and run anew (stop 63, gc77: the cyclic collector walked such entries)."""
+    from mlevolve.interpreter.evaluate import evaluate_compiled
+
+    program = mlevolve.check(parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  2.0 + 3.0 * (x * x)\n"))
+    ev = _quartic_evaluator()
+    formula_code._linearise.cache_clear()
+    assert ev.fingerprint(program, "k")[1] is None
+    outcome = ev.evaluate(program, "k")
+    assert outcome.parsed is not None and outcome.parsed != program  # fitted: its scaling's literals new
+    held = formula_code._linearise.cache_info()
+    assert (held.currsize, held.hits) == (1, 1)  # the candidate's body, found by its fit; no fitted one
+    assert formula_code.scalar_formula(program.definitions[0]) is ev.compile(program, "k").formula
+    want = evaluate_compiled(interpret(outcome.parsed, SPEC), ev.task, ev.settings)
+    timing = {"fit_evaluations", "train_seconds"}
+    assert {k: v for k, v in outcome.metrics.items() if k not in timing} == \
+        {k: v for k, v in want.metrics.items() if k not in timing}
+
+
+def test_a_body_made_once_is_kept_by_no_table_and_the_table_keeps_the_last_bodies() -> None:
+    """``memo=False`` linearises the same Body without keeping it; with the memo the table keeps the last
+    ``MEMO_SIZE`` bodies (the last found again, the same object) and lets an older one go."""
+    import gc
+    import weakref
+
+    def formula(k: int) -> Definition:
+        return Definition("formula", "f", (Param("x", "Scalar"),), "Scalar", Call("add", (Ref("x"), const(k + 0.5))))
+
+    formula_code._linearise.cache_clear()
+    once = formula_code.scalar_formula(formula(0), memo=False)
+    assert _fields(once) == _fields(formula_code.scalar_formula(formula(0)))
+    assert formula_code._linearise.cache_info().currsize == 1  # (the memo's call above, not the one made once)
+    first = weakref.ref(formula_code.scalar_formula(formula(1)))
+    for k in range(2, formula_code.MEMO_SIZE + 2):
+        last = formula_code.scalar_formula(formula(k))
+    assert formula_code.scalar_formula(formula(formula_code.MEMO_SIZE + 1)) is last
+    gc.collect()
+    assert first() is None
+    formula_code._linearise.cache_clear()
+
+
+def test_the_kernels_answers_for_a_body_keep_it_alive_no_longer_than_its_holder() -> None:
+    """``prepare`` is made once per body and kept on it (the probe's and the fit's take the same), and neither
+    it nor ``function`` keeps the body in a table: a body dropped by its candidate is freed at once, by reference
+    count (before, two tables of 4,096 bodies held them for the cyclic collector to walk)."""
+    import gc
+    import weakref
+
+    d = Definition("formula", "f", (Param("x", "Scalar"),), "Scalar", Call("mul", (Ref("x"), const(1.25))))
+    body = formula_code.scalar_formula(d)
+    formula_code._linearise.cache_clear()  # (the table of bodies let go of it: only the kernel's answers remain)
+    prepared = formula_kernel.prepare(body)
+    assert prepared is not None and formula_kernel.prepare(body) is prepared
+    run = formula_kernel.function(body)
+    assert run is not None and np.array_equal(run(_X), _X * 1.25, equal_nan=True)
+    held = weakref.ref(body)
+    gc.disable()
+    try:
+        del body, run
+        assert held() is None
+    finally:
+        gc.enable()

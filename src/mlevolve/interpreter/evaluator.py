@@ -47,6 +47,7 @@ from mlevolve.interpreter.fit import (
     has_literals,
     tune_learner,
 )
+from mlevolve.interpreter.formula_code import scalar_formula
 from mlevolve.interpreter.regimes import Regime, regime_of_task
 from mlevolve.interpreter.standalone.common import CandidateFailure
 from mlevolve.interpreter.standalone.data_learner import FAMILIES, synthetic_arrays
@@ -270,8 +271,11 @@ class ProgramEvaluator:
         if failure is not None or fitted is None:
             return Outcome({}, failure)
         if fitted.program is not program:  # the fitted formula's Body when the fit made it, else linearised
-            compiled = Interpreted(compiled.regime, compiled.n_inputs, formula=fitted.body) \
-                if fitted.body is not None and isinstance(compiled, Interpreted) else self._build(fitted.program)
+            body = fitted.body
+            if body is None and isinstance(compiled, Interpreted):  # a new body, seen once: kept in no table
+                body = scalar_formula(fitted.program.definitions[0], memo=False)
+            compiled = Interpreted(compiled.regime, compiled.n_inputs, formula=body) \
+                if body is not None and isinstance(compiled, Interpreted) else self._build(fitted.program)
         # (the run's arrays, read only on the fast path, as ``evaluate`` passes them: not made anew a candidate)
         held = self._data if isinstance(compiled, Interpreted) else None
         outcome = evaluate_compiled(compiled, self.task, settings, held)

@@ -25,28 +25,36 @@ from mlevolve.interpreter import opcodes, primitives
 _SCALAR = "Scalar"
 
 
-def scalar_formula(d: Definition) -> Any | None:
+def scalar_formula(d: Definition, memo: bool = True) -> Any | None:
     """The :class:`fastpath.Body` of formula ``d`` (taking its parameters as inputs in order), or
     None when a value in it may not be a Scalar (a parameter of another type, a call of another
-    primitive, a name that is not a parameter or a ``let``)."""
-    made = scalar_formula_registers(d)
+    primitive, a name that is not a parameter or a ``let``).  ``memo``: as :func:`scalar_formula_registers`."""
+    made = scalar_formula_registers(d, memo)
     return None if made is None else made[0]
 
 
-def scalar_formula_registers(d: Definition) -> tuple[Any, tuple[int, ...]] | None:
+def scalar_formula_registers(d: Definition, memo: bool = True) -> tuple[Any, tuple[int, ...]] | None:
     """:func:`scalar_formula`'s Body, and the register holding each node's value, by the node's
-    preorder index in the body (a literal's: its constant; a name's: what it names)."""
+    preorder index in the body (a literal's: its constant; a name's: what it names).  ``memo``: kept in (and
+    found in) the table of the last bodies (:data:`MEMO_SIZE`); False for a body made once, as a fitted
+    formula's is (the caller knows): linearised anew and not kept, so it holds no table entry."""
     if d.body is None or d.result is None or type_str(d.result) != _SCALAR:
         return None
     if any(type_str(p.type) != _SCALAR for p in d.params):
         return None
-    return _linearise(d.body, tuple(p.name for p in d.params))
+    return (_linearise if memo else _linearise_once)(d.body, tuple(p.name for p in d.params))
 
 
-@lru_cache(maxsize=8192)
-def _linearise(body: Expr, params: tuple[str, ...]) -> tuple[Any, tuple[int, ...]] | None:
-    """:func:`fastpath.linearise` of an all-Scalar ``body`` and each node's register (memoised per
-    body: nodes are immutable and compared by digest), or None.  The same order: post-order,
+# The bodies kept (:func:`_linearise`'s table): a candidate's body is linearised for its probe, then found again
+# by its fit (twice); nothing else was found in it (stop 63, gc77: 1,000 fitted formula candidates, every hit
+# but the fitted formulas' own at distance 0).  Each kept body is containers the cyclic collector walks (the
+# body, its tuples, the IR tree of the key), so the table holds what is reused, with room for candidates in flight.
+MEMO_SIZE = 256
+
+
+def _linearise_once(body: Expr, params: tuple[str, ...]) -> tuple[Any, tuple[int, ...]] | None:
+    """:func:`fastpath.linearise` of an all-Scalar ``body`` and each node's register, or None: see
+    :func:`_linearise`, which memoises it.  The same order: post-order,
     constants and temporaries numbered as met, then registers numbered inputs, constants,
     temporaries.  Walked iteratively over an explicit stack; while walking, a register is its final
     number (an input or a constant: the inputs' count is known) or ``-1 - t`` for temporary ``t``."""
@@ -115,6 +123,11 @@ def _linearise(body: Expr, params: tuple[str, ...]) -> tuple[Any, tuple[int, ...
                  [(step, a if a >= 0 else last - a, b if b >= 0 else last - b, op) for step, a, b, op in code],
                  reg if reg >= 0 else last - reg)
     return made, tuple([r if r >= 0 else last - r for r in where])
+
+
+_linearise = lru_cache(maxsize=MEMO_SIZE)(_linearise_once)
+_linearise.__doc__ = """:func:`_linearise_once`, memoised per body (nodes are immutable and compared by digest),
+the last :data:`MEMO_SIZE` kept."""
 
 
 def _body(body_class: Any, n_inputs: int, constants: list[Any], code: list[tuple[Any, int, int, int]],

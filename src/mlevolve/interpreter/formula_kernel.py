@@ -658,42 +658,33 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
 def prepare(body: Body) -> tuple[np.ndarray, np.ndarray, int] | None:
     """A formula's linearised body as this kernel takes it, ``(code, constants, result register)``,
     or None when it does not run here: a register that is not a Scalar, an instruction that is not
-    elementwise, a tuple result.  Memoised on the body (bodies are immutable)."""
-    found = _PREPARED.get(id(body))
-    if found is not None and found[0] is body:
-        return found[1]
+    elementwise, a tuple result.  Made once per body and kept on it (bodies are immutable; a candidate's
+    probe and its fit take the same one): no table holds the body, so it goes when its candidate does."""
+    found = body.__dict__.get(_PREPARED, _UNSET)
+    if found is not _UNSET:
+        return found  # type: ignore[no-any-return]
     code, ranks = body.kernel, body.ranks
     prepared = None
     if code is not None and ranks is not None and not ranks.any() and isinstance(body.result, int) \
             and bool((code[:, 0] <= ELEMENTWISE_LAST).all()):
         consts = body.consts  # (the body's own float64 array, read only here: not made again per body)
         prepared = (code, np.array(body.constants, np.float64) if consts is None else consts, body.result)
-    if len(_PREPARED) >= 4096:
-        _PREPARED.clear()
-    _PREPARED[id(body)] = (body, prepared)  # the body kept alive, so its id stays its own
+    body.__dict__[_PREPARED] = prepared  # (as ``cached_property`` keeps a value: Body is a frozen dataclass)
     return prepared
 
 
-_PREPARED: dict[int, tuple[Body, tuple[np.ndarray, np.ndarray, int] | None]] = {}
+_PREPARED = "_formula_kernel_prepared"  # the key of :func:`prepare`'s answer in a body's ``__dict__``
+_UNSET = object()
 
 
 def function(body: Body) -> Callable[..., Any] | None:
     """The formula as a function of its input columns, as :meth:`fastpath.Body.function` makes it,
     evaluated here when every input is a 1-D float64 array of one length (the points of a task),
-    else by that NumPy function; None when the body does not run here (:func:`prepare`).  Made once
-    per body."""
-    found = _FUNCTIONS.get(id(body))
-    if found is not None and found[0] is body:
-        return found[1]
+    else by that NumPy function; None when the body does not run here (:func:`prepare`).  Made anew
+    per call (a closure, under a microsecond): a search asks once per body, for its probe, and a table of
+    them held bodies seen once for the cyclic collector to walk (stop 63, gc77)."""
     prepared = prepare(body)
-    run = None if prepared is None else _function(body, *prepared)
-    if len(_FUNCTIONS) >= 4096:
-        _FUNCTIONS.clear()
-    _FUNCTIONS[id(body)] = (body, run)  # the body kept alive, so its id stays its own
-    return run
-
-
-_FUNCTIONS: dict[int, tuple[Body, Callable[..., Any] | None]] = {}
+    return None if prepared is None else _function(body, *prepared)
 
 
 def _function(body: Body, code: np.ndarray, consts: np.ndarray, result: int) -> Callable[..., Any]:
