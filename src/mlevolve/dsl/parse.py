@@ -659,8 +659,8 @@ def _code_of(line: str) -> str:
     return "".join(out)
 
 
-_UNALIGNED = ("this body spells an operator as a call (add(a, b)), so fmt prints its lines whole: the comment "
-              "goes above its line or to its end")
+_UNALIGNED = ("this body's written tokens do not match its printed ones, so fmt prints its lines whole: the comment "
+              "goes above its line or to its end")  # (a safeguard: _source_tokens weighs every known difference)
 _SHARED_END = "another comment ends the same line as printed: this one goes above that line"
 _SHARED_PLACE = "another comment comes first at the same place: this one goes on a line of its own"
 
@@ -668,8 +668,8 @@ _SHARED_PLACE = "another comment comes first at the same place: this one goes on
 class _BodyPlaces:
     """Where comments sit in one body (a definition's or a method's), by the tokens before them (parentheses not
     counted): the ``let`` chain's lines as printed, each ``sizes[k]`` tokens, starting after token ``first`` of the
-    source's ``tokens``; ``aligned``: the source's body has as many tokens as it prints as (not where a call is
-    spelled as an operator prints, ``add(a, b)``)."""
+    source's ``tokens``; ``aligned``: the source's body weighs as many tokens as it prints as (:func:`_source_tokens`;
+    where not, its comments are placed by lines, with a warning)."""
 
     def __init__(self, body: Expr, tokens: list[tuple[int, int, int]], codes: list[str]) -> None:
         import bisect
