@@ -45,7 +45,7 @@ from mlevolve.dsl.errors import (
 from mlevolve.dsl.ir import Definition, Program
 from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
-from mlevolve.dsl.printer import format_expr
+from mlevolve.dsl.printer import format_expr, moved_comments
 from mlevolve.dsl.types import BASE_TYPES, Type
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import signal_handler
@@ -123,7 +123,10 @@ def _cmd_fmt(args: argparse.Namespace) -> int:
         source = None
         try:
             source = api.read_source(file)
-            text = api.format(api.parse(source, file), file)
+            parsed = api.parse(source, file)
+            text = api.format(parsed, file)
+            for line, column, why in moved_comments(parsed):  # one line each: where, and where it goes
+                print(f"{file}:{line}:{column}: warning: fmt cannot keep this comment in place: {why}", file=sys.stderr)
         except MlevError as err:
             print(_hinted(err.located(file), "mlevolve fmt").render(source), file=sys.stderr)
             status = EXIT_USAGE
@@ -749,7 +752,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_check)
 
     p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)", description=(
-        "Print .mlev files in canonical layout (comments kept); several, each under a line '==> FILE <==', as "
+        "Print .mlev files in canonical layout (comments kept where they were written: a line with comments "
+        "inside it breaks after the token each follows; one that cannot stay in place is said on stderr, one "
+        "line with its place); several, each under a line '==> FILE <==', as "
         "head prints files. A file is formatted if it parses, whether or not it type-checks (as Black formats "
         "code that fails at run time): `mlevolve check` reports its type errors; a syntax error is reported here."))
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -268,7 +268,8 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     db = tmp_path / "loud.db"
     code, out, err = evolve_quartic(capsys, db)
     assert code == 0
-    progress = err.splitlines()
+    scoring, *progress = err.splitlines()
+    assert scoring == "scoring: in process"  # where the candidates are scored, first (tests/cli/test_scoring_line.py)
     assert len(progress) == 20  # every budget/20 candidates, on a stream that is not a terminal
     assert progress[-1].startswith("[   120/120] best ")
     # a formula has no hurdle: no count of it (always 0) on the progress lines or in the summary

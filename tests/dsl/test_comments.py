@@ -69,7 +69,8 @@ def test_a_learner_keeps_its_header_s_comments_on_it_and_a_method_s_above_it() -
 
 def test_comments_of_lines_joined_into_one_stay_apart_and_one_above_the_task_line_stays_there() -> None:
     """Lines joined into one printed line (a binding or a header over several) had their end-of-line comments run
-    on as one (``let a = x * x in  # first  # second``); all but the last are now whole-line comments above it.  A
+    on as one (``let a = x * x in  # first  # second``); then all but the last went above it, and now the line breaks
+    after the token each follows (tests/dsl/test_body_comments.py, cmt77).  A
     comment between the ``algorithm`` and ``task`` lines moved before the first definition (fresh-user passes).
     Comments among a header's parameters stay there, the header one parameter a line (qa76)."""
     source = ("algorithm c\n# about the task\ntask koza_quartic\n\nformula f(x: Scalar,  # the input\n"
@@ -79,8 +80,8 @@ def test_comments_of_lines_joined_into_one_stay_apart_and_one_above_the_task_lin
     printed = format_program(parse(source))
     assert printed == ("algorithm c\n# about the task\ntask koza_quartic\n\nformula f(\n    x: Scalar,  # the input\n"
                        "    # about y: inside the header, it went into the body\n    y: Scalar\n"
-                       ") -> Scalar =  # another\n  # first factor\n"
-                       "  let a = x * y in  # second\n  a + 1.0  # done\n")
+                       ") -> Scalar =  # another\n"
+                       "  let a = x *  # first factor\n      y in  # second\n  a + 1.0  # done\n")
     assert format_program(parse(printed)) == printed
 
 

@@ -1244,9 +1244,11 @@ def test_a_resumed_meta_run_starts_with_what_it_resumes(tmp_path: Path, capsys: 
     config.write_text((ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()
                       .replace("../../examples", str(ROOT / "examples")))
     argv = ["meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml")]
-    assert main(argv) == 0 and "resuming" not in capsys.readouterr().err
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "resuming" not in err and err.splitlines()[0] == "inner runs: in process"  # where the inner runs run
     (tmp_path / "g.toml").unlink()
     held = len(archive_rows(tmp_path / "m.db", ("seq",)))
     assert main(argv) == 0
-    assert capsys.readouterr().err.splitlines()[0] == (f"resuming {tmp_path / 'm.db'}: {held:,} finished inner runs "
+    assert capsys.readouterr().err.splitlines()[1] == (f"resuming {tmp_path / 'm.db'}: {held:,} finished inner runs "
                                                        "archived, replayed rather than run again")

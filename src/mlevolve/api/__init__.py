@@ -93,6 +93,7 @@ from mlevolve.api.search import (
     next_commands as next_commands,
     reevaluate as reevaluate,
     resuming_line as resuming_line,
+    scoring_line as scoring_line,
 )
 from mlevolve.api.taskdata import (
     check_settings_apply as check_settings_apply,

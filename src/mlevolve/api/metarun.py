@@ -14,7 +14,7 @@ from typing import Any
 
 from mlevolve.api.checks import check_apart, check_not_overwriting, check_output, write_atomic
 from mlevolve.api.programs import _beside, _program, format
-from mlevolve.api.search import RunInterrupted, evolvable
+from mlevolve.api.search import RunInterrupted, evolvable, scoring_line
 from mlevolve.api.taskdata import _kind_fits, _ready, check_settings_apply
 from mlevolve.arguments import typed
 from mlevolve.dsl.errors import (
@@ -98,6 +98,8 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                 "data_sha256": _data_digests([*cfg.train, *cfg.validation]), **cfg.identity()}
     n = workers or os.cpu_count() or 1
     with Archive.for_run(path, identity) as archive:
+        if not quiet:  # where the inner runs run, as evolve's first line says where candidates are scored
+            print(scoring_line(dask, n if n > 1 else None, "inner runs"), file=sys.stderr, flush=True)
         if not quiet and (held := archive.count()):  # as evolve's: what is resumed
             print(f"resuming {path}: {counted(held, 'finished inner run')} archived, replayed "
                   "rather than run again", file=sys.stderr, flush=True)

@@ -265,7 +265,7 @@ def evolve(
     knock_dask(dask)  # after the file, task and data: a mistake there is said first, not hidden by a closed port
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive
-    from mlevolve.gp.backends import make_backend, placed, worker_modules
+    from mlevolve.gp.backends import InProcess, make_backend, placed, worker_modules
     from mlevolve.gp.search import ALGORITHMS
 
     if algorithm not in ALGORITHMS:
@@ -310,12 +310,14 @@ def evolve(
         try:
             evaluator = factory.build(task_data, spec)
             backend = placed(backend, evaluator, memory, parallel, given=memory_limit is not None)  # a cheap one: here
+            scoring = scoring_line(dask, None if isinstance(backend, InProcess) else slots)
             with Archive.for_run(path, identity, _SETTINGS) as archive:
                 try:
                     found = _searched(archive, checked, names, spec, evaluator, config, backend, parallel=parallel,
                                       source=source, quiet=quiet, json_log=json_log, path=path, task_data=task_data,
                                       start_name=start_name, cheap=regime.cheap, kinds=kinds, confirm=confirm,
-                                      task_name=task_name, seed=seed, epochs=epochs, timeout=timeout)
+                                      task_name=task_name, seed=seed, epochs=epochs, timeout=timeout,
+                                      scoring=scoring)
                 except KeyboardInterrupt:
                     interrupted = True
                     raise RunInterrupted(str(path), archive.count()) from None
@@ -358,10 +360,12 @@ class _Found:
 def _searched(archive: Any, program: Program, names: builtins.list[str], spec: GrammarSpec, evaluator: Any,
               config: EvolveConfig, backend: Any, *, parallel: bool, source: tuple[str, str] | None, quiet: bool,
               json_log: str | Path | None, path: Path, task_data: Any, start_name: str, cheap: bool,
-              kinds: frozenset[str], confirm: int, task_name: str, seed: int, epochs: int, timeout: float) -> _Found:
+              kinds: frozenset[str], confirm: int, task_name: str, seed: int, epochs: int, timeout: float,
+              scoring: str) -> _Found:
     """Run :func:`evolve`'s search of ``program``'s ``names`` by ``config`` on ``archive`` (opened for this run),
     candidates scored by ``backend`` (None: ``evaluator``, in this process), then score the starting
-    program, prune the best and confirm it with ``confirm`` further seeds; the archive's meta records the data's
+    program, prune the best and confirm it with ``confirm`` further seeds (``scoring``: the line that says where,
+    :func:`scoring_line`, said first unless ``quiet``); the archive's meta records the data's
     place, the environment, the summary and the task's variances and split sizes.  Ctrl-C propagates."""
     from mlevolve.gp.engine import Engine, search_collector
     from mlevolve.gp.progress import Progress
@@ -380,6 +384,8 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
     # without PyTorch's kernel choice: importing it here would cost the coordinator of a parallel run a second it does
     # not otherwise spend (its workers import it); its version and the CPU's flags are kept
     changed = provenance.record(archive, provenance.environment(torch=False))
+    if not quiet:
+        print(scoring, file=sys.stderr, flush=True)
     if not quiet and (held := archive.count()):
         print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
     if not quiet and changed:
@@ -565,6 +571,21 @@ def found_hash(result: Mapping[str, Any]) -> str | None:
 
 
 @typed
+def scoring_line(dask: str | None, workers: int | None, what: str = "scoring") -> str:
+    """The line a run starts with on stderr: where its candidates (``what``: a meta run's inner runs) are scored, on
+    Dask (``dask``: ``local:N``, N local workers, 0 one per core; else a scheduler's address), in ``workers`` worker
+    processes, or in this process (``workers`` None): ``scoring: in process``, ``scoring: 2 worker processes``,
+    ``scoring: Dask, 2 local workers``, ``scoring: Dask, scheduler tcp://HOST:8786``."""
+    if dask:
+        if dask.startswith("local:"):
+            n = int(dask.removeprefix("local:")) or os.cpu_count() or 1
+            return f"{what}: Dask, {counted(n, 'local worker')}"
+        return f"{what}: Dask, scheduler {dask}"
+    if workers is None:
+        return f"{what}: in process"
+    return f"{what}: {counted(workers, 'worker process', 'worker processes')}"
+
+
 def resuming_line(path: str | Path, held: int, budget: int) -> str:
     """The line a resumed run starts with: its archive, the candidates it holds, and what the budget leaves."""
     done = counted(held, "candidate")

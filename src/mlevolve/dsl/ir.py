@@ -398,6 +398,12 @@ class Definition:
     # parameter k (k = the count of parameters: before the closing parenthesis), an end-of-line one ending parameter
     # k's line (k = -1: the opening parenthesis's); the header is then printed one parameter a line to keep them.
     param_comments: tuple[tuple[int, bool, str], ...] = field(default=(), compare=False, repr=False)
+    # Comments inside a line of the body's `let` chain, where the source spans lines: (k, n, whole, text) sits
+    # after the n-th token of the k-th line (parentheses not counted: the only tokens the printer may add or drop;
+    # 0 < n < the line's tokens), where the printer breaks that line, a whole-line one on a line of its own.
+    inline_comments: tuple[tuple[int, int, bool, str], ...] = field(default=(), compare=False, repr=False)
+    # Comments `fmt` cannot print where they were written, for its warnings: (line, column, why), 1-based.
+    moved_comments: tuple[tuple[int, int, str], ...] = field(default=(), compare=False, repr=False)
 
     def method(self, name: str) -> Definition | None:
         for m in self.methods:  # (a loop, not ``next`` of a generator: variation asks it of every parent)
@@ -409,12 +415,14 @@ class Definition:
         """This definition with ``body`` (everything else kept: ``dataclasses.replace``, built directly
         because the engine does it for every candidate)."""
         return Definition(self.kind, self.name, self.params, self.result, body, self.methods, self.span,
-                          self.comments, self.body_comments, self.trailing, self.param_comments)
+                          self.comments, self.body_comments, self.trailing, self.param_comments,
+                          self.inline_comments, self.moved_comments)
 
     def with_methods(self, methods: tuple[Definition, ...]) -> Definition:
         """This learner with ``methods`` (everything else kept)."""
         return Definition(self.kind, self.name, self.params, self.result, self.body, methods, self.span,
-                          self.comments, self.body_comments, self.trailing, self.param_comments)
+                          self.comments, self.body_comments, self.trailing, self.param_comments,
+                          self.inline_comments, self.moved_comments)
 
 
 @dataclass(frozen=True, slots=True)

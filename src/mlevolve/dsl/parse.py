@@ -585,6 +585,131 @@ def _among_params(owner: Definition, line: int, whole: bool, codes: list[str]) -
     return sum(start <= line for start in starts) - 1
 
 
+_TOKEN = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/,=]|[()]")
+"""One token of a body (the grammar's NUMBER and NAME, operators, parentheses): what places a comment within it."""
+_INFIX = frozenset({"add", "sub", "mul", "div"})  # the operators the printer writes between their operands
+
+
+def line_tokens(expr: Expr) -> int:
+    """How many tokens ``expr`` prints as, parentheses not counted (the only ones the printer adds or drops):
+    ``x * (y + 1.0)`` 5, ``f(a, b)`` 4, ``let a = x in a`` 6."""
+    count = 0
+    for node in walk(expr):
+        if isinstance(node, Call):
+            infix = (node.op in _INFIX and len(node.args) == 2) or (node.op == "neg" and len(node.args) == 1)
+            count += 1 if infix else max(len(node.args), 1)  # its name, and a comma between arguments
+        elif isinstance(node, Tup):
+            count += len(node.items) - 1
+        else:
+            count += 4 if isinstance(node, Let) else 1  # `let NAME = ... in`
+    return count
+
+
+def cut_after(text: str, n: int) -> int:
+    """Where printed ``text`` breaks for a comment after its ``n``-th token (parentheses not counted, ``n`` >= 1):
+    past that token, the opening parenthesis of a call it names, and any closing ones after it; ``len(text)`` where
+    it has no ``n``-th token."""
+    tokens = [(m.group(), m.end()) for m in _TOKEN.finditer(text)]
+    counted = [i for i, (t, _) in enumerate(tokens) if t not in "()"]
+    if n > len(counted) or n < 1:
+        return len(text)
+    i = counted[n - 1]
+    end = tokens[i][1]
+    named = (tokens[i][0][0].isalpha() or tokens[i][0][0] == "_") and tokens[i][0] not in ("let", "in")
+    if named and i + 1 < len(tokens) and tokens[i + 1][0] == "(":  # a call's name: its `(` goes with it
+        i += 1
+        end = tokens[i][1]
+    while i + 1 < len(tokens) and tokens[i + 1][0] == ")":
+        i += 1
+        end = tokens[i][1]
+    return end
+
+
+def _source_tokens(codes: list[str]) -> list[tuple[int, int, int]]:
+    """(line, column, weight) of each token of the source's lines (``codes``), comments and quoted strings left
+    out; 1-based line, 0-based column; the weight is how many tokens it prints as: a parenthesis none, an operator
+    spelled as a call of two arguments (``add(a, b)``, printed ``a + b``) none for its name and its comma one for
+    the operator, any other token one."""
+    found = [(number, m.start(), m.group()) for number, line in enumerate(codes, 1)
+             for m in _TOKEN.finditer(_code_of(line))]
+    weights = [int(t not in "()") for _, _, t in found]
+    for i, (_, _, t) in enumerate(found):
+        if t in _INFIX and i + 1 < len(found) and found[i + 1][2] == "(":
+            depth, commas = 0, 0
+            for _, _, u in found[i + 1:]:
+                depth += (u == "(") - (u == ")")
+                commas += u == "," and depth == 1
+                if depth == 0:
+                    break
+            weights[i] = 0 if commas == 1 else 1
+    return [(line, column, weight) for (line, column, _), weight in zip(found, weights, strict=True)]
+
+
+def _code_of(line: str) -> str:
+    """``line`` with its comment and quoted strings blanked (their columns kept)."""
+    out, quoted = [], False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+            out.append(" ")
+        elif ch == "#" and not quoted:
+            break
+        else:
+            out.append(" " if quoted else ch)
+    return "".join(out)
+
+
+_UNALIGNED = ("this body's written tokens do not match its printed ones, so fmt prints its lines whole: the comment "
+              "goes above its line or to its end")  # (a safeguard: _source_tokens weighs every known difference)
+_SHARED_END = "another comment ends the same line as printed: this one goes above that line"
+_SHARED_PLACE = "another comment comes first at the same place: this one goes on a line of its own"
+
+
+class _BodyPlaces:
+    """Where comments sit in one body (a definition's or a method's), by the tokens before them (parentheses not
+    counted): the ``let`` chain's lines as printed, each ``sizes[k]`` tokens, starting after token ``first`` of the
+    source's ``tokens``; ``aligned``: the source's body weighs as many tokens as it prints as (:func:`_source_tokens`;
+    where not, its comments are placed by lines, with a warning)."""
+
+    def __init__(self, body: Expr, tokens: list[tuple[int, int, int]], codes: list[str]) -> None:
+        import bisect
+
+        self.sizes: list[int] = []
+        node: Expr = body
+        while isinstance(node, Let):
+            self.sizes.append(4 + line_tokens(node.value))
+            node = node.body
+        self.sizes.append(line_tokens(node))
+        spans = [n.span for n in walk(body) if n.span is not None]
+        self.keys = [(line, col) for line, col, _ in tokens]
+        if not spans:
+            self.first, self.aligned = 0, False
+            return
+        start = min((sp.line, sp.column - 1) for sp in spans)
+        end = max((sp.end_line, sp.end_column) for sp in spans)
+        e = bisect.bisect_left(self.keys, start)
+        eq = next((i for i in range(e - 1, -1, -1) if codes[tokens[i][0] - 1][tokens[i][1]] == "="), -1)
+        self.first = eq + 1
+        written = sum(weight for _, _, weight in tokens[self.first:bisect.bisect_left(self.keys, end)])
+        self.aligned = written == sum(self.sizes)
+        self.tokens = tokens
+
+    def place(self, line: int, column: int) -> tuple[int, int]:
+        """``(k, n)``: a comment at ``line`` and ``column`` (0-based) follows the ``n``-th token of the chain's line
+        ``k``, 0 < n <= sizes[k]; (-1, 0) before the body's first token."""
+        import bisect
+
+        i = bisect.bisect_left(self.keys, (line, column))
+        m = sum(weight for _, _, weight in self.tokens[self.first:i]) if i > self.first else 0
+        if m == 0:
+            return -1, 0
+        for k, size in enumerate(self.sizes):
+            if m <= size:
+                return k, m
+            m -= size
+        return len(self.sizes) - 1, self.sizes[-1]  # past the body's last token: it ends the last line
+
+
 def _attach_comments(program: Program, source: str) -> Program:
     """Keep comments for the formatter.  A whole-line comment above ``algorithm`` is the header, one between it and
     the ``task`` line stays there; one inside a body stays at its place in the body's ``let`` chain; one above a
@@ -607,6 +732,11 @@ def _attach_comments(program: Program, source: str) -> Program:
     above_task: list[str] = []
     among: dict[tuple[int, int], list[tuple[int, bool, str]]] = {}  # the same, of comments among the parameters
     codes = source_lines(source)
+    tokens: list[tuple[int, int, int]] = []  # the source's (:func:`_source_tokens`), made for a body's first comment
+    places: dict[tuple[int, int], _BodyPlaces] = {}  # (definition, method or -1) -> its body's token places
+    inline: dict[tuple[int, int], list[tuple[int, int, bool, str, int, int]]] = {}  # the same, comments in a line
+    where: dict[tuple[int, int], list[tuple[int, int]]] = {}  # the line and column of each of ``ends``
+    moved: dict[tuple[int, int], list[tuple[int, int, str]]] = {}  # the same, comments `fmt` cannot keep in place
     for line, whole, text in _comments(source):
         if line < top:
             header.append(text)
@@ -629,19 +759,39 @@ def _attach_comments(program: Program, source: str) -> Program:
                 continue
             if d.methods and not methods and not whole:  # ending a line of the learner's header
                 ends.setdefault((i, -1), []).append((-1, text))
+                where.setdefault((i, -1), []).append((line, len(_code_of(codes[line - 1])) + 1))
                 continue
             j = (methods[-1] if methods else 0) if d.methods else -1  # above the first method: with it
-            if 0 <= j < len(d.methods) - 1 and line > _last_line(d.methods[j]):
-                j += 1  # between two methods: it belongs to the next one
+            if whole and 0 <= j < len(d.methods) - 1 and line > _last_line(d.methods[j]):
+                j += 1  # between two methods: it belongs to the next one (one ending a line, `  )  # c`, to this)
             span = d.methods[j].span if j >= 0 else None
             if whole and span is not None and line < span.line:  # above a method: printed above it
                 above.setdefault((i, j), []).append(text)
                 continue
             body = d.methods[j].body if j >= 0 else d.body
-            if whole:
-                inner.setdefault((i, j), []).append((_chain_position(body, line), text))
-            else:
-                ends.setdefault((i, j), []).append((_ended_line(body, line), text))
+            column = len(_code_of(codes[line - 1]))  # where its `#` is
+            if body is not None and (i, j) not in places:
+                tokens = tokens or _source_tokens(codes)
+                places[(i, j)] = _BodyPlaces(body, tokens, codes)
+            k, n = places[(i, j)].place(line, column) if body is not None else (-1, 0)
+            size = places[(i, j)].sizes[k] if k >= 0 else 0
+            if body is not None and not places[(i, j)].aligned:  # its lines' tokens are not the printed ones
+                if 0 < n < size:
+                    moved.setdefault((i, j), []).append((line, column + 1, _UNALIGNED))
+                k, n, size = (_chain_position(body, line), 0, 0) if whole else (_ended_line(body, line), 0, 0)
+            elif 0 < n < size:  # inside a line of the chain as printed: that line breaks there
+                inline.setdefault((i, j), []).append((k, n, whole, text, line, column + 1))
+                continue
+            last = body is not None and k == len(places[(i, j)].sizes) - 1 and 0 < n == size
+            if whole and last and j == len(d.methods) - 1:  # after the body's last token: the next definition's,
+                (leading[i + 1] if i + 1 < len(defs) else footer).append(text)  # as it reads back when printed
+            elif whole and last:  # after a method's: above the next method
+                above.setdefault((i, j + 1), []).append(text)
+            elif whole:  # before line k, or after it where it follows all of its tokens
+                inner.setdefault((i, j), []).append((max(k, 0) + (0 < n == size), text))
+            else:  # ending line k (-1: the header)
+                ends.setdefault((i, j), []).append((k, text))
+                where.setdefault((i, j), []).append((line, column + 1))
             continue
         before = [i for i, (_, end) in enumerate(ranges) if end < line]
         if not whole and before:  # ending a line that closes the definition before it (`  ) # end`): its last line
@@ -649,16 +799,30 @@ def _attach_comments(program: Program, source: str) -> Program:
             j = len(defs[i].methods) - 1
             body = defs[i].methods[j].body if j >= 0 else defs[i].body
             ends.setdefault((i, j), []).append((_ended_line(body, line), text))
+            where.setdefault((i, j), []).append((line, len(_code_of(codes[line - 1])) + 1))
             continue
         after = [i for i, (start, _) in enumerate(ranges) if start > line]
         (leading[after[0]] if after else footer).append(text)
+    for key, found in ends.items():  # several ending one printed line: all but the last go above it
+        for index, ((k, _), (line, column)) in enumerate(zip(found, where[key], strict=True)):
+            if any(at == k for at, _ in found[index + 1:]):
+                moved.setdefault(key, []).append((line, column, _SHARED_END))
+    for key, found_inline in inline.items():  # at one place, an end-of-line comment after another comment
+        for index, (k, n, whole, _, line, column) in enumerate(found_inline):
+            if not whole and any((a, b) == (k, n) for a, b, *_ in found_inline[:index]):
+                moved.setdefault(key, []).append((line, column, _SHARED_PLACE))
+
+    def kept_in(key: tuple[int, int]) -> dict[str, Any]:
+        return {"body_comments": tuple(inner.get(key, ())), "trailing": tuple(ends.get(key, ())),
+                "param_comments": tuple(among.get(key, ())),
+                "inline_comments": tuple((k, n, whole, text) for k, n, whole, text, _, _ in inline.get(key, ())),
+                "moved_comments": tuple(sorted({(line, column): (line, column, why)  # one reason each: the first
+                                                for line, column, why in reversed(moved.get(key, []))}.values()))}
+
     for i, d in enumerate(defs):
-        kept = tuple(replace(m, comments=tuple(above.get((i, j), ())), body_comments=tuple(inner.get((i, j), ())),
-                             trailing=tuple(ends.get((i, j), ())), param_comments=tuple(among.get((i, j), ())))
+        kept = tuple(replace(m, comments=tuple(above.get((i, j), ())), **kept_in((i, j)))
                      for j, m in enumerate(d.methods))
-        defs[i] = replace(d, comments=tuple(leading[i]), body_comments=tuple(inner.get((i, -1), ())),
-                          trailing=tuple(ends.get((i, -1), ())), methods=kept,
-                          param_comments=tuple(among.get((i, -1), ())))
+        defs[i] = replace(d, comments=tuple(leading[i]), methods=kept, **kept_in((i, -1)))
     return replace(program, definitions=tuple(defs), comments=tuple(header), footer=tuple(footer),
                    trailing=tuple(trailing), task_comments=tuple(above_task))
 

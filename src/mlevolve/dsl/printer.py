@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
-from mlevolve.dsl.parse import KEYWORDS
+from mlevolve.dsl.parse import KEYWORDS, cut_after
 from mlevolve.dsl.traverse import NodeMemo, fold, param_texts
 from mlevolve.dsl.types import type_str
 
@@ -95,10 +95,36 @@ def _ended(trailing: tuple[tuple[int, str], ...], k: int, line: str) -> str:
     return "\n".join([*(indent + text for text in texts[:-1]), "  ".join([line, *texts[-1:]])])
 
 
+def _broken(d: Definition, k: int, indent: str, text: str) -> list[str]:
+    """Line ``k`` of ``d``'s ``let`` chain (``text``, at ``indent``) with the comments inside it
+    (:attr:`Definition.inline_comments`): broken after the token each follows (:func:`~mlevolve.dsl.parse.cut_after`),
+    the first at a place ending its piece, any others there on lines of their own, the pieces after the first two
+    levels further in; its end-of-line comments end its last piece."""
+    marks = [(n, whole, comment) for at, n, whole, comment in d.inline_comments if at == k]
+    if not marks:
+        return [_ended(d.trailing, k, indent + text)]
+    inner = indent + INDENT * 2
+    lines: list[str] = []
+    start, piece = 0, indent
+    for cut in sorted({cut_after(text, n) for n, _, _ in marks}):
+        here = [(whole, comment) for n, whole, comment in marks if cut_after(text, n) == cut]
+        piece += text[start:cut].strip()
+        if not here[0][0]:  # an end-of-line comment ends the piece
+            piece, here = f"{piece}  {here[0][1]}", here[1:]
+        lines += [piece, *(inner + comment for _, comment in here)]
+        start, piece = cut, inner
+    rest = text[start:].strip()
+    if rest:
+        lines.append(_ended(d.trailing, k, piece + rest))
+    else:  # a comment past the line's last token (an evolved body's): the line's own end-of-line comments follow
+        lines += [inner + comment for at, comment in d.trailing if at == k]
+    return lines
+
+
 def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
     """A body, its leading ``let`` chain one binding per line, with its comments in place (a whole-line one
-    before its line, an end-of-line one at its end); ``fmt`` prints one expression (:func:`format_expr`, or a
-    memoised one)."""
+    before its line, an end-of-line one at its end, one inside a line where that line breaks: :func:`_broken`);
+    ``fmt`` prints one expression (:func:`format_expr`, or a memoised one)."""
     assert d.body is not None
     lines: list[str] = []
     body, k = d.body, 0
@@ -108,9 +134,10 @@ def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_
             break
         value = fmt(body.value)
         value = f"({value})" if isinstance(body.value, Let) else value
-        lines.append(_ended(d.trailing, k, f"{indent}let {body.name} = {value} in"))
+        line = f"let {body.name} = {value} in"
+        lines += _broken(d, k, indent, line) if d.inline_comments else [_ended(d.trailing, k, indent + line)]
         body, k = body.body, k + 1
-    lines.append(_ended(d.trailing, k, indent + fmt(body)))
+    lines += _broken(d, k, indent, fmt(body)) if d.inline_comments else [_ended(d.trailing, k, indent + fmt(body))]
     lines += [indent + text for at, text in d.body_comments if at > k]
     return lines
 
@@ -175,3 +202,9 @@ def format_program(program: Program, fmt: Callable[[Expr], str] = format_expr,
     if program.footer:
         blocks.append("\n".join(program.footer))
     return "\n\n".join(blocks) + "\n"
+
+
+def moved_comments(program: Program) -> list[tuple[int, int, str]]:
+    """The comments :func:`format_program` cannot print where they were written, in source order: (line, column,
+    why), 1-based (:attr:`Definition.moved_comments` of every definition and learner method)."""
+    return sorted(moved for d in program.definitions for owner in (d, *d.methods) for moved in owner.moved_comments)

@@ -863,7 +863,8 @@ def simplify_definition(d: Definition, simplify: Callable[[Expr], Expr] = simpli
         return d
     same = body == d.body  # a body simplified: its comments' places are gone
     return Definition(d.kind, d.name, d.params, d.result, body, methods, d.span, d.comments,  # built directly
-                      d.body_comments if same else (), d.trailing if same else ())  # (dataclasses.replace)
+                      d.body_comments if same else (), d.trailing if same else (),  # (dataclasses.replace)
+                      d.param_comments, d.inline_comments if same else ())  # the header's are the header's
 
 
 def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simplify_expr,
