@@ -57,7 +57,7 @@ from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import HELP, counted
 from mlevolve.meta.config import InnerConfig, MetaSettings
-from mlevolve.results import drawn_per_candidate, dumps, shown_program
+from mlevolve.results import TIE_RTOL, drawn_per_candidate, dumps, shown_program
 from mlevolve.script import (
     ArgumentParser,
     BooleanOnce,
@@ -538,13 +538,14 @@ def _cmd_best(args: argparse.Namespace) -> int:
 
 def tie_note(rows: Sequence[Mapping[str, Any]]) -> str | None:
     """The line ``mlevolve best`` prints where its list (:func:`mlevolve.api.best`'s rows, best first) puts a program
-    above a fitter one, which :func:`mlevolve.results.shown_order` does to those tied with it up to float rounding
-    (the smaller first): the first such pair, and the rule.  None where the list is in order of fitness."""
+    above a fitter one, which :func:`mlevolve.results.shown_order` does to those tied with it
+    (:data:`mlevolve.results.TIE_RTOL`; the smaller first): the first such pair, and the rule.  None where the list
+    is in order of fitness."""
     for above, below in itertools.pairwise(rows):
         if above["fitness"] is not None and below["fitness"] is not None and below["fitness"] > above["fitness"]:
-            return (f"order: by fitness, a tie up to float rounding listed smallest first (#{below['rank']}, "
+            return (f"order: by fitness, a tie (within {TIE_RTOL:g} relative) listed smallest first (#{below['rank']}, "
                     f"size {below['size']}, is fitter than #{above['rank']}, size {above['size']}, by "
-                    f"{below['fitness'] - above['fitness']:.3g}: less than rounding tells apart)")
+                    f"{below['fitness'] - above['fitness']:.3g}: a tie)")
     return None
 
 
