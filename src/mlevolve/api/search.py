@@ -586,6 +586,7 @@ def scoring_line(dask: str | None, workers: int | None, what: str = "scoring") -
     return f"{what}: {counted(workers, 'worker process', 'worker processes')}"
 
 
+@typed
 def resuming_line(path: str | Path, held: int, budget: int) -> str:
     """The line a resumed run starts with: its archive, the candidates it holds, and what the budget leaves."""
     done = counted(held, "candidate")
