@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlevolve.dsl.errors import MlevError
-from mlevolve.dsl.toml_syntax import HINTS, read_toml, syntax_hint
+from mlevolve.dsl.errors import MlevError, toml_loads
+from mlevolve.dsl.toml_syntax import HINTS, syntax_hint
 from mlevolve.grammar.spec import GrammarError, load_grammar
 from mlevolve.meta.config import load_config
 from tests.conftest import FORMULA_AB, Capsys, regression_csv, usage_error
@@ -108,7 +108,7 @@ def test_every_message_tomllib_raises_has_a_hint_of_its_own() -> None:
 @given(st.text(alphabet=st.sampled_from(list("ab =[]{}\"',.:#\n1\\")), max_size=30))
 def test_any_text_is_read_or_refused_at_a_place_with_a_hint(text: str) -> None:
     try:
-        read_toml(text, "f.toml")
+        toml_loads(text, "f.toml")
     except MlevError as err:
         assert err.file == "f.toml" and err.hint and "\n" not in err.hint
         assert err.span is not None or not err.message.startswith("not valid TOML"), err.message

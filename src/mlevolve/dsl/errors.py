@@ -286,16 +286,25 @@ def toml_loads(text: str, file: str, error: Callable[..., MlevError] | None = No
     a leading byte-order mark (U+FEFF, which some editors write) and with universal newlines, parsed by
     ``tomllib``; returns ``(data, text as parsed)``, the text for :func:`toml_key_span`.  Raises ``error``
     (default :class:`MlevError`) at ``FILE:LINE:COL`` where it is not TOML: a key or table given twice
-    named, at its second place, with its first line where the text writes it so (:func:`toml_duplicate`)."""
+    named, at its second place, with its first line where the text writes it so (:func:`toml_duplicate`); any other
+    syntax error with what TOML takes there as its hint (:func:`mlevolve.dsl.toml_syntax.syntax_hint`)."""
     import tomllib
+
+    from mlevolve.dsl.toml_syntax import NOT_TOML, syntax_hint  # (it imports this module)
 
     text = normalize_newlines(text.removeprefix("\ufeff"))
     try:
         return tomllib.loads(text, parse_float=_float_as_written), text
     except tomllib.TOMLDecodeError as err:
         twice = toml_duplicate(text, err)
-        message, span = (twice[0], twice[1]) if twice else toml_error(err, text)
-        raise (error or MlevError)(message, span, twice[2] if twice else None, file=file) from None
+        if twice:
+            raise (error or MlevError)(twice[0], twice[1], twice[2], file=file) from None
+        message, span = toml_error(err, text)
+        hint = None
+        if message.startswith(NOT_TOML) and span is not None:
+            lines = source_lines(text)
+            hint = syntax_hint(message.removeprefix(NOT_TOML), lines[span.line - 1] if span.line <= len(lines) else "")
+        raise (error or MlevError)(message, span, hint, file=file) from None
 
 
 class _Overflowed(float):

@@ -2,18 +2,14 @@
 
 ``tomllib`` says what it found wrong at a ``LINE:COL`` ("Expected ']' at the end of a table declaration") but not
 how the text should read, and a reader's default hint ("run `mlevolve meta --help`") named no fix of the syntax.
-:func:`read_toml` is :func:`~mlevolve.dsl.errors.toml_loads` (the one reader of grammar files and meta
-configurations) with :func:`syntax_hint` as the hint of each syntax error: what TOML takes at that place, in its
-terms, with the line's own key or value where the fix is to write it otherwise (``program = "quartic.mlev"``).
+:func:`syntax_hint` is the hint :func:`~mlevolve.dsl.errors.toml_loads` (the one reader of grammar files and meta
+configurations) gives each syntax error: what TOML takes at that place, in its terms, with the line's own key or
+value where the fix is to write it otherwise (``program = "quartic.mlev"``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
-
-from mlevolve.dsl.errors import MlevError, source_lines, toml_loads
 
 NOT_TOML = "not valid TOML: "  # how toml_loads's message of a syntax error starts
 _LINE = "each line is key = value, a [table] header or a # comment"
@@ -93,16 +89,3 @@ def _quoted(value: str) -> str:
     return f"'{value}'" if ("\\" in value or '"' in value) and "'" not in value else \
         '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-
-def read_toml(text: str, file: str, error: Callable[..., MlevError] | None = None) -> tuple[dict[str, Any], str]:
-    """:func:`~mlevolve.dsl.errors.toml_loads` of ``text`` (``file``: its name in errors), whose syntax error is
-    ``error`` (default :class:`MlevError`) at ``FILE:LINE:COL`` with :func:`syntax_hint` as its hint; a key or
-    table given twice keeps the hint that says which."""
-    try:
-        return toml_loads(text, file, error)
-    except MlevError as err:
-        if err.message.startswith(NOT_TOML) and err.span is not None:
-            lines = source_lines(text)
-            line = lines[err.span.line - 1] if err.span.line <= len(lines) else ""
-            err.hint = syntax_hint(err.message.removeprefix(NOT_TOML), line)
-        raise

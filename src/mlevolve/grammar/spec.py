@@ -37,6 +37,7 @@ from mlevolve.dsl.errors import (
     did_you_mean,
     read_bytes,
     toml_key_span,
+    toml_loads,
     toml_text,
     toml_value,
     wrong_kind,
@@ -44,7 +45,6 @@ from mlevolve.dsl.errors import (
 from mlevolve.dsl.ir import Call, Expr, Span
 from mlevolve.dsl.parse import KEYWORDS, parse_expr
 from mlevolve.dsl.printer import format_expr
-from mlevolve.dsl.toml_syntax import read_toml
 from mlevolve.grammar.oplang import ACTIONS, COMBINATORS, OperatorError, parse_operator
 from mlevolve.grammar.places import Place, locate
 from mlevolve.grammar.rules import Rule, RuleError, expand, make_rule, substitute
@@ -1098,7 +1098,7 @@ def _load_file(p: Path) -> GrammarSpec:
                             "write it to a .toml file and give its path", GrammarError)
     text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)  # an archive named as such; binary
     try:
-        data, text = read_toml(text, str(p), GrammarError)  # universal newlines, as for .mlev files
+        data, text = toml_loads(text, str(p), GrammarError)  # universal newlines, as for .mlev files
         _check_layout(data, text, str(p))
     except GrammarError:
         wrong_kind(text, str(p), "a grammar file", GrammarError)  # a program or meta configuration: said so

@@ -54,11 +54,11 @@ from mlevolve.dsl.errors import (
     did_you_mean,
     read_bytes,
     toml_key_span,
+    toml_loads,
     toml_text,
     toml_value,
     wrong_kind,
 )
-from mlevolve.dsl.toml_syntax import read_toml
 
 
 @dataclass(frozen=True)
@@ -304,7 +304,7 @@ def load_config(path: str | Path) -> MetaConfig:
                      "write it to a .toml file and give its path")
     decoded = decode_utf8(raw, file, "a meta configuration (TOML)")  # an archive named as such; binary; not UTF-8
     try:
-        data, text = read_toml(decoded, file)  # as a grammar's
+        data, text = toml_loads(decoded, file)  # as a grammar's
         at = _Text(file, text)
         for key in data:
             if key not in _SECTIONS:
