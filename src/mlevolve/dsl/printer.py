@@ -100,7 +100,8 @@ def _broken(d: Definition, k: int, indent: str, text: str) -> list[str]:
     (:attr:`Definition.inline_comments`): broken after the token each follows (:func:`~mlevolve.dsl.parse.cut_after`),
     the first at a place ending its piece, any others there on lines of their own, the pieces after the first two
     levels further in; its end-of-line comments end its last piece."""
-    marks = [(n, whole, comment) for at, n, whole, comment in d.inline_comments if at == k]
+    marks = [(n, whole, comment) for at, n, whole, comment in d.inline_comments if at == k] \
+        if d.inline_comments else []
     if not marks:
         return [_ended(d.trailing, k, indent + text)]
     inner = indent + INDENT * 2
@@ -135,9 +136,9 @@ def _body_lines(d: Definition, indent: str, fmt: Callable[[Expr], str] = format_
         value = fmt(body.value)
         value = f"({value})" if isinstance(body.value, Let) else value
         line = f"let {body.name} = {value} in"
-        lines += _broken(d, k, indent, line) if d.inline_comments else [_ended(d.trailing, k, indent + line)]
+        lines += _broken(d, k, indent, line)
         body, k = body.body, k + 1
-    lines += _broken(d, k, indent, fmt(body)) if d.inline_comments else [_ended(d.trailing, k, indent + fmt(body))]
+    lines += _broken(d, k, indent, fmt(body))
     lines += [indent + text for at, text in d.body_comments if at > k]
     return lines
 
