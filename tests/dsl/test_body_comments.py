@@ -146,11 +146,12 @@ def test_fmt_says_which_comments_it_cannot_keep_in_place(
 def test_every_rebuilt_definition_keeps_its_comments() -> None:
     """A definition rebuilt field by field (the engine's replace_body and with_methods, a simplify that changes no
     body, a worker's wire form) kept only the comment fields it named: qa76 found simplify and the wire dropping
-    param_comments.  Every comment field, compared by name, so that a field added later is checked too."""
-    source = ("algorithm c\n\nlearner l(\n    state w: Scalar  # weights\n)\n  predict(x: Vector) -> Scalar =\n"
-              "    w\n  learn(x: Vector, y: Scalar, p: Scalar) -> Scalar =\n    w +  # step\n      0.1 * (y - p)"
-              "  # end\n\n# f\nformula f(\n    x: Scalar  # input\n) -> Scalar =\n  # top\n  let a = x *  # op\n"
-              "    x in  # a\n  a\n")
+    param_comments.  Every comment field, compared by name, so that a field added later is checked too (stop 64:
+    header_comments)."""
+    source = ("algorithm c\n\nlearner l(\n    state w: Scalar  # weights\n)\n  predict(x: Vector)  # p\n"
+              "      -> Scalar =\n    w\n  learn(x: Vector, y: Scalar, p: Scalar) -> Scalar =\n    w +  # step\n"
+              "      0.1 * (y - p)  # end\n\n# f\nformula f(\n    x: Scalar  # input\n)  # closed\n    -> Scalar =\n"
+              "  # top\n  let a = x *  # op\n    x in  # a\n  a\n")
     program = parse(source)
     fields = [f.name for f in dataclasses.fields(Definition) if f.name.endswith(("comments", "trailing"))
               and f.name != "moved_comments"]  # moved_comments: the source's places, as a span is
