@@ -754,8 +754,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fmt", help="print .mlev files in canonical layout (comments kept)", description=(
         "Print .mlev files in canonical layout (comments kept where they were written: a line with comments "
-        "inside it breaks after the token each follows; one that cannot stay in place is said on stderr, one "
-        "line with its place); several, each under a line '==> FILE <==', as "
+        "inside it, a header's too, breaks after the token each follows; one that cannot stay in place "
+        "is said on stderr, one line with its place and where it went); several, each under a line '==> FILE <==', as "
         "head prints files. A file is formatted if it parses, whether or not it type-checks (as Black formats "
         "code that fails at run time): `mlevolve check` reports its type errors; a syntax error is reported here."))
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -21,7 +21,7 @@ import json
 import math
 import statistics
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Generic, TypeVar
 
 from mlevolve.dsl.errors import MlevError
@@ -646,11 +646,16 @@ def simplified(program: Program) -> Program:
 
 
 def _uncommented(program: Program) -> Program:
+    """``program`` without a hand-written comment: every comment field of it, its definitions and their methods
+    (found by name, so that a field added later is cleared too: the header's, the parameters', inside body lines
+    were kept before, each shown or not as the simplifier happened to leave its body unchanged)."""
+    cleared: dict[str, Any] = {f.name: () for f in fields(Definition) if f.name.endswith(("comments", "trailing"))}
+
     def clean(d: Definition) -> Definition:
-        return replace(d, comments=(), body_comments=(), trailing=(), methods=tuple(clean(m) for m in d.methods))
+        return replace(d, **cleared, methods=tuple(clean(m) for m in d.methods))
 
     return replace(program, definitions=tuple(clean(d) for d in program.definitions), comments=(), footer=(),
-                   trailing=())
+                   trailing=(), task_comments=())
 
 
 def shown_algebra(text: str, digits: int | None = None) -> str | None:

@@ -80,8 +80,8 @@ def test_comments_of_lines_joined_into_one_stay_apart_and_one_above_the_task_lin
     printed = format_program(parse(source))
     assert printed == ("algorithm c\n# about the task\ntask koza_quartic\n\nformula f(\n    x: Scalar,  # the input\n"
                        "    # about y: inside the header, it went into the body\n    y: Scalar\n"
-                       ") -> Scalar =  # another\n"
-                       "  let a = x *  # first factor\n      y in  # second\n  a + 1.0  # done\n")
+                       ")  # another\n    -> Scalar =\n"
+                       "  let a = x *  # first factor\n    y in  # second\n  a + 1.0  # done\n")
     assert format_program(parse(printed)) == printed
 
 

@@ -156,6 +156,25 @@ def test_the_shown_program_uses_the_shown_simplifier() -> None:
     assert shown_program(text).endswith("learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n")
 
 
+
+@pytest.mark.parametrize("only", [None, ["f", "l"]])
+def test_a_shown_program_has_no_hand_written_comment_whether_or_not_its_body_was_simplified(
+        only: list[str] | None) -> None:
+    """docs/report.md: a shown program drops the file's comments (they describe the file's program, and an evolved
+    body keeps its seed's).  Those among a header's parameters, after its ``)`` and inside a body's lines were kept,
+    and then only where the simplifier left the body as it was: ``# fourth`` shown on an unchanged body, gone from a
+    simplified one (a fresh user's finding, stop 64).  Every comment field, a learner's method's too."""
+    text = ("# head\nalgorithm a\n# task\ntask digits\n\n# above\nformula f(x: Scalar,  # param\n"
+            "    y: Scalar)  # after paren\n    -> Scalar =  # header\n  let a = x * x in  # square\n"
+            "  a * a +  # fourth\n    x  # rest\n\nformula g(x: Scalar) -> Scalar =\n  x * 1.0 +  # simplified\n"
+            "    x\n\nlearner l(state w: Vector)  # learner\n  # method\n  predict(x: Vector)  # p\n"
+            "      -> Scalar =\n    dot(w,  # inline\n      x)\n"
+            "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w  # end\n# footer\n")
+    shown = shown_program(text, only=only)
+    assert "#" not in shown, shown
+    assert "a * a + x" in shown and "x * 1.0" not in shown  # f's body as written, g's simplified
+
+
 _MEMORY = {"w": "Vector", "b": "Scalar", "m": "Vector"}
 _LEARNER_SPEC = SPEC.restrict(frozenset(str(t) for t in LEARNER_MEMORY))
 

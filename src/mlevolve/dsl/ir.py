@@ -404,6 +404,9 @@ class Definition:
     inline_comments: tuple[tuple[int, int, bool, str], ...] = field(default=(), compare=False, repr=False)
     # Comments `fmt` cannot print where they were written, for its warnings: (line, column, why), 1-based.
     moved_comments: tuple[tuple[int, int, str], ...] = field(default=(), compare=False, repr=False)
+    # Comments after the header's closing parenthesis and before its `=`: (k, whole, text) follows its `)` (k = 0),
+    # its `->` (1) or its result type (2); the header then breaks there, a whole-line one on a line of its own.
+    header_comments: tuple[tuple[int, bool, str], ...] = field(default=(), compare=False, repr=False)
 
     def method(self, name: str) -> Definition | None:
         for m in self.methods:  # (a loop, not ``next`` of a generator: variation asks it of every parent)
@@ -416,13 +419,13 @@ class Definition:
         because the engine does it for every candidate)."""
         return Definition(self.kind, self.name, self.params, self.result, body, self.methods, self.span,
                           self.comments, self.body_comments, self.trailing, self.param_comments,
-                          self.inline_comments, self.moved_comments)
+                          self.inline_comments, self.moved_comments, self.header_comments)
 
     def with_methods(self, methods: tuple[Definition, ...]) -> Definition:
         """This learner with ``methods`` (everything else kept)."""
         return Definition(self.kind, self.name, self.params, self.result, self.body, methods, self.span,
                           self.comments, self.body_comments, self.trailing, self.param_comments,
-                          self.inline_comments, self.moved_comments)
+                          self.inline_comments, self.moved_comments, self.header_comments)
 
 
 @dataclass(frozen=True, slots=True)

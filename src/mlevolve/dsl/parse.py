@@ -566,23 +566,61 @@ def _ended_line(body: Expr | None, line: int) -> int:
     return sum(start <= line for start, _ in _starts(body)) - 1
 
 
-def _among_params(owner: Definition, line: int, whole: bool, codes: list[str]) -> int | None:
-    """Where a comment on ``line`` (``codes``: the source's lines) sits among the parameters of ``owner`` (a
-    definition or a learner's method) whose header spans lines: :attr:`Definition.param_comments`' k (a whole-line
-    one: the parameter it is above; an end-of-line one: the parameter whose line it ends, -1 that of the opening
-    parenthesis); None where it is not inside the parameter list (on the line that closes it, ``) -> T =  # c``,
-    it ends the header)."""
-    if owner.span is None or not owner.params or line < owner.span.line:
+def _among_params(owner: Definition, line: int, whole: bool) -> int:
+    """Where a comment on ``line`` inside the parameter list of ``owner`` (a definition or a learner's method) sits
+    among its parameters: :attr:`Definition.param_comments`' k (a whole-line one: the parameter it is above, the
+    count of parameters before the closing parenthesis; an end-of-line one: the parameter whose line it ends, -1
+    that of the opening parenthesis)."""
+    starts = [p.span.line if p.span else 0 for p in owner.params]
+    return sum(start < line for start in starts) if whole else sum(start <= line for start in starts) - 1
+
+
+_HEADER_TOKEN = re.compile(r"->|[(),:=]|[^\s(),:=#-]+|-")
+"""One token of a definition's header: ``->``, a punctuation mark, or a word (a keyword, name or type)."""
+BEFORE_PARAMS, AMONG_PARAMS = -2, -3
+""":func:`_header_place`'s places of a comment before a header's opening parenthesis (after its kind or name), and
+of one inside its parameter list (:func:`_among_params` places it there)."""
+
+
+def _header_place(owner: Definition, line: int, column: int, codes: list[str]) -> tuple[int, bool] | None:
+    """Where a comment at ``line`` and ``column`` (0-based, its ``#``) sits in the header of ``owner`` (a definition
+    or a learner's method; ``codes``: the source's lines): ``(k, inside)``, k the token it follows between the
+    closing parenthesis and the ``=`` (:attr:`Definition.header_comments`' k: 0 the ``)``, 1 the ``->``, 2 the result
+    type; ``inside``: within a tuple result type, whose end it then follows), :data:`BEFORE_PARAMS` or
+    :data:`AMONG_PARAMS`; None where it is after the ``=`` or a learner's ``)`` (the body's rules place those)."""
+    if owner.span is None:
         return None
-    starts = [p.span.line if p.span else owner.span.line for p in owner.params]
-    last = max((p.type_span or p.span or owner.span).end_line for p in owner.params)
-    close = next((k for k in range(last, len(codes) + 1)  # no parameter's type holds a parenthesis
-                  if ")" in codes[k - 1].split("#", 1)[0]), len(codes) + 1)
-    if line >= close:
-        return None  # the line that closes the list, and any after it
-    if whole:
-        return sum(start < line for start in starts)
-    return sum(start <= line for start in starts) - 1
+    found: list[tuple[tuple[int, int], str]] = []  # ((line, column), token), to the header's `=`
+    depth, close, done = 0, -1, False
+    for number in range(owner.span.line, len(codes) + 1):
+        code = _code_of(codes[number - 1])
+        for m in _HEADER_TOKEN.finditer(code, owner.span.column - 1 if number == owner.span.line else 0):
+            found.append(((number, m.start()), m.group()))
+            depth += (m.group() == "(") - (m.group() == ")")
+            if close < 0 and m.group() == ")" and depth == 0:
+                close = len(found) - 1
+            done = close >= 0 and (owner.result is None or m.group() == "=")
+            if done:
+                break
+        if done:
+            break
+    at = (line, column)
+    opening = next((place for place, token in found if token == "("), None)
+    if opening is None or at < opening:
+        return (BEFORE_PARAMS, False)
+    if close < 0 or at < found[close][0]:
+        return (AMONG_PARAMS, False)
+    if owner.result is None:
+        return None
+    after = found[close + 1:]
+    eq = next((i for i, (_, token) in enumerate(after) if token == "="), len(after))
+    if not after or at < after[0][0]:
+        return (0, False)
+    if eq < 2 or at < after[1][0]:
+        return (1, False)
+    if eq == len(after) or at < after[eq][0]:
+        return (2, at < after[eq - 1][0])
+    return None
 
 
 _TOKEN = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/,=]|[()]")
@@ -663,6 +701,15 @@ _UNALIGNED = ("this body's written tokens do not match its printed ones, so fmt 
               "goes above its line or to its end")  # (a safeguard: _source_tokens weighs every known difference)
 _SHARED_END = "another comment ends the same line as printed: this one goes above that line"
 _SHARED_PLACE = "another comment comes first at the same place: this one goes on a line of its own"
+_SHARED_HEADER = "another comment ends the same header as printed: this one goes above the header's last line, in {}"
+_BEFORE_PARAMS = "it sits before the header's opening parenthesis: it goes above {}"
+_IN_RESULT = "it sits inside the result type: it goes after the result type of {}"
+
+
+def _owner_name(d: Definition, j: int) -> str:
+    """How a warning names the definition ``d`` (``j`` -1) or its ``j``-th method: "the definition 'f'", "the
+    method 'learn' of 'lin'"."""
+    return f"the definition '{d.name}'" if j < 0 else f"the method '{d.methods[j].kind}' of '{d.name}'"
 
 
 class _BodyPlaces:
@@ -731,6 +778,7 @@ def _attach_comments(program: Program, source: str) -> Program:
     task_line = program.task_span.line if program.task_span and program.task is not None else top
     above_task: list[str] = []
     among: dict[tuple[int, int], list[tuple[int, bool, str]]] = {}  # the same, of comments among the parameters
+    past: dict[tuple[int, int], list[tuple[int, bool, str]]] = {}  # the same, after them (before the `=`)
     codes = source_lines(source)
     tokens: list[tuple[int, int, int]] = []  # the source's (:func:`_source_tokens`), made for a body's first comment
     places: dict[tuple[int, int], _BodyPlaces] = {}  # (definition, method or -1) -> its body's token places
@@ -753,9 +801,26 @@ def _attach_comments(program: Program, source: str) -> Program:
             d = defs[i]
             methods = [j for j, m in enumerate(d.methods) if m.span is not None and m.span.line <= line]
             j = methods[-1] if methods else -1  # the learner's own header before its first method
-            place = _among_params(d.methods[j] if j >= 0 else d, line, whole, codes)
-            if place is not None:
-                among.setdefault((i, j), []).append((place, whole, text))
+            owner = d.methods[j] if j >= 0 else d
+            column = len(_code_of(codes[line - 1]))  # where its `#` is
+            spot = _header_place(owner, line, column, codes)
+            if spot is not None and spot[0] == BEFORE_PARAMS:  # after the kind or name: above its owner
+                (above.setdefault((i, j), []) if j >= 0 else leading[i]).append(text)
+                moved.setdefault((i, j), []).append((line, column + 1, _BEFORE_PARAMS.format(_owner_name(d, j))))
+                continue
+            if spot is not None and spot[0] == AMONG_PARAMS:
+                k = _among_params(owner, line, whole)
+                if not whole and any(w and at > k for at, w, _ in among.get((i, j), ())):  # after a whole-line
+                    k, whole = k + 1, True  # one below its parameter (`p: T\n# a\n,  # b`): on a line of its own
+                    moved.setdefault((i, j), []).append((line, column + 1, _SHARED_PLACE))
+                among.setdefault((i, j), []).append((k, whole, text))
+                continue
+            if spot is not None:  # after the `)`, the `->` or the result type
+                if not whole and any(k == spot[0] for k, _, _ in past.get((i, j), ())):  # not first there
+                    moved.setdefault((i, j), []).append((line, column + 1, _SHARED_PLACE))
+                past.setdefault((i, j), []).append((spot[0], whole, text))
+                if spot[1]:
+                    moved.setdefault((i, j), []).append((line, column + 1, _IN_RESULT.format(_owner_name(d, j))))
                 continue
             if d.methods and not methods and not whole:  # ending a line of the learner's header
                 ends.setdefault((i, -1), []).append((-1, text))
@@ -769,7 +834,6 @@ def _attach_comments(program: Program, source: str) -> Program:
                 above.setdefault((i, j), []).append(text)
                 continue
             body = d.methods[j].body if j >= 0 else d.body
-            column = len(_code_of(codes[line - 1]))  # where its `#` is
             if body is not None and (i, j) not in places:
                 tokens = tokens or _source_tokens(codes)
                 places[(i, j)] = _BodyPlaces(body, tokens, codes)
@@ -793,6 +857,13 @@ def _attach_comments(program: Program, source: str) -> Program:
                 ends.setdefault((i, j), []).append((k, text))
                 where.setdefault((i, j), []).append((line, column + 1))
             continue
+        after = [i for i, (start, _) in enumerate(ranges) if start > line]
+        code = _code_of(codes[line - 1])
+        if not whole and after and code.strip(") \t"):  # a definition's kind alone on its line: above it
+            leading[after[0]].append(text)
+            moved.setdefault((after[0], -1), []).append((line, len(code) + 1, _BEFORE_PARAMS.format(
+                _owner_name(defs[after[0]], -1))))
+            continue
         before = [i for i, (_, end) in enumerate(ranges) if end < line]
         if not whole and before:  # ending a line that closes the definition before it (`  ) # end`): its last line
             i = before[-1]
@@ -801,12 +872,12 @@ def _attach_comments(program: Program, source: str) -> Program:
             ends.setdefault((i, j), []).append((_ended_line(body, line), text))
             where.setdefault((i, j), []).append((line, len(_code_of(codes[line - 1])) + 1))
             continue
-        after = [i for i, (start, _) in enumerate(ranges) if start > line]
         (leading[after[0]] if after else footer).append(text)
     for key, found in ends.items():  # several ending one printed line: all but the last go above it
         for index, ((k, _), (line, column)) in enumerate(zip(found, where[key], strict=True)):
             if any(at == k for at, _ in found[index + 1:]):
-                moved.setdefault(key, []).append((line, column, _SHARED_END))
+                moved.setdefault(key, []).append((line, column, _SHARED_END if k >= 0 else _SHARED_HEADER.format(
+                    _owner_name(defs[key[0]], key[1]))))
     for key, found_inline in inline.items():  # at one place, an end-of-line comment after another comment
         for index, (k, n, whole, _, line, column) in enumerate(found_inline):
             if not whole and any((a, b) == (k, n) for a, b, *_ in found_inline[:index]):
@@ -814,7 +885,7 @@ def _attach_comments(program: Program, source: str) -> Program:
 
     def kept_in(key: tuple[int, int]) -> dict[str, Any]:
         return {"body_comments": tuple(inner.get(key, ())), "trailing": tuple(ends.get(key, ())),
-                "param_comments": tuple(among.get(key, ())),
+                "param_comments": tuple(among.get(key, ())), "header_comments": tuple(past.get(key, ())),
                 "inline_comments": tuple((k, n, whole, text) for k, n, whole, text, _, _ in inline.get(key, ())),
                 "moved_comments": tuple(sorted({(line, column): (line, column, why)  # one reason each: the first
                                                 for line, column, why in reversed(moved.get(key, []))}.values()))}

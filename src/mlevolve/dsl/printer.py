@@ -98,13 +98,14 @@ def _ended(trailing: tuple[tuple[int, str], ...], k: int, line: str) -> str:
 def _broken(d: Definition, k: int, indent: str, text: str) -> list[str]:
     """Line ``k`` of ``d``'s ``let`` chain (``text``, at ``indent``) with the comments inside it
     (:attr:`Definition.inline_comments`): broken after the token each follows (:func:`~mlevolve.dsl.parse.cut_after`),
-    the first at a place ending its piece, any others there on lines of their own, the pieces after the first two
-    levels further in; its end-of-line comments end its last piece."""
+    the first at a place ending its piece, any others there on lines of their own, the pieces after the first one
+    level further in, but a binding's closing ``in`` alone back at ``indent`` (as a closing bracket); its
+    end-of-line comments end its last piece."""
     marks = [(n, whole, comment) for at, n, whole, comment in d.inline_comments if at == k] \
         if d.inline_comments else []
     if not marks:
         return [_ended(d.trailing, k, indent + text)]
-    inner = indent + INDENT * 2
+    inner = indent + INDENT
     lines: list[str] = []
     start, piece = 0, indent
     for cut in sorted({cut_after(text, n) for n, _, _ in marks}):
@@ -116,7 +117,8 @@ def _broken(d: Definition, k: int, indent: str, text: str) -> list[str]:
         start, piece = cut, inner
     rest = text[start:].strip()
     if rest:
-        lines.append(_ended(d.trailing, k, piece + rest))
+        ended = _ended(d.trailing, k, piece + rest).split("\n")  # (any it moves above it: at the pieces' indent)
+        lines += [*ended[:-1], indent + ended[-1].lstrip() if rest == "in" else ended[-1]]
     else:  # a comment past the line's last token (an evolved body's): the line's own end-of-line comments follow
         lines += [inner + comment for at, comment in d.trailing if at == k]
     return lines
@@ -162,11 +164,36 @@ def params_text(d: Definition, indent: str) -> str:
     return "\n".join(lines) + "\n" + indent
 
 
+def header_lines(d: Definition, indent: str, head: str) -> list[str]:
+    """The header of ``d`` (a definition with a result, or a learner's method; ``head``: its kind and name, or the
+    method's kind) at ``indent``: one line, or, where comments follow its ``)``, ``->`` or result type
+    (:attr:`Definition.header_comments`), broken after each such token, the rest two levels further in (as
+    parameters one a line), the first comment there ending its piece where it is an end-of-line one and any others
+    on lines of their own, in source order; its end-of-line comments end the last line."""
+    assert d.result is not None
+    pieces = [f"{head}({params_text(d, indent)})", "->", type_str(d.result), "="]
+    if not d.header_comments:
+        return [_ended(d.trailing, -1, indent + " ".join(pieces))]
+    inner = indent + INDENT * 2
+    lines: list[str] = []
+    line = indent + pieces[0]
+    for k, piece in enumerate(pieces[1:]):
+        here = [(whole, text) for at, whole, text in d.header_comments if at == k]
+        if not here:
+            line += " " + piece
+            continue
+        first = here[0][1] if not here[0][0] else None  # an end-of-line comment first there ends the line
+        rest = here[first is not None:]
+        lines += [line if first is None else f"{line}  {first}", *(inner + text for _, text in rest)]
+        line = inner + piece
+    return [*lines, _ended(d.trailing, -1, line)]
+
+
 def method_lines(m: Definition, fmt: Callable[[Expr], str] = format_expr) -> list[str]:
     """One learner method's lines: the comments above it, its signature and body (indented within its learner)."""
     assert m.body is not None and m.result is not None
     return [*(INDENT + text for text in m.comments),
-            _ended(m.trailing, -1, f"{INDENT}{m.kind}({params_text(m, INDENT)}) -> {type_str(m.result)} ="),
+            *header_lines(m, INDENT, m.kind),
             *_body_lines(m, INDENT * 2, fmt)]
 
 
@@ -182,7 +209,7 @@ def format_definition(d: Definition, fmt: Callable[[Expr], str] = format_expr,
             lines.extend(method(m) if method is not None else method_lines(m, fmt))
     else:
         assert d.body is not None and d.result is not None
-        lines.append(_ended(d.trailing, -1, f"{head} -> {type_str(d.result)} ="))
+        lines += header_lines(d, "", f"{d.kind} {d.name}")
         lines.extend(_body_lines(d, INDENT, fmt))
     return "\n".join(lines)
 

@@ -864,7 +864,8 @@ def simplify_definition(d: Definition, simplify: Callable[[Expr], Expr] = simpli
     same = body == d.body  # a body simplified: its comments' places are gone
     return Definition(d.kind, d.name, d.params, d.result, body, methods, d.span, d.comments,  # built directly
                       d.body_comments if same else (), d.trailing if same else (),  # (dataclasses.replace)
-                      d.param_comments, d.inline_comments if same else ())  # the header's are the header's
+                      d.param_comments, d.inline_comments if same else (), (),  # the header's are the header's
+                      d.header_comments)
 
 
 def simplify_program(program: Program, simplify: Callable[[Expr], Expr] = simplify_expr,

@@ -87,7 +87,7 @@ def encode_expr(expr: Expr) -> Tokens:
 def _definition(d: Definition) -> WireDefinition:
     return (d.kind, d.name, d.params, d.result, None if d.body is None else encode_expr(d.body),
             tuple(_definition(m) for m in d.methods), d.comments, d.body_comments, d.trailing, d.param_comments,
-            d.inline_comments)
+            d.inline_comments, d.header_comments)
 
 
 def encode(program: Program) -> WireProgram:
@@ -170,10 +170,10 @@ class Decoder:
         return Num(token[1], token[2])
 
     def definition(self, wire: WireDefinition) -> Definition:
-        kind, name, params, result, body, methods, comments, body_comments, trailing, among, inline = wire
+        kind, name, params, result, body, methods, comments, body_comments, trailing, among, inline, header = wire
         return Definition(kind, name, params, result, None if body is None else self.expr(body),
                           tuple(self.definition(m) for m in methods), None, comments, body_comments, trailing,
-                          among, inline)
+                          among, inline, (), header)
 
     def program(self, wire: WireProgram) -> Program:
         """The program ``wire`` encodes (equal to the encoded one; no spans)."""
