@@ -318,3 +318,28 @@ def test_two_comments_ending_one_header_say_which_line_the_first_goes_above(
     assert out == "algorithm c\n\nformula f(x: Scalar)  # t\n    # a\n    -> Scalar =  # b\n  x\n"
     assert err == ("c.mlev:3:15: warning: fmt cannot keep this comment in place: another comment ends the same "
                    "header as printed: this one goes above the header's last line, in the definition 'f'\n")
+
+
+def test_a_new_body_keeps_none_of_the_old_body_s_comments(tmp_path: Path) -> None:
+    """fmt80 saw an evolved candidate's archived text end an unrelated line with its seed's comment: replace_body
+    kept the comments placed by the old body's lines and tokens on any body.  A different body drops them (the
+    header's stay); the same body keeps them (test above).  Through the engine: no archived program but the seed
+    itself carries the seed's body comments."""
+    import sqlite3
+
+    from mlevolve import api
+    from mlevolve.dsl.ir import Call, Ref
+
+    source = ("algorithm c\n\nformula f(x: Scalar) -> Scalar =  # the header's\n  # the square\n  let a = x *  # op\n"
+              "    x in  # a\n  a + 1.0  # end\n")
+    program = parse(source)
+    d = program.definitions[0]
+    new = d.replace_body(Call("add", (Ref("x"), Ref("x"))))
+    assert (new.body_comments, new.inline_comments, new.trailing) == ((), (), ((-1, "# the header's"),))
+    assert format_program(program.replace(new)) == ("algorithm c\n\nformula f(x: Scalar) -> Scalar =  # the header's\n"
+                                                    "  x + x\n")
+    db = tmp_path / "c.db"
+    api.evolve(program, ["f"], "nguyen1", budget=40, seed=0, db=db, quiet=True)
+    with sqlite3.connect(db) as con:
+        texts = [t for (t,) in con.execute("SELECT program FROM candidates")]
+    assert len(texts) == 40 and sum("# op" in t or "# end" in t for t in texts) <= 1

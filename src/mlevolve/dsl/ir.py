@@ -415,11 +415,16 @@ class Definition:
         return None
 
     def replace_body(self, body: Expr) -> Definition:
-        """This definition with ``body`` (everything else kept: ``dataclasses.replace``, built directly
-        because the engine does it for every candidate)."""
+        """This definition with ``body`` (``dataclasses.replace``, built directly because the engine does it for
+        every candidate).  The comments written inside the old body (``body_comments``, ``inline_comments``, the
+        body's ``trailing`` ones) are kept only where ``body`` is the same body: placed by line and token, they
+        would end unrelated lines of a new one (a mutant's, a fitted or expanded one); the header's are kept."""
+        inside, inline, trailing = self.body_comments, self.inline_comments, self.trailing
+        if (inside or inline or trailing) and not (body is self.body or body == self.body):
+            inside, inline, trailing = (), (), tuple(c for c in trailing if c[0] == -1)
         return Definition(self.kind, self.name, self.params, self.result, body, self.methods, self.span,
-                          self.comments, self.body_comments, self.trailing, self.param_comments,
-                          self.inline_comments, self.moved_comments, self.header_comments)
+                          self.comments, inside, trailing, self.param_comments,
+                          inline, self.moved_comments, self.header_comments)
 
     def with_methods(self, methods: tuple[Definition, ...]) -> Definition:
         """This learner with ``methods`` (everything else kept)."""
