@@ -69,3 +69,39 @@ def test_a_stopped_meta_run_says_what_it_saved_as_evolve_does(
     again = "resume with" if "saved in" in first else "start it again with"
     assert (code, out) == (130, "")
     assert err.splitlines() == [first, f"{again} the same command: mlevolve meta c.toml --db m.db"]
+
+
+def test_a_resumed_runs_first_progress_line_counts_past_what_its_archive_holds(tmp_path: Path, capsys: Capsys) -> None:
+    """Found by a new user's pass: a resume of 3,000 candidates under a budget of 30,000 began ``[ 1,500/30,000]``,
+    a count below what the archive held (its replayed candidates showed periodic lines)."""
+    db = tmp_path / "r.db"
+    code, _, _ = cli(capsys, "evolve", QUARTIC, "--budget", "5", "--db", str(db))
+    assert code == 0
+    code, _, err = cli(capsys, "evolve", QUARTIC, "--budget", "40", "--db", str(db))  # a line every 2 candidates
+    counts = [int(line[1:line.index("/")].replace(",", "")) for line in err.splitlines() if line.startswith("[")]
+    assert code == 0 and counts[0] == 6 and counts[-1] == 40
+
+
+def test_replayed_or_reloaded_candidates_show_no_periodic_progress_line_but_the_last() -> None:
+    """The same for every algorithm and backend: a serial run's replay and a parallel run's reload both hand the
+    progress their archived candidates as ``stored``."""
+    import io
+    from types import SimpleNamespace
+
+    from mlevolve.gp.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(8, stream=stream)
+    engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=0.5)], seq=0,
+                             counts={"cache": 0, "fec": 0, "hurdle": 0, "failed": 0})
+    for seq, stored in [(1, True), (2, True), (3, True), (4, False), (5, False), (6, False), (7, False), (8, False)]:
+        engine.seq = seq
+        progress(engine, None, stored=stored)
+    assert [line[:9] for line in stream.getvalue().splitlines()] == ["[     4/8", "[     5/8", "[     6/8",
+                                                                     "[     7/8", "[     8/8"]
+    stream = io.StringIO()
+    progress = Progress(2, stream=stream)
+    for seq in (1, 2):  # a resume whose archive holds the whole budget: its last line still shows
+        engine.seq = seq
+        progress(engine, None, stored=True)
+    assert [line[:9] for line in stream.getvalue().splitlines()] == ["[     2/2"]
