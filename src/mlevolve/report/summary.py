@@ -179,6 +179,7 @@ def one_line(result: Mapping[str, Any]) -> str:
         against = f"the start has no {name} to compare"
     else:
         word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else \
+            "no better than" if a["verdict"].startswith("no better") else \
             "slightly worse than" if a["verdict"].startswith("slightly") else "WORSE than"  # the verdict's word
         drawn = ", each on tasks drawn for it" if a["verdict"].endswith((APART, APART_CONFIRMED)) else ""
         tuned = a["start"].get("tuned") if not better else None  # what "no gain" or "worse" compares with
