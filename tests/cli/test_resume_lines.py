@@ -105,3 +105,27 @@ def test_replayed_or_reloaded_candidates_show_no_periodic_progress_line_but_the_
         engine.seq = seq
         progress(engine, None, stored=True)
     assert [line[:9] for line in stream.getvalue().splitlines()] == ["[     2/2"]
+
+
+def test_runs_of_other_slots_of_one_file_keep_apart_and_one_archive_for_both_is_refused_in_one_line(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a new user's pass: ``evolve F --evolve A`` then ``evolve F --evolve B`` (one task) defaulted to one
+    archive: the second was refused as another run's, and the user had to find --db.  An archive made before the
+    default named its slots still resumes under the command that made it."""
+    monkeypatch.setenv("MLEVOLVE_RUNS", str(tmp_path))
+    learner = str(EXAMPLES / "linear_regression.mlev")
+    stem = "linear_regression-linear-fresh_1-fitness_relative"
+    old = tmp_path / f"{stem}.db"  # as made before: --db at what was the default path
+    assert cli(capsys, "evolve", learner, "--evolve", "linreg.learn", "--budget", "2", "--db", str(old),
+               "--quiet")[0] == 0
+    code, out, _ = cli(capsys, "evolve", learner, "--evolve", "linreg.learn", "--budget", "3", "--quiet")
+    assert code == 0 and out.rstrip().endswith(f"3 candidates; archive {old}")  # resumed where it was
+    code, out, _ = cli(capsys, "evolve", learner, "--evolve", "linreg.predict", "--budget", "2", "--quiet")
+    assert code == 0 and out.rstrip().endswith(f"archive {tmp_path / (stem + '-linreg.predict.db')}")
+    code, out, err = cli(capsys, "evolve", learner, "--evolve", "linreg.predict", "--budget", "2", "--db", str(old))
+    assert (code, out) == (2, "") and err.splitlines() == [
+        f"{old}: error: archive belongs to another run: program 'linear_regression' (evolving linreg.learn) on task "
+        "'linear:fresh=1:fitness=relative'; the evolved definitions differ: archive has ['linreg.learn'], now "
+        "['linreg.predict']",
+        "hint: pass another --db to start a new run (each set of evolved definitions keeps an archive of its own: "
+        "without --db, a run of some definitions has a default archive named after them)"]
