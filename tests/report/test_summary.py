@@ -115,7 +115,7 @@ RESULT["answer"]["best"].update(hash=RESULT["best_hash"], seq=187,
 
 GOLDEN = """\
 200 candidates (0 from the archive): evaluated 120, cache 30, fec 40, probe 10, failed 12
-archive: runs/lr-linear.db  (3.5 s)
+archive: runs/lr-linear.db  (search 3.5 s)
 
 metric:  val_mse on the validation split (lower is better); fitness = -val_mse
 start:   val_mse 3.8e-06  R² 0.999997   (the file's program, evaluated apart: the run started from random programs)

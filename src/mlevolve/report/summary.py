@@ -105,7 +105,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
         if result.get("restart_every") is not None:  # the value used (a learner search's default: 20 x the population)
             head += f" (every {result['restart_every']:,})"
     out = [head, *filter(None, [beyond_budget(result), time_limited(result)]),
-           f"archive: {result['db']}  ({result['seconds']} s)"]
+           f"archive: {result['db']}  (search {result['seconds']} s)"]  # not the archive's time: the search's
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
         message, hint = no_score_text(result["db"], result.get("failures") or [], True)
