@@ -52,10 +52,10 @@ import statistics
 import sys
 import time
 import tomllib
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mlevolve import api
 from mlevolve.dsl.errors import MlevError
@@ -127,22 +127,50 @@ def _same_run(job: tuple[str, str, str, int, str, dict[str, Any]]) -> tuple[Any,
             extra.get("algorithm", "regularized"), extra.get("bandit", False))
 
 
+def distinct_runs(jobs: list[tuple[str, str, str, int, str, dict[str, Any]]]) -> int:
+    """How many inner runs ``jobs`` make: the same run (:func:`_same_run`) under several jobs runs once."""
+    return len({_same_run(j) for j in jobs})
+
+
+def progress_line(done: int, total: int, seconds: float) -> str:
+    """The line said as inner run ``done`` of ``total`` finishes, ``seconds`` after the first began."""
+    return f"[{done:>6,}/{total:,}] inner runs finished  ({seconds:.1f} s)"
+
+
 def run_jobs(jobs: list[tuple[str, str, str, int, str, dict[str, Any]]], workers: int,
-             cfg: MetaConfig | None = None) -> list[dict[str, Any]]:
+             cfg: MetaConfig | None = None, stream: IO[str] | None = None) -> list[dict[str, Any]]:
     """The rows of ``jobs``, in order.  Jobs that are the same run (:func:`_same_run`) run once: a
     generator that stays a meta run's best is the snapshot of several meta-generations, and the chosen
-    one is also the ``learned`` arm, so each row of a repeat is the first one's, under its own arm.  With
-    ``cfg`` (the jobs' configuration), a task whose written ``[bounds]`` every run's best fitness misses is
-    one warning on stderr (:class:`mlevolve.meta.evolve.BoundsCheck`)."""
+    one is also the ``learned`` arm, so each row of a repeat is the first one's, under its own arm.  A line on
+    ``stream`` (None: stderr) as each inner run finishes (:func:`progress_line`: a full evidence run is 45 minutes
+    of them).  With ``cfg`` (the jobs' configuration), a task whose written ``[bounds]`` every run's best fitness
+    misses is one warning on stderr (:class:`mlevolve.meta.evolve.BoundsCheck`)."""
     keys = [_same_run(j) for j in jobs]
     unique: dict[tuple[Any, ...], tuple[str, str, str, int, str, dict[str, Any]]] = {}
     for key, job in zip(keys, jobs, strict=True):
         unique.setdefault(key, job)
+    total, started = len(unique), time.monotonic()
+
+    def finished(done: int) -> None:
+        print(progress_line(done, total, time.monotonic() - started), file=stream or sys.stderr, flush=True)
+
+    rows: list[dict[str, Any]] = []
     if workers <= 1:
-        rows = [_job(j) for j in unique.values()]
+        for job in unique.values():
+            rows.append(_job(job))
+            finished(len(rows))
     else:
         with ProcessPoolExecutor(workers) as pool:
-            rows = list(pool.map(_job, unique.values(), chunksize=4))
+            futures = [pool.submit(_job, job) for job in unique.values()]
+            try:
+                for done, future in enumerate(as_completed(futures), 1):
+                    future.result()  # a failed run stops the rest, as before
+                    finished(done)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            rows = [future.result() for future in futures]
     if cfg is not None:  # bounds that miss every run of a task are said, as mlevolve meta says them
         check = BoundsCheck.of(cfg)
         for (_, _, task, _, _, _), row in zip(unique.values(), rows, strict=True):

@@ -34,7 +34,7 @@ from mlevolve.meta.config import load_config
 from mlevolve.script import ArgumentParser, at_least, output_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evidence import run_jobs
+from evidence import distinct_runs, run_jobs
 
 SIZES = (2, 4, 8, 16)
 
@@ -101,7 +101,9 @@ def main() -> None:
                                                                                    strict=True)])
                                         for a, b in itertools.combinations(per_task[t], 2)}}
                      for t in tasks} if len(tasks) > 1 else {},
-        "wall_s": time.time() - start, "inner_runs": len(rows)}
+        # the inner runs made (a generator that is the base grammar's twin is run once for both) and the rows
+        # answered: inner_runs counted the rows, repeats included
+        "wall_s": time.time() - start, "inner_runs": distinct_runs(jobs), "rows": len(rows)}
     named = [*result["gain"].items(), *result["difference"].items()]
     named += [(f"{t}: {name}", s) for t, v in result["per_task"].items()
               for name, s in [*v["gain"].items(), *v["difference"].items()]]
@@ -112,8 +114,9 @@ def main() -> None:
               + ", ".join(f"{n}: {v['sd/sqrt(n)']:.4f}" + (f" (blocks {v['blocks']:.4f})" if v["blocks"] else "")
                           for n, v in s["se"].items())
               + f"; seeds to resolve its mean at 2 SE: {need}")
-    print(f"{len(rows)} inner runs, {result['wall_s']:.0f} s wall, {sum(os.times()[:4]) - cpu:.0f} CPU s "
-          "(this process and its workers)")
+    repeats = len(rows) - result["inner_runs"]
+    print(f"{result['inner_runs']:,} inner runs" + (f" ({repeats:,} more rows repeat one of them)" if repeats else "")
+          + f", {result['wall_s']:.0f} s wall, {sum(os.times()[:4]) - cpu:.0f} CPU s (this process and its workers)")
     out.write_text(json.dumps(result, indent=1) + "\n")
 
 

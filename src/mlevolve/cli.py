@@ -832,7 +832,7 @@ def build_parser() -> argparse.ArgumentParser:
             "the cache, FEC, a probe, the hurdle or a full evaluation answers it; a formula's constant-fitting "
             "and a learner's literal-tuning evaluations are not counted (reported as fit_evaluations)")
     p.add_argument("--db", metavar="PATH", help="SQLite archive (default runs/<program>-<task>.db, -<grammar> "
-                   "added for a --grammar file); "
+                   "added for a --grammar file, -<slot>+<slot> for an --evolve of some of the program's slots); "
                    "the same command resumes the run")
     _option(p, api.evolve, "algorithm", "regularized (aging) evolution, (mu+lambda), NSGA-II on (fitness, size), "
             "random search, islands of regularized evolution with ring migration, or MAP-Elites over "

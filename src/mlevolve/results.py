@@ -37,7 +37,15 @@ TIE_RTOL = 1e-9
 """Two results closer than this, relative to the larger magnitude, are a tie, not a gain: float rounding
 (another summation order, BLAS build or thread count) moves a metric in its last bits, 1e-16 relative
 for one rounding and far below 1e-9 for the sums of a training.  The one tolerance of every verdict
-("better than the start", a meta-generation beating the base grammar, the evidence's ranks)."""
+(a meta-generation beating the base grammar, the evidence's ranks); a run's best against its start needs more,
+:data:`GAIN_RTOL`."""
+
+GAIN_RTOL = 1e-5
+"""The least gain, relative to the larger magnitude (at the metric's tie scale, :meth:`Metric.tie_scale`), that a
+verdict of a run's best against its start calls "better" (:meth:`Metric.gained`): a model trains in float32 (about
+6e-8 relative per rounding, 1e-6 or more over a sum of thousands of terms) and a fit of constants stops at a
+tolerance, so a gain of 2.9e-6 in train_r2 read "better than the start" for one within rounding.  Below it the
+verdict says "no better than the start", with the gain and this threshold."""
 
 
 ERROR_FLOOR = 1e-12
@@ -346,6 +354,11 @@ class Metric:
         """Whether values ``a`` and ``b`` of this metric are the same result (:func:`tied` at :meth:`tie_scale`)."""
         return tied(a, b, self.tie_scale(variances))
 
+    def gained(self, a: float, b: float, variances: Mapping[str, float] | None = None) -> bool:
+        """Whether value ``a`` (a best) is better than ``b`` (its start) by more than :data:`GAIN_RTOL` of the larger
+        magnitude at :meth:`tie_scale`: the gain a verdict calls "better"."""
+        return self.better(a, b) and abs(a - b) > GAIN_RTOL * max(abs(a), abs(b), self.tie_scale(variances))
+
     def describe(self, reads: str | None = None) -> str:
         """The metric for people: its name, split and direction; ``reads``: what it measures, where its name
         does not say (:func:`fitness_reads`)."""
@@ -418,7 +431,8 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     """One plain sentence comparing the best program found with the starting one; for an accuracy on
     ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise).
     Values tied up to :data:`TIE_RTOL` at the metric's scale (:meth:`Metric.tie_scale`, from the
-    targets' ``variances`` for an MSE) are no gain.  A worse program's loss is weighed where the metric has a
+    targets' ``variances`` for an MSE) are no gain, and a gain within :data:`GAIN_RTOL` is "no better".  A worse
+    program's loss is weighed where the metric has a
     scale to take a factor on: an error by its factor (an MSE 3 times the start's), a score that is perfect at 1
     (an accuracy, R², AUC, or ``perfect``: a fitness that reads so, :func:`fitness_reads`) by its distance from 1
     (accuracy 0.952 against 0.976 is 2 times the start's ``1 - accuracy``), a negative log-likelihood per example
@@ -448,8 +462,10 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     if examples and metric.stem == "accuracy":
         size += f", {abs(round(diff * examples)):,} {'more' if diff > 0 else 'fewer'} of {examples:,}" \
                 f"{' ' + metric.split if metric.split else ''} examples right"
-    if metric.better(best, start):
+    if metric.gained(best, start, variances):
         return f"better than the start ({size})"
+    if metric.better(best, start):  # a gain within float32 rounding and fitting tolerance
+        return f"no better than the start{tuned} ({size}, within the {GAIN_RTOL:g} relative a gain must exceed)"
     at_one = metric.bounded or perfect  # a score perfect at 1: its error is 1 - it
     error = (start, best) if not metric.higher_is_better else (1.0 - start, 1.0 - best) if at_one else None
     factor, times = "", 1.0 + abs(diff) / max(abs(start), abs(best))
@@ -471,12 +487,13 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
 def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]],
            variances: Mapping[str, float] | None = None) -> dict[str, Any]:
     """The gain (best minus start, in the metric's units) over re-evaluation seeds: mean, sample standard
-    deviation, on how many seeds the best was better and on how many the two tied (:meth:`Metric.tied`).
+    deviation, on how many seeds the best was better (:meth:`Metric.gained`) and on how many the two tied
+    (:meth:`Metric.tied`).
     ``pairs``: (start, best) per seed, None for a failure (left out of the statistics, counted in ``failed``)."""
     both = [(s, b) for s, b in pairs if s is not None and b is not None]
     gains = [b - s for s, b in both]
     ties = sum(metric.tied(b, s, variances) for s, b in both)
-    better = sum(metric.better(b, s) and not metric.tied(b, s, variances) for s, b in both)
+    better = sum(metric.gained(b, s, variances) for s, b in both)
     return {"seeds": len(pairs), "failed": len(pairs) - len(gains),
             "gain_mean": statistics.fmean(gains) if gains else None,
             "gain_sd": statistics.stdev(gains) if len(gains) > 1 else None, "better_on": better, "tied_on": ties}
@@ -581,8 +598,9 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     not a gain then gives (:func:`verdict`'s), and the start's side ``tuned`` and ``as_written`` (its value so, None
     where it fails).  Returns the metric
     (name, split, direction, description), each side's value,
-    scale-free companion and test value, the gain (best minus start), ``better`` and ``tied`` (equal up to
-    :data:`TIE_RTOL` at the metric's scale, :meth:`Metric.tie_scale`: no gain, however the gain's sign),
+    scale-free companion and test value, the gain (best minus start), ``better`` (a gain beyond :data:`GAIN_RTOL`,
+    :meth:`Metric.gained`) and ``tied`` (equal up to :data:`TIE_RTOL` at the metric's scale,
+    :meth:`Metric.tie_scale`: no gain, however the gain's sign; neither: a loss, or a gain within the threshold),
     a one-sentence ``verdict``, and the ``confirm`` spread (see :func:`spread`) or None.
     """
     metric = fitness_metric(best or start or {})
@@ -595,13 +613,12 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     return {"metric": {"name": metric.name, "split": metric.split, "higher_is_better": metric.higher_is_better,
                        "description": metric.describe(reads)},
             **sides, "gain": None if b is None or s is None else b - s,
-            "better": None if b is None or s is None else metric.better(b, s) and not metric.tied(b, s, v),
+            "better": None if b is None or s is None else metric.gained(b, s, v),
             "tied": None if b is None or s is None else metric.tied(b, s, v),
             "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0]), v,
                                perfect=reads is not None, of_best=of_best,
                                written=None if written is None else (written[0], sides["start"]["as_written"]))
-            + (held_out(metric, sides, v) if b is not None and s is not None and metric.better(b, s)
-               and not metric.tied(b, s, v) else "")
+            + (held_out(metric, sides, v) if b is not None and s is not None and metric.gained(b, s, v) else "")
             + ((APART_CONFIRMED if confirm else APART) if apart and not same_program and b is not None
                and s is not None else ""),
             "confirm": None if not confirm else spread(metric, confirm, v)}

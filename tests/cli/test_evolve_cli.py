@@ -278,7 +278,7 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     assert re.fullmatch(r"120 candidates \(0 from the archive\): evaluated \d+, cache \d+, fec \d+, "
                         r"probe \d+, failed \d+; fitting \d{1,3}(,\d{3})* evaluations",  # 1,476
                         lines[0])  # fitted: the default
-    assert lines[1].startswith(f"archive: {db}  (")
+    assert re.fullmatch(rf"archive: {re.escape(str(db))}  \(search [0-9.]+ s\)", lines[1])  # what is timed
     best = shown_best(db)
     assert lines[3] == "metric:  train_r2 on the training split (higher is better); fitness = train_r2"
     assert lines[5].startswith(f"best:    train_r2 {best.fitness:.5g}  test_r2 ")  # R² once: the metric is one

@@ -69,3 +69,63 @@ def test_a_stopped_meta_run_says_what_it_saved_as_evolve_does(
     again = "resume with" if "saved in" in first else "start it again with"
     assert (code, out) == (130, "")
     assert err.splitlines() == [first, f"{again} the same command: mlevolve meta c.toml --db m.db"]
+
+
+def test_a_resumed_runs_first_progress_line_counts_past_what_its_archive_holds(tmp_path: Path, capsys: Capsys) -> None:
+    """Found by a new user's pass: a resume of 3,000 candidates under a budget of 30,000 began ``[ 1,500/30,000]``,
+    a count below what the archive held (its replayed candidates showed periodic lines)."""
+    db = tmp_path / "r.db"
+    code, _, _ = cli(capsys, "evolve", QUARTIC, "--budget", "5", "--db", str(db))
+    assert code == 0
+    code, _, err = cli(capsys, "evolve", QUARTIC, "--budget", "40", "--db", str(db))  # a line every 2 candidates
+    counts = [int(line[1:line.index("/")].replace(",", "")) for line in err.splitlines() if line.startswith("[")]
+    assert code == 0 and counts[0] == 6 and counts[-1] == 40
+
+
+def test_replayed_or_reloaded_candidates_show_no_periodic_progress_line_but_the_last() -> None:
+    """The same for every algorithm and backend: a serial run's replay and a parallel run's reload both hand the
+    progress their archived candidates as ``stored``."""
+    import io
+    from types import SimpleNamespace
+
+    from mlevolve.gp.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(8, stream=stream)
+    engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=0.5)], seq=0,
+                             counts={"cache": 0, "fec": 0, "hurdle": 0, "failed": 0})
+    for seq, stored in [(1, True), (2, True), (3, True), (4, False), (5, False), (6, False), (7, False), (8, False)]:
+        engine.seq = seq
+        progress(engine, None, stored=stored)
+    assert [line[:9] for line in stream.getvalue().splitlines()] == ["[     4/8", "[     5/8", "[     6/8",
+                                                                     "[     7/8", "[     8/8"]
+    stream = io.StringIO()
+    progress = Progress(2, stream=stream)
+    for seq in (1, 2):  # a resume whose archive holds the whole budget: its last line still shows
+        engine.seq = seq
+        progress(engine, None, stored=True)
+    assert [line[:9] for line in stream.getvalue().splitlines()] == ["[     2/2"]
+
+
+def test_runs_of_other_slots_of_one_file_keep_apart_and_one_archive_for_both_is_refused_in_one_line(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a new user's pass: ``evolve F --evolve A`` then ``evolve F --evolve B`` (one task) defaulted to one
+    archive: the second was refused as another run's, and the user had to find --db.  An archive made before the
+    default named its slots still resumes under the command that made it."""
+    monkeypatch.setenv("MLEVOLVE_RUNS", str(tmp_path))
+    learner = str(EXAMPLES / "linear_regression.mlev")
+    stem = "linear_regression-linear-fresh_1-fitness_relative"
+    old = tmp_path / f"{stem}.db"  # as made before: --db at what was the default path
+    assert cli(capsys, "evolve", learner, "--evolve", "linreg.learn", "--budget", "2", "--db", str(old),
+               "--quiet")[0] == 0
+    code, out, _ = cli(capsys, "evolve", learner, "--evolve", "linreg.learn", "--budget", "3", "--quiet")
+    assert code == 0 and out.rstrip().endswith(f"3 candidates; archive {old}")  # resumed where it was
+    code, out, _ = cli(capsys, "evolve", learner, "--evolve", "linreg.predict", "--budget", "2", "--quiet")
+    assert code == 0 and out.rstrip().endswith(f"archive {tmp_path / (stem + '-linreg.predict.db')}")
+    code, out, err = cli(capsys, "evolve", learner, "--evolve", "linreg.predict", "--budget", "2", "--db", str(old))
+    assert (code, out) == (2, "") and err.splitlines() == [
+        f"{old}: error: archive belongs to another run: program 'linear_regression' (evolving linreg.learn) on task "
+        "'linear:fresh=1:fitness=relative'; the evolved definitions differ: archive has ['linreg.learn'], now "
+        "['linreg.predict']",
+        "hint: pass another --db to start a new run (each set of evolved definitions keeps an archive of its own: "
+        "without --db, a run of some definitions has a default archive named after them)"]

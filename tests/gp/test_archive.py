@@ -488,3 +488,13 @@ def test_a_stop_before_the_schema_leaves_no_empty_file(tmp_path: Path, monkeypat
     monkeypatch.undo()
     with Archive.for_run(new, {"program": "p"}) as made:  # and a run started again makes it as before
         assert made.count() == 0
+
+
+def test_default_path_names_the_evolved_slots_where_some_are_evolved(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    """Found by a new user's pass: ``--evolve A`` then ``--evolve B`` of one file and task went to one archive (the
+    second refused as another run's).  No slots named (every slot evolved): the name it always had."""
+    monkeypatch.setenv("MLEVOLVE_RUNS", str(tmp_path))
+    assert default_path("lr", "linear", "base", ("linreg.learn",)) == tmp_path / "lr-linear-linreg.learn.db"
+    assert default_path("lr", "linear", "g", ("f", "my slot")) == tmp_path / "lr-linear-g-f+my_slot.db"
+    assert default_path("lr", "linear", "base", ()) == tmp_path / "lr-linear.db"

@@ -172,10 +172,11 @@ def test_an_archive_made_before_the_defaults_is_refused_with_the_flags_that_resu
     monkeypatch.setenv("MLEVOLVE_RUNS", "runs")
     monkeypatch.chdir(tmp_path)
     old = Path("runs/linear_regression-linear.db")
-    made_before(None)  # at its default path
+    old.parent.mkdir()
+    made_before(old)  # at what was its default path (before the default path named the slots evolved)
     assert old.exists() and "restart_every" not in archive_meta(old) and archive_meta(old)["task"] == "linear"
     command = ("evolve", str(LINREG), "--evolve", "linreg.learn", "--init", "random", "--budget", "20", "--quiet")
-    new = "runs/linear_regression-linear-fresh_1-fitness_relative.db"
+    new = "runs/linear_regression-linear-fresh_1-fitness_relative-linreg.learn.db"  # named after the slot evolved
     err = usage_error(capsys, *command)  # the same command: its default path is another, where the old run is not
     assert err == (
         f"{old}: error: archive holds this run as made before a learner search's defaults (or with --task "
@@ -191,8 +192,9 @@ def test_an_archive_made_before_the_defaults_is_refused_with_the_flags_that_resu
     assert err == (f"{old}: error: archive holds this run as made before a learner search's defaults (or with "
                    "--restart-every 0): the population now restarts every 2,000 candidates\nhint: resume it as it "
                    "was made with "
-                   "--restart-every 0, or pass another --db to start a new run\n")
-    code, out, _ = cli(capsys, *command, "--task", "linear:fresh=0", "--restart-every", "0")  # as the hint says
+                   "--restart-every 0, or start a new run with --db runs/linear_regression-linear-linreg.learn.db\n")
+    code, out, _ = cli(capsys, *command, "--task", "linear:fresh=0", "--restart-every", "0")  # as the hint says:
+    # resumed where it was made, before the default path named the slots evolved
     with Archive.read(old) as archive:
         assert code == 0 and "20 candidates" in out and archive.count() == 20
     code, out, _ = cli(capsys, *command, "--db", new)  # or a new run, as the other hint says

@@ -121,8 +121,8 @@ def test_the_first_progress_line_says_how_long_the_kernels_took_to_warm(seconds:
     not."""
     stream = io.StringIO()
     progress = Progress(2, stream=stream, warmup=lambda: seconds)
-    progress(_engine(1), None, stored=True)
-    progress(_engine(2), None, stored=True)
+    progress(_engine(1), None)
+    progress(_engine(2), None)
     first, second = stream.getvalue().splitlines()
     assert first.startswith("[     1/2] best 0.5  cache 1  fec 2  failed 3  (") and first.endswith(f" s{note})")
     assert second.startswith("[     2/2] best 0.5  cache 1  fec 2  failed 3  (") and second.endswith(" s)")
@@ -145,8 +145,8 @@ def test_the_progress_clock_and_rate_leave_out_a_compile_during_the_run(terminal
     progress = Progress(2, stream=stream, warmup=lambda: compiled[0])
     time.sleep(1.6)
     compiled[0] = 1.6  # the first candidate waited 1.6 s on numba
-    progress(_engine(1), None, stored=True)
-    progress(_engine(2), None, stored=True)
+    progress(_engine(1), None)
+    progress(_engine(2), None)
     if terminal:
         assert progress.bar is not None and progress.bar.format_dict["elapsed"] < 1.0
         assert "kernels compiled first in 1.6 s, not counted" in stream.getvalue()

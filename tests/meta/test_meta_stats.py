@@ -383,9 +383,17 @@ def test_evidence_runs_each_distinct_inner_run_once_and_returns_every_row(monkey
             ("bandit", base.to_toml(), "t", 1, "c.toml", {**plain, "bandit": True}),  # other settings: runs
             ("random", base.to_toml(), "t", 1, "c.toml", {**plain, "algorithm": "random"}),
             ("base", base.to_toml(), "u", 1, "c.toml", plain), ("base", base.to_toml(), "t", 2, "c.toml", plain)]
-    rows = evidence.run_jobs(jobs, 1)
+    import io
+
+    said = io.StringIO()
+    rows = evidence.run_jobs(jobs, 1, stream=said)
     assert ran == [("base", "t", 1), ("snapshot", "t", 1), ("bandit", "t", 1), ("random", "t", 1), ("base", "u", 1),
                    ("base", "t", 2)]
+    # a line per finished inner run, of the distinct runs (found by a new user's pass: a full evidence run was 45
+    # minutes without a word), as noise.py's count of them is
+    assert [line.split("]")[0] for line in said.getvalue().splitlines()] == [f"[{n:>6}/6" for n in range(1, 7)]
+    assert all(line.endswith(" s)") and "inner runs finished" in line for line in said.getvalue().splitlines())
+    assert evidence.distinct_runs(jobs) == 6 and len(jobs) == 8
     assert [(r["arm"], r["task"], r["seed"], r["auc"], r.get("snapshot")) for r in rows] == [
         ("base", "t", 1, 1.0, None), ("snapshot", "t", 1, 2.0, 0), ("snapshot", "t", 1, 2.0, 1),
         ("learned", "t", 1, 2.0, None), ("bandit", "t", 1, 3.0, None), ("random", "t", 1, 4.0, None),

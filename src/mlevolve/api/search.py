@@ -167,7 +167,8 @@ def evolve(
     ``program``: a parsed :class:`Program`, its text, or its ``.mlev`` file's path, as for :func:`run`.
 
     The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``, a grammar's name after the
-    task where ``grammar`` is not the base grammar: :func:`~mlevolve.gp.archive.default_path`); calling again
+    task where ``grammar`` is not the base grammar, the evolved slots after that where ``evolve`` names some of the
+    program's, not all: :func:`~mlevolve.gp.archive.default_path`); calling again
     with the same arguments resumes it (or extends it, with a larger budget).  Candidates are
     scored in ``workers`` worker processes (default 1; 0: one per core), or with ``dask``
     (``local:N`` or ``tcp://HOST:PORT``) on a Dask cluster; each candidate gets at most ``timeout``
@@ -282,7 +283,10 @@ def evolve(
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
                 "data_sha256": source[1] if source else None, **config.identity()}
-    path = _run_path(db, checked.name, task_name, given_task, spec.name, identity, config, restart_every)
+    from mlevolve.dsl.kinds import slots as all_slots
+
+    some = () if set(names) == {s.name for s in all_slots(checked)} else tuple(names)  # named in the default path
+    path = _run_path(db, checked.name, task_name, given_task, spec.name, identity, config, restart_every, some)
     check_apart(path, "json_log", json_log, "the log would be appended into the SQLite file", defaulted=db is None)
     if json_log is not None:
         check_json_log(json_log, path)
@@ -491,14 +495,19 @@ _SETTINGS = frozenset(inspect.signature(evolve).parameters) | {f.name for f in f
 
 
 def _run_path(db: str | Path | None, name: str, task: str, given_task: str, grammar: str, identity: dict[str, Any],
-              config: EvolveConfig, restart_every: int | None) -> Path:
-    """The archive of the run :func:`evolve` makes (``db``, else its default path for program ``name`` on ``task``),
+              config: EvolveConfig, restart_every: int | None, some: Sequence[str] = ()) -> Path:
+    """The archive of the run :func:`evolve` makes (``db``, else its default path for program ``name`` on ``task``,
+    named after the evolved slots ``some`` where they are not all the program's),
     refused before workers start and PyTorch loads where it is damaged, locked or another run's (the default
     archive's hint names a free path), or holds this run as made before a learner search's defaults (:class:`_Before`,
     whose task was ``given_task``)."""
     from mlevolve.gp.archive import Archive, default_path
 
-    path = Path(db) if db is not None else default_path(name, task, grammar)
+    path = Path(db) if db is not None else default_path(name, task, grammar, some)
+    if db is None and some and not path.exists() and (named := default_path(name, task, grammar)).exists():
+        with contextlib.suppress(MlevError):  # made before the default named the slots: this run's, it resumes
+            Archive.for_run(named, identity, _SETTINGS).close()
+            path = named
     # The run this command made before a learner search's defaults (the task as given, no restarts) is refused, at
     # the --db given or at the path it had, with the settings that resume it (never a silently different run).
     own = config.identity()
@@ -506,7 +515,10 @@ def _run_path(db: str | Path | None, name: str, task: str, given_task: str, gram
                      {**{k: v for k, v in identity.items() if k not in own}, "task": given_task,
                       **replace(config, restart_every=0).identity()})
     if db is None and not path.exists() and before.defaulted(identity):
-        before.refuse_at(default_path(name, given_task, grammar), identity, path)
+        # (and where it was made before the default path named the slots)
+        for then in dict.fromkeys([default_path(name, given_task, grammar, some), default_path(name, given_task,
+                                                                                               grammar)]):
+            before.refuse_at(then, identity, path)
     if path.exists():  # a damaged, locked or foreign --db is refused before workers start and torch loads
         try:
             Archive.for_run(path, identity, _SETTINGS).close()

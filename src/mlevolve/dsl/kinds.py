@@ -543,20 +543,32 @@ def _written_bodies(program: Program, evolved: Collection[str]) -> Iterator[tupl
 def unread_lets(program: Program, evolved: Collection[str] = ()) -> list[MlevError]:
     """A warning-to-be for each ``let`` of ``program`` whose name its body never reads (``let m2 = 0.9 * m + g in
     (w - lr * m, m)``: a typo of the name used, and the bound value dropped, silently; the simplifier removes such a
-    let, so a run trains without it).  At the name, in preorder of each definition's (or method's) body; none of the
-    slots ``evolved``, as :func:`unread_inputs`."""
+    let, so a run trains without it).  At the name, in preorder of each definition's (or method's) body; one an inner
+    ``let`` of its name hides (``let a = 2.0 in let a = 3.0 in a``) at the hiding let's name, as :func:`hidden_params`
+    says of a parameter, naming the outer one's line:column; none of the slots ``evolved``, as :func:`unread_inputs`."""
     out: list[MlevError] = []
     for d, owner, body in _written_bodies(program, evolved):
         where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}" if owner is not d else "")
         for node in walk(body):
             if isinstance(node, Let) and not reads(node.body, node.name):
                 inner = _hiding_let(node.body, node.name)  # `let a = 2.0 in let a = 3.0 in a`: the second hides it
-                hidden = f"let '{node.name}' at line {inner.span.line} hides it; " if inner and inner.span else ""
+                if inner is not None:
+                    out.append(MlevError(
+                        f"in {where}: let '{inner.name}' hides let '{node.name}' ({_at(node.span)}) before it is "
+                        "read: its value is dropped", inner.span or node.span,
+                        f"rename this let (was another name meant?), read {node.name} in its value to rebind it (let "
+                        f"{node.name} = 2.0 * {node.name} in ...), or remove the outer binding"))
+                    continue
                 out.append(MlevError(
                     f"in {where}: let '{node.name}' is never used: its value is dropped", node.span,
-                    f"{hidden}use {node.name} after its `in` (was another name written where {node.name} was meant?), "
+                    f"use {node.name} after its `in` (was another name written where {node.name} was meant?), "
                     "or remove the binding"))
     return out
+
+
+def _at(span: Span | None) -> str:
+    """Where a node named in a message is, as a diagnostic's own place reads: ``line 4:7`` (line:column)."""
+    return "line ?" if span is None else f"line {span.line}:{span.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -612,7 +624,7 @@ def unread_inputs(program: Program, evolved: Collection[str] = ()) -> list[MlevE
         for needed, params in _unread_needed(d, owner, body):
             names = " or ".join(p.name for p in params)
             where = f"{d.kind} '{d.name}'" + (f", method {owner.kind}," if owner is not d else "")
-            hidden = [f"let '{let.name}' at line {let.span.line if let.span else '?'} hides it"
+            hidden = [f"let '{let.name}' at {_at(let.span)} hides it"
                       for p in params if (let := _hiding_let(body, p.name)) is not None][:1]
             out.append(MlevError(f"{where} never reads {names}, {needed.what}: {needed.effect}", params[0].span,
                                  "; ".join([*hidden, f"use {names} in the body, or remove the definition"])))

@@ -683,7 +683,9 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
         if stored.get(key) != identity.get(key) and not (key == "task" and _same_data_file_task(stored, identity)):
             return MlevError(f"archive belongs to another run: program {stored.get('program_name')!r} "
                              f"(evolving {', '.join(stored.get('evolve') or [])}) on task {stored.get('task')!r}; "
-                             f"{_identity_diff(key, stored, identity)}", hint="pass another --db to start a new run")
+                             f"{_identity_diff(key, stored, identity)}", hint="pass another --db to start a new run" +
+                             (" (each set of evolved definitions keeps an archive of its own: without --db, a run of "
+                              "some definitions has a default archive named after them)" if key == "evolve" else ""))
     if stored.get("data_sha256") != identity.get("data_sha256"):
         return MlevError(f"the data of task {identity.get('task')!r} changed since the archive was made (SHA-256 "
                          f"{str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
@@ -824,16 +826,20 @@ def _program_diff(was: str, now: str) -> str:
     return f"the program text differs: archive has {_short(then)}, now {_short(later)}"
 
 
-def default_path(program: str, task: str, grammar: str = "base") -> Path:
+def default_path(program: str, task: str, grammar: str = "base", evolve: Sequence[str] = ()) -> Path:
     """``runs/<program>-<task>.db``: ``task`` (its one name, options included: ``nguyen1:n_train=1000`` is
     ``nguyen1-n_train_1000``, so runs on one task with other options keep apart) reduced to a file-name-safe
     stem; a data file's folder is left out; a grammar other than the base grammar (its name: a grammar file's
-    stem) follows, so a run in an evolved grammar keeps apart from one in the base grammar as well."""
+    stem) follows, so a run in an evolved grammar keeps apart from one in the base grammar as well; then
+    ``evolve``, the slots evolved where they are not all the program's (``--evolve``), joined by ``+``
+    (``runs/lr-linear-linreg.learn.db``), so runs of one file's other slots keep apart (none: the name a run of every
+    slot always had, so its archives still resume)."""
     name, typed = split_spec(task)
     options = [f"{k}={v}" for k, v in typed.items()]
     stem = "-".join(["".join(c if c.isalnum() or c in "-_" else "_" for c in part)
                      for part in (Path(name).stem, *options, *([grammar] if grammar != "base" else []))])
-    return Path(os.environ.get("MLEVOLVE_RUNS", "runs")) / f"{program}-{stem}.db"
+    slots = "+".join("".join(c if c.isalnum() or c in "_." else "_" for c in slot) for slot in evolve)
+    return Path(os.environ.get("MLEVOLVE_RUNS", "runs")) / f"{program}-{stem}{'-' + slots if slots else ''}.db"
 
 
 def _archive_hint(path: Path) -> str:

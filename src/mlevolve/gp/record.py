@@ -346,7 +346,8 @@ class RunRecord:
         self.logbook.record(gen=generation, evals=self.seq, **stats, **self.counts)
 
     def summary(self, fit: bool | None) -> dict[str, Any]:
-        """Counts, best fitness and time: what a person wants to see at the end of a run.  Its keys are the same in
+        """Counts, best fitness and time (``seconds``: the search's, since this record began, a resume's replay or
+        reload included): what a person wants to see at the end of a run.  Its keys are the same in
         every run (:data:`SUMMARY_KEYS`): a count by every source (0 where none came from it), and None where a value
         does not apply (``fit_evaluations`` without constant fitting, ``waiting_seconds`` in a run scored in process,
         whose candidates wait for nothing counted apart)."""

@@ -11,7 +11,8 @@ compiles one of mlevolve's functions, and again for a later compile that goes on
 :data:`REPEAT_AFTER` seconds or more after the last line: a run's first kernels compile before its first candidate,
 and others (a new specialisation of the learner kernel, a prune's) may compile well into the run, for tens of
 seconds that looked like a hang when only the first was said (a cold learner search: 16-44 s, 1 s after the first
-compile).  This module imports numba only in :func:`register`, so the command line can call :func:`announce`
+compile).  A later line says it is one (:data:`AGAIN`, with the burst's count): the same line twice read as a
+duplicate.  This module imports numba only in :func:`register`, so the command line can call :func:`announce`
 without loading it.
 
 One run, one voice: the coordinator says the lines, for its own compiles and its workers'.  A pool worker never
@@ -33,6 +34,8 @@ from typing import Any
 
 MODULES = ("mlevolve.",)  # whose functions' compiles are announced: the kernels' (another library's say nothing)
 NOTE = "mlevolve: compiling numeric kernels (once; cached in {where}): seconds to minutes"
+AGAIN = "mlevolve: compiling numeric kernels again (burst {count} of this run; cached in {where}): seconds"
+"""The line said for a later burst (:func:`_line`): the first line again word for word read as a repeat of it."""
 SAY_AFTER = 2.0  # seconds a later compile goes on before it is said (a short one, a fraction of a second, is not)
 REPEAT_AFTER = 10.0  # seconds since the last line before another is said (a burst of kernels: one line)
 QUIET_ENV = "MLEVOLVE_QUIET_COMPILE"  # set (not "" or "0"): the command line does not ask for the lines
@@ -48,6 +51,7 @@ class _State:
     sink: Callable[[str], None] | None = None
     registered = False
     said: float | None = None
+    lines = 0
     depth = 0
     count = 0
     started = 0.0
@@ -87,11 +91,16 @@ def relay(line: str) -> bool:
 
 
 def _line(line: str) -> None:
-    """``line`` where this process's lines go: its sink, else stderr (never stdout: ``--json``'s)."""
+    """``line`` where this process's lines go: its sink (as made: its coordinator words it), else stderr (never
+    stdout: ``--json``'s), a later :data:`NOTE` reworded as :data:`AGAIN` with the count of lines said."""
     if _State.sink is not None:
         _State.sink(line)
-    else:
-        print(line, file=sys.stderr, flush=True)
+        return
+    _State.lines += 1
+    head, _, tail = NOTE.partition("{where}")
+    if _State.lines > 1 and line.startswith(head) and line.endswith(tail):
+        line = AGAIN.format(count=_State.lines, where=line[len(head):len(line) - len(tail)])
+    print(line, file=sys.stderr, flush=True)
 
 
 def note(where: str) -> str:

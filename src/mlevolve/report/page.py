@@ -75,7 +75,7 @@ def _answer(run: Run) -> str:
         return _section("The answer", f"<p>{escape(message[:1].upper() + message[1:])}</p><p class=\"t-dim\">"
                                       f"{escape(hint)}</p>")
     name, best, start = a["metric"]["name"], a["best"], a["start"]
-    worse = a["better"] is False and not a.get("tied", a["gain"] == 0)
+    worse = a["verdict"].startswith(("WORSE", "slightly worse"))  # not a tie, nor a gain within GAIN_RTOL
     rows = [("metric", a["metric"]["description"]),
             ("best", f"{summary.side(name, best, start)}   (hash {best['hash'][:12]}, {summary.which(best)}, "
                      f"size {best['size']}{', ' + data.SCALING_UNCOUNTED if best['scaled'] else ''}"

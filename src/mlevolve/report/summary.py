@@ -105,7 +105,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
         if result.get("restart_every") is not None:  # the value used (a learner search's default: 20 x the population)
             head += f" (every {result['restart_every']:,})"
     out = [head, *filter(None, [beyond_budget(result), time_limited(result)]),
-           f"archive: {result['db']}  ({result['seconds']} s)"]
+           f"archive: {result['db']}  (search {result['seconds']} s)"]  # not the archive's time: the search's
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
         message, hint = no_score_text(result["db"], result.get("failures") or [], True)
@@ -179,6 +179,7 @@ def one_line(result: Mapping[str, Any]) -> str:
         against = f"the start has no {name} to compare"
     else:
         word = "better than" if better else "no gain over" if a.get("tied", a["gain"] == 0) else \
+            "no better than" if a["verdict"].startswith("no better") else \
             "slightly worse than" if a["verdict"].startswith("slightly") else "WORSE than"  # the verdict's word
         drawn = ", each on tasks drawn for it" if a["verdict"].endswith((APART, APART_CONFIRMED)) else ""
         tuned = a["start"].get("tuned") if not better else None  # what "no gain" or "worse" compares with
