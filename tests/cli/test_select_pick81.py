@@ -129,9 +129,10 @@ def test_the_report_s_top_section_answers_with_the_pick(run: dict[str, Any], cap
     assert "<th>answer</th><td>train_r2 " in html and f"(hash {run['pick']['hash'][:12]}, candidate " in html
     assert f"(hash {run['fittest']['hash'][:12]}, the prune of candidate {run['fittest']['seq']}; --select " \
            "accuracy answers with it)" in html and "<th>fittest</th>" in html
+    assert "<h3>The answer&#x27;s program (--select best)</h3>" in html
     assert main(["report", str(run["db"]), "-o", str(page), "--select", "accuracy"]) == 0
     html = page.read_text()
-    assert "<th>fittest</th>" not in html and "<th>best</th><td>train_r2 " in html
+    assert "<th>fittest</th>" not in html and "<th>best</th><td>train_r2 " in html and "<h3>Best program</h3>" in html
     capsys.readouterr()
 
 

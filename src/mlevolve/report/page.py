@@ -92,7 +92,8 @@ def _answer(run: Run, select: str = "best") -> str:
     table = "\n".join(["<table class=\"answer\">",
                        *(f"<tr><th>{escape(k)}</th><td{' class=worse' if k == 'gain' and worse else ''}>"
                          f"{escape(v)}</td></tr>" for k, v in rows), "</table>"])
-    return _section("The answer", table, "<h3>Best program</h3>", _code(render.code(best["program"])))
+    heading = f"The answer's program (--select {select})" if a.get("fittest") else "Best program"
+    return _section("The answer", table, f"<h3>{escape(heading)}</h3>", _code(render.code(best["program"])))
 
 
 def _meta_answer() -> str:
