@@ -350,6 +350,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise MlevError("give the program once: HASH, --hash H or --best",
                             hint=f"mlevolve export {shlex.quote(args.db)} {args.hash_given} -o OUT.py")
         args.hash = args.hash_given
+    if args.db is not None and args.hash is None and (pick := _chosen(args.db, args.select)) is not None:
+        args.hash = pick["best"]["hash"]  # --best: the run's answer by --select
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     if str(args.output).lower().endswith(".mlev"):  # the program itself, not a script
         return _export_program(args, grammar)
@@ -455,10 +457,21 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except KeyboardInterrupt as stop:
         return _interrupted(args, stop, "candidate")
+    pick = _chosen(result["db"], args.select, _json_digits(args)) \
+        if result["best_hash"] is not None and result["archived"] <= result["candidates"] else None
+    result = {**result, "selected": {"rule": args.select, "hash": result["best_hash"]}}
+    if pick is not None:  # the rule's answer, not the fittest: it, against the start, with the fittest beside it
+        pick["metric"] = result["answer"]["metric"]  # (its description's notes of the task's classes and weights)
+        result["selected"] = {"rule": args.select, "hash": pick["best"]["hash"], "size": pick["best"]["size"],
+                              "program": shown_program(api.show(result["db"], pick["best"]["hash"], digits=0)[0][
+                                  "stored"], task=result["task"]), "fittest_hash": pick["fittest"]["hash"]}
     if args.json:  # programs as shown everywhere else (no hand-written comments, the run's task line), every digit
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
         print(dumps({**result, "best_program": shown}))
-    elif args.quiet:
+        return 0
+    if pick is not None:
+        result = {**result, "answer": pick, "best_hash": pick["best"]["hash"]}
+    if args.quiet:
         if result["environment_changed"]:  # a note, not progress: --quiet keeps it
             print(summary.environment_note(result["environment_changed"]), file=sys.stderr)
         print(summary.one_line(result))
@@ -521,6 +534,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
               f"best:  {a['verdict']}\n")
+    if rows and not args.front and (pick := _chosen(args.db, args.select, args.digits)) is not None:
+        print("\n".join(_chosen_lines(pick, args.select)) + "\n")
     if rows and not args.front and (note := tie_note(rows)):
         print(f"{note}\n")
     color = render.use_color(sys.stdout)
@@ -579,6 +594,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
                         hint="mlevolve show DB --best -n N, or mlevolve show DB HASH")
     color = render.use_color(sys.stdout)
     grammar = load_grammar(args.grammar) if args.grammar else None
+    if (key := _answer_key(args)) is not None:
+        print("\n".join(_chosen_lines(key, args.select)) + "\n")
+        args.hash = key["best"]["hash"]
     for c in api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits):
         lines = render.candidate(c, c.get("rank"), c["program"])
         if c.get("answer"):
@@ -595,6 +613,14 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _answer_key(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``show DB [--best]`` (one program): the run's answer by ``--select`` where it is not the fittest
+    (:func:`_chosen`); None otherwise (a HASH, ``-n`` N > 1: the N fittest, or the fittest chosen)."""
+    if args.hash is not None or args.n != 1:
+        return None
+    return _chosen(args.db, args.select, args.digits)
+
+
 def _show_formula(args: argparse.Namespace) -> int:
     """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
     from mlevolve.interpreter.algebra import UNDECIDABLE, NoSympyForm, formula_display
@@ -609,6 +635,8 @@ def _show_formula(args: argparse.Namespace) -> int:
                                  "--sympy")
         programs = [args.db]  # a path: errors name the file
     else:
+        if (key := _answer_key(args)) is not None:  # the run's answer, as show DB prints it
+            args.hash = key["best"]["hash"]
         shown = api.show(args.db, args.hash, args.n, digits=0)  # every digit: SymPy folds them, the display rounds
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     def sympy_of(program: str | Program) -> Any:  # its SymPy form, or why it has none (a mistake: raised)
@@ -661,7 +689,8 @@ def _no_stdout(output: str | None, what: str, example: str) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     _no_stdout(args.output, "the report", "runs/report.html")
     output = args.output or str(Path(args.db).with_suffix(".html"))
-    result = api.report(args.db, output, top=args.top, baseline=args.baseline, digits=args.digits)
+    result = api.report(args.db, output, top=args.top, baseline=args.baseline, digits=args.digits,
+                        select=args.select)
     print(f"wrote {result['output']} ({counted(result['candidates'], 'candidate')}, {result['state']})")
     return 0
 
@@ -816,8 +845,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "DB's program) as a drop-in module instead (optimizer: torch.optim.Optimizer, learner: scikit-learn "
                    "estimator, formula: NumPy + SymPy...)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--best", action="store_true", help="with DB: the best program (the default)")
+    which.add_argument("--best", action="store_true", help="with DB: the run's answer, as --select chooses it (the "
+                       "default)")
     which.add_argument("--hash", type=_ascii(str), metavar="H", help="with DB: the program whose hash starts with H")
+    _select(p, "; with DB and no HASH")
     _training_flags(p, archived=True)
     p.set_defaults(run=_cmd_export)
 
@@ -867,6 +898,7 @@ def build_parser() -> argparse.ArgumentParser:
     _option(p, api.evolve, "confirm", "re-evaluate the best and the starting program with N more seeds, for the "
             "gain's spread", metavar="N")
     _digits(p, api.evolve)
+    _select(p, "; the summary's answer, after the search (--json: selected)")
     p.add_argument("--json-log", metavar="FILE", help="append one JSON line per candidate to FILE (a new or empty "
                    "file, or this run's own log: any other file is refused)")
     _option(p, api.evolve, "workers", "score candidates in N worker processes (0: one per core; 1: one worker, "
@@ -918,14 +950,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--front", action="store_true", help="the Pareto front of fitness against size instead, smallest "
                    "first: every program fitter than each smaller one, to choose between accuracy and readability "
                    "(size: nodes of the evolved definitions, a fitted formula's without the a + b * f it shows)")
+    _select(p, "; named above the list where it is not the fittest")
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
     p.add_argument("db", metavar="DB", help="a run's archive (or, with --sympy/--latex, a .mlev file)")
     p.add_argument("hash", type=_ascii(str), metavar="HASH", nargs="?",
                    help="the program whose hash starts with HASH (as best lists hashes; not a candidate's number)")
-    p.add_argument("--best", action="store_true", help="the best program (the default)")
+    p.add_argument("--best", action="store_true", help="the run's answer, as --select chooses it (the default); "
+                   "with -n N, the N fittest")
     _option(p, api.show, "n", "with --best: how many of the best")
+    _select(p, "; with --best alone")
     form = p.add_mutually_exclusive_group()
     form.add_argument("--sympy", action="store_true", help="print only the formula, as a SymPy expression")
     form.add_argument("--latex", action="store_true", help="print only the formula, as LaTeX")
@@ -943,8 +978,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", metavar="DB", help="another run's archive of the same task (e.g. random "
                    "search) to draw with this one")
     _digits(p, api.report)
+    _select(p, "; the report's top section")
     p.set_defaults(run=_cmd_report)
     return parser
+
+
+SELECT_HELP = ("which formula of the run's Pareto front is its answer, by the rule of SymbolicRegressor's "
+               "model_selection: best, PySR's pick, the highest score (-d ln(train_mse) / d size) of those within "
+               "1.5x the least train_mse (it recovered 15 of 51 noisy problems to accuracy's 2: "
+               "benchmarks/model_selection.py); accuracy, the fittest; score, the highest score. Runs without a "
+               "train_mse (not formulas): the fittest (default best)")
+
+
+def _select(p: argparse.ArgumentParser, what: str = "") -> None:
+    """The ``--select`` option of a command that names a run's answer (:func:`mlevolve.api.answer`); ``what``: how
+    it applies there."""
+    from mlevolve.report.data import MODEL_SELECTIONS
+
+    p.add_argument("--select", choices=MODEL_SELECTIONS, default="best", help=SELECT_HELP + what)
+
+
+def _chosen(db: str, select: str, digits: int = 0) -> dict[str, Any] | None:
+    """The run's answer in archive ``db`` by rule ``select`` (:func:`mlevolve.api.answer`) where it is not the
+    fittest; None where it is (or where nothing is scored)."""
+    a = api.answer(db, select, digits=digits)
+    return a if a is not None and a.get("fittest") is not None else None
+
+
+def _chosen_lines(a: Mapping[str, Any], select: str) -> list[str]:
+    """The two lines naming an answer that is not the fittest (:func:`_chosen`) and the fittest."""
+    from mlevolve.report import summary
+
+    name = a["metric"]["name"]
+    return [f"answer:  {summary.answer_text(name, a['best'], a['start'], select)}",
+            f"fittest: {summary.fittest_text(name, a['fittest'], select)}"]
 
 
 def _training_flags(p: argparse.ArgumentParser, *, archived: bool = False) -> None:

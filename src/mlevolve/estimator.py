@@ -77,7 +77,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     least (a smaller formula where more nodes buy little), ``accuracy`` the fittest, ``score`` the highest score
     (:func:`selected`).  On the peers' 17 problems, 3 seeds at 2,000 candidates (``benchmarks/model_selection.py``),
     ``best`` recovered 15 of 51 where ``accuracy`` recovered 2 with 10% noise on the targets, and the same 44 of 51
-    without.
+    without.  The command line answers by the same rule (``--select``, default ``best``: ``mlevolve export DB
+    --best`` writes ``program_``'s formula where ``db`` kept the archive; :func:`mlevolve.api.answer`).
     A ``fit`` that raises leaves the estimator unfitted (``predict`` raises NotFittedError), never with the last
     fit's formula and this one's columns.  ``fit`` raises ValueError for data that cannot be searched (too few
     rows, a constant target, values beyond 1e150: the data files' rules, in their words, after ``n_samples = N,

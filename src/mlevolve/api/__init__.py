@@ -26,6 +26,7 @@ exports from an archive) and :mod:`~mlevolve.api.metarun` (``meta``).
 from __future__ import annotations
 
 from mlevolve.api.archived import (
+    answer as answer,
     archived_grammar as archived_grammar,
     archived_program as archived_program,
     best as best,

@@ -96,6 +96,40 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     return out
 
 
+def _check_select(select: str) -> None:
+    """Refuse a ``select`` that is not a rule of :data:`mlevolve.report.data.MODEL_SELECTIONS`."""
+    from mlevolve.report.data import MODEL_SELECTIONS
+
+    if select not in MODEL_SELECTIONS:
+        raise SettingError("{select} must be 'accuracy', 'best' or 'score', got {got}", got=repr(select),
+                           hint="'best' (PySR's pick, the default) or 'accuracy' (the fittest)")
+
+
+@typed
+def answer(db: str | Path, select: str = "best", digits: int = SHOWN_DIGITS) -> dict[str, Any] | None:
+    """The run's answer in archive ``db`` as rule ``select`` chooses it (PySR's ``model_selection``, the rule of
+    ``SymbolicRegressor``'s: :func:`mlevolve.report.data.selected`): ``best`` (the default) the highest PySR score of
+    the front's formulas within 1.5 times the least train MSE, ``score`` the highest score, ``accuracy`` the fittest.
+    Where the front has no scores (no ``train_mse``: not a formula run) it is the fittest.
+
+    A dict as :func:`mlevolve.results.answer` gives (``metric``, ``best``, ``start``, ``verdict``...), ``best``
+    the chosen program's (``hash``, ``seq``, ``source``, ``size``, ``program``: its evolved definitions shown to
+    ``digits``, ``algebra``), with ``fittest`` (``hash``, ``seq``, ``source``, ``size``, ``fitness``, ``metrics``)
+    where the chosen one is not the fittest; None without a scored candidate.  Raises :class:`SettingError` for
+    another ``select``, :class:`MlevError` for a missing, foreign or damaged archive."""
+    from mlevolve.report import data
+    from mlevolve.results import shown_algebra
+
+    _check_select(select)
+    _check_digits(digits)
+    run = data.load(db, top=1, digits=digits)
+    out = data.answer(run, select)
+    if out is not None and out.get("fittest") is not None:  # the chosen program's own row: its algebra
+        row = next(g.representative for g in data.behaviours(run) if g.representative.hash == out["best"]["hash"])
+        out["best"]["algebra"] = shown_algebra(row.program, digits or None)
+    return out
+
+
 @typed
 def no_score(db: str | Path) -> tuple[str, str]:
     """What to say (message, hint) of archive ``db`` when it has no candidate with a fitness: whether the
@@ -195,8 +229,9 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
 
 @typed
 def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None,
-           digits: int = SHOWN_DIGITS) -> dict[str, Any]:
-    """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.
+           digits: int = SHOWN_DIGITS, select: str = "best") -> dict[str, Any]:
+    """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.  Its top section is the run's
+    answer as ``select`` chooses it (:func:`answer`).
 
     ``baseline``: another archive of the same task (say, a random-search run) whose best-so-far
     curve is drawn with this run's.  ``digits`` as :func:`best`'s.  Returns a dict of ``output`` (str), ``candidates``
@@ -208,6 +243,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
 
     _at_least(top=top)
     _check_digits(digits)
+    _check_select(select)
     for archive in (db, baseline) if baseline is not None else (db,):  # by resolved path: ./a.db is a.db
         if Path(output).resolve() == Path(archive).resolve():
             raise MlevError("the report would overwrite the archive", file=str(archive), hint="pass -o OUT.html")
@@ -231,7 +267,7 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
         raise MlevError(f"baseline's fitness is {theirs}, this run's {ours}: their curves would share one axis",
                         file=str(baseline), hint="pass an archive of a run scored as this one (the same kind of "
                         "program on the same task)")
-    text = page.build(run, other, top=top)
+    text = page.build(run, other, top=top, select=select)
     write_atomic(output, text)
     return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
 

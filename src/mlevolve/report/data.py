@@ -242,10 +242,12 @@ def alike(run: Run, key: str, metrics: Mapping[str, Any]) -> tuple[dict[str, Any
     return {**stored, "how": f"{stored['how']}; as the run scored it, on tasks drawn for it"}, metrics, True
 
 
-def answer(run: Run) -> dict[str, Any] | None:
+def answer(run: Run, how: str = "accuracy") -> dict[str, Any] | None:
     """The run's answer (see :func:`mlevolve.results.answer`) from the archive: its best against its
     start, with the re-evaluation ``evolve --confirm`` kept, when it is of this best.  None without a
-    scored candidate."""
+    scored candidate.  ``how``: the rule choosing the answer (:func:`chosen`); where it picks a formula other than
+    the fittest, that one, with ``fittest`` (``hash``, ``seq``, ``source``, ``size``, ``fitness``, ``metrics``) the
+    fittest's."""
     from mlevolve.gp.prune_best import is_start
     from mlevolve.results import answer as build
     from mlevolve.results import as_written
@@ -253,7 +255,8 @@ def answer(run: Run) -> dict[str, Any] | None:
     groups = behaviours(run)
     if not groups:
         return None
-    best = groups[0].representative
+    pick = chosen(run, how)
+    best = groups[0].representative if pick is None else pick.representative
     begin, metrics, apart = alike(run, best.hash, best.metrics)
     confirm = run.meta.get("confirm")
     pairs = [tuple(p) for p in confirm["pairs"]] if isinstance(confirm, Mapping) and \
@@ -266,11 +269,32 @@ def answer(run: Run) -> dict[str, Any] | None:
     out["best"].update(hash=best.hash, seq=best.seq, source=best.source, program=evolved(run, best), size=best.size,
                        scaled=scaling_uncounted(best.program, best.size))  # its size without the a + b * f shown
     record = run.meta.get("pruned")
-    if isinstance(record, Mapping):  # what the prune did, as the run's summary says it
+    if isinstance(record, Mapping) and pick is None:  # what the prune did, as the run's summary says it
         out["best"]["pruned"] = pruned_line(record)
     if (note := common_draw_note(record, best.hash, best.metrics)) is not None:
         out["best"]["note"] = note
+    if pick is not None:
+        f = groups[0].representative
+        out["fittest"] = {"hash": f.hash, "seq": f.seq, "source": f.source, "size": f.size, "fitness": f.fitness,
+                          "metrics": dict(f.metrics)}
     return out
+
+
+def chosen(run: Run, how: str) -> Group | None:
+    """The formula of the run's front (:func:`distinct_front`) that rule ``how`` (:data:`MODEL_SELECTIONS`,
+    :func:`selected`: PySR's ``model_selection``) picks as the run's answer, where it is not the fittest (the
+    front's last); None where it is, where the front has no scores (no ``train_mse``: not a formula run), and for
+    ``accuracy`` and a meta run.  The one rule of ``evolve``'s summary, ``best``, ``show --best``,
+    ``export --best``, the report and ``SymbolicRegressor``."""
+    if how not in MODEL_SELECTIONS:
+        raise ValueError(f"model selection must be one of {', '.join(MODEL_SELECTIONS)}, got {how!r}")
+    if how == "accuracy" or run.meta.get("kind") == "meta":
+        return None
+    kept = distinct_front(run)
+    if not kept or kept[0][1] is None:
+        return None
+    i = selected([{"score": s, "metrics": g.representative.metrics} for g, s in kept], how)
+    return None if i == len(kept) - 1 else kept[i][0]
 
 
 # -- the pruned best ------------------------------------------------------------------------------------

@@ -46,16 +46,17 @@ svg.lineage .h { fill: #986801; font-weight: bold; }
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
-def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: int = 5) -> str:
+def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: int = 5, select: str = "best") -> str:
     """The whole HTML document for ``run`` (optionally comparing with a ``baseline`` run), answer first:
-    the best program against the start, the curve, the top ``top`` behaviours, then the rest."""
+    the program rule ``select`` chooses (:func:`mlevolve.report.data.chosen`) against the start, the curve, the top
+    ``top`` behaviours, then the rest."""
     task = str(run.meta.get("task", "?"))  # a meta run's, "meta:TASK,TASK": its training tasks, a list in words
     task = f"the tasks {', '.join(task.split(':', 1)[-1].split(','))}" if run.meta.get("kind") == "meta" else task
     title = f"{run.meta.get('program_name', '?')} on {task}"
     body = [f"<h1>mlevolve run report: {escape(title)}</h1>", *_notes(run)]
     entries = data.meta_generations(run)
     if run.rows:
-        body += [_answer(run) if entries is None else _meta_answer(), _fitness(run, baseline), _top(run, top),
+        body += [_answer(run, select) if entries is None else _meta_answer(), _fitness(run, baseline), _top(run, top),
                  _shape(run), _sources(run), _operators(run), _lineage(run, lineage_limit)]
     body += [_identity(run), _counts(run)]
     if entries is not None:
@@ -67,9 +68,10 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
             + f'\n<p class="t-dim">Written by mlevolve from {escape(run.path)} at {generated}.</p>\n</body></html>\n')
 
 
-def _answer(run: Run) -> str:
-    """The headline: the best program, its metric, the start's, the gain (and its spread), the test metric."""
-    a = data.answer(run)
+def _answer(run: Run, select: str = "best") -> str:
+    """The headline: the program ``select`` chooses, its metric, the start's, the gain (and its spread), the test
+    metric; where it is not the fittest, the fittest in a row of its own."""
+    a = data.answer(run, select)
     if a is None:  # what `best` and the run's summary say: whether the run finished, and why its candidates failed
         message, hint = summary.no_score_text(run.path, data.failure_reasons(run.rows), data.finished(run))
         return _section("The answer", f"<p>{escape(message[:1].upper() + message[1:])}</p><p class=\"t-dim\">"
@@ -77,10 +79,12 @@ def _answer(run: Run) -> str:
     name, best, start = a["metric"]["name"], a["best"], a["start"]
     worse = a["verdict"].startswith(("WORSE", "slightly worse"))  # not a tie, nor a gain within GAIN_RTOL
     rows = [("metric", a["metric"]["description"]),
+            ("answer", summary.answer_text(name, best, start, select)) if a.get("fittest") else
             ("best", f"{summary.side(name, best, start)}   (hash {best['hash'][:12]}, {summary.which(best)}, "
                      f"size {best['size']}{', ' + data.SCALING_UNCOUNTED if best['scaled'] else ''}"
                      f"{': ' + best['note'] if best.get('note') else ''})"),
             *([("pruned", best["pruned"])] if best.get("pruned") else []),
+            *([("fittest", summary.fittest_text(name, a["fittest"], select))] if a.get("fittest") else []),
             ("start", f"{summary.side(name, start, best)}   ({start.get('how')})"),
             ("gain", a["verdict"]),
             ("spread", summary.spread_text(a) or "one seed only: `mlevolve show DB --best --confirm 5` re-evaluates "
@@ -88,7 +92,8 @@ def _answer(run: Run) -> str:
     table = "\n".join(["<table class=\"answer\">",
                        *(f"<tr><th>{escape(k)}</th><td{' class=worse' if k == 'gain' and worse else ''}>"
                          f"{escape(v)}</td></tr>" for k, v in rows), "</table>"])
-    return _section("The answer", table, "<h3>Best program</h3>", _code(render.code(best["program"])))
+    heading = f"The answer's program (--select {select})" if a.get("fittest") else "Best program"
+    return _section("The answer", table, f"<h3>{escape(heading)}</h3>", _code(render.code(best["program"])))
 
 
 def _meta_answer() -> str:

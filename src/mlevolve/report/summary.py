@@ -117,8 +117,10 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     out += ["",
             f"metric:  {metric['description']}" + (f"; fitness = {fitness}" if name != "fitness" else ""),
             f"start:   {side(name, a['start'], best)}   ({a['start'].get('how', 'the starting program')})",
-            f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, {which(best)}"
-            f"{': ' + best['note'] if best.get('note') else ''})",
+            *([f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, {which(best)}"
+               f"{': ' + best['note'] if best.get('note') else ''})"] if not a.get("fittest") else
+              [f"answer:  {answer_text(name, best, a['start'], result['selected']['rule'])}",
+               f"fittest: {fittest_text(name, a['fittest'], result['selected']['rule'])}"]),
             *([f"pruned:  {best['pruned']}; its {_prune_cost(result)} evaluations counted; "
                f"`mlevolve show {shlex.quote(result['db'])} {result['pruned_from']['hash'][:12]}` shows it unpruned"]
               if best.get("pruned") and result.get("pruned_from") else []),
@@ -129,10 +131,34 @@ def lines(result: Mapping[str, Any]) -> list[str]:
         out.append(f"spread:  {spread}")
     else:
         out.append("spread:  one seed only; `--confirm N` (evolve or show) re-evaluates with N more seeds")
-    out += ["", "best program:", *("    " + line if line else "" for line in best["program"].splitlines()),
+    out += ["", "answer program:" if a.get("fittest") else "best program:",
+            *("    " + line if line else "" for line in best["program"].splitlines()),
             *(["as algebra (SymPy):", f"    {best['algebra']}"] if best.get("algebra") else []), "",
             "next:", *(f"    {c}" for c in result["next"])]
     return out
+
+
+SELECT_RULES = {"best": "PySR's pick: the highest score within 1.5x the least train_mse",
+                "score": "the highest PySR score", "accuracy": "the fittest"}
+"""Each ``--select`` rule (:data:`mlevolve.report.data.MODEL_SELECTIONS`) in words, as the answer's line says it."""
+
+
+def answer_text(name: str, best: Mapping[str, Any], start: Mapping[str, Any], select: str) -> str:
+    """The answer's line where rule ``select`` chose a formula other than the fittest: its metrics, hash, candidate,
+    size and the rule."""
+    return (f"{side(name, best, start)}   (hash {best['hash'][:12]}, {which(best)}, size {best['size']}; "
+            f"--select {select}: {SELECT_RULES[select]})")
+
+
+def fittest_text(name: str, fittest: Mapping[str, Any], select: str) -> str:
+    """The fittest's line beside an answer rule ``select`` chose otherwise (:func:`mlevolve.api.answer`'s
+    ``fittest``): its metric (and its held-out one), size, hash, and the flag that answers with it."""
+    metrics = fittest["metrics"]
+    held = "test_" + name.split("_", 1)[1] if name.startswith(("train_", "val_")) else None  # as the answer's side
+    test = f"  {held} {value(metrics[held])}" if held and isinstance(metrics.get(held), int | float) else ""
+    shown = value(metrics[name]) if isinstance(metrics.get(name), int | float) else value(fittest["fitness"])
+    return (f"{name} {shown}{test}  size {fittest['size']}  (hash {fittest['hash'][:12]}, {which(fittest)}; "
+            f"--select accuracy answers with it)")
 
 
 def which(c: Mapping[str, Any]) -> str:
@@ -188,7 +214,12 @@ def one_line(result: Mapping[str, Any]) -> str:
         against = f"{word} the start's {value(s, b)}{tuning}{drawn}"
     found = result.get("pruned_from")  # the search's best, where the one shown is it pruned
     pruned = f" (pruned from {found['hash'][:12]})" if found else ""
-    return f"best {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}{pruned}; {tail}"
+    fittest = a.get("fittest")
+    if fittest is not None:  # the rule chose another than the fittest: both, each by its hash
+        pruned = (f" (--select {result['selected']['rule']}, size {a['best']['size']}; fittest "
+                  f"{fittest['hash'][:12]}, size {fittest['size']}: --select accuracy answers with it)")
+    word = "answer" if fittest is not None else "best"
+    return f"{word} {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}{pruned}; {tail}"
 
 
 def _prune_cost(result: Mapping[str, Any]) -> str:

@@ -1,0 +1,179 @@
+"""The run's answer is one rule's, ``--select`` (PySR's ``model_selection``, the estimator's): ``evolve``'s summary,
+``best``, ``show --best``, ``export --best`` and the report answered with the fittest formula (a bloated one on noisy
+data) where ``SymbolicRegressor`` answered with PySR's pick (smaller, within 1.5x the train MSE, better on held-out
+rows): the command line and Python gave different formulas for the same data."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import mlevolve.api as api
+from mlevolve.cli import main
+from mlevolve.dsl.errors import SettingError
+from mlevolve.estimator import SymbolicRegressor
+from mlevolve.report import data
+from tests.conftest import Capsys
+
+
+def _noisy(n: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """README's worked example: y = 2.5 x0^2 - x1 + 0.3 + N(0, 0.05), seeded."""
+    r = np.random.default_rng(0)
+    x = r.uniform(-1, 1, (n, 2))
+    return x, 2.5 * x[:, 0] ** 2 - x[:, 1] + 0.3 + r.normal(0, 0.05, n)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A formula run on the noisy CSV whose pick (size 13) is not its fittest (size 15, as fit to 4 digits), with
+    the summary evolve printed."""
+    folder = tmp_path_factory.mktemp("select")
+    x, y = _noisy()
+    (folder / "data.csv").write_text("x0,x1,y\n" + "".join(f"{a:.4f},{b:.4f},{c:.4f}\n" for a, b, c in
+                                                          zip(x[:, 0], x[:, 1], y, strict=True)))
+    (folder / "f.mlev").write_text("algorithm f\n\nformula f(x0: Scalar, x1: Scalar) -> Scalar =\n  x0 + x1\n")
+    argv = ["evolve", str(folder / "f.mlev"), "--task", f"{folder / 'data.csv'}:target=y", "--evolve", "f",
+            "--budget", "300", "--seed", "2", "--db", str(folder / "a.db")]
+
+    def summary(*more: str) -> str:  # (a module fixture has no capsys)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main([*argv, *more]) == 0
+        return out.getvalue()
+
+    text = summary("--quiet")  # the search; the summaries below replay it from the archive
+    front = api.best(folder / "a.db", front=True, digits=0)
+    [pick] = [c for c in front if c["pick"]]
+    assert pick is not front[-1], "the fixture's run must have a pick other than its fittest"
+    return {"db": folder / "a.db", "folder": folder, "pick": pick, "fittest": front[-1], "quiet": text,
+            "summary": summary}
+
+
+def test_evolve_s_summary_answers_with_the_pick_and_names_the_fittest(run: dict[str, Any]) -> None:
+    pick, fittest = run["pick"]["hash"][:12], run["fittest"]["hash"][:12]
+    assert run["quiet"].startswith("answer train_r2 ") and (
+        f"; hash {pick} (--select best, size {run['pick']['size']}; fittest {fittest}, size {run['fittest']['size']}: "
+        "--select accuracy answers with it); 300 candidates;") in run["quiet"]
+    lines = run["summary"]().splitlines()
+    [answer] = [line for line in lines if line.startswith("answer:  ")]
+    [fittest_line] = [line for line in lines if line.startswith("fittest: ")]
+    assert answer.endswith(f"(hash {pick}, candidate {run['pick']['seq']}, size {run['pick']['size']}; --select "
+                           "best: PySR's pick: the highest score within 1.5x the least train_mse)")
+    assert fittest_line.startswith(f"fittest: train_r2 {run['fittest']['metrics']['train_r2']:.5g}  test_r2 ")
+    assert fittest_line.endswith(f"size {run['fittest']['size']}  (hash {fittest}, the prune of candidate "
+                                 f"{run['fittest']['seq']}; --select accuracy answers with it)")
+    assert not any(line.startswith("best:    ") for line in lines)
+    shown = lines[lines.index("answer program:") + 2].strip()  # the pick's body, as its answer shows it
+    assert shown == (api.answer(run["db"]) or {})["best"]["program"].splitlines()[-1].strip()
+    accuracy = run["summary"]("--select", "accuracy").splitlines()  # as before: the fittest, no second line
+    assert any(line.startswith("best:    ") and f"(hash {fittest}," in line for line in accuracy)
+    assert not any(line.startswith(("answer", "fittest")) for line in accuracy) and "best program:" in accuracy
+
+
+def test_evolve_s_json_says_which_rule_chose_and_the_pick_s_hash(run: dict[str, Any]) -> None:
+    out = json.loads(run["summary"]("--json"))
+    assert out["selected"]["rule"] == "best" and out["selected"]["hash"] == run["pick"]["hash"]
+    assert out["selected"]["fittest_hash"] == run["fittest"]["hash"] == out["best_hash"]  # best_*: the fittest's
+    assert out["selected"]["size"] == run["pick"]["size"] and "formula f(" in out["selected"]["program"]
+    accuracy = json.loads(run["summary"]("--json", "--select", "accuracy"))
+    assert accuracy["selected"] == {"rule": "accuracy", "hash": run["fittest"]["hash"]}
+
+
+def test_best_names_the_answer_and_the_fittest_above_its_list(run: dict[str, Any], capsys: Capsys) -> None:
+    assert main(["best", str(run["db"]), "-n", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    answer = next(i for i, line in enumerate(lines) if line.startswith("answer:  "))
+    assert f"(hash {run['pick']['hash'][:12]}, candidate {run['pick']['seq']}, size {run['pick']['size']}; " \
+           "--select best: PySR's pick" in lines[answer]
+    assert lines[answer + 1].startswith("fittest: ") and \
+        f"(hash {run['fittest']['hash'][:12]}, the prune of" in lines[answer + 1]
+    assert main(["best", str(run["db"]), "-n", "1", "--select", "accuracy"]) == 0
+    assert not any(line.startswith(("answer", "fittest")) for line in capsys.readouterr().out.splitlines())
+
+
+def test_show_best_gives_the_pick_and_the_fittest_under_select_accuracy(run: dict[str, Any], capsys: Capsys) -> None:
+    assert main(["show", str(run["db"]), "--best"]) == 0
+    out = capsys.readouterr().out
+    assert f"hash {run['pick']['hash'][:12]}  (candidate" in out.split("\n\n")[1]  # the program shown: the pick
+    assert main(["show", str(run["db"]), "--best", "--select", "accuracy"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"#1  fitness {run['fittest']['fitness']:.6g}  hash {run['fittest']['hash'][:12]}")
+    assert main(["show", str(run["db"]), "--best", "--sympy"]) == 0  # the formula printed is the answer's too
+    picked = capsys.readouterr().out
+    assert main(["show", str(run["db"]), run["pick"]["hash"][:12], "--sympy"]) == 0
+    assert picked == capsys.readouterr().out
+
+
+def test_export_best_writes_the_pick_and_the_fittest_under_select_accuracy(run: dict[str, Any], capsys: Capsys
+                                                                           ) -> None:
+    for select, want in (("best", run["pick"]), ("accuracy", run["fittest"])):
+        out = run["folder"] / f"{select}.mlev"
+        assert main(["export", str(run["db"]), "--best", "--select", select, "-o", str(out)]) == 0
+        capsys.readouterr()
+        text, _ = api.export_program(run["db"], want["hash"])
+        assert out.read_text() == text
+    assert main(["export", str(run["db"]), "-o", str(run["folder"] / "default.mlev")]) == 0  # --best's default
+    assert (run["folder"] / "default.mlev").read_text() == (run["folder"] / "best.mlev").read_text()
+
+
+def test_the_report_s_top_section_answers_with_the_pick(run: dict[str, Any], capsys: Capsys) -> None:
+    page = run["folder"] / "r.html"
+    assert main(["report", str(run["db"]), "-o", str(page)]) == 0
+    html = page.read_text()
+    assert "<th>answer</th><td>train_r2 " in html and f"(hash {run['pick']['hash'][:12]}, candidate " in html
+    assert f"(hash {run['fittest']['hash'][:12]}, the prune of candidate {run['fittest']['seq']}; --select " \
+           "accuracy answers with it)" in html and "<th>fittest</th>" in html
+    assert "<h3>The answer&#x27;s program (--select best)</h3>" in html
+    assert main(["report", str(run["db"]), "-o", str(page), "--select", "accuracy"]) == 0
+    html = page.read_text()
+    assert "<th>fittest</th>" not in html and "<th>best</th><td>train_r2 " in html and "<h3>Best program</h3>" in html
+    capsys.readouterr()
+
+
+def test_a_bad_select_is_argparse_s_one_line_error(run: dict[str, Any], capsys: Capsys) -> None:
+    for command in (["best", str(run["db"])], ["show", str(run["db"])], ["report", str(run["db"])],
+                    ["export", str(run["db"]), "-o", "x.py"]):
+        assert main([*command, "--select", "fittest"]) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert err[0] == (f"mlevolve {command[0]}: error: argument --select: invalid choice: 'fittest' (choose from "
+                          "'accuracy', 'best', 'score')")
+    with pytest.raises(SettingError, match=r"select must be 'accuracy', 'best' or 'score', got 'fittest'"):
+        api.answer(run["db"], "fittest")
+
+
+def test_the_estimator_and_the_command_line_give_one_formula_for_one_archive(tmp_path: Path,
+                                                                               capsys: Capsys) -> None:
+    """The same archive and seed: SymbolicRegressor's program_ (model_selection="best") is what show --best and
+    export --best give, and model_selection="accuracy"'s what --select accuracy gives."""
+    x, y = _noisy()
+    db = tmp_path / "sr.db"
+    model = SymbolicRegressor(budget=300, random_state=1, db=db).fit(x, y)
+    chosen = next(e for e in model.front_ if e["program"] == model.program_)
+    assert chosen is not model.front_[-1], "this seed's pick must not be its fittest"
+    for select, entry in (("best", chosen), ("accuracy", model.front_[-1])):
+        out = tmp_path / f"{select}.mlev"
+        assert main(["export", str(db), "--select", select, "-o", str(out)]) == 0
+        assert out.read_text() == api.export_program(db, entry["hash"])[0]
+        assert (api.answer(db, select) or {})["best"]["hash"] == entry["hash"]
+    capsys.readouterr()
+    assert main(["show", str(db), "--best", "--sympy", "--digits", "0"]) == 0  # every digit, as expression_ has
+    assert capsys.readouterr().out.strip() == model.expression_
+
+
+def test_a_run_without_scores_answers_with_its_fittest(tmp_path: Path) -> None:
+    """No train MSE (a learner's run): no front scores, so every rule's answer is the fittest, as before."""
+    from tests.conftest import ROOT
+
+    db = tmp_path / "l.db"
+    api.evolve(ROOT / "examples" / "linear_regression.mlev", ["linreg.learn"], budget=20, seed=2, init="random",
+               db=db, quiet=True)
+    run = data.load(db)
+    assert all(data.chosen(run, how) is None for how in data.MODEL_SELECTIONS)
+    assert (api.answer(db) or {})["best"]["hash"] == api.best(db, 1)[0]["hash"] and "fittest" not in (
+        api.answer(db) or {})
