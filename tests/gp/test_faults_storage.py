@@ -29,6 +29,7 @@ from mlevolve import api, cli
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import SCORING_VERSION
 from mlevolve.grammar.spec import load_grammar
+from mlevolve.interpreter.standalone.common import comma_fix
 from mlevolve.interpreter.tasks import OPTION_RANGES, Supervised, load_task
 from tests.conftest import ROOT, run_child, run_mlevolve
 
@@ -101,9 +102,11 @@ CELLS = st.one_of(st.floats(-2.0 ** 100, 2.0 ** 100, width=32).map(repr),
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(grid=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=8))
 @example(grid=[["", "", ""]]).via("a row of empty cells is a blank line, as in the reader")
+@example(grid=[["0.0", "0.0", "1,5"], ["0.0", "0.0", ""]]).via("a decimal comma in the target is told where it is read")
 def test_the_first_cell_that_is_not_a_finite_number_is_the_error(tmp_path: Path, grid: list[list[str]]) -> None:
     """Features a, b and target y alike: an error at the first bad cell in file order (a target's
-    text cells are labels, judged once the column is read), or data of every row."""
+    text cells are labels, judged once the column is read; but a number written with a decimal comma or
+    thousands separators, ``1,5``, is told where it is read, a label's column or not), or data of every row."""
     path = tmp_path / "g.csv"
     rows = [f"{i},{i % 2},{i % 3}" for i in range(30)]
     path.write_text("a,b,y\n" + "\n".join([",".join(f'"{c}"' for c in cells) for cells in grid] + rows) + "\n")
@@ -112,7 +115,8 @@ def test_the_first_cell_that_is_not_a_finite_number_is_the_error(tmp_path: Path,
         try:
             return not np.isfinite(float(cell))
         except ValueError:
-            return not target or cell.strip().casefold() in {"", "nan", "na", "null", "?"}
+            return not target or cell.strip().casefold() in {"", "nan", "na", "null", "?"} or \
+                comma_fix(cell.strip()) is not None
 
     blank = {r for r, cells in enumerate(grid) if not any(cell.strip() for cell in cells)}  # a blank line: skipped
     first = next(((r, c) for r, cells in enumerate(grid) for c, cell in enumerate(cells)
