@@ -261,7 +261,7 @@ def test_a_script_moved_with_its_data_reads_the_file_beside_it_where_the_origina
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("kind", "data"), [("formula", "good.csv"), ("formula", "good.npz"), ("learner", "good.csv"),
+@pytest.mark.parametrize(("kind", "data"), [("formula", "good.csv"), ("learner", "good.npz"), ("learner", "good.csv"),
                                             ("supervised", "labels.csv")])
 def test_a_script_moved_alone_reads_its_data_file_copied_beside_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                    kind: str, data: str) -> None:
