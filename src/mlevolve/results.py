@@ -47,6 +47,16 @@ verdict of a run's best against its start calls "better" (:meth:`Metric.gained`)
 tolerance, so a gain of 2.9e-6 in train_r2 read "better than the start" for one within rounding.  Below it the
 verdict says "no better than the start", with the gain and this threshold."""
 
+NOISE_LEVEL = 0.05
+NOISE_EXAMPLES = next(k for k in range(1, 64) if 2 * 0.5**k < NOISE_LEVEL)  # 6
+"""The fewest examples an accuracy's gain must count for a verdict of a run's best against its start to call it
+"better" (:func:`within_noise`), where the split's size is known: the verdict knows the two accuracies alone, and a
+gain of k examples is at most k examples the best gets right and the start wrong with none the other way, which an
+exact two-sided McNemar test (a binomial test of k successes in k trials at 1/2) gives p = 2 * 0.5**k: 0.0625 for 5,
+0.031 for 6.  So a gain of fewer than 6 examples is within sampling noise at 95% (:data:`NOISE_LEVEL`) however
+the examples split ("1 more of 359 validation examples right" read "better than the start", a fresh user's pass);
+one of 6 or more may be noise too, where more examples changed sides: ``--confirm N`` gives its spread."""
+
 
 ERROR_FLOOR = 1e-12
 """The least magnitude an unbounded metric (an error, a loss, a return) is compared at: below it two
@@ -419,6 +429,13 @@ def scale_free(metric: Metric, metrics: Mapping[str, Any], variances: Mapping[st
     return None if r2 is None else (f"{head}_r2" if head in SPLITS else "r2", r2)
 
 
+def within_noise(metric: Metric, a: float, b: float, examples: int | None) -> bool:
+    """Whether value ``a`` (a best) of an accuracy on ``examples`` examples (None: not known) is better than ``b``
+    (its start) by fewer than :data:`NOISE_EXAMPLES` examples: a gain within sampling noise."""
+    return bool(examples) and metric.stem == "accuracy" and metric.better(a, b) \
+        and round(abs(a - b) * (examples or 0)) < NOISE_EXAMPLES
+
+
 def difference(name: str, diff: float, digits: int = 4) -> str:
     """A difference of metric ``name`` (best minus start), worded as one, never as a value: ``fitness 0.4598 lower``,
     ``val_mse 0.01 higher`` (``diff`` to ``digits`` significant digits; whether that is better is the sentence's)."""
@@ -431,7 +448,8 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     """One plain sentence comparing the best program found with the starting one; for an accuracy on
     ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise).
     Values tied up to :data:`TIE_RTOL` at the metric's scale (:meth:`Metric.tie_scale`, from the
-    targets' ``variances`` for an MSE) are no gain, and a gain within :data:`GAIN_RTOL` is "no better".  A worse
+    targets' ``variances`` for an MSE) are no gain, and a gain within :data:`GAIN_RTOL`, or an accuracy's of fewer
+    than :data:`NOISE_EXAMPLES` examples (within sampling noise, :func:`within_noise`), is "no better".  A worse
     program's loss is weighed where the metric has a
     scale to take a factor on: an error by its factor (an MSE 3 times the start's), a score that is perfect at 1
     (an accuracy, R², AUC, or ``perfect``: a fitness that reads so, :func:`fitness_reads`) by its distance from 1
@@ -462,6 +480,8 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     if examples and metric.stem == "accuracy":
         size += f", {abs(round(diff * examples)):,} {'more' if diff > 0 else 'fewer'} of {examples:,}" \
                 f"{' ' + metric.split if metric.split else ''} examples right"
+    if metric.gained(best, start, variances) and within_noise(metric, best, start, examples):
+        return f"no better than the start{tuned} ({size}: fewer than {NOISE_EXAMPLES}, within sampling noise)"
     if metric.gained(best, start, variances):
         return f"better than the start ({size})"
     if metric.better(best, start):  # a gain within float32 rounding and fitting tolerance
@@ -599,8 +619,9 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     where it fails).  Returns the metric
     (name, split, direction, description), each side's value,
     scale-free companion and test value, the gain (best minus start), ``better`` (a gain beyond :data:`GAIN_RTOL`,
-    :meth:`Metric.gained`) and ``tied`` (equal up to :data:`TIE_RTOL` at the metric's scale,
-    :meth:`Metric.tie_scale`: no gain, however the gain's sign; neither: a loss, or a gain within the threshold),
+    :meth:`Metric.gained`, and an accuracy's beyond sampling noise, :func:`within_noise`) and ``tied`` (equal up to
+    :data:`TIE_RTOL` at the metric's scale, :meth:`Metric.tie_scale`: no gain, however the gain's sign; neither: a
+    loss, or a gain within the threshold or the noise),
     a one-sentence ``verdict``, and the ``confirm`` spread (see :func:`spread`) or None.
     """
     metric = fitness_metric(best or start or {})
@@ -610,15 +631,17 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     if written is not None:  # the start scored with its literals tuned: what was done, and its value as written
         sides["start"].update(tuned=written[0], as_written=_number(written[1], metric.name))
     b, s = sides["best"]["value"], sides["start"]["value"]
+    n = (sizes or {}).get(metric.name.partition("_")[0])
+    better = None if b is None or s is None else metric.gained(b, s, v) and not within_noise(metric, b, s, n)
     return {"metric": {"name": metric.name, "split": metric.split, "higher_is_better": metric.higher_is_better,
                        "description": metric.describe(reads)},
             **sides, "gain": None if b is None or s is None else b - s,
-            "better": None if b is None or s is None else metric.gained(b, s, v),
+            "better": better,
             "tied": None if b is None or s is None else metric.tied(b, s, v),
-            "verdict": verdict(metric, s, b, same_program, (sizes or {}).get(metric.name.partition("_")[0]), v,
+            "verdict": verdict(metric, s, b, same_program, n, v,
                                perfect=reads is not None, of_best=of_best,
                                written=None if written is None else (written[0], sides["start"]["as_written"]))
-            + (held_out(metric, sides, v) if b is not None and s is not None and metric.gained(b, s, v) else "")
+            + (held_out(metric, sides, v) if better else "")
             + ((APART_CONFIRMED if confirm else APART) if apart and not same_program and b is not None
                and s is not None else ""),
             "confirm": None if not confirm else spread(metric, confirm, v)}

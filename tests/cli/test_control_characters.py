@@ -72,10 +72,10 @@ def test_a_column_name_and_a_spec_are_quoted_escaped(tmp_path: Path, monkeypatch
     text = regression_csv(tmp_path / "d.csv").read_text()
     (tmp_path / "e.csv").write_text(text.replace("a,b,y", "a,b\x01,y", 1))
     assert usage_error(capsys, "run", "f.mlev", "--task", "e.csv:target=y") == (
-        "mlevolve run: error: e.csv: no column for parameter b; column b\\x01 not used by the formula\n"
+        "e.csv:1:2: error: no column for parameter b; column b\\x01 not used by the formula\n"
         "hint: rename column 'b\\x01' in the file: a parameter's name is ASCII letters, digits, _, not a keyword\n")
     assert usage_error(capsys, "run", "f.mlev", "--task", "d.csv:target=y\x1b[31m").splitlines()[0] == (
-        "mlevolve run: error: d.csv: no column named 'y\\x1b[31m'")
+        "d.csv:1: error: no column named 'y\\x1b[31m'")
     assert usage_error(capsys, "run", "f.mlev", "--tas\x1b").splitlines()[0] == (
         "mlevolve run: error: unrecognized arguments: --tas\\x1b")
 
@@ -85,7 +85,7 @@ def test_an_exported_script_quotes_escaped(tmp_path: Path) -> None:
     script = tmp_path / "s.py"
     script.write_text(mlevolve.export(mlevolve.check(FORMULA_AB), str(tmp_path / "d.csv") + ":target=y"))
     for args, first in ((["--f\x1b"], "s.py: error: unrecognized arguments: --f\\x1b"),
-                        (["--task", "d.csv:target=y\x1b"], "s.py: error: d.csv: no column named 'y\\x1b'"),
+                        (["--task", "d.csv:target=y\x1b"], "d.csv:1:3: error: no column named 'y\\x1b'"),
                         (["--task", "digits"], "s.py: error: a formula program cannot run on task 'digits'")):
         done = run_child([sys.executable, str(script), *args], capture_output=True, text=True, cwd=tmp_path,
                          timeout=120)

@@ -35,3 +35,17 @@ def test_the_line_names_each_place() -> None:
     assert api.scoring_line("local:0", cores) == f"scoring: Dask, {cores:,} local worker{'s' if cores > 1 else ''}"
     assert api.scoring_line("tcp://10.0.0.1:8786", 1) == "scoring: Dask, scheduler tcp://10.0.0.1:8786"
     assert api.scoring_line(None, 2, "inner runs") == "inner runs: 2 worker processes"  # a meta run's
+
+
+def test_the_library_is_silent_unless_asked(tmp_path: Path, capsys: Capsys) -> None:
+    """``api.evolve`` printed the scoring line and every progress line by default (a fresh user's pass, ux81), while
+    ``SymbolicRegressor`` is silent: a library function says nothing unless asked (``quiet=False``), ``api.meta``
+    too; the command asks, so its output is unchanged (the test above)."""
+    import inspect
+
+    result = api.evolve(QUARTIC, ["f"], budget=4, db=tmp_path / "a.db")
+    captured = capsys.readouterr()
+    assert result["candidates"] == 4 and (captured.out, captured.err) == ("", "")
+    api.evolve(QUARTIC, ["f"], budget=4, db=tmp_path / "b.db", quiet=False)
+    assert capsys.readouterr().err.startswith("scoring: in process\n")
+    assert inspect.signature(api.meta).parameters["quiet"].default is True

@@ -177,7 +177,46 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "arg_types.mlev:3:3: error: in activation 'f': 'dot' expects (Vector, Vector), found (Tensor, Tensor)\n"
         "      dot(x, x)\n"
         "      ^^^^^^^^^\n"
-        "hint: it takes (Vector, Vector); primitives that take (Tensor, Tensor): add, div, max, min, mul, sub\n",
+        "hint: it takes (Vector, Vector); primitives that take (Tensor, Tensor) and give a Tensor: add, div, max, min, "
+        "mul, sub\n",
+    ),
+    # the primitives a hint lists give what may stand there (ux81: gaussian_matrix was listed where a Scalar is)
+    "arg_types_result": (
+        HEAD + "formula f(x0: Scalar, x1: Scalar) -> Scalar =\n  dot(x0, x1)\n",
+        "arg_types_result.mlev:3:3: error: in formula 'f': 'dot' expects (Vector, Vector), found (Scalar, Scalar)\n"
+        "      dot(x0, x1)\n"
+        "      ^^^^^^^^^^^\n"
+        "hint: it takes (Vector, Vector); primitives that take (Scalar, Scalar) and give a Scalar: add, div, max, min, "
+        "mul, sub\n",
+    ),
+    "arg_types_result_argument": (  # an argument's: what its call's forms take there
+        HEAD + "learner lr(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + dot(y, p) * x\n",
+        "arg_types_result_argument.mlev:4:58: error: in learner 'lr', method learn: 'dot' expects (Vector, Vector), "
+        "found (Scalar, Scalar)\n"
+        "      learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + dot(y, p) * x\n"
+        "                                                             ^^^^^^^^^\n"
+        "hint: it takes (Vector, Vector); primitives that take (Scalar, Scalar) and give a Scalar or a Vector: add, "
+        "div, gaussian_vector, max, min, mul, sub, uniform_vector\n",
+    ),
+    "arg_types_result_vector": (
+        HEAD + "learner lr(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = dot(y, p)\n",
+        "arg_types_result_vector.mlev:4:54: error: in learner 'lr', method learn: 'dot' expects (Vector, Vector), "
+        "found (Scalar, Scalar)\n"
+        "      learn(x: Vector, y: Scalar, p: Scalar) -> Vector = dot(y, p)\n"
+        "                                                         ^^^^^^^^^\n"
+        "hint: it takes (Vector, Vector); primitives that take (Scalar, Scalar) and give a Vector: gaussian_vector, "
+        "uniform_vector\n",
+    ),
+    "arg_types_result_let": (  # a let's value may be any type the kind computes with: a formula's, Scalar
+        HEAD + "formula f(x0: Scalar, x1: Scalar) -> Scalar =\n  let v = dot(x0, x1) in v\n",
+        "arg_types_result_let.mlev:3:11: error: in formula 'f': 'dot' expects (Vector, Vector), "
+        "found (Scalar, Scalar)\n"
+        "      let v = dot(x0, x1) in v\n"
+        "              ^^^^^^^^^^^\n"
+        "hint: it takes (Vector, Vector); primitives that take (Scalar, Scalar) and give a Scalar: add, div, max, min, "
+        "mul, sub\n",
     ),
     "arg_types_real_for_int": (
         HEAD + "model net() -> Layer =\n  seq(dense(64.0), relu_layer())\n",
@@ -1550,8 +1589,8 @@ def test_max_of_a_tensor_and_0_golden(tmp_path: Path, capsys: pytest.CaptureFixt
         "      max(x, 0)\n"
         "      ^^^^^^^^^\n"
         "hint: it takes (Scalar, Scalar) or (Vector, Vector) or (Matrix, Matrix) or (Tensor, Tensor); a number is a "
-        "Scalar, and max takes two Tensors: write it as one, max(x, 0 * x); primitives that take (Tensor, Scalar): "
-        "add, div, mul, sub\n")
+        "Scalar, and max takes two Tensors: write it as one, max(x, 0 * x); primitives that take (Tensor, Scalar) and "
+        "give a Tensor: add, div, mul, sub\n")
 
 
 def _errors_of_every_kind() -> list[MlevError]:

@@ -50,7 +50,7 @@ def test_the_optimizer_signature_error_counts_its_state(state: int, count: str) 
 def _hint_ops(body: str) -> list[str]:
     with pytest.raises(MlevError) as err:
         mlevolve.check(mlevolve.parse(ACT.format(body=body)))
-    match = re.search(r"primitives that take \([^)]*\): ([a-z0-9_, ]+)", err.value.hint or "")
+    match = re.search(r"primitives that take \([^)]*\)(?: and give [^:]*)?: ([a-z0-9_, ]+)", err.value.hint or "")
     assert match, err.value.hint
     return match[1].split(", ")
 

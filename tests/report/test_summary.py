@@ -160,8 +160,8 @@ def test_golden_summary_of_a_gain_with_its_spread() -> None:
     assert a["verdict"] == "better than the start (val_accuracy 0.0084 higher)"
     counted = answer({"val_accuracy": 0.9694, "fitness": 0.9694}, {"val_accuracy": 0.961, "fitness": 0.961},
                      sizes={"val": 359})
-    assert counted["verdict"] == \
-        "better than the start (val_accuracy 0.0084 higher, 3 more of 359 validation examples right)"
+    assert counted["verdict"] == ("no better than the start (val_accuracy 0.0084 higher, 3 more of 359 validation "
+                                  "examples right: fewer than 6, within sampling noise)")  # ux81: it was "better"
     assert summary.spread_text(a) == ("over 3 more seeds (each a new draw of the task's data; training, if any, "
                                       "reseeded): val_accuracy of the best minus the start's +0.008333 ± 0.0126 "
                                       "(mean ± sd) (higher is better); the best was better on 2 of 3")
@@ -689,3 +689,32 @@ def test_a_gain_within_the_stated_threshold_is_no_better_than_the_start() -> Non
     assert verdict(mse, 1.0, 1.0 - 2.0 * GAIN_RTOL * 4.0, variances={"val": 4.0}).startswith("better than")
     assert answer(r2(0.9991), r2(0.999))["verdict"] == (
         "better than the start (train_r2 0.0001 higher)")
+
+
+@pytest.mark.parametrize(("gain", "better"), [(1, False), (5, False), (6, True), (30, True)])
+def test_an_accuracy_gain_of_a_few_examples_is_within_sampling_noise(gain: int, better: bool) -> None:
+    """A 20-candidate run called "1 more of 359 validation examples right" better than the start (a fresh user's
+    pass, ux81): a gain of fewer than NOISE_EXAMPLES examples is "no better", ``better`` false, in the one-line
+    summary too; where the split's size is not known the gain is not counted, and the verdict is as before."""
+    start, best = 300 / 359, (300 + gain) / 359
+    a = answer({"val_accuracy": best, "fitness": best}, {"val_accuracy": start, "fitness": start}, sizes={"val": 359})
+    examples = f"{gain} more of 359 validation examples right"
+    assert a["better"] is better and a["tied"] is False
+    assert a["verdict"] == (f"better than the start (val_accuracy {best - start:.4g} higher, {examples})" if better
+                            else f"no better than the start (val_accuracy {best - start:.4g} higher, {examples}: "
+                            "fewer than 6, within sampling noise)")
+    line = summary.one_line({**RESULT, "answer": a})
+    assert ("(better than the start's" if better else "(no better than the start's") in line
+    unsized = answer({"val_accuracy": best, "fitness": best}, {"val_accuracy": start, "fitness": start})
+    assert unsized["better"] is True and unsized["verdict"].startswith("better than the start")
+
+
+def test_the_noise_rule_is_an_exact_mcnemar_test_at_its_level() -> None:
+    """NOISE_EXAMPLES is the fewest examples k whose best case (k discordant examples, all the best's) an exact
+    two-sided McNemar test (scipy's binomial test of k of k at 1/2) calls significant at NOISE_LEVEL."""
+    from scipy.stats import binomtest
+
+    from mlevolve.results import NOISE_EXAMPLES, NOISE_LEVEL
+
+    assert NOISE_LEVEL == 0.05
+    assert NOISE_EXAMPLES == min(k for k in range(1, 64) if binomtest(k, k, 0.5).pvalue < NOISE_LEVEL) == 6

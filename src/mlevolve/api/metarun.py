@@ -32,14 +32,16 @@ from mlevolve.messages import counted
 
 @typed
 def meta(config: str | Path, db: str | Path | None = None, output: str | Path | None = None, *,
-         quiet: bool = False, workers: int = Resources.workers, dask: str | None = Resources.dask) -> dict[str, Any]:
+         quiet: bool = True, workers: int = Resources.workers, dask: str | None = Resources.dask) -> dict[str, Any]:
     """Evolve a generator (grammar weights, learned rules, operators) as the meta configuration
     ``config`` says (see ``mlevolve.meta.config``), checkpointed in ``db`` (default
     ``runs/meta-<config>.db``; the same call resumes it), and write the best generator on the
     validation tasks to ``output`` (default: next to ``db``, ``.grammar.toml``).  ``workers`` > 1
     (0: one per core) runs the inner runs in that many processes, ``dask`` (``local:N`` or
     ``tcp://HOST:PORT``) as tasks on a Dask cluster; the result is the same (results are stored in
-    the order they were asked for).  Raises MlevError on a bad setting or an unreachable scheduler."""
+    the order they were asked for).  ``quiet`` (default True: a library function is silent unless asked):
+    nothing on stderr; False: what ``mlevolve meta`` prints there (where the inner runs run, each one's line).
+    Raises MlevError on a bad setting or an unreachable scheduler."""
     import sys
 
     from mlevolve.gp.archive import SCORING_VERSION, Archive

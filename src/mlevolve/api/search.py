@@ -146,7 +146,7 @@ def evolve(
     epochs: int = Settings.epochs,
     hurdle: bool = EvolveConfig.hurdle,
     grammar: GrammarSpec | None = None,
-    quiet: bool = False,
+    quiet: bool = True,
     fit: bool | None = EvolveConfig.fit,
     json_log: str | Path | None = None,
     workers: int = Resources.workers,
@@ -165,6 +165,9 @@ def evolve(
     evaluation; a formula's constant-fitting and a learner's literal-tuning evaluations come on top, as
     ``fit_evaluations``).
     ``program``: a parsed :class:`Program`, its text, or its ``.mlev`` file's path, as for :func:`run`.
+    ``quiet`` (default True, as a library function is silent unless asked, as ``SymbolicRegressor(verbose=False)``):
+    nothing on stderr; False: what ``mlevolve evolve`` prints there (where candidates are scored, a resumed
+    archive, a changed environment, the progress lines), which the command asks for unless ``--quiet``.
 
     The run lives in the SQLite archive ``db`` (default ``runs/<program>-<task>.db``, a grammar's name after the
     task where ``grammar`` is not the base grammar, the evolved slots after that where ``evolve`` names some of the
@@ -222,7 +225,7 @@ def evolve(
     :func:`mlevolve.results.answer`): the metric, the starting program's score (evaluated apart when
     the run started from random programs), the best's, the gain and its spread, plus ``next``, the
     commands to run next, and ``environment_changed``: how this run's environment differs from the one the
-    archive's last run was in (``[]``: the same, or a new archive; said on stderr unless ``quiet``).
+    archive's last run was in (``[]``: the same, or a new archive; said on stderr where ``quiet`` is False).
     Ctrl-C raises :class:`RunInterrupted`.
     """
     _check_search_settings(budget=budget, epochs=epochs, tournament=tournament, digits=digits, population=population,

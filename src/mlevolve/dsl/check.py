@@ -11,7 +11,7 @@ Errors name the expected and found types, with the span of the offending node.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from mlevolve.dsl.errors import MlevError, foreign_hint
@@ -112,14 +112,16 @@ def signature(op: str, kids: tuple[Type, ...], literals: Literals, prims: Primit
     return found
 
 
-def resolve(call: Call, kids: Sequence[Type], prims: Primitives, env: Env) -> Type:
+def resolve(call: Call, kids: Sequence[Type], prims: Primitives, env: Env,
+            fitting: Callable[[], tuple[frozenset[Type] | None, frozenset[str]]] | None = None) -> Type:
     """The type of ``call`` whose arguments have types ``kids``, in scope ``env``; raises
-    :class:`MlevError` when no signature of the grammar fits (naming the signatures there are), or
-    a size literal is out of range.  The match is memoised (:func:`signature`); a size literal is
-    range-checked on every call, as that depends on its value."""
+    :class:`MlevError` when no signature of the grammar fits (naming the signatures there are, and the
+    primitives that take ``kids`` and give a type that ``fitting()`` says may stand there: see
+    :func:`_resolve`), or a size literal is out of range.  The match is memoised (:func:`signature`); a size
+    literal is range-checked on every call, as that depends on its value."""
     found = signature(call.op, tuple(kids), literals_of(call), prims)
     if found is None:
-        _resolve(call, list(kids), prims, env)  # raises the error that says why
+        _resolve(call, list(kids), prims, env, *(fitting() if fitting else (None, frozenset())))  # says why
         raise AssertionError(f"no signature of '{call.op}' fits, yet one resolves")
     result, sizes = found
     for i in sizes:
@@ -205,7 +207,13 @@ def _nesting(op: str, given: int, overloads: Sequence[Signature]) -> str:
     return f"; nest for more: {op}({', '.join(names[:most - 1])}, {op}({', '.join(names[most - 1:])}))"
 
 
-def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
+def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env, wanted: frozenset[Type] | None = None,
+             allowed: frozenset[str] = frozenset()) -> Type:
+    """Raise why no form of ``call`` takes ``kids``; its hint lists the other primitives that take them and give a
+    type that may stand where the call is: one of ``wanted`` (None: not known) and of ``allowed`` (the types the
+    body computes with; empty: any).  dot(x0, x1) of two Scalars in a formula was told gaussian_matrix, whose
+    Matrix cannot stand where a Scalar is (a fresh-user pass, ux81).  Returns the type where a form fits (a size
+    literal then checked)."""
     check_callee(call, prims, env)
     overloads = prims.overloads(call.op)
     same_arity = [s for s in overloads if len(s.args) == len(kids)]
@@ -228,7 +236,12 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
         msg = f"no form of '{call.op}' takes {found}"
     hint = "it takes " + " or ".join(_sig_str(s.args) for s in same_arity)
     by_op: Mapping[str, Sequence[Signature]] = getattr(prims, "by_op", {})
-    others = sorted(op for op, sigs in by_op.items() if op != call.op and any(_takes(s, kids) for s in sigs))
+    results = {s.result for sigs in by_op.values() for s in sigs if _takes(s, kids) and (wanted is None or s.result
+               in wanted) and (not allowed or all(t in allowed for t in flatten(s.result)))}
+    others = sorted(op for op, sigs in by_op.items() if op != call.op and any(
+        _takes(s, kids) and s.result in results for s in sigs))
+    gives = f" and give {' or '.join(a_type(t) for t in sorted(results, key=type_str))}" if (
+        wanted is not None or allowed) and results else ""
     if any(isinstance(a, Num) and not a.is_int and INT in s.args for a in args for s in same_arity):
         hint += " (an Int is written without a decimal point, e.g. 64)"
     elif any(not isinstance(a, Num) and k == SCALAR and s.args[i] == INT
@@ -244,7 +257,7 @@ def _resolve(call: Call, kids: list[Type], prims: Primitives, env: Env) -> Type:
         hint += _number_as(call, kids, same_arity) or ""
         if others:
             more = f" and {len(others) - _LISTED:,} more (mlevolve grammar show)" if len(others) > _LISTED else ""
-            hint += f"; primitives that take {found}: {', '.join(others[:_LISTED])}{more}"
+            hint += f"; primitives that take {found}{gives}: {', '.join(others[:_LISTED])}{more}"
     raise MlevError(msg, call.span, hint)
 
 
@@ -380,22 +393,25 @@ def literal_type(node: Num, types: frozenset[str] = frozenset()) -> Type:
     return INT if node.is_int and (not types or INT in types) else SCALAR
 
 
-def infer(expr: Expr, env: Env, prims: Primitives, types: frozenset[str] = frozenset()) -> list[Type]:
+def infer(expr: Expr, env: Env, prims: Primitives, types: frozenset[str] = frozenset(),
+          expected: Type | None = None) -> list[Type]:
     """The type of every node of ``expr``, in preorder (index 0 is the root), in a body that computes
-    with ``types`` (empty: any; see :func:`literal_type`)."""
-    return infer_scoped(expr, env, prims, types)[0]
+    with ``types`` (empty: any; see :func:`literal_type`) whose result is ``expected`` (None: not known; what a type
+    error's hint lists primitives that fit)."""
+    return infer_scoped(expr, env, prims, types, expected)[0]
 
 
-def infer_scoped(expr: Expr, env: Env, prims: Primitives,
-                 types: frozenset[str] = frozenset()) -> tuple[list[Type], list[Env]]:
-    """The type of every node and the names in scope at it, both in preorder.
+def infer_scoped(expr: Expr, env: Env, prims: Primitives, types: frozenset[str] = frozenset(),
+                 expected: Type | None = None) -> tuple[list[Type], list[Env]]:
+    """The type of every node and the names in scope at it, both in preorder (``types``, ``expected`` as
+    :func:`infer`'s).
 
     Iterative post-order over an explicit stack: each frame is (node, env, index, child types).
     A ``let``'s body is entered only after its value is typed, with the name bound to that type.
     """
     frames: list[tuple[Expr, Env, int, list[Type]]] = [(expr, env, 0, [])]
     try:
-        return _infer_scoped(frames, env, prims, types)
+        return _infer_scoped(frames, env, prims, types, expected)
     except MlevError:
         for node, scope, _, _ in frames:  # the calls it is inside, outermost first: a callee's mistake comes first
             if isinstance(node, Call):
@@ -403,8 +419,30 @@ def infer_scoped(expr: Expr, env: Env, prims: Primitives,
         raise
 
 
+def _wanted(frames: list[tuple[Expr, Env, int, list[Type]]], expected: Type | None,
+            prims: Primitives) -> frozenset[Type] | None:
+    """The types that may stand at the node after the last of ``frames`` (its ancestors, outermost first, each
+    with its children typed so far), in a body whose result is ``expected``: an argument's, those its call's
+    forms take there (of the forms giving what may stand where the call is); a let's value's, any (None);
+    its body's, the let's; a tuple item's, that item of the tuple's.  None where not known, or none fits."""
+    wanted = None if expected is None else frozenset([expected])
+    for node, _, _, kids in frames:
+        at = len(kids)
+        if isinstance(node, Call):
+            forms = [s for s in prims.overloads(node.op)
+                     if len(s.args) == len(node.args) and (wanted is None or s.result in wanted)]
+            wanted = frozenset([s.args[at] for s in forms]
+                               + [s.args[1 - at] for s in forms if s.commutative and len(s.args) == 2])
+        elif isinstance(node, Let):
+            wanted = wanted if at == 1 else None
+        elif isinstance(node, Tup) and wanted is not None:
+            wanted = frozenset(t.items[at] for t in wanted if isinstance(t, TupleType) and len(t.items) > at)
+        wanted = wanted or None  # none fits: not known, rather than no primitive
+    return wanted
+
+
 def _infer_scoped(frames: list[tuple[Expr, Env, int, list[Type]]], env: Env, prims: Primitives,
-                  types: frozenset[str]) -> tuple[list[Type], list[Env]]:
+                  types: frozenset[str], expected: Type | None = None) -> tuple[list[Type], list[Env]]:
     allowed = types
     out: list[Type | None] = [None]
     scopes: list[Env] = [env]
@@ -432,7 +470,7 @@ def _infer_scoped(frames: list[tuple[Expr, Env, int, list[Type]]], env: Env, pri
                 raise UnknownSymbol(node.name, False, node.span, hint)
             t = scope[node.name]
         elif isinstance(node, Call):
-            t = resolve(node, kids, prims, scope)
+            t = resolve(node, kids, prims, scope, lambda: (_wanted(frames, expected, prims), allowed))
         elif isinstance(node, Let):
             if isinstance(node.value, Num) and kids[0] == INT:
                 check_size(node.value)  # an Int is only ever used as a size
@@ -454,7 +492,7 @@ def check_expr(
 ) -> Type:
     """The type of ``expr`` in ``env``; if ``expected`` is given, it must fit; if ``allowed`` is given,
     every node's type must be one of them (or a tuple of them)."""
-    types = infer(expr, env, prims, allowed)
+    types = infer(expr, env, prims, allowed, expected)
     if allowed:
         for node, t in zip(walk(expr), types, strict=True):
             if not all(item in allowed for item in flatten(t)):

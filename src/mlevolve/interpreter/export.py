@@ -147,31 +147,33 @@ def _pieces(text: str, width: int = 56) -> list[str]:
 
 
 def _beside_lines(task: str, beside: str | None) -> list[str]:
-    """``main``'s lines reading the data file of ``task`` from ``beside`` (:func:`main_source`), if any; where it is
-    gone from both places, both are named (the run's path alone was, as if the script had not looked beside it), the
-    one path once where the script was not moved."""
-    if beside is None:
-        return []
+    """``main``'s lines reading the data file of ``task`` (an absolute path), where it is gone and no ``--task`` is
+    given, from where it lay from the script's folder at export (``beside``, a relative path; None: not known, as on
+    stdout), else from the script's own folder (the file's name alone): the script is moved with its folder, or
+    alone with the file copied beside it.  Where it is in none, the error names exactly the paths tried (the run's
+    once where the script was not moved); ``[]`` for a built-in task.  One helper for every kind (formula, learner,
+    supervised CSV/NPZ tasks)."""
     name, typed = split_spec(task)
+    if not os.path.isabs(name):  # a built-in task: no file to look for
+        return []
     options = "".join(f":{k}={spec_value(v, chr(34))}" for k, v in typed.items())  # "y:m" in the shell's quotes
-    gone = f"no such file: {name}, nor beside this script: "
+    base = os.path.basename(name)
+    places = [*([(beside, f"{beside} from this script's folder")] if beside and beside != base else []),
+              (base, "beside this script")]
     hint = f"copy it beside this script, or give --task {shlex.quote('PATH' + options)}"
-    path, moved = repr(name), f"    moved = os.path.abspath(os.path.join(os.path.dirname(__file__), {beside!r}))"
-    moved += "  # its place at export"
-    if len(moved) > WIDTH:  # the path on a line of its own, which a linter lets run long as one word
-        moved = ("    moved = os.path.abspath(os.path.join(  # its place at export\n"
-                 f"        os.path.dirname(__file__),\n        {beside!r}))")
-    lines = [moved,
-             f'    if "--task" not in flags and not os.path.isfile({path}) and os.path.isfile(moved):',
-             f"        args.task = moved + {options!r}  # the run's file is gone, but moved with this script",
-             f'    elif "--task" not in flags and not os.path.exists({path}) and moved != os.path.abspath({path}):',
-             f"        parser.error({gone!r} + moved,\n                     {hint!r})"]
-    if max(map(len, "\n".join(lines).split("\n"))) <= WIDTH:
-        return lines
-    named = f"    path = {path}  # a long path, named once"
-    named = named if len(named) <= WIDTH else f"    path = (  # a long path, named once\n        {path})"
-    lines[-1] = lines[-1].replace(repr(gone), "'no such file: ' + path + ', nor beside this script: '")
-    return [named, *(line.replace(path, "path") for line in lines)]
+    named = f"    path = {name!r}  # the run's file"
+    named = named if len(named) <= WIDTH else f"    path = (  # the run's file\n        {name!r})"
+    return [named,
+            "    here = os.path.dirname(os.path.abspath(__file__))  # this script's folder, wherever it was moved",
+            _wrap_call(f"    tried = dict({places!r})", "    ").replace("dict(\n        [", "dict([\n        ", 1),
+            "    tried = {os.path.abspath(os.path.join(here, place)): words for place, words in tried.items()}",
+            "    tried.pop(os.path.abspath(path), None)  # not moved: the run's path named once",
+            "    found = [place for place in tried if os.path.isfile(place)]  # in order",
+            '    if "--task" not in flags and not os.path.isfile(path) and found:',
+            f"        args.task = found[0] + {options!r}  # the run's file is gone, but moved with this script",
+            '    elif "--task" not in flags and not os.path.exists(path) and tried:',
+            '        parser.error(f"no such file: {path}" + "".join(f", nor {w}: {p}" for p, w in tried.items()),',
+            f"                     {hint!r})"]
 
 
 def _task_flag(task: str) -> str:
@@ -322,21 +324,26 @@ _MISSING = (
 
 def _docstring(program: Program, task: str, script: str | None = None, beside: str | None = None) -> str:
     """The script's docstring, naming the file ``script`` it is written to (None: not known, as on stdout),
-    and the path ``beside`` from which it reads its data file where that is gone (:func:`main_source`);
+    and where it reads its data file when that is gone (:func:`_beside_lines`: ``beside``, then its name alone);
     every user text in it (the task, the file, the program with its comments) is escaped
     (:func:`mlevolve.interpreter.codegen.doc_literal`), so none can end the string early.  The program's
     ``task`` line names the task the script trains on (not the file's own, nor a spelling of it), or is
     left out where that name cannot be written as one (a quote or line break in a file name)."""
     program = dataclasses.replace(program, task=None if '"' in task or "\n" in task or "\r" in task
                                   or len(task) > WIDTH - 10 else task)  # too long a line: named by the next
-    run = f"Run `python {shlex.quote(script)} --json`" if script else "Run this file with `--json`"
+    run = f"Run `python {shlex.quote(os.path.basename(script))} --json` in its folder" if script \
+        else "Run this file with `--json`"  # the file's name alone: still true once the script is moved
+    file = split_spec(task)[0]
+    name = os.path.basename(file) if os.path.isabs(file) else ""  # a data file's (:func:`_beside_lines`)
     line = f"{run} to train it on {task!r} and print its metrics."  # the command on a line of its own if too long,
     if len(line) > 110:  # and a long task's spec on one of its own, which the wrapping leaves whole
         line = line.replace("` to train", "`\nto train", 1) if len(repr(task)) <= 80 else \
             f"{run}\nto train it on\n{task!r}\nand print its metrics."
     text = (f"{program.name}: a program found or written with mlevolve, as a standalone training script.\n\n"
             + line + "\n"
-            + (f"Where that file is gone, it reads {beside!r} from this script's folder.\n" if beside else "")
+            + (f"Where that file is gone, it reads {beside!r} from this script's folder, else {name!r} beside it.\n"
+               if beside and beside != name else f"Where that file is gone, it reads {name!r} beside this script.\n"
+               if name else "")
             + f"The program, in the mlevolve language:\n\n{format_program(program)}")
     return f'"""{wrapped_text(doc_literal(text), "", WIDTH - 3)}"""'
 

@@ -35,6 +35,7 @@ STANDALONE_NAMES = frozenset({
     "train_generative", "train_rl", "train_supervised", "vae_hidden",
     "UNREADABLE", "io", "not_a_file", "shlex", "zipfile", "zlib",  # standalone/data.py's reader (the library's too)
     "BUILT_IN", "file_spec", "check_group", "TEXT",  # standalone/data.py: a file's spec, group=, a column of text
+    "header_error",  # standalone/data.py: a header's mistake at its place
     "POINT_MIN_VARIANCE", "MIN_TRAIN_POINTS", "LEAST",  # standalone/data_formula.py, spec.py's least n_train
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "counted", "did_you_mean", "difflib", "listed",  # standalone/spelling.py

@@ -20,7 +20,7 @@ import numpy as np
 
 from mlevolve.interpreter.standalone.common import COMMA, NUMBER, comma_fix
 from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec, split_spec, task_hint
-from mlevolve.interpreter.standalone.spelling import BINARY, did_you_mean
+from mlevolve.interpreter.standalone.spelling import BINARY, closest, did_you_mean
 
 MAX_CLASSES = 20  # an integer-valued target with at most this many distinct values is a classification
 PROBLEMS = ("", "classification", "regression")  # a data file's option problem= ("": detected from the target)
@@ -189,14 +189,37 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
     return x, np.array([c.strip() for c in cells]), *names, rows
 
 
+def header_error(path: object, message: str, hint: str, column: str = "") -> Exception:
+    """A mistake in a data file's header, at its place as every other data error is: ``FILE:LINE:COL`` of ``column``
+    (the offending name: an extra, misspelled or misused column) in a CSV's header row, else ``FILE:LINE`` (a column
+    missing); an .npz file's (no header) by its path alone: the TaskError to raise (an Exception here, as a script
+    defines TaskError below it).  The header is read again: a mistake's path only."""
+    file, place = Path(str(path)), ""
+    try:  # its first row with a cell, as _read_csv takes it (a file gone since: no place)
+        text = file.read_bytes().removeprefix(b"\xef\xbb\xbf").decode() if file.suffix.lower() == ".csv" else ""
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    if text:
+        reader, start = csv.reader(io.StringIO(text, newline="")), 0
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                names = [cell.strip() for cell in row]
+                place = f"{path}:{start + 1}" + (f":{names.index(column) + 1}" if column in names else "")
+                break
+            start = reader.line_num
+    return TaskError(message, hint, place) if place else TaskError(f"{path}: {message}", hint)
+
+
 def check_group(name: str, group: str, target: str, features: list[str], key: str = "group",
                 why: str = "the rows are grouped into tasks by a feature column", params: Sequence[str] = ()) -> None:
-    """Refuse (TaskError) a learner's ``group=`` (a formula's ``weight=``: ``key``) naming none of ``features`` but
-    the formula's parameters ``params`` (a parameter's column is its input, no weight)"""
+    """Refuse (TaskError, at the header's place: :func:`header_error`) a learner's ``group=`` (a formula's
+    ``weight=``: ``key``) naming none of ``features`` but the formula's parameters ``params`` (a parameter's column is
+    its input, no weight)"""
     if group not in (free := [f for f in features if f not in params]):
         what = "the target" if group == target else "a parameter of the formula" if group in params else "no column"
-        raise TaskError(f"{name}: {key}={group} is {what}; {why}", f"{did_you_mean(group, free)}{key}= names one of: "
-                        + ", ".join(free) if free else f"no column is left for it: add each row's {key} as a column")
+        raise header_error(name, f"{key}={group} is {what}; {why}", f"{did_you_mean(group, free)}{key}= names one "
+                           "of: " + ", ".join(free) if free else f"no column is left for it: add each row's {key} as a "
+                           "column", group if what != "no column" else closest(group, free) or "")
 
 
 def weight_fault(cell: str) -> tuple[str, str] | None:
@@ -252,16 +275,17 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
     if target not in header:
         sep = next((f"by '{s}'" if s == ";" else "by tabs" for s in ";\t" if len(header) == 1 and s in header[0]), "")
         bare = all(NUMBER.fullmatch(h) for h in header)  # a row of data where the names belong
-        raise TaskError(f"{file}: no column named '{target}'" + f"; its cells seem separated {sep}" * bool(sep)
-                        + "; its first row holds numbers, not the columns' names" * bare, "save the file with commas "
-                        "between cells" if sep else "write the column names on the first line" if bare else
-                        did_you_mean(target, header) + "columns: " + ", ".join(header))
+        raise header_error(file, f"no column named '{target}'" + f"; its cells seem separated {sep}" * bool(sep)
+                           + "; its first row holds numbers, not the columns' names" * bare, "save the file with "
+                           "commas between cells" if sep else "write the column names on the first line" if bare else
+                           did_you_mean(target, header) + "columns: " + ", ".join(header),
+                           "" if sep or bare else closest(target, header) or "")  # a misspelling's place
     if not rows:
         raise TaskError(f"{file}: empty dataset, the file has a header but no data rows",
                         "add one row per example below the header")
     if len(header) < 2:
-        raise TaskError(f"{file}: no feature columns besides the target '{target}'",
-                        "every column but the target is a feature: add at least one")
+        raise header_error(file, f"no feature columns besides the target '{target}'",
+                           "every column but the target is a feature: add at least one")
     if labels:  # before any cell: a text label is no number
         check_group(str(file), labels, target, [h for h in header if h != target])
     if weight:

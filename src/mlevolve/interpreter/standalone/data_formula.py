@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
-from mlevolve.interpreter.standalone.data import _split, check_varies, file_spec, read_table
+from mlevolve.interpreter.standalone.data import _split, check_varies, file_spec, header_error, read_table
 from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS, TaskError, parse_spec, spec_value
 from mlevolve.interpreter.standalone.spelling import did_you_mean, listed
 
@@ -70,7 +70,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
         # whatever its name, so renaming it is no fix)
         weighty = next((c for c in extra if c.casefold() in WEIGHT_NAMES), "") * (not missing and not weight)  # w
         others = [c for c in extra if c != weighty]
-        raise TaskError(f"{path}: " + "; ".join([f"no column for {listed('parameter', missing)}"] * bool(missing) + [
+        raise header_error(path, "; ".join([f"no column for {listed('parameter', missing)}"] * bool(missing) + [
             f"{listed('column', extra)} not used by the formula"] * bool(extra)),
             f"add :weight={spec_value(weighty)} to weight the rows by it" + f"; drop {listed('column', others)} from "
             "the file, or name a parameter after it" * bool(others) if weighty else
@@ -78,7 +78,8 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
             f"rename {listed('column', odd)} in the file: a parameter's name is ASCII letters, digits, _, not a "
             "keyword" if odd else
             f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
-            f"columns: {', '.join(columns)}")
+            f"columns: {', '.join(columns)}", weighty or next((c for c in extra if repr(c) in odd), extra[0] if extra
+                                                               else ""))  # the offending name's place in the header
     if len(y) < MIN_FILE_ROWS:  # _split holds out 2 rows of 7, 1 of 4 to 6 (and of 8, which takes one of validation's)
         held = len(y) - round(0.6 * len(y)) - round(0.2 * len(y))
         raise TaskError(f"{path}: too few rows ({len(y)}) for a formula: the 20% held out for test_r2 would be {held}",

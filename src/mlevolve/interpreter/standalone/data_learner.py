@@ -18,6 +18,7 @@ from mlevolve.interpreter.standalone.data import (
     _standardise,
     check_group,
     file_spec,
+    header_error,
     read_table,
 )
 from mlevolve.interpreter.standalone.data_supervised import checked, supervised
@@ -146,7 +147,7 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
         j = columns.index(group)
         ids, x = x[:, j], np.delete(x, j, axis=1)
         if not x.shape[1]:
-            raise TaskError(f"{name}: no feature columns besides the target and the group", "add a feature")
+            raise header_error(name, "no feature columns besides the target and the group", "add a feature")
         if not labels:  # an .npz file's column of numbers
             labels, ids = [f"{v:.15g}" for v in np.unique(ids)], np.unique(ids, return_inverse=True)[1]
         value = [_number(label) for label in labels]  # tasks in order: numbers by value, then text

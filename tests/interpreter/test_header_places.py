@@ -1,0 +1,59 @@
+"""A data file's header mistakes are told at their place, as every other data error is (a fresh user's pass, ux81):
+``FILE:LINE:COL`` of the offending column name (a misspelled, extra or misused column), ``FILE:LINE`` where a
+column is missing; LINE is the header's (blank lines above it skipped).  An .npz file, which has no header, is
+named by its path alone, as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import EXAMPLES, Capsys, usage_error
+
+QUARTIC, LEARNER = str(EXAMPLES / "quartic.mlev"), str(EXAMPLES / "linear_regression.mlev")
+ROWS = "".join(f"{i},{i + 1},{2 * i}\n" for i in range(1, 9))
+
+CASES = {  # name: (file text, program, task options, the error's two lines after FILE)
+    "misspelled": ("x,Y,z\n" + ROWS, QUARTIC, ":target=y",
+                   [":1:2: error: no column named 'y'", "hint: did you mean 'Y'? columns: x, Y, z"]),
+    "extra": ("x,z,y\n" + ROWS, QUARTIC, ":target=y",
+              [":1:2: error: column z not used by the formula",
+               "hint: the formula's parameters are named after the columns: x, z"]),
+    "extra_below_blank_lines": ("\n\nx,z,y\n" + ROWS, QUARTIC, ":target=y",
+                                [":3:2: error: column z not used by the formula",
+                                 "hint: the formula's parameters are named after the columns: x, z"]),
+    "missing": ("y\n1\n2\n3\n", QUARTIC, ":target=y",
+                [":1: error: no feature columns besides the target 'y'",
+                 "hint: every column but the target is a feature: add at least one"]),
+    "group_missing": ("x,z,y\n" + ROWS, LEARNER, ":target=y:group=q",
+                      [":1: error: group=q is no column; the rows are grouped into tasks by a feature column",
+                       "hint: group= names one of: x, z"]),
+    "group_misspelled": ("x,zz,y\n" + ROWS, LEARNER, ":target=y:group=z",
+                         [":1:2: error: group=z is no column; the rows are grouped into tasks by a feature column",
+                          "hint: did you mean 'zz'? group= names one of: x, zz"]),
+    "group_is_the_target": ("x,z,y\n" + ROWS, LEARNER, ":target=y:group=y",
+                            [":1:3: error: group=y is the target; the rows are grouped into tasks by a feature column",
+                             "hint: group= names one of: x, z"]),
+    "weight_is_a_parameter": ("x,w,y\n" + ROWS, QUARTIC, ":target=y:weight=x",
+                              [":1:1: error: weight=x is a parameter of the formula; each row's weight is a column of "
+                               "the file, and not a feature", "hint: weight= names one of: w"]),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_header_mistake_is_told_at_its_place(tmp_path: Path, capsys: Capsys, name: str) -> None:
+    text, program, options, lines = CASES[name]
+    path = tmp_path / f"{name}.csv"
+    path.write_text(text)
+    err = usage_error(capsys, "run", program, "--task", f"{path}{options}")
+    assert err.splitlines() == [f"{path}{lines[0]}", lines[1]]
+
+
+def test_an_npz_file_has_no_header_and_is_named_by_its_path(tmp_path: Path, capsys: Capsys) -> None:
+    path = tmp_path / "g.npz"
+    np.savez(path, X=np.arange(8.0)[:, None], y=np.arange(8.0))
+    err = usage_error(capsys, "run", LEARNER, "--task", f"{path}:group=x1")
+    assert err.splitlines()[0] == f"mlevolve run: error: {path}: group=x1 is no column; the rows are grouped into " \
+        "tasks by a feature column"
