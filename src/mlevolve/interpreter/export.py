@@ -158,15 +158,17 @@ def _beside_lines(task: str, beside: str | None) -> list[str]:
         return []
     options = "".join(f":{k}={spec_value(v, chr(34))}" for k, v in typed.items())  # "y:m" in the shell's quotes
     base = os.path.basename(name)
-    places = [*([(beside, f"{beside} from this script's folder")] if beside and beside != base else []),
-              (base, "beside this script")]
+    moved = bool(beside) and beside != base  # its path from the script's folder at export, then its name alone
     hint = f"copy it beside this script, or give --task {shlex.quote('PATH' + options)}"
     named = f"    path = {name!r}  # the run's file"
     named = named if len(named) <= WIDTH else f"    path = (  # the run's file\n        {name!r})"
+    alone = "    tried.setdefault(os.path.abspath(os.path.join(here, {})), 'beside this script')"  # its name alone
     return [named,
             "    here = os.path.dirname(os.path.abspath(__file__))  # this script's folder, wherever it was moved",
-            _wrap_call(f"    tried = dict({places!r})", "    ").replace("dict(\n        [", "dict([\n        ", 1),
-            "    tried = {os.path.abspath(os.path.join(here, place)): words for place, words in tried.items()}",
+            *(["    tried = {os.path.abspath(os.path.join(here, place)): f\"{place} from this script's folder\" "
+               "for place in [", f"        {beside!r}]}}"] if moved else ["    tried: dict[str, str] = {}"]),
+            *([alone.format(repr(base))] if len(alone.format(repr(base))) <= WIDTH else
+              ["    beside = (  # its name alone, a long one", f"        {base!r})", alone.format("beside")]),
             "    tried.pop(os.path.abspath(path), None)  # not moved: the run's path named once",
             "    found = [place for place in tried if os.path.isfile(place)]  # in order",
             '    if "--task" not in flags and not os.path.isfile(path) and found:',
