@@ -350,7 +350,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise MlevError("give the program once: HASH, --hash H or --best",
                             hint=f"mlevolve export {shlex.quote(args.db)} {args.hash_given} -o OUT.py")
         args.hash = args.hash_given
-    if args.db is not None and args.hash is None and (pick := _chosen(args.db, args.select)) is not None:
+    if args.db is not None and args.file is None and args.hash is None and \
+            (pick := _chosen(args.db, args.select)) is not None:  # (FILE and DB both: refused below, unread)
         args.hash = pick["best"]["hash"]  # --best: the run's answer by --select
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     if str(args.output).lower().endswith(".mlev"):  # the program itself, not a script
