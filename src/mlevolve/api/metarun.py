@@ -85,7 +85,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     cfg = _meta_tasks(replace(cfg, evolve=tuple(names)), program, base)
     runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
     path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
-    out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
+    from mlevolve.report.data import default_generator
+
+    out = Path(output) if output is not None else default_generator(path)
     for given, setting in ((db, "db"), (output, "output")):  # a typo's folder is refused, not made (runs/ is)
         if given is not None:
             check_output(given, setting)
@@ -104,7 +106,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             print(f"resuming {path}: {counted(held, 'finished inner run')} archived, replayed "
                   "rather than run again", file=sys.stderr, flush=True)
         try:  # a stop from here on (the runs, the pool's shutdown, the summary) says what the archive saved
-            best, history, runner, chosen, summary = _meta_runs(cfg, program, archive, quiet, dask, n)
+            best, history, runner, chosen, summary = _meta_runs(cfg, program, archive, quiet, dask, n, out)
         except KeyboardInterrupt:  # every finished inner run is a row
             raise RunInterrupted(str(path), archive.count()) from None
     try:  # every inner run is saved: a stop now (writing the generator) says so, as one during the runs does
@@ -113,9 +115,11 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         raise RunInterrupted(str(path), int(summary["candidates"])) from None
 
 
-def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str | None, n: int) -> tuple[Any, ...]:
+def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str | None, n: int,
+               out: Path) -> tuple[Any, ...]:
     """A meta run's inner runs, on ``dask``, a pool of ``n`` processes or this one, archived in ``archive``: its
-    best generator, history, runner, chosen meta-generation's row and summary (also the archive's)."""
+    best generator, history, runner, chosen meta-generation's row and summary (also the archive's, with ``out``,
+    the path the generator is written to, as given: the report names it)."""
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
@@ -155,7 +159,7 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
                "best_validation_auc": chosen.get("validation_auc"),
                "best_validation_score": chosen.get("validation_score"),
                "rules": len(best.rules), "operators": len(best.operators), "digest": best.digest,
-               "last_best_auc": last.get("best_fitness")}
+               "last_best_auc": last.get("best_fitness"), "output": str(out)}
     archive.set_meta("summary", summary)
     archive.set_meta("generator", best.to_toml())
     return best, history, runner, chosen, summary
