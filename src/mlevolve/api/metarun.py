@@ -213,7 +213,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     from mlevolve.interpreter.regimes import regime_of
     from mlevolve.interpreter.standalone.spec import spec_value, split_spec
     from mlevolve.interpreter.tasks import SAMPLE_OPTIONS, canonical_spec
-    from mlevolve.meta.config import config_error
+    from mlevolve.meta.config import config_entry_error
 
     kind = regime_of(program).name
     given, formula = dict(cfg.bounds), kind == "formula"
@@ -221,6 +221,8 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     seen: dict[str, tuple[str, str]] = {}  # a task's one name: its part and its spelling there
     drawn: dict[str, tuple[str, str]] = {}  # what a task's points are drawn from (no sample sizes): part, spelling
     named: dict[str, tuple[str, ...]] = {}
+    spelling: dict[str, str] = {}  # a task's one name: its spelling in [split]
+    keys: dict[str, str] = {}  # a task's one name: its [bounds] key as written
     for part in ("train", "validation", "test"):
         for t in getattr(cfg, part):
             try:
@@ -228,27 +230,31 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
                 _ready(program, spec, t, cfg.meta.seed, program, t)
             except MlevError as err:
                 where = f"{err.file}: " if err.file and err.span is None else ""  # a data file's cell
-                raise config_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part,
-                                   _beside(t, cfg.source, "the configuration's") or err.hint) from None
-            if t not in given and not formula:
-                raise config_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
-                                   hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
-            name = canonical_spec(t, kind)  # a held-out task spelt another way is still the training task
+                raise config_entry_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part, t,
+                                         _beside(t, cfg.source, "the configuration's") or err.hint) from None
+            name = canonical_spec(t, kind)  # a held-out task spelt another way is still the training task (said
+            # so before its bounds: the second spelling has none of its own)
             if name in seen:
-                raise config_error(cfg.source, f"[split] {part}: task {t!r} is task {seen[name][1]!r} of [split] "
-                                   f"{seen[name][0]}, written another way", "split", part,
-                                   hint=f"a task is in one split, once; both are {name}")
+                raise config_entry_error(cfg.source, f"[split] {part}: task {t!r} is task {seen[name][1]!r} of "
+                                         f"[split] {seen[name][0]}, written another way", "split", part, t,
+                                         hint=f"a task is in one split, once; both are {name}")
+            if t not in given and not formula:
+                raise config_entry_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part, t,
+                                         hint="only formula tasks have default bounds ([0, 1], their fitness being "
+                                              "R^2)")
             seen[name] = (part, t)
             base, options = split_spec(name)  # held out: another function, not more or fewer points of one
             source = ":".join([base, *(f"{k}={spec_value(v)}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
             if (other := drawn.setdefault(source, (part, t)))[0] != part:
-                raise config_error(cfg.source, f"[split] {part}: task {t!r} is {other[1]!r} of [split] {other[0]} "
-                                   "with other sample sizes: its points come from the same function", "split", part,
-                                   hint="a split holds other functions or datasets than the others (another task, "
-                                        "or another dim= or target=), not the same with other n_train=, n_tasks=")
+                raise config_entry_error(cfg.source, f"[split] {part}: task {t!r} is {other[1]!r} of [split] "
+                                         f"{other[0]} with other sample sizes: its points come from the same function",
+                                         "split", part, t, hint="a split holds other functions or datasets than the "
+                                         "others (another task, or another dim= or target=), not the same with other "
+                                         "n_train=, n_tasks=")
             bounds[name] = given.get(t, (0.0, 1.0))
+            spelling[name], keys[name] = t, cfg.bounds_keys.get(t, t)
             named[part] = (*named.get(part, ()), name)
-    return replace(cfg, bounds=bounds, **named)
+    return replace(cfg, bounds=bounds, spelling=spelling, bounds_keys=keys, **named)
 
 
 def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:
