@@ -125,3 +125,38 @@ def test_the_documented_smoke_command_runs_on_a_fresh_clone(tmp_path: Path, monk
         api.evolve(tmp_path / "examples" / "quartic.mlev", ["f"], "nguyen4", budget=3, db="runs/x.db", quiet=True)
     summary = api.meta(config, quiet=True)  # the documented command: the default archive, its runs/ made
     assert summary["db"] == str(Path("runs") / "meta-smoke.db") and (tmp_path / "runs" / "meta-smoke.db").is_file()
+
+
+@pytest.mark.parametrize(("program", "task", "suggested"), [
+    ("flow_moons.mlev", "moons_density", "moons2d"),  # said digits_density: nearer in spelling, another kind's data
+    ("vae_moons.mlev", "circles_density", "circles2d"),
+    ("vae_moons.mlev", "digits_densty", "digits_density"),  # a task of the kind, nearest in spelling
+    ("quartic.mlev", "nguyen9", "nguyen8"),
+    ("mlp_digits.mlev", "moons_density", "moons"),  # a supervised program: the supervised moons
+])
+def test_an_unknown_tasks_suggestion_is_of_the_programs_kind_sharing_its_stem(
+        tmp_path: Path, capsys: Capsys, program: str, task: str, suggested: str) -> None:
+    text = (ROOT / "examples" / program).read_text()
+    path = tmp_path / program
+    path.write_text(re.sub(r"(?m)^(\s*)task .*$", rf"\1task {task}", text, count=1))
+    for argv in (("check", str(path)), ("run", str(ROOT / "examples" / program), "--task", task)):
+        code, _, err = cli(capsys, *argv)
+        assert code == 2 and f"unknown task '{task}'" in err and f"hint: did you mean '{suggested}'? " in err, err
+
+
+def test_a_meta_archive_given_as_a_grammar_names_the_grammar_file_it_wrote(tmp_path: Path, capsys: Capsys) -> None:
+    config = tmp_path / "smoke.toml"
+    config.write_text(re.sub(r'program = "(\.\./)+', f'program = "{ROOT}/',
+                             (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()))
+    (tmp_path / "out").mkdir()
+    api.meta(config, tmp_path / "m.db", tmp_path / "out" / "chosen.toml", quiet=True)  # -o elsewhere: recorded
+    api.meta(config, tmp_path / "d.db", quiet=True)  # the default, beside it
+    for db, written in ((tmp_path / "m.db", tmp_path / "out" / "chosen.toml"), (tmp_path / "d.db",
+                                                                               tmp_path / "d.grammar.toml")):
+        code, _, err = cli(capsys, "sample", "--grammar", str(db), "--type", "Scalar")
+        assert code == 2 and err.splitlines() == [
+            f"{db}: error: an SQLite database, not a grammar file (TOML)",
+            f"hint: a meta run's archive; the grammar file it wrote: --grammar {shlex.quote(str(written))}"], err
+    written.unlink()  # none left: the generic hint
+    code, _, err = cli(capsys, "sample", "--grammar", str(tmp_path / "d.db"), "--type", "Scalar")
+    assert code == 2 and "hint: a run's archive is read by `mlevolve best`" in err, err
