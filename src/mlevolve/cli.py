@@ -500,12 +500,9 @@ def _cmd_meta(args: argparse.Namespace) -> int:
         summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers, dask=args.dask)
     except KeyboardInterrupt as stop:
         return _interrupted(args, stop, "finished inner run")
-    auc = summary["best_validation_auc"]
-    print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  "
-          f"({counted(summary['rules'], 'learned rule')}, {counted(summary['operators'], 'operator')}; "
-          + ("the base grammar: no meta-generation's best beat it on validation" if summary["chosen_generation"] is None
-             else f"meta-generation {summary['chosen_generation']}, validation AUC "
-                  f"{'n/a' if auc is None else format(auc, '.4f')}") + ")\n"
+    from mlevolve.report.summary import generator_text
+
+    print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({generator_text(summary)})\n"
           f"inner runs: {summary['inner_runs_fresh']:,} run, {summary['inner_runs_replayed']:,} reused (the same "
           "generator, task and seed run before: in this run, or in the archive's earlier one)")
     return 0

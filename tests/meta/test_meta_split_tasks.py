@@ -1,6 +1,6 @@
 """A meta configuration's tasks are checked as `run` checks a task line, for the program that runs on them
 (``api.metarun._meta_tasks``): options, data files read by the program's kind, the program fitted to each task,
-each mistake at its ``[split]`` part before any inner run; a formula on a data file has [0, 1] bounds and its
+each mistake at its ``[split]`` entry before any inner run; a formula on a data file has [0, 1] bounds and its
 inner runs read the file's columns (they read it as a supervised data set before)."""
 
 from __future__ import annotations
@@ -49,12 +49,14 @@ def _config(tmp_path: Path, train: str) -> Path:
      "task 'nguyen5:n_test=1e2:n_train=7' of [split] train, written another way",
      "a task is in one split, once; both are nguyen5:n_train=7"),
 ])
-def test_a_split_task_the_program_cannot_run_on_is_an_error_at_its_part(tmp_path: Path, capsys: Capsys, train: str,
+def test_a_split_task_the_program_cannot_run_on_is_an_error_at_its_entry(tmp_path: Path, capsys: Capsys, train: str,
                                                                         error: str, hint: str) -> None:
     d = str(tmp_path)
     config = _config(tmp_path, train.replace("{d}", d))
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
-    assert err.splitlines() == [f"{config}:5:1: error: [split] train: {error.format(d=d)}", f"hint: {hint}"]
+    line = config.read_text().splitlines()[4]  # at the task's own entry (meta83): its second, the one refused
+    column = line.rindex('", "') + 5
+    assert err.splitlines() == [f"{config}:5:{column}: error: [split] train: {error.format(d=d)}", f"hint: {hint}"]
     assert not (tmp_path / "m.db").exists()
 
 
@@ -118,7 +120,7 @@ def test_a_held_out_task_that_only_resizes_a_training_task_is_refused(tmp_path: 
         api.metarun._meta_tasks(cfg, api.programs._program(cfg.program, base), base)
         return
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
-    assert err.splitlines()[0] == f"{config}:7:1: error: [split] test: task '{test}' is '{like}' of [split] train " \
+    assert err.splitlines()[0] == f"{config}:7:10: error: [split] test: task '{test}' is '{like}' of [split] train " \
                                   "with other sample sizes: its points come from the same function"
 
 

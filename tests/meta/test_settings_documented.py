@@ -22,3 +22,14 @@ def test_every_setting_of_a_table_is_documented(table: type) -> None:
     names = [f.name for f in fields(table)]
     assert len(names) > 5
     assert [name for name in names if not re.search(rf"(?<![\w-]){name}(?![\w-])", DOC)] == []
+
+
+def test_every_inner_default_is_documented_as_the_code_has_it() -> None:
+    """Leaving out ``[inner]`` runs with its defaults: docs/meta.md lists each as ``InnerConfig`` has it (meta83:
+    a fresh user found budget, population, tournament, algorithm and epochs left out ran silently, unlisted)."""
+    from mlevolve.meta.config import _toml
+
+    defaults = InnerConfig()
+    listed = DOC[DOC.index("takes its default (`meta/config.py: InnerConfig`)"):][:400]
+    assert [f.name for f in fields(InnerConfig)
+            if f"`{f.name} = {_toml(getattr(defaults, f.name))}`" not in listed] == []

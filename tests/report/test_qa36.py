@@ -4,8 +4,10 @@ candidates, failed candidates' blank metrics line."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -53,8 +55,9 @@ def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path, capsy
     db = tmp_path / "m.db"
     api.meta(config, db, tmp_path / "g.toml", quiet=True)
     html = page.build(data.load(db))
-    train = load_config(config).train  # its title lists the training tasks in words, not as "meta:a,b"
-    assert f"mlevolve run report: {data.load(db).meta['program_name']} on the tasks {', '.join(train)}</h1>" in html
+    cfg = load_config(config)  # its title names each split's tasks in words, not "meta:a,b" (a fresh-user pass)
+    assert (f"mlevolve run report: {data.load(db).meta['program_name']}, a meta run: train {', '.join(cfg.train)}; "
+            f"validation {', '.join(cfg.validation)}; test {', '.join(cfg.test)}</h1>") in html
     assert "A meta run&#x27;s answer is the generator it learned" in html or "A meta run's answer is" in html
     assert "no candidate was scored" not in html and "--confirm 5" not in html
     # its best program alone, as .mlev: it was refused for want of one task (a fresh-user pass)
@@ -208,3 +211,37 @@ def test_the_quiet_line_says_the_verdicts_word() -> None:
                          "verdict": "slightly worse than the start (val_mse 0.01 higher, 1.01 times the start's "
                                     "val_mse)"}}
     assert one_line(result).startswith("best val_mse 1.01 (slightly worse than the start's 1)")
+
+
+def test_a_meta_reports_answer_names_its_grammar_file_and_draws_no_front(tmp_path: Path) -> None:
+    """A meta archive's report (a fresh-user pass, meta83): the answer names the grammar file the run wrote, its
+    meta-generation and validation AUC as ``mlevolve meta`` printed them; no Pareto front of the rows' sizes (inner
+    runs' text lengths, which ``best --front`` refuses); the Run section the meta settings, not algorithm "—"."""
+    config = tmp_path / "smoke.toml"
+    config.write_text(re.sub(r'program = "(\.\./)+', f'program = "{ROOT}/',
+                             (ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()))
+    db, out = tmp_path / "m.db", tmp_path / "chosen.grammar.toml"
+    summary = api.meta(config, db, out, quiet=True)
+    run = data.load(db)
+    html = page.build(run)
+    said = (f"{summary['rules']} learned rules, {summary['operators']} operators; meta-generation "
+            f"{summary['chosen_generation']}, validation AUC {summary['best_validation_auc']:.4f}")
+    assert f"the grammar file <code>{out}</code> ({said})" in html
+    assert "Pareto" not in html and "there is no front of fitness against size" in html
+    sizes = [int(r.size) for r in run.rows]  # the rows' sizes (text lengths) are nowhere on the page as sizes
+    assert not any(f"size {n})" in html for n in sizes)
+    identity = html[html.index("<h2>Run</h2>"):html.index("<h2>Counts</h2>")]
+    assert "<td>algorithm</td>" not in identity and "<td>seed</td>" not in identity and "—" not in identity
+    settings = load_config(config).meta
+    assert f"seed {settings.seed}" in identity and f"population {settings.population}," in identity
+    assert f"generations {settings.generations}," in identity and f"ranking {settings.ranking}" in identity
+    assert "<td>inner runs</td><td>budget " in identity
+    # an archive written before archives kept the -o path: the default path rule, said as such
+    with sqlite3.connect(db) as connection:
+        record = json.loads(connection.execute("select value from meta where key = 'summary'").fetchone()[0])
+        del record["output"]
+        connection.execute("update meta set value = ? where key = 'summary'", (json.dumps(record),))
+    connection.close()
+    html = page.build(data.load(db))
+    assert (f"the grammar file <code>{tmp_path / 'm.grammar.toml'}</code> if <code>mlevolve meta</code> was not "
+            f"given <code>-o</code>") in html and f"({said})" in html

@@ -87,7 +87,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     cfg = _meta_tasks(replace(cfg, evolve=tuple(names)), program, base)
     runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
     path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
-    out = Path(output) if output is not None else path.with_suffix(".grammar.toml")
+    from mlevolve.report.data import default_generator
+
+    out = Path(output) if output is not None else default_generator(path)
     for given, setting in ((db, "db"), (output, "output")):  # a typo's folder is refused, not made (runs/ is)
         if given is not None:
             check_output(given, setting)
@@ -106,7 +108,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             print(f"resuming {path}: {counted(held, 'finished inner run')} archived, replayed "
                   "rather than run again", file=sys.stderr, flush=True)
         try:  # a stop from here on (the runs, the pool's shutdown, the summary) says what the archive saved
-            best, history, runner, chosen, summary = _meta_runs(cfg, program, archive, quiet, dask, n)
+            best, history, runner, chosen, summary = _meta_runs(cfg, program, archive, quiet, dask, n, out)
         except KeyboardInterrupt:  # every finished inner run is a row
             raise RunInterrupted(str(path), archive.count()) from None
     try:  # every inner run is saved: a stop now (writing the generator) says so, as one during the runs does
@@ -115,9 +117,11 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         raise RunInterrupted(str(path), int(summary["candidates"])) from None
 
 
-def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str | None, n: int) -> tuple[Any, ...]:
+def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str | None, n: int,
+               out: Path) -> tuple[Any, ...]:
     """A meta run's inner runs, on ``dask``, a pool of ``n`` processes or this one, archived in ``archive``: its
-    best generator, history, runner, chosen meta-generation's row and summary (also the archive's)."""
+    best generator, history, runner, chosen meta-generation's row and summary (also the archive's, with ``out``,
+    the path the generator is written to, as given: the report names it)."""
     import sys
     from concurrent.futures import ProcessPoolExecutor
 
@@ -157,7 +161,7 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
                "best_validation_auc": chosen.get("validation_auc"),
                "best_validation_score": chosen.get("validation_score"),
                "rules": len(best.rules), "operators": len(best.operators), "digest": best.digest,
-               "last_best_auc": last.get("best_fitness")}
+               "last_best_auc": last.get("best_fitness"), "output": str(out)}
     archive.set_meta("summary", summary)
     archive.set_meta("generator", best.to_toml())
     return best, history, runner, chosen, summary
@@ -211,7 +215,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     from mlevolve.interpreter.regimes import regime_of
     from mlevolve.interpreter.standalone.spec import spec_value, split_spec
     from mlevolve.interpreter.tasks import SAMPLE_OPTIONS, canonical_spec
-    from mlevolve.meta.config import config_error
+    from mlevolve.meta.config import config_entry_error
 
     kind = regime_of(program).name
     given, formula = dict(cfg.bounds), kind == "formula"
@@ -219,6 +223,8 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     seen: dict[str, tuple[str, str]] = {}  # a task's one name: its part and its spelling there
     drawn: dict[str, tuple[str, str]] = {}  # what a task's points are drawn from (no sample sizes): part, spelling
     named: dict[str, tuple[str, ...]] = {}
+    spelling: dict[str, str] = {}  # a task's one name: its spelling in [split]
+    keys: dict[str, str] = {}  # a task's one name: its [bounds] key as written
     for part in ("train", "validation", "test"):
         for t in getattr(cfg, part):
             try:
@@ -226,27 +232,31 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
                 _ready(program, spec, t, cfg.meta.seed, program, t)
             except MlevError as err:
                 where = f"{err.file}: " if err.file and err.span is None else ""  # a data file's cell
-                raise config_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part,
-                                   _beside(t, cfg.source, "the configuration's") or err.hint) from None
-            if t not in given and not formula:
-                raise config_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part,
-                                   hint="only formula tasks have default bounds ([0, 1], their fitness being R^2)")
-            name = canonical_spec(t, kind)  # a held-out task spelt another way is still the training task
+                raise config_entry_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part, t,
+                                         _beside(t, cfg.source, "the configuration's") or err.hint) from None
+            name = canonical_spec(t, kind)  # a held-out task spelt another way is still the training task (said
+            # so before its bounds: the second spelling has none of its own)
             if name in seen:
-                raise config_error(cfg.source, f"[split] {part}: task {t!r} is task {seen[name][1]!r} of [split] "
-                                   f"{seen[name][0]}, written another way", "split", part,
-                                   hint=f"a task is in one split, once; both are {name}")
+                raise config_entry_error(cfg.source, f"[split] {part}: task {t!r} is task {seen[name][1]!r} of "
+                                         f"[split] {seen[name][0]}, written another way", "split", part, t,
+                                         hint=f"a task is in one split, once; both are {name}")
+            if t not in given and not formula:
+                raise config_entry_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part, t,
+                                         hint="only formula tasks have default bounds ([0, 1], their fitness being "
+                                              "R^2)")
             seen[name] = (part, t)
             base, options = split_spec(name)  # held out: another function, not more or fewer points of one
             source = ":".join([base, *(f"{k}={spec_value(v)}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
             if (other := drawn.setdefault(source, (part, t)))[0] != part:
-                raise config_error(cfg.source, f"[split] {part}: task {t!r} is {other[1]!r} of [split] {other[0]} "
-                                   "with other sample sizes: its points come from the same function", "split", part,
-                                   hint="a split holds other functions or datasets than the others (another task, "
-                                        "or another dim= or target=), not the same with other n_train=, n_tasks=")
+                raise config_entry_error(cfg.source, f"[split] {part}: task {t!r} is {other[1]!r} of [split] "
+                                         f"{other[0]} with other sample sizes: its points come from the same function",
+                                         "split", part, t, hint="a split holds other functions or datasets than the "
+                                         "others (another task, or another dim= or target=), not the same with other "
+                                         "n_train=, n_tasks=")
             bounds[name] = given.get(t, (0.0, 1.0))
+            spelling[name], keys[name] = t, cfg.bounds_keys.get(t, t)
             named[part] = (*named.get(part, ()), name)
-    return replace(cfg, bounds=bounds, **named)
+    return replace(cfg, bounds=bounds, spelling=spelling, bounds_keys=keys, **named)
 
 
 def _data_digests(tasks: Sequence[str]) -> dict[str, str] | None:

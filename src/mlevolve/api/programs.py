@@ -297,11 +297,12 @@ def check_task_line(program: Program, file: str | None = None) -> None:
                         hint='write `task NAME` (`mlevolve tasks` lists them) or `task "data.csv:target=y"`, or '
                              'drop the line')
     try:
-        check_task_name(program.task, program.task_span)  # the closest task's name in the hint
         try:
             regime = regime_of(program)
         except (MlevError, KeyError):  # no definitions, or a mix: reported by the one-program rule, not here
+            check_task_name(program.task, program.task_span)  # the closest task's name in the hint
             return
+        check_task_name(program.task, program.task_span, regime.name)  # the closest of the program's kind first
         check_task_kind(regime, program.task, program.task_span)
         task_options(program.task, regime.name)
     except MlevError as err:

@@ -13,11 +13,13 @@ scales the weights of the productions the focus does not keep.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
 import math
 import re
+import shlex
 import tomllib
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1092,10 +1094,32 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
         _LOADING.reset(token)
 
 
+def _written_beside(db: Path) -> Path | None:
+    """The grammar file a meta run whose archive is ``db`` wrote, where it still is: the path its archive's summary
+    records (``mlevolve meta -o``), else the default beside it (``DB`` with ``.grammar.toml`` for its suffix)."""
+    import sqlite3
+
+    recorded = None
+    try:
+        with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            row = connection.execute("SELECT value FROM meta WHERE key = 'summary'").fetchone()
+        recorded = json.loads(row[0]).get("output") if row else None
+    except (sqlite3.Error, ValueError, AttributeError, OSError):  # not a meta archive, or none readable: the default
+        pass
+    for path in ([Path(recorded)] if isinstance(recorded, str) else []) + [db.with_suffix(".grammar.toml")]:
+        if path.is_file():
+            return path
+    return None
+
+
 def _load_file(p: Path) -> GrammarSpec:
     data_bytes = read_bytes(p, "a grammar file", "no such grammar file",
                             'check the path; the name "base" (no file) is the base grammar',
                             "write it to a .toml file and give its path", GrammarError)
+    if data_bytes.startswith(b"SQLite format 3\0") and (written := _written_beside(p)) is not None:
+        raise GrammarError("an SQLite database, not a grammar file (TOML)", file=str(p),
+                           hint=f"a meta run's archive; the grammar file it wrote: --grammar "
+                                f"{shlex.quote(str(written))}")
     text = decode_utf8(data_bytes, str(p), "a grammar file (TOML)", GrammarError)  # an archive named as such; binary
     try:
         data, text = toml_loads(text, str(p), GrammarError)  # universal newlines, as for .mlev files

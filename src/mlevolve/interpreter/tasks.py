@@ -55,7 +55,7 @@ from typing import Any, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
-from mlevolve.dsl.errors import KIND_USE, MlevError, did_you_mean, file_kind
+from mlevolve.dsl.errors import KIND_USE, MlevError, closest, did_you_mean, file_kind
 from mlevolve.dsl.types import with_article
 from mlevolve.interpreter.standalone import data as _data
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
@@ -370,9 +370,10 @@ def task_info(spec: str) -> TaskInfo:
     return TaskInfo(name, "supervised", data.problem, f"user data from {name}", _size(n, data))
 
 
-def check_task_name(spec: str, span: Any = None) -> None:
+def check_task_name(spec: str, span: Any = None, kind: str | None = None) -> None:
     """Raise :class:`MlevError` (at ``span``) unless ``spec`` names a built-in task or a data file:
-    what a program's ``task`` line is checked against, with no data loaded."""
+    what a program's ``task`` line is checked against, with no data loaded; ``kind``, the program's regime's name
+    where it is known, ranks the hint's closest task (:func:`_closest_task`)."""
     name, _ = _parse_spec(spec)
     if spec.strip()[:1] in ("'", '"') and not Path(name).exists():  # in quotes of its own: what parse_spec refuses
         try:  # first, in the words and with the mended spec of every script (one source of both)
@@ -380,8 +381,28 @@ def check_task_name(spec: str, span: Any = None) -> None:
         except TaskError as err:
             raise MlevError(err.message, span, err.hint) from None
     if name not in _INFOS and not _looks_like_file(name):
+        mended = task_hint(name, _INFOS)  # its options after another mark than ':': said first
+        hint = mended if mended.startswith("options follow") else _closest_task(name, kind)
         raise MlevError(f"unknown task '{name}'", span,
-                        task_hint(name, _INFOS) + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+                        hint + "known tasks: " + ", ".join(_INFOS) + ", or a .csv/.npz file")
+
+
+def _stem(name: str) -> str:
+    """A task name's leading letters, its stem: ``moons`` of ``moons2d`` and of ``moons_density``."""
+    return re.match(r"[a-z]*", name.casefold())[0]  # type: ignore[index]  # [a-z]* always matches
+
+
+def _closest_task(name: str, kind: str | None) -> str:
+    """The "did you mean" of an unknown task ``name`` for a program of regime ``kind`` (None: unknown): a task of
+    that kind whose name shares the stem (:func:`_stem`) first (``moons_density`` for a density program:
+    ``moons2d``, not the nearer spelling ``digits_density``, another kind's data), then the closest spelling among
+    that kind's tasks, then among all (:func:`did_you_mean`)."""
+    ours = [n for n, info in _INFOS.items() if info.kind == kind]
+    stem = _stem(name)
+    same = [n for n in ours if len(stem) >= 3 and _stem(n) == stem]
+    if same:
+        return f"did you mean {closest(name, same, 0.0)!r}? "
+    return did_you_mean(name, ours) or did_you_mean(name, _INFOS)
 
 
 
@@ -592,6 +613,8 @@ def check_task_kind(regime: Any, spec: str, span: Any = None) -> None:
     task is checked again, fully, by :func:`check_task_fits`."""
     name, _ = _parse_spec(spec)
     info = _INFOS.get(name)
+    if info is None and not _looks_like_file(name):  # unknown: the hint's closest task is of the program's kind
+        check_task_name(spec, span, regime.name)
     if info is not None and info.kind != regime.name:
         raise _misfit(regime, spec, span)
     if info is None and _looks_like_file(name) and not any(loader.names is None for loader in regime.loaders):

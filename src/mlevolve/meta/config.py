@@ -53,12 +53,14 @@ from mlevolve.dsl.errors import (
     decode_utf8,
     did_you_mean,
     read_bytes,
+    source_lines,
     toml_key_span,
     toml_loads,
     toml_text,
     toml_value,
     wrong_kind,
 )
+from mlevolve.dsl.ir import Span
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,15 @@ class MetaConfig:
     written: frozenset[str] = field(default=frozenset(), compare=False)  # the [inner] keys the file writes
     # the tasks whose bounds are the default (a formula's [0, 1]: its R^2, 0 being no better than the mean)
     default_bounds: frozenset[str] = field(default=frozenset(), compare=False)
+    # each task's spelling in [split], by the name the run knows it by (its one name, once the split is checked
+    # for the program: warnings and progress lines quote the task as the user wrote it)
+    spelling: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # each task's [bounds] key as the file writes it (it may spell the task another way than [split] does)
+    bounds_keys: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def written_as(self, task: str) -> str:
+        """``task`` (a name the run knows it by) as the configuration's [split] writes it."""
+        return self.spelling.get(task, task)
 
     def identity(self) -> dict[str, Any]:
         """What makes a meta run resumable from its archive (the budgets included)."""
@@ -184,6 +195,12 @@ class _Text:
         """An error about ``key`` of ``table`` (None: the top level; no key: the table's header)."""
         return MlevError(message, toml_key_span(self.text, table, key) if table or key else None, hint, self.file)
 
+    def entry_error(self, message: str, table: str, key: str, entry: str, hint: str | None = None,
+                    nth: int = 1) -> MlevError:
+        """An error about ``entry``, one string of the list ``key`` of ``table`` (a task of ``[split] train``; its
+        ``nth`` writing there): at the entry as written (:func:`toml_entry_span`), else at the key."""
+        return MlevError(message, toml_entry_span(self.text, table, key, entry, nth), hint, self.file)
+
     def value(self, value: object, kind: str, table: str | None, key: str, example: str | None = None,
               noun: str | None = None, hint: str | None = None) -> Any:
         """``value``, ``key`` of ``table``, as read if it is of ``kind`` (:func:`~mlevolve.dsl.errors.toml_value`),
@@ -197,6 +214,51 @@ def config_error(path: str | Path, message: str, table: str | None = None, key: 
     """An error found after loading (say ``evolve`` naming no definition of the program), placed at
     ``key`` of ``table`` in the configuration file ``path`` as :func:`load_config`'s own errors are."""
     return _Text(str(path), config_text(path)).error(message, table, key, hint)
+
+
+def config_entry_error(path: str | Path, message: str, table: str, key: str, entry: str,
+                       hint: str | None = None) -> MlevError:
+    """An error found after loading about ``entry``, one string of the list ``key`` of ``table`` in the configuration
+    file ``path`` (a task of ``[split] train``), at the entry's own place (:func:`toml_entry_span`)."""
+    return _Text(str(path), config_text(path)).entry_error(message, table, key, entry, hint)
+
+
+def toml_entry_span(text: str, table: str, key: str, entry: str, nth: int = 1) -> Span | None:
+    """Where TOML ``text`` writes the string ``entry`` (its ``nth`` time) in the array ``key`` of ``table`` (inside
+    its quotes, the
+    array over one line or several), else where it writes the key (:func:`~mlevolve.dsl.errors.toml_key_span`):
+    ``train = ["a", "b"]``'s ``b``.  A string written with escapes is not matched (the key is the place)."""
+    at = toml_key_span(text, table, key)
+    if at is None:
+        return None
+    lines = source_lines(text)
+    depth, opened = 0, False
+    for number in range(at.line, len(lines) + 1):
+        line, i = lines[number - 1], at.end_column if number == at.line else 0
+        while i < len(line):
+            c = line[i]
+            if c == "#":  # a comment ends the line
+                break
+            if c in "\"'" and opened:
+                end = line.find(c, i + 1)
+                while c == '"' and end > 0 and line[end - 1] == "\\":
+                    end = line.find(c, end + 1)
+                if end < 0:
+                    return at
+                nth -= line[i + 1:end] == entry
+                if not nth:
+                    return Span(number, i + 2, number, max(end, i + 2))
+                i = end
+            elif c == "[":
+                depth, opened = depth + 1, True
+            elif c == "]":
+                depth -= 1
+                if depth <= 0:
+                    return at
+            elif not opened and c not in " \t=":  # not an array: the key is the place
+                return at
+            i += 1
+    return at
 
 
 def config_text(path: str | Path) -> str:
@@ -353,18 +415,18 @@ def load_config(path: str | Path) -> MetaConfig:
     for part, tasks in parts.items():
         for t in tasks:
             if t in seen and seen[t] == part:
-                raise at.error(f"task {t!r} is given twice in [split] {part}", "split", part,
-                               hint="name each task once: a task given twice would count twice")
+                raise at.entry_error(f"task {t!r} is given twice in [split] {part}", "split", part, t,
+                                     hint="name each task once: a task given twice would count twice", nth=2)
             if t in seen:
                 why = ("meta-test tasks must never be trained on or validated on" if "test" in (seen[t], part) else
                        "the validation tasks choose among generators trained on the others: they must be unseen")
-                raise at.error(f"task {t!r} is in both [split] {seen[t]} and {part}", "split", part,
-                               hint=f"{why}; keep it in one part")
+                raise at.entry_error(f"task {t!r} is in both [split] {seen[t]} and {part}", "split", part, t,
+                                     hint=f"{why}; keep it in one part")
             seen[t] = part
             try:
                 check_task_name(t)
             except MlevError as err:
-                raise at.error(f"[split] {part}: {err.message}", "split", part, hint=err.hint) from None
+                raise at.entry_error(f"[split] {part}: {err.message}", "split", part, t, hint=err.hint) from None
     inner = _section(data, "inner", InnerConfig, at)
     _check_inner(inner, at, set(data.get("inner", {})))
     meta = _section(data, "meta", MetaSettings, at)
@@ -395,6 +457,7 @@ def load_config(path: str | Path) -> MetaConfig:
         raise at.error("[meta] elitism must be smaller than the population", "meta", "elitism",
                        hint=f"elitism below {meta.population}, or a larger [meta] population")
     bounds: dict[str, tuple[float, float]] = {}
+    keys: dict[str, str] = {}  # a task's [bounds] key as written
     given = at.value(data.get("bounds", {}), "table", None, "bounds", noun="a table of task = [lo, hi]",
                      hint="write TASK = [lo, hi] under a [bounds] header")
     spelt = {one: t for t in seen if (one := _one_name(t))}  # a task's one name: its spelling in the split
@@ -409,13 +472,14 @@ def load_config(path: str | Path) -> MetaConfig:
         if not (len(pair) == 2 and pair[0] < pair[1]):
             raise at.error(f"[bounds] {t} must be [lo, hi] with lo < hi, got {toml_text(value)}", "bounds", t,
                            hint="the task's worst and best fitness, for the normalisation")
-        bounds[task] = (pair[0], pair[1])
+        bounds[task], keys[task] = (pair[0], pair[1]), t
     given_tasks = set(bounds)
     for t in seen:
         if t not in bounds and not is_data_file(t) and task_info(t).kind == "formula":
             bounds[t] = (0.0, 1.0)  # a formula's fitness is its training R^2 (= 1 - MSE / Var(y))
     return MetaConfig(program, tuple(evolve), parts["train"], parts["validation"], parts["test"], inner, meta,
-                      bounds, file, frozenset(data.get("inner", {})), frozenset(bounds) - frozenset(given_tasks))
+                      bounds, file, frozenset(data.get("inner", {})), frozenset(bounds) - frozenset(given_tasks),
+                      {t: t for t in seen}, keys)
 
 
 def _one_name(task: str) -> str | None:

@@ -150,16 +150,19 @@ class BoundsCheck:
     whose 0 (no better than the mean) is a floor by design, and a small inner run's best often stays below
     it.  ``source`` is the configuration file, ``bounds`` its bounds per task."""
 
-    def __init__(self, source: str, bounds: Mapping[str, tuple[float, float]]) -> None:
+    def __init__(self, source: str, bounds: Mapping[str, tuple[float, float]],
+                 keys: Mapping[str, str] | None = None) -> None:
         self.source = source
         self.bounds = bounds
+        self.keys = keys or {}  # a task's [bounds] key as the file writes it: the warning quotes it and is placed there
         self.bests: dict[str, list[float]] = {}
         self.said: set[str] = set()
 
     @classmethod
     def of(cls, config: MetaConfig) -> BoundsCheck:
         """The check of the bounds ``config`` writes (not the defaults)."""
-        return cls(config.source, {t: b for t, b in config.bounds.items() if t not in config.default_bounds})
+        return cls(config.source, {t: b for t, b in config.bounds.items() if t not in config.default_bounds},
+                   config.bounds_keys)
 
     def add(self, task: str, best: float) -> None:
         """Note an inner run's best fitness on ``task`` (a task whose bounds are not checked: nothing)."""
@@ -182,10 +185,11 @@ class BoundsCheck:
             effect = ("below lo: their AUCs are 0 whatever the generator" if side == "lo" else
                       "above hi: past it a better generator scores no more")
             runs = f"every inner run on it ({len(bests)} so far)" if len(bests) > 1 else "its one inner run"
+            key = self.keys.get(task, task)
             found.append(ConfigWarning(config_error(
-                self.source, f"[bounds] {task} = [{lo:g}, {hi:g}], but the best fitness of {runs} is {effect} "
+                self.source, f"[bounds] {key} = [{lo:g}, {hi:g}], but the best fitness of {runs} is {effect} "
                 f"(best fitness {min(bests):.4g} to {max(bests):.4g}): the task tells generators apart by nothing",
-                "bounds", task, hint="lo and hi are the worst and best fitness to tell generators apart by: set them "
+                "bounds", key, hint="lo and hi are the worst and best fitness to tell generators apart by: set them "
                                      "to cover what the task's inner runs reach (other bounds are another run: pass "
                                      "another --db)"), config_text(self.source)))
         return found
@@ -711,7 +715,8 @@ class MetaRun:
             history.append(record)
             for warning in self.bounds_check.missed():  # the meta-generation's tasks, its validation's and the base's
                 warnings.warn(warning, stacklevel=2)
-            self.log(generation_line(generation, m.fitness == "paired", top.fitness, tasks, m.selection, val, val_auc,
+            self.log(generation_line(generation, m.fitness == "paired", top.fitness,
+                                     [self.config.written_as(t) for t in tasks], m.selection, val, val_auc,
                                      (len(top.spec.rules), len(top.spec.operators), len(found))))
             self.archive.set_meta("meta_generations", history + held[len(history):])
         return best_spec, history

@@ -897,6 +897,12 @@ def operator_stats(run: Run) -> list[OperatorStat]:
     return [OperatorStat(op, children[op], improved[op]) for op in sorted(children, key=lambda o: (-children[o], o))]
 
 
+def default_generator(db: str | Path) -> Path:
+    """Where ``mlevolve meta`` writes its generator without ``-o``: beside the archive ``db``, ``.grammar.toml`` for
+    its suffix (:func:`mlevolve.api.meta`)."""
+    return Path(db).with_suffix(".grammar.toml")
+
+
 def meta_generations(run: Run) -> list[dict[str, Any]] | None:
     """The ``meta_generations`` entries of a meta run (None if the archive has none).
 

@@ -50,14 +50,15 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
     """The whole HTML document for ``run`` (optionally comparing with a ``baseline`` run), answer first:
     the program rule ``select`` chooses (:func:`mlevolve.report.data.chosen`) against the start, the curve, the top
     ``top`` behaviours, then the rest."""
-    task = str(run.meta.get("task", "?"))  # a meta run's, "meta:TASK,TASK": its training tasks, a list in words
-    task = f"the tasks {', '.join(task.split(':', 1)[-1].split(','))}" if run.meta.get("kind") == "meta" else task
-    title = f"{run.meta.get('program_name', '?')} on {task}"
+    meta = run.meta.get("kind") == "meta"
+    task = _splits(run) if meta else str(run.meta.get("task", "?"))
+    title = f"{run.meta.get('program_name', '?')}{', a meta run: ' if meta else ' on '}{task}"
     body = [f"<h1>mlevolve run report: {escape(title)}</h1>", *_notes(run)]
     entries = data.meta_generations(run)
     if run.rows:
-        body += [_answer(run, select) if entries is None else _meta_answer(), _fitness(run, baseline), _top(run, top),
-                 _shape(run), _sources(run), _operators(run), _lineage(run, lineage_limit)]
+        body += [_answer(run, select) if entries is None else _meta_answer(run), _fitness(run, baseline),
+                 _top(run, top), _meta_shape(run) if meta else _shape(run), _sources(run), _operators(run),
+                 _lineage(run, lineage_limit)]
     body += [_identity(run), _counts(run)]
     if entries is not None:
         body.append(_meta_generations(entries, _meta_fitness(run)))
@@ -96,12 +97,35 @@ def _answer(run: Run, select: str = "best") -> str:
     return _section("The answer", table, f"<h3>{escape(heading)}</h3>", _code(render.code(best["program"])))
 
 
-def _meta_answer() -> str:
-    """A meta run's headline: its answer is the generator it learned, not one program against a start."""
-    return _section("The answer", "<p>A meta run's answer is the generator it learned: the grammar file `mlevolve "
-                    "meta` wrote (<code>-o</code>), whose evidence on held-out tasks `benchmarks/meta/evidence.py` "
-                    "measures (docs/meta.md). Its meta-generations are at the end of this page; the programs below "
-                    "are its inner runs' candidates, each scored on its own inner run's task.</p>")
+def _splits(run: Run) -> str:
+    """A meta run's tasks by split, ``train nguyen1, nguyen5; validation nguyen2; test nguyen4`` (an archive that
+    records no split lists: its training tasks, from its ``task``, "meta:TASK,TASK")."""
+    parts = [(part, run.meta.get(part)) for part in ("train", "validation", "test")]
+    if not any(isinstance(names, list) for _, names in parts):
+        return f"train {', '.join(str(run.meta.get('task', '?')).split(':', 1)[-1].split(','))}"
+    return "; ".join(f"{part} {', '.join(map(str, names)) or 'none'}" for part, names in parts
+                     if isinstance(names, list))
+
+
+def _meta_answer(run: Run) -> str:
+    """A meta run's headline: its answer is the generator it learned, not one program against a start: the grammar
+    file it wrote (the archive's ``summary`` ``output``; before archives kept it, the default path rule), the
+    meta-generation it holds and its validation AUC, as ``mlevolve meta`` printed them."""
+    record = run.meta.get("summary")
+    if not isinstance(record, Mapping) or "chosen_generation" not in record:
+        return _section("The answer", "<p>A meta run's answer is the generator it learned; this run has not written "
+                        "it yet (it is in progress or was stopped): rerun <code>mlevolve meta CONFIG --db "
+                        f"{escape(run.path)}</code> to resume it. The programs below are its inner runs' candidates, "
+                        "each scored on its own inner run's task.</p>")
+    output = record.get("output")
+    where = (f"<code>{escape(str(output))}</code>" if isinstance(output, str) else
+             f"<code>{escape(str(data.default_generator(run.path)))}</code> if <code>mlevolve meta</code> was not "
+             "given <code>-o</code> (the archive, written before archives kept the path, does not say)")
+    return _section("The answer", f"<p>A meta run's answer is the generator it learned: the grammar file {where} "
+                    f"({escape(summary.generator_text(record))}), whose evidence on held-out tasks "
+                    "<code>benchmarks/meta/evidence.py</code> measures (docs/meta.md). Its meta-generations are at the "
+                    "end of this page; the programs below are its inner runs' candidates, each scored on its own inner "
+                    "run's task.</p>")
 
 
 def _table(rows: Iterable[Sequence[Any]], head: Sequence[str] | None = None) -> str:
@@ -154,6 +178,8 @@ def _identity(run: Run) -> str:
                          if k in m and algorithm_reads(str(m.get("algorithm")), k)  # as the run read them
                          and (k != "hurdle" or data.hurdled(run)))
     created = m.get("created")
+    if m.get("kind") == "meta":
+        return _meta_identity(run)
     rows = [("archive", run.path), ("program", m.get("program_name")), ("task", m.get("task")),
             ("evolving", ", ".join(m.get("evolve") or []) or None), ("algorithm", m.get("algorithm")),
             ("settings", settings or None), ("init", m.get("init")), ("seed", m.get("seed")),
@@ -166,6 +192,25 @@ def _identity(run: Run) -> str:
         "<h3>Starting program</h3>", _code(render.code(shown_program(program, task=m.get("task"), digits=run.digits,
                                                                 archive=str(run.path), whose="the starting program")))]
     return _section("Run", _table(rows), *start)
+
+
+def _meta_identity(run: Run) -> str:
+    """A meta run's identity: its tasks by split, the meta settings it ran with (``[meta]``: its seed, population,
+    generations, ranking ...) and its inner runs' (``[inner]``), in place of an evolve run's algorithm, init and
+    seed, which a meta run has only per inner run."""
+    m = run.meta
+
+    def listed(settings: Any) -> str | None:
+        return ", ".join(f"{k} {str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items()) \
+            if isinstance(settings, Mapping) and settings else None
+
+    created = m.get("created")
+    rows = [("archive", run.path), ("program", m.get("program_name")), ("tasks", _splits(run)),
+            ("evolving", ", ".join(m.get("evolve") or []) or None), ("meta settings", listed(m.get("meta_settings"))),
+            ("inner runs", listed(m.get("inner"))), ("grammar", m.get("grammar")),
+            ("started", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)) if created else None),
+            ("state", data.state(run))]
+    return _section("Run", _table([(k, None if v is None else str(v)) for k, v in rows]))
 
 
 def _counts(run: Run) -> str:
@@ -266,6 +311,21 @@ def _shape(run: Run) -> str:
                     "fitted formula: with its fitted constants and linear scaling) and in the same program "
                     "simplified. Dots: each candidate's size as the size limit and parsimony read it.</p>",
                     table)
+
+
+def _meta_shape(run: Run) -> str:
+    """A meta run's sizes: its candidates are inner runs, each scored by its AUC, and its rows' ``size`` is not
+    the programs' (``mlevolve best DB --front`` refuses such an archive), so no front is drawn: only the size of
+    the inner runs' best programs over the run, measured from their text."""
+    windows = data.size_distribution(run)
+    table = _table(((f"{w.first}–{w.last}", w.candidates, " / ".join(f"{x:g}" for x in w.evaluated), w.measured)
+                    for w in windows),
+                   ("candidates (seq)", "count", "size: 25% / median / 75%", "measured"))
+    return _section("Size", "<p>A meta run's candidates are inner runs, each scored by its AUC on its own task: "
+                    "there is no front of fitness against size (<code>mlevolve best DB --front</code> says so). The "
+                    "size of the inner runs' best programs (nodes of the evolved definitions) over the run, per "
+                    "window of candidates (up to 100 measured per window, evenly spaced):</p>",
+                    _img(plots.sizes(run, windows, limit=False), "size over the candidates"), table)
 
 
 def _lineage(run: Run, limit: int) -> str:

@@ -149,13 +149,14 @@ def pareto(run: Run) -> str:
     return png(fig)
 
 
-def sizes(run: Run, windows: Sequence[data.SizeWindow]) -> str:
+def sizes(run: Run, windows: Sequence[data.SizeWindow], limit: bool = True) -> str:
     """Every candidate's size as the engine's size limit and parsimony read it against its sequence
-    number, and per window of candidates the median and quartile band of the evaluated and of the
-    simplified size (:func:`mlevolve.report.data.size_distribution`)."""
+    number (``limit``: a meta run's rows hold no such size), and per window of candidates the median and
+    quartile band of the evaluated and of the simplified size (:func:`mlevolve.report.data.size_distribution`)."""
     fig, ax = _figure(3.2)
-    ax.scatter([row.seq for row in run.rows], [row.size for row in run.rows], s=4, color="#999999", alpha=0.35,
-               label="candidate (the size the limit reads)")
+    if limit:
+        ax.scatter([row.seq for row in run.rows], [row.size for row in run.rows], s=4, color="#999999", alpha=0.35,
+                   label="candidate (the size the limit reads)")
     middle = [(w.first + w.last) / 2 for w in windows]
     bands = [("evaluated", [w.evaluated for w in windows], "#c44e52")]
     if all(w.simplified is not None for w in windows):

@@ -227,3 +227,15 @@ def _prune_cost(result: Mapping[str, Any]) -> str:
     spent = int(result.get("prune_evaluations") or 0)
     cost = int(result.get("prune_cost") or spent)
     return f"{cost:,}" + (f" ({spent:,} by every prune of this archive)" if spent != cost else "")
+
+
+def generator_text(summary: Mapping[str, Any]) -> str:
+    """What a meta run's written generator holds and which meta-generation it is, as ``mlevolve meta`` prints it
+    and the report's answer says it: ``0 learned rules, 0 operators; meta-generation 0, validation AUC 0.5043``
+    (``summary``: the archive's meta ``summary``, as :func:`mlevolve.api.meta` returns it)."""
+    auc = summary.get("best_validation_auc")
+    chosen = summary.get("chosen_generation")
+    return (f"{counted(int(summary.get('rules') or 0), 'learned rule')}, "
+            f"{counted(int(summary.get('operators') or 0), 'operator')}; "
+            + ("the base grammar: no meta-generation's best beat it on validation" if chosen is None
+               else f"meta-generation {chosen}, validation AUC {'n/a' if auc is None else format(auc, '.4f')}"))
