@@ -182,3 +182,18 @@ def test_a_memory_error_from_dasks_connect_is_no_run_out_of_memory(
                         "(MemoryError: Unable to allocate 3.07 EiB for an array with shape (3544668469065756977,) "
                         "and data type uint8)")
     assert lines[1].startswith("hint: start one on that host with `dask scheduler --port 1`")
+
+
+def test_the_dashboards_port_is_named_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The port a user most likely gives by mistake is the dashboard's, whose HTTP server waits silently."""
+    def no_answer(*args: Any, **kwargs: Any) -> None:
+        raise TimeoutError
+
+    monkeypatch.setattr("mlevolve.gp.dask_address.socket.create_connection", no_answer)
+    address = "tcp://127.0.0.1:8787"
+    scheduler = check_dask(address)
+    assert scheduler is not None
+    with pytest.raises(SettingError) as caught:
+        knock(address, scheduler, seconds=0.1)
+    assert caught.value.message == "dask: no Dask scheduler answered at tcp://127.0.0.1:8787 within 0.1 s"
+    assert "(8787 is Dask's dashboard port; its scheduler's is 8786)" in caught.value.hint

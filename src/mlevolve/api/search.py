@@ -583,7 +583,6 @@ def found_hash(result: Mapping[str, Any]) -> str | None:
     return (result.get("pruned_from") or {}).get("hash") or result.get("best_hash")
 
 
-@typed
 def _note_untouched(grammar: GrammarSpec | None, program: Program, names: list[str]) -> None:
     """Say on stderr (a note, not an error) where ``grammar`` changes nothing the evolved slots ``names`` draw
     (``grammar/touch.py``): the run searches as the base grammar does, which a user giving it did not mean."""
@@ -598,6 +597,7 @@ def _note_untouched(grammar: GrammarSpec | None, program: Program, names: list[s
         print(f"note: {note}", file=sys.stderr, flush=True)
 
 
+@typed
 def scoring_line(dask: str | None, workers: int | None, what: str = "scoring") -> str:
     """The line a run starts with on stderr: where its candidates (``what``: a meta run's inner runs) are scored, on
     Dask (``dask``: ``local:N``, N local workers, 0 one per core; else a scheduler's address), in ``workers`` worker
