@@ -13,6 +13,7 @@ import argparse
 import functools
 import inspect
 import itertools
+import os
 import re
 import shlex
 import signal
@@ -1350,9 +1351,30 @@ def _flag_help(parser: argparse.ArgumentParser, flag: str, default: str) -> str:
     return f"{flag}{shown}: {action.help}; {default}"
 
 
+_UNITS = {"B": 0, "KiB": 1, "MiB": 2, "GiB": 3, "TiB": 4, "PiB": 5, "EiB": 6, "ZiB": 7, "YiB": 8}
+
+
+def _beyond_the_machine(message: str) -> str | None:
+    """The size numpy's "Unable to allocate SIZE ..." names, where it is more than this machine's physical memory
+    (then no run's memory ran out: the size was garbage); else None."""
+    found = re.match(r"Unable to allocate ([0-9.]+) ([KMGTPEZY]?i?B)\b", message)
+    if not found or found[2] not in _UNITS:
+        return None
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 1 << 50  # unknown: a petabyte, past any machine's memory
+    asked = float(found[1]) * 1024 ** _UNITS[found[2]]
+    return f"{found[1]} {found[2]}" if asked > physical else None
+
+
 def _resource_message(err: BaseException) -> str:
     """One line for a storage or resource failure that reached the top without an MlevError."""
     if isinstance(err, MemoryError):
+        asked = _beyond_the_machine(str(err))
+        if asked:  # no run's memory ran out: a size was read from foreign bytes (a reply over the network, a file)
+            return (f"an allocation of {asked} was asked for, more than this machine's memory: a size read from "
+                    f"foreign or corrupt data, not the run's use of memory ({err})")
         return "out of memory" + (f" ({err})" if str(err) else "")
     if isinstance(err, OSError):
         where = f": {err.filename}" if err.filename else ""

@@ -605,18 +605,19 @@ def test_an_unreachable_dask_scheduler_says_so_and_how_to_start_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, command: str) -> None:
     """``--dask tcp://127.0.0.1:1`` with no scheduler there hinted only "run mlevolve evolve --help" (a fresh-user
     pass): the address is said to be unreachable, and the hint starts a scheduler there or runs a local cluster.
-    A port the OS refuses is said at once (tests/cli/test_qa54b.py); here the knock gets no answer (a host that
-    drops packets), and Dask's own 30 s of retries are stood in for by a Client that fails at once, as it then does."""
+    A port the OS refuses is said at once (tests/cli/test_qa54b.py), and a port that is no scheduler's by the knock
+    (tests/cli/test_dask83.py); here the knock is passed (a scheduler that went away since), and Dask's own 30 s of
+    retries are stood in for by a Client that fails at once, as it then does."""
     distributed = pytest.importorskip("distributed")
 
     def unreachable(address: str, **kwargs: Any) -> None:
         raise OSError(f"Timed out trying to connect to {address} after 30 s")
 
-    def no_answer(*args: Any, **kwargs: Any) -> None:
-        raise TimeoutError
+    def answered(*args: Any, **kwargs: Any) -> None:
+        return None
 
     monkeypatch.setattr(distributed, "Client", unreachable)
-    monkeypatch.setattr("mlevolve.gp.dask_address.socket.create_connection", no_answer)
+    monkeypatch.setattr("mlevolve.gp.dask_address.knock", answered)
     monkeypatch.chdir(tmp_path)
     if command == "meta":
         (tmp_path / "activation.mlev").write_text((ROOT / "benchmarks/meta/activation.mlev").read_text())

@@ -251,6 +251,7 @@ def evolve(
         checked = _program(program, spec)
     check_settings_apply(checked, _off_defaults(epochs=epochs, hurdle=hurdle, fit=fit, prune=prune))
     names = evolvable(checked, evolve, file)
+    _note_untouched(grammar, checked, names)
     seeds = _seed_warnings(checked, names)
     for warning in said:
         if not (isinstance(warning.message, ProgramWarning) and _said(warning.message.error) in seeds):
@@ -583,6 +584,20 @@ def found_hash(result: Mapping[str, Any]) -> str | None:
     """The hash of the archive's row of the best the search found, from :func:`evolve`'s ``result``: its
     ``best_hash``, or where the best shown is pruned (:mod:`mlevolve.gp.prune`) its ``pruned_from`` hash."""
     return (result.get("pruned_from") or {}).get("hash") or result.get("best_hash")
+
+
+def _note_untouched(grammar: GrammarSpec | None, program: Program, names: list[str]) -> None:
+    """Say on stderr (a note, not an error) where ``grammar`` changes nothing the evolved slots ``names`` draw
+    (``grammar/touch.py``): the run searches as the base grammar does, which a user giving it did not mean."""
+    if grammar is None or grammar.name == "base":
+        return
+    from mlevolve.dsl.kinds import slots as all_slots
+    from mlevolve.grammar.touch import untouched_note
+
+    by_name = {s.name: s.types for s in all_slots(program)}
+    note = untouched_note(grammar, load_grammar(), [(n, by_name[n]) for n in names], grammar.origin or grammar.name)
+    if note:
+        print(f"note: {note}", file=sys.stderr, flush=True)
 
 
 @typed

@@ -1,23 +1,30 @@
-"""``--dask`` addresses: read at once, and a scheduler's port knocked on before Dask is asked to join it.
+"""``--dask`` addresses: read at once, and a scheduler knocked on before Dask is asked to join it.
 
 A malformed address (``tcp://:1``, ``tcp://h:99999``, ``foo://x``, ``local:-1``, an empty one) was refused
-only where it was used, some after Dask's 30 s of retries; and a port where nothing listens (the OS refuses
-the connection at once) waited those 30 s too, then said "Timed out".  :func:`check_dask` refuses the first
-before anything starts, and :func:`knock` the second within a second, from one short socket connect.  What
-the knock cannot decide (no answer within its timeout: a firewall dropping packets) is left to Dask.
+only where it was used, some after Dask's 30 s of retries; a port where nothing listens waited those 30 s
+too; an HTTP server there (the dashboard's port 8787 given by mistake) held the run silent for minutes, and
+a reply of foreign bytes was read by Dask as a frame length and ended as "out of memory".  :func:`check_dask`
+refuses the first before anything starts, and :func:`knock` every way a scheduler does not answer, in one
+line, within :func:`answer_seconds` (:data:`ANSWER_SECONDS`, or :data:`ANSWER_ENV`).
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
 import socket
-from typing import NamedTuple
+import struct
+import time
+from typing import Any, NamedTuple
 
 from mlevolve.dsl.errors import SettingError
 
 SCHEMES = ("tcp", "tls")  # what a scheduler is joined by without more settings than Dask's own configuration
 DEFAULT_PORT = 8786  # Dask's scheduler port, as `dask scheduler` and `Client("tcp://HOST")` use
-KNOCK_SECONDS = 2.0
+ANSWER_SECONDS = 10.0  # how long a --dask scheduler has to answer the knock, connect included (docs/scaling.md)
+ANSWER_ENV = "MLEVOLVE_DASK_CONNECT_SECONDS"  # overrides ANSWER_SECONDS (tests lower it)
+_HANDSHAKE_MAX = 1 << 20  # bytes: a Dask listener's first message (its handshake) is well under this
 
 _FORMS = "local:2 starts two workers on this machine (local:0: one per core); tcp://HOST:8786 joins a scheduler"
 _HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
@@ -77,25 +84,136 @@ def check_dask(address: str | None) -> Scheduler | None:
     return Scheduler(host.strip("[]"), number)
 
 
-def knock(address: str, scheduler: Scheduler, seconds: float = KNOCK_SECONDS) -> None:
-    """Raise :class:`SettingError` where the OS already says that no scheduler listens at ``scheduler``
-    (connection refused, host unknown, network unreachable): at once, not after Dask's 30 s of retries.
-    No answer within ``seconds`` is no verdict: Dask then tries, and says so itself."""
+def answer_seconds() -> float:
+    """How long a ``--dask`` scheduler has to answer the knock (:func:`knock`): :data:`ANSWER_SECONDS`, or the
+    positive number of seconds in the environment variable :data:`ANSWER_ENV`; raise :class:`SettingError` for
+    another value there."""
+    text = os.environ.get(ANSWER_ENV, "").strip()
+    if not text:
+        return ANSWER_SECONDS
     try:
-        with socket.create_connection((scheduler.host, scheduler.port), timeout=seconds):
-            return
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise SettingError(f"{ANSWER_ENV} must be a positive number of seconds, got {{got!r}}",
+                           hint=f"unset it (the default is {ANSWER_SECONDS:g} s) or give e.g. 30", got=text)
+    return seconds
+
+
+def _literal(text: str) -> str:
+    """``text`` (a peer's bytes, an error's words) as literal text in a :class:`SettingError` template."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _unanswered(address: str, scheduler: Scheduler, why: str, home: str | None = None) -> SettingError:
+    """The one error of a ``--dask`` address where no scheduler answered: ``why`` ends the line; ``home``, the
+    scheduler a Dask worker there joined, is the hint where known."""
+    if home is not None:
+        return SettingError("{dask}: " + why, got=address,
+                            hint="give that scheduler's address, {dask} " + _literal(home))
+    start = "dask scheduler" if scheduler.port == DEFAULT_PORT else f"dask scheduler --port {scheduler.port}"
+    also = " (8787 is Dask's dashboard port; its scheduler's is 8786)" if scheduler.port == 8787 else ""
+    return SettingError("{dask}: " + why, got=address,
+                        hint=f"start one there with `{start}` (and its workers with `dask worker {address}`){also}, "
+                             "or run a cluster on this machine with {dask} local:N (N workers, 0: one per core)")
+
+
+def _first_message(sock: socket.socket, deadline: float) -> str | None:
+    """Read the handshake a Dask listener sends first on ``sock`` (its length, bounded by :data:`_HANDSHAKE_MAX`,
+    then its bytes) before ``deadline``; None where it came, else why it is not a Dask one ("silent": none came).
+    Bounded so that a foreign reply's bytes are never read as a length to allocate."""
+    data = b""
+    need = 8
+    while len(data) < need:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "silent"
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(min(need - len(data), 65536))
+        except TimeoutError:
+            return "silent"
+        except OSError as err:
+            return f"the connection failed: {(err.strerror or str(err)).lower()}"
+        if not chunk:
+            return "it closed the connection without a word" if not data else \
+                f"it sent {data[:16]!r} and closed the connection"
+        data += chunk
+        if len(data) == 8 and need == 8:
+            (size,) = struct.unpack("<Q", data)
+            if not 8 <= size <= _HANDSHAKE_MAX:
+                return f"its first bytes are {data!r}"
+            need = 8 + size
+    return None
+
+
+def _identity(address: str, seconds: float) -> dict[str, Any]:
+    """The ``identity`` reply of the Dask server at ``address`` (its ``type``: Scheduler, Worker, Nanny), asked
+    through Dask's own comm (and security configuration) within ``seconds``, in a thread of its own (a caller's
+    running event loop is left alone)."""
+    import asyncio
+    import concurrent.futures
+
+    from distributed.comm.core import connect
+    from distributed.security import Security
+
+    async def ask() -> dict[str, Any]:
+        args = Security().get_connection_args("client")  # type: ignore[no-untyped-call]
+        comm = await connect(address, timeout=seconds, **args)  # type: ignore[no-untyped-call]
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return dict(await comm.read())
+        finally:
+            comm.abort()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(ask(), seconds)).result()
+
+
+def knock(address: str, scheduler: Scheduler, seconds: float | None = None) -> None:
+    """Raise :class:`SettingError` unless a Dask scheduler answers at ``scheduler`` within ``seconds`` (default
+    :func:`answer_seconds`): one line for every way it does not (connection refused, host unknown, no answer, a
+    reply that is no Dask handshake such as an HTTP server's or random bytes, a connection closed at once, a Dask
+    worker's or nanny's port), at once or within ``seconds``, never Dask's own 30 s of retries nor a foreign reply's
+    bytes read as a length to allocate.  A tls:// address is asked through Dask's comm only (its TLS speaks first)."""
+    seconds = answer_seconds() if seconds is None else seconds
+    deadline = time.monotonic() + seconds
+    silent = f"no Dask scheduler answered at {{got}} within {seconds:g} s"
+    try:
+        sock = socket.create_connection((scheduler.host, scheduler.port), timeout=seconds)
     except TimeoutError:
-        return
+        raise _unanswered(address, scheduler, silent) from None
     except ConnectionRefusedError:
         why = "connection refused"
     except socket.gaierror:
         why = f"the host {scheduler.host} is not known"
     except OSError as err:
         why = (err.strerror or str(err)).lower()
-    start = "dask scheduler" if scheduler.port == DEFAULT_PORT else f"dask scheduler --port {scheduler.port}"
-    raise SettingError("{dask}: no scheduler at {got}: {why}", got=address, why=why,
-                       hint=f"start one there with `{start}` (and its workers with `dask worker {address}`), "
-                            "or run a cluster on this machine with {dask} local:N (N workers, 0: one per core)")
+    else:
+        with sock:
+            foreign = _first_message(sock, deadline) if address.startswith("tcp://") else None
+        if foreign == "silent":
+            raise _unanswered(address, scheduler, silent)
+        if foreign is not None:
+            raise _unanswered(address, scheduler, "{got} answered, but not as a Dask scheduler (" + _literal(foreign)
+                              + ")")
+        try:
+            identity = _identity(address, max(0.1, deadline - time.monotonic()))
+        except Exception as err:  # whatever failed here (a MemoryError too), no scheduler answered
+            if isinstance(err, TimeoutError) or str(err).startswith("Timed out"):  # Dask's connect says so
+                raise _unanswered(address, scheduler, silent) from None
+            raise _unanswered(address, scheduler, "{got} answered, but not as a Dask scheduler ("
+                              + _literal(f"{type(err).__name__}: {err}"[:200]) + ")") from None
+        kind = identity.get("type")
+        if kind == "Scheduler":
+            return
+        told = f"a Dask {kind}'s port" if isinstance(kind, str) else f"its identity {identity!r:.80}"
+        home = identity.get("scheduler")
+        told += f"; its scheduler is {home}" if isinstance(home, str) else ""
+        raise _unanswered(address, scheduler, "{got} answered, but not as a Dask scheduler (" + _literal(told) + ")",
+                          home if isinstance(home, str) else None)
+    raise _unanswered(address, scheduler, "no scheduler at {got}: " + _literal(why))
 
 
 def knock_dask(address: str | None) -> None:

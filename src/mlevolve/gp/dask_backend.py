@@ -250,9 +250,10 @@ class DaskBackend:
         else:
             try:
                 self.client = Client(address, timeout=30)
-            except OSError as err:
+            except Exception as err:  # a connect's failure, whatever its kind: a MemoryError is no run's memory
+                why = str(err) if isinstance(err, OSError) else f"{type(err).__name__}: {err}"
                 raise SettingError("{dask}: no Dask scheduler could be reached at {got} ({why})",
-                                   hint=_unreached_hint(address), got=address, why=str(err)) from None
+                                   hint=_unreached_hint(address), got=address, why=why) from None
         self.client.subscribe_topic(NOTES, _relay_note)  # before _warm: its compiles are the first said
         self.threads: dict[str, int] = {}  # worker address -> its threads (:meth:`_warm` reads them)
         self._completed = as_completed(loop=self.client.loop, with_results=True, raise_errors=False)
