@@ -162,13 +162,15 @@ def _beside_lines(task: str, beside: str | None) -> list[str]:
     hint = f"copy it beside this script, or give --task {shlex.quote('PATH' + options)}"
     named = f"    path = {name!r}  # the run's file"
     named = named if len(named) <= WIDTH else f"    path = (  # the run's file\n        {name!r})"
-    alone = "    tried.setdefault(os.path.abspath(os.path.join(here, {})), 'beside this script')"  # its name alone
+    alone = f"    tried.setdefault(os.path.abspath(os.path.join(here, {base!r})), 'beside this script')"
+    alone = alone if len(alone) <= WIDTH else (  # a long name wrapped inside the call: the same code
+        f"    tried.setdefault(os.path.abspath(os.path.join(here,  # its name alone\n        {base!r})),"
+        " 'beside this script')")
     return [named,
             "    here = os.path.dirname(os.path.abspath(__file__))  # this script's folder, wherever it was moved",
             *(["    tried = {os.path.abspath(os.path.join(here, place)): f\"{place} from this script's folder\" "
                "for place in [", f"        {beside!r}]}}"] if moved else ["    tried: dict[str, str] = {}"]),
-            *([alone.format(repr(base))] if len(alone.format(repr(base))) <= WIDTH else
-              ["    beside = (  # its name alone, a long one", f"        {base!r})", alone.format("beside")]),
+            alone,
             "    tried.pop(os.path.abspath(path), None)  # not moved: the run's path named once",
             "    found = [place for place in tried if os.path.isfile(place)]  # in order",
             '    if "--task" not in flags and not os.path.isfile(path) and found:',
