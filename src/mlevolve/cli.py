@@ -466,7 +466,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         pick["metric"] = result["answer"]["metric"]  # (its description's notes of the task's classes and weights)
         result["selected"] = {"rule": args.select, "hash": pick["best"]["hash"], "size": pick["best"]["size"],
                               "program": shown_program(api.show(result["db"], pick["best"]["hash"], digits=0)[0][
-                                  "stored"], task=result["task"]), "fittest_hash": pick["fittest"]["hash"]}
+                                  "stored"], task=result["task"]), "fittest_hash": pick["fittest"]["hash"],
+                              "verdict": pick["verdict"]}  # (answer's: the fittest's, as every best_*)
     if args.json:  # programs as shown everywhere else (no hand-written comments, the run's task line), every digit
         shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
         print(dumps({**result, "best_program": shown}))
@@ -529,12 +530,12 @@ def _cmd_best(args: argparse.Namespace) -> int:
             if rows[0]["drawn"] else ""
         print(f"Pareto front: {counted(len(rows), 'program')}, each fitter than every smaller one "
               f"(size: nodes of the evolved definitions{scaled}{score}){drawn}\n")
+    elif (pick := _chosen(args.db, args.select, args.digits)) is not None:  # the answer is not the fittest
+        print("\n".join(_answer_lines(pick, args.select, bool(rows[0].get("answer")))) + "\n")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
               f"best:  {a['verdict']}\n")
-    if rows and not args.front and (pick := _chosen(args.db, args.select, args.digits)) is not None:
-        print("\n".join(_chosen_lines(pick, args.select)) + "\n")
     if rows and not args.front and (note := tie_note(rows)):
         print(f"{note}\n")
     color = render.use_color(sys.stdout)
@@ -1011,6 +1012,20 @@ def _chosen_lines(a: Mapping[str, Any], select: str) -> list[str]:
     name = a["metric"]["name"]
     return [f"answer:  {summary.answer_text(name, a['best'], a['start'], select)}",
             f"fittest: {summary.fittest_text(name, a['fittest'], select)}"]
+
+
+def _answer_lines(a: Mapping[str, Any], select: str, started: bool) -> list[str]:
+    """``best``'s header where rule ``select`` answers with another than the fittest (:func:`_chosen`): the start,
+    the answer and the fittest (:func:`_chosen_lines`), and the answer's verdict, as ``evolve``'s summary gives them
+    (:func:`mlevolve.report.summary.lines`); ``started``: the archive knows a starting program (else no start and
+    no verdict, as the fittest's header has none then)."""
+    from mlevolve.report import summary
+
+    if not started:
+        return _chosen_lines(a, select)
+    name = a["metric"]["name"]
+    return [f"start:   {summary.start_text(name, a['start'], a['best'])}",
+            *_chosen_lines(a, select), f"verdict: {a['verdict']}"]
 
 
 def _training_flags(p: argparse.ArgumentParser, *, archived: bool = False) -> None:

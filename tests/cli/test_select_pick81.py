@@ -177,3 +177,73 @@ def test_a_run_without_scores_answers_with_its_fittest(tmp_path: Path) -> None:
     assert all(data.chosen(run, how) is None for how in data.MODEL_SELECTIONS)
     assert (api.answer(db) or {})["best"]["hash"] == api.best(db, 1)[0]["hash"] and "fittest" not in (
         api.answer(db) or {})
+
+
+def _verdicts(run: dict[str, Any], capsys: Capsys, *select: str) -> dict[str, str]:
+    """The verdict each command prints beside the answer ``--select`` chooses: evolve's summary, ``best``'s header
+    (its ``verdict:`` line, or ``best:`` where the answer is the fittest), ``show --best``'s and the report's."""
+    from html import escape
+
+    out: dict[str, str] = {}
+    [out["evolve"]] = [line[9:] for line in run["summary"](*select).splitlines() if line.startswith("verdict: ")]
+    assert main(["best", str(run["db"]), "-n", "3", *select]) == 0
+    header = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    out["best"] = next(line.split(":", 1)[1].strip() for line in header if line.startswith(("verdict: ", "best:  ")))
+    assert main(["show", str(run["db"]), "--best", *select]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    at = shown.index("against the start:")
+    out["show"] = shown[at + 3].strip()
+    page = run["folder"] / "v.html"
+    assert main(["report", str(run["db"]), "-o", str(page), *select]) == 0
+    capsys.readouterr()
+    html = page.read_text()
+    out["report"] = next(v for v in {run["answer"]["verdict"], run["fittest_answer"]["verdict"]}
+                         if f"<th>gain</th><td{' class=worse' if v.startswith(('WORSE', 'slightly')) else ''}>"
+                         f"{escape(v)}</td>" in html)
+    return out
+
+
+def test_every_command_gives_the_answer_s_verdict_not_the_fittest_s(run: dict[str, Any], capsys: Capsys) -> None:
+    """best's header gave the fittest's verdict (better than the start) above an answer: line naming the pick, whose
+    verdict evolve's summary, --quiet and the report gave (no gain): now each command gives the answer's."""
+    run["answer"] = api.answer(run["db"]) or {}
+    run["fittest_answer"] = api.answer(run["db"], "accuracy") or {}
+    assert run["answer"]["best"]["hash"] == run["pick"]["hash"]
+    assert _verdicts(run, capsys) == dict.fromkeys(("evolve", "best", "show", "report"), run["answer"]["verdict"])
+    assert main(["best", str(run["db"]), "-n", "1"]) == 0
+    header = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    assert [line.split(":")[0] for line in header] == ["start", "answer", "fittest", "verdict"]
+    assert not any(line.startswith("best:") for line in header)
+    assert json.loads(run["summary"]("--json"))["selected"]["verdict"] == run["answer"]["verdict"]
+    # where the answer is the fittest (--select accuracy): the fittest's verdict, best's two-line header, as before
+    assert _verdicts(run, capsys, "--select", "accuracy") == dict.fromkeys(
+        ("evolve", "best", "show", "report"), run["fittest_answer"]["verdict"])
+    assert main(["best", str(run["db"]), "-n", "1", "--select", "accuracy"]) == 0
+    header = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    assert [line.split(":")[0] for line in header] == ["start", "best"]
+    assert header[1] == f"best:  {run['fittest_answer']['verdict']}"
+
+
+def test_best_s_verdict_is_the_answer_s_where_the_fittest_s_differs(tmp_path: Path, capsys: Capsys) -> None:
+    """The fresh user's run (y = 1.5 a^2 / b + 0.7 with noise, the file's formula the target's shape): the pick
+    scores as the start ("no gain"), the fittest a hair higher on train and lower on test; best's header said the
+    fittest's verdict above the pick's answer: line."""
+    r = np.random.default_rng(0)
+    a, b = r.uniform(1, 3, 300), r.uniform(1, 3, 300)
+    y = 1.5 * a * a / b + 0.7 + r.normal(0, 0.05, 300)
+    (tmp_path / "data.csv").write_text("a,b,y\n" + "".join(f"{p:.4f},{q:.4f},{t:.4f}\n" for p, q, t in
+                                                          zip(a, b, y, strict=True)))
+    (tmp_path / "f.mlev").write_text("algorithm f\n\nformula f(a: Scalar, b: Scalar) -> Scalar =\n  1.5 * a * a / b\n")
+    db = tmp_path / "ab.db"
+    assert main(["evolve", str(tmp_path / "f.mlev"), "--task", f"{tmp_path / 'data.csv'}:target=y", "--evolve", "f",
+                 "--budget", "200", "--seed", "1", "--db", str(db)]) == 0
+    summary = capsys.readouterr().out.splitlines()
+    answer, fittest = api.answer(db) or {}, api.answer(db, "accuracy") or {}
+    assert answer["verdict"].startswith("no gain") and answer["verdict"] != fittest["verdict"]
+    assert f"verdict: {answer['verdict']}" in summary
+    assert main(["best", str(db), "-n", "3"]) == 0
+    header = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    assert header[0] == next(line for line in summary if line.startswith("start:   "))
+    assert header[1:] == [next(line for line in summary if line.startswith(w)) for w in ("answer:", "fittest:")] + [
+        f"verdict: {answer['verdict']}"]
+    assert not any(fittest["verdict"] in line for line in header)

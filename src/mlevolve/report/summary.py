@@ -116,7 +116,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     best = a["best"]
     out += ["",
             f"metric:  {metric['description']}" + (f"; fitness = {fitness}" if name != "fitness" else ""),
-            f"start:   {side(name, a['start'], best)}   ({a['start'].get('how', 'the starting program')})",
+            f"start:   {start_text(name, a['start'], best)}",
             *([f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, {which(best)}"
                f"{': ' + best['note'] if best.get('note') else ''})"] if not a.get("fittest") else
               [f"answer:  {answer_text(name, best, a['start'], result['selected']['rule'])}",
@@ -141,6 +141,12 @@ def lines(result: Mapping[str, Any]) -> list[str]:
 SELECT_RULES = {"best": "PySR's pick: the highest score within 1.5x the least train_mse",
                 "score": "the highest PySR score", "accuracy": "the fittest"}
 """Each ``--select`` rule (:data:`mlevolve.report.data.MODEL_SELECTIONS`) in words, as the answer's line says it."""
+
+
+def start_text(name: str, start: Mapping[str, Any], best: Mapping[str, Any]) -> str:
+    """The start's line beside the run's answer ``best`` (the summary's, ``best``'s where the answer is not the
+    fittest): its metrics and how it was scored."""
+    return f"{side(name, start, best)}   ({start.get('how', 'the starting program')})"
 
 
 def answer_text(name: str, best: Mapping[str, Any], start: Mapping[str, Any], select: str) -> str:
