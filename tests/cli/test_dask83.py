@@ -53,9 +53,12 @@ def server(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def _hint(address: str) -> str:
+    """The hint where something else holds the port (small85: it advised starting a scheduler on that port)."""
     port = address.rpartition(":")[2]
-    return (f"hint: start one there with `dask scheduler --port {port}` (and its workers with `dask worker "
-            f"{address}`), or run a cluster on this machine with --dask local:N (N workers, 0: one per core)")
+    return (f"hint: port {port} there is taken by something else: give your scheduler's address, or start one on "
+            "another port with `dask scheduler --port 8786` (and its workers with `dask worker tcp://127.0.0.1:8786`) "
+            "and give --dask tcp://127.0.0.1:8786, or run a cluster on this machine with --dask local:N (N workers, "
+            "0: one per core)")
 
 
 @pytest.mark.parametrize("command", ["evolve", "meta"])
@@ -197,3 +200,31 @@ def test_the_dashboards_port_is_named_as_such(monkeypatch: pytest.MonkeyPatch) -
         knock(address, scheduler, seconds=0.1)
     assert caught.value.message == "dask: no Dask scheduler answered at tcp://127.0.0.1:8787 within 0.1 s"
     assert "(8787 is Dask's dashboard port; its scheduler's is 8786)" in caught.value.hint
+
+
+@pytest.mark.parametrize("server", ["http"], indirect=True)
+def test_a_taken_default_port_suggests_another_and_a_refused_one_that_port(server: str) -> None:
+    """small85: where the port is taken the hint names another, never the taken one: 8788 where 8786 (Dask's
+    default) is the one taken (8787 is the dashboard's); where nothing listens (connection refused), starting a
+    scheduler on that very port is the hint, as before."""
+    from mlevolve.gp.dask_address import Scheduler, _unanswered
+
+    taken = _unanswered("tcp://[::1]:8786", Scheduler("::1", 8786), "why", taken=True)
+    assert "port 8786 there is taken by something else" in taken.hint
+    assert "`dask scheduler --port 8788` (and its workers with `dask worker tcp://[::1]:8788`)" in taken.hint
+    assert "give dask tcp://[::1]:8788, or" in taken.hint  # (the flag named by the caller: dask here)
+    scheduler = check_dask(server)
+    assert scheduler is not None
+    with pytest.raises(SettingError) as caught:
+        knock(server, scheduler, seconds=2)
+    assert f"port {scheduler.port} there is taken by something else" in caught.value.hint
+    assert f"--port {scheduler.port}" not in caught.value.hint
+    refused = socket.create_server(("127.0.0.1", 0))
+    port = refused.getsockname()[1]
+    refused.close()
+    address = f"tcp://127.0.0.1:{port}"
+    with pytest.raises(SettingError) as caught:
+        knock(address, Scheduler("127.0.0.1", port), seconds=2)
+    assert caught.value.message == f"dask: no scheduler at {address}: connection refused"
+    assert caught.value.hint.startswith(f"start one there with `dask scheduler --port {port}` (and its workers with "
+                                        f"`dask worker {address}`)")

@@ -23,10 +23,10 @@ def test_a_resumed_run_starts_with_what_it_resumes(tmp_path: Path, capsys: Capsy
     code, _, err = cli(capsys, "evolve", QUARTIC, "--budget", "4", "--db", str(db))
     assert code == 0 and "resuming" not in err  # a new run
     code, _, err = cli(capsys, "evolve", QUARTIC, "--budget", "6", "--db", str(db))
-    assert code == 0 and err.splitlines()[:2] == [  # after where it scores (tests/cli/test_scoring_line.py)
-        "scoring: in process", f"resuming {db}: 4 candidates archived, 2 more to reach the budget of 6"]
+    assert code == 0 and err.splitlines()[:2] == [  # its first line, as README says; then where it scores
+        f"resuming {db}: 4 candidates archived, 2 more to reach the budget of 6", "scoring: in process"]
     code, _, err = cli(capsys, "evolve", QUARTIC, "--budget", "3", "--db", str(db))
-    assert code == 0 and err.splitlines()[1] == (f"resuming {db}: it holds 6 candidates; the budget of 3 is reached, "
+    assert code == 0 and err.splitlines()[0] == (f"resuming {db}: it holds 6 candidates; the budget of 3 is reached, "
                                                  "so nothing new is evaluated")
     code, _, err = cli(capsys, "evolve", QUARTIC, "--budget", "6", "--db", str(db), "--quiet")
     assert code == 0 and err == ""  # --quiet: the one-line summary only

@@ -137,7 +137,7 @@ def test_fmt_says_which_comments_it_cannot_keep_in_place(
     assert err == (
         "c.mlev:5:8: warning: fmt cannot keep this comment in place: another comment comes first at the same place: "
         "this one goes on a line of its own\n"
-        "c.mlev:7:11: warning: fmt cannot keep this comment in place: another comment ends the same line as printed: "
+        "c.mlev:7:11: warning: fmt cannot keep this comment in place: a later comment ends the same line as printed: "
         "this one goes above that line\n")
     Path("c.mlev").write_text(out)
     assert main(["fmt", "--check", "c.mlev"]) == 0 and capsys.readouterr().err == ""
@@ -316,8 +316,39 @@ def test_two_comments_ending_one_header_say_which_line_the_first_goes_above(
     assert main(["fmt", "c.mlev"]) == 0
     out, err = capsys.readouterr()
     assert out == "algorithm c\n\nformula f(x: Scalar)  # t\n    # a\n    -> Scalar =  # b\n  x\n"
-    assert err == ("c.mlev:3:15: warning: fmt cannot keep this comment in place: another comment ends the same "
+    assert err == ("c.mlev:3:15: warning: fmt cannot keep this comment in place: a later comment ends the same "
                    "header as printed: this one goes above the header's last line, in the definition 'f'\n")
+
+
+def test_two_comments_ending_a_header_say_where_the_first_goes_on_each_shape_of_header(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """small85: with its parameters one a line, a header's moved comment lands above its first line (the kind and
+    name), yet the warning said "above the header's last line"; on a one-line header the two are one line.  The
+    warning names the line the printer puts it above, and is about the comment that moves (the first: their order
+    kept), for a definition and a learner's method alike."""
+    monkeypatch.chdir(tmp_path)
+    Path("d.mlev").write_text("algorithm d\n\nformula f  # after name\n(x: Scalar, y  # after y name\n: Scalar) -> "
+                              "Scalar =\n(  # after paren1\n(  # after paren2\nx + y))\n\n"
+                              "formula g(x: Scalar) -> Scalar =  # after eq\n(  # after paren\nx)\n\n"
+                              "learner lin(state w: Vector)\n  predict(x: Vector  # the input\n  ) -> Scalar =  # a\n"
+                              "    (  # b\n    dot(w, x))\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w\n")
+    assert main(["fmt", "d.mlev"]) == 0
+    out, err = capsys.readouterr()
+    assert out == ("algorithm d\n\n# after name\n# after paren1\nformula f(\n    x: Scalar,\n"
+                   "    y: Scalar  # after y name\n) -> Scalar =  # after paren2\n  x + y\n\n"
+                   "# after eq\nformula g(x: Scalar) -> Scalar =  # after paren\n  x\n\n"
+                   "learner lin(state w: Vector)\n  # a\n  predict(\n      x: Vector  # the input\n"
+                   "  ) -> Scalar =  # b\n"
+                   "    dot(w, x)\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w\n")
+    warning = "warning: fmt cannot keep this comment in place: "
+    shared = "a later comment ends the same header as printed: this one goes above "
+    assert err == (
+        f"d.mlev:3:12: {warning}it sits before the header's opening parenthesis: it goes above the definition 'f'\n"
+        f"d.mlev:6:4: {warning}{shared}the header's first line, in the definition 'f'\n"
+        f"d.mlev:10:35: {warning}{shared}the header, in the definition 'g'\n"
+        f"d.mlev:16:18: {warning}{shared}the header's first line, in the method 'predict' of 'lin'\n")
+    Path("d.mlev").write_text(out)
+    assert main(["fmt", "--check", "d.mlev"]) == 0 and capsys.readouterr().err == ""
 
 
 def test_a_new_body_keeps_none_of_the_old_body_s_comments(tmp_path: Path) -> None:

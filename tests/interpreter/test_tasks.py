@@ -640,3 +640,18 @@ def test_a_checked_table_s_integers_are_read_without_a_cast_and_text_or_every_ro
         _ints({"n_train": "20"})
     with pytest.raises(TypeError, match="every row"):
         _ints({"n_train": None})
+
+
+def test_a_data_files_error_col_is_the_columns_number_and_the_docs_say_so(tmp_path: Path) -> None:
+    """small85: a data file's ``FILE:LINE:COL`` counts fields (a spreadsheet's columns), not characters as a
+    ``.mlev`` error does; docs/data.md and README say so, with this very example."""
+    path = write_csv(tmp_path / "data.csv", "a,bb,yy\n1,2,3\n")
+    with pytest.raises(MlevError) as info:
+        supervised(f"{path}:target=y")
+    assert str(info.value).startswith(f"{path}:1:3: error: no column named 'y'")  # the 3rd field, not character 6
+    root = Path(__file__).resolve().parents[2]
+    data = " ".join((root / "docs" / "data.md").read_text().split())
+    assert ("COL is the column's number, counted from 1 (the field, as a spreadsheet counts columns), not a "
+            "character's: `a,bb,yy` with `target=y` is `data.csv:1:3: error: no column named 'y'`") in data
+    readme = " ".join((root / "README.md").read_text().split())
+    assert "in a data file COL is the column's number, counted from 1, not a character's" in readme

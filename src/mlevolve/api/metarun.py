@@ -102,11 +102,11 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                 "data_sha256": _data_digests([*cfg.train, *cfg.validation]), **cfg.identity()}
     n = workers or os.cpu_count() or 1
     with Archive.for_run(path, identity) as archive:
-        if not quiet:  # where the inner runs run, as evolve's first line says where candidates are scored
-            print(scoring_line(dask, n if n > 1 else None, "inner runs"), file=sys.stderr, flush=True)
-        if not quiet and (held := archive.count()):  # as evolve's: what is resumed
+        if not quiet and (held := archive.count()):  # as evolve's: a resumed run's first line, what is resumed
             print(f"resuming {path}: {counted(held, 'finished inner run')} archived, replayed "
                   "rather than run again", file=sys.stderr, flush=True)
+        if not quiet:  # where the inner runs run, as evolve's scoring line says where candidates are scored
+            print(scoring_line(dask, n if n > 1 else None, "inner runs"), file=sys.stderr, flush=True)
         try:  # a stop from here on (the runs, the pool's shutdown, the summary) says what the archive saved
             best, history, runner, chosen, summary = _meta_runs(cfg, program, archive, quiet, dask, n, out)
         except KeyboardInterrupt:  # every finished inner run is a row

@@ -373,8 +373,9 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
     """Run :func:`evolve`'s search of ``program``'s ``names`` by ``config`` on ``archive`` (opened for this run),
     candidates scored by ``backend`` (None: ``evaluator``, in this process), then score the starting
     program, prune the best and confirm it with ``confirm`` further seeds (``scoring``: the line that says where,
-    :func:`scoring_line`, said first unless ``quiet``); the archive's meta records the data's
-    place, the environment, the summary and the task's variances and split sizes.  Ctrl-C propagates."""
+    :func:`scoring_line`, said first unless ``quiet``, after a resumed run's :func:`resuming_line`); the archive's
+    meta records the data's place, the environment, the summary and the task's variances and split sizes.  Ctrl-C
+    propagates."""
     from mlevolve.gp.engine import Engine, search_collector
     from mlevolve.gp.progress import Progress
     from mlevolve.gp.prune_best import on_common_draw, prune_best
@@ -392,10 +393,10 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
     # without PyTorch's kernel choice: importing it here would cost the coordinator of a parallel run a second it does
     # not otherwise spend (its workers import it); its version and the CPU's flags are kept
     changed = provenance.record(archive, provenance.environment(torch=False))
+    if not quiet and (held := archive.count()):  # a resumed run's first line names its archive (README)
+        print(resuming_line(path, held, budget), file=sys.stderr, flush=True)
     if not quiet:
         print(scoring, file=sys.stderr, flush=True)
-    if not quiet and (held := archive.count()):
-        print(resuming_line(path, held, budget), file=sys.stderr, flush=True)  # with the progress
     if not quiet and changed:
         from mlevolve.report.summary import environment_note
 
@@ -602,10 +603,11 @@ def _note_untouched(grammar: GrammarSpec | None, program: Program, names: list[s
 
 @typed
 def scoring_line(dask: str | None, workers: int | None, what: str = "scoring") -> str:
-    """The line a run starts with on stderr: where its candidates (``what``: a meta run's inner runs) are scored, on
-    Dask (``dask``: ``local:N``, N local workers, 0 one per core; else a scheduler's address), in ``workers`` worker
-    processes, or in this process (``workers`` None): ``scoring: in process``, ``scoring: 2 worker processes``,
-    ``scoring: Dask, 2 local workers``, ``scoring: Dask, scheduler tcp://HOST:8786``."""
+    """The line a run starts with on stderr (a resumed run's second, after :func:`resuming_line`): where its
+    candidates (``what``: a meta run's inner runs) are scored, on Dask (``dask``: ``local:N``, N local workers, 0 one
+    per core; else a scheduler's address), in ``workers`` worker processes, or in this process (``workers`` None):
+    ``scoring: in process``, ``scoring: 2 worker processes``, ``scoring: Dask, 2 local workers``, ``scoring: Dask,
+    scheduler tcp://HOST:8786``."""
     if dask:
         if dask.startswith("local:"):
             n = int(dask.removeprefix("local:")) or os.cpu_count() or 1
@@ -618,7 +620,8 @@ def scoring_line(dask: str | None, workers: int | None, what: str = "scoring") -
 
 @typed
 def resuming_line(path: str | Path, held: int, budget: int) -> str:
-    """The line a resumed run starts with: its archive, the candidates it holds, and what the budget leaves."""
+    """The line a resumed run starts with (before :func:`scoring_line`'s): its archive, the candidates it holds, and
+    what the budget leaves."""
     done = counted(held, "candidate")
     if held >= budget:
         return f"resuming {path}: it holds {done}; the budget of {budget:,} is reached, so nothing new is evaluated"

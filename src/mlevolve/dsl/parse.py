@@ -699,9 +699,11 @@ def _code_of(line: str) -> str:
 
 _UNALIGNED = ("this body's written tokens do not match its printed ones, so fmt prints its lines whole: the comment "
               "goes above its line or to its end")  # (a safeguard: _source_tokens weighs every known difference)
-_SHARED_END = "another comment ends the same line as printed: this one goes above that line"
+_SHARED_END = "a later comment ends the same line as printed: this one goes above that line"
 _SHARED_PLACE = "another comment comes first at the same place: this one goes on a line of its own"
-_SHARED_HEADER = "another comment ends the same header as printed: this one goes above the header's last line, in {}"
+_SHARED_HEADER = "a later comment ends the same header as printed: this one goes above {}, in {}"
+_HEADER_LINES = ("the header", "the header's first line", "the header's last line")  # one line; its parameters
+# one a line (the comment lands above the definition's kind and name); broken after its `)`, `->` or result type
 _BEFORE_PARAMS = "it sits before the header's opening parenthesis: it goes above {}"
 _IN_RESULT = "it sits inside the result type: it goes after the result type of {}"
 
@@ -876,8 +878,9 @@ def _attach_comments(program: Program, source: str) -> Program:
     for key, found in ends.items():  # several ending one printed line: all but the last go above it
         for index, ((k, _), (line, column)) in enumerate(zip(found, where[key], strict=True)):
             if any(at == k for at, _ in found[index + 1:]):
+                shape = 2 if past.get(key) else 1 if among.get(key) else 0  # how the header prints (printer)
                 moved.setdefault(key, []).append((line, column, _SHARED_END if k >= 0 else _SHARED_HEADER.format(
-                    _owner_name(defs[key[0]], key[1]))))
+                    _HEADER_LINES[shape], _owner_name(defs[key[0]], key[1]))))
     for key, found_inline in inline.items():  # at one place, an end-of-line comment after another comment
         for index, (k, n, whole, _, line, column) in enumerate(found_inline):
             if not whole and any((a, b) == (k, n) for a, b, *_ in found_inline[:index]):

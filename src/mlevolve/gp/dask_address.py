@@ -106,17 +106,30 @@ def _literal(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def _unanswered(address: str, scheduler: Scheduler, why: str, home: str | None = None) -> SettingError:
+def _unanswered(address: str, scheduler: Scheduler, why: str, home: str | None = None,
+                taken: bool = False) -> SettingError:
     """The one error of a ``--dask`` address where no scheduler answered: ``why`` ends the line; ``home``, the
-    scheduler a Dask worker there joined, is the hint where known."""
+    scheduler a Dask worker there joined, is the hint where known; ``taken``: something else accepted the
+    connection there (silent, foreign bytes, a Dask worker's or nanny's port), so the hint names another port
+    for a scheduler (:data:`DEFAULT_PORT`, or 8788 where that is the one taken) instead of this one."""
     if home is not None:
         return SettingError("{dask}: " + why, got=address,
                             hint="give that scheduler's address, {dask} " + _literal(home))
-    start = "dask scheduler" if scheduler.port == DEFAULT_PORT else f"dask scheduler --port {scheduler.port}"
     also = " (8787 is Dask's dashboard port; its scheduler's is 8786)" if scheduler.port == 8787 else ""
+    local = "or run a cluster on this machine with {dask} local:N (N workers, 0: one per core)"
+    if taken:
+        port = DEFAULT_PORT if scheduler.port != DEFAULT_PORT else DEFAULT_PORT + 2  # 8787: the dashboard's
+        host = f"[{scheduler.host}]" if ":" in scheduler.host else scheduler.host
+        other = f"{address.partition('://')[0]}://{host}:{port}"
+        return SettingError("{dask}: " + why, got=address,
+                            hint=f"port {scheduler.port} there is taken by something else{also}: give your "
+                                 "scheduler's address, or start one on another port with "
+                                 f"`dask scheduler --port {port}` (and its workers with `dask worker {other}`) and "
+                                 f"give {{dask}} {other}, " + local)
+    start = "dask scheduler" if scheduler.port == DEFAULT_PORT else f"dask scheduler --port {scheduler.port}"
     return SettingError("{dask}: " + why, got=address,
                         hint=f"start one there with `{start}` (and its workers with `dask worker {address}`){also}, "
-                             "or run a cluster on this machine with {dask} local:N (N workers, 0: one per core)")
+                             + local)
 
 
 def _first_message(sock: socket.socket, deadline: float) -> str | None:
@@ -193,18 +206,18 @@ def knock(address: str, scheduler: Scheduler, seconds: float | None = None) -> N
     else:
         with sock:
             foreign = _first_message(sock, deadline) if address.startswith("tcp://") else None
-        if foreign == "silent":
-            raise _unanswered(address, scheduler, silent)
+        if foreign == "silent":  # it accepted the connection: something listens there, and is no scheduler
+            raise _unanswered(address, scheduler, silent, taken=True)
         if foreign is not None:
             raise _unanswered(address, scheduler, "{got} answered, but not as a Dask scheduler (" + _literal(foreign)
-                              + ")")
+                              + ")", taken=True)
         try:
             identity = _identity(address, max(0.1, deadline - time.monotonic()))
         except Exception as err:  # whatever failed here (a MemoryError too), no scheduler answered
             if isinstance(err, TimeoutError) or str(err).startswith("Timed out"):  # Dask's connect says so
-                raise _unanswered(address, scheduler, silent) from None
+                raise _unanswered(address, scheduler, silent, taken=True) from None
             raise _unanswered(address, scheduler, "{got} answered, but not as a Dask scheduler ("
-                              + _literal(f"{type(err).__name__}: {err}"[:200]) + ")") from None
+                              + _literal(f"{type(err).__name__}: {err}"[:200]) + ")", taken=True) from None
         kind = identity.get("type")
         if kind == "Scheduler":
             return
@@ -212,7 +225,7 @@ def knock(address: str, scheduler: Scheduler, seconds: float | None = None) -> N
         home = identity.get("scheduler")
         told += f"; its scheduler is {home}" if isinstance(home, str) else ""
         raise _unanswered(address, scheduler, "{got} answered, but not as a Dask scheduler (" + _literal(told) + ")",
-                          home if isinstance(home, str) else None)
+                          home if isinstance(home, str) else None, taken=True)
     raise _unanswered(address, scheduler, "no scheduler at {got}: " + _literal(why))
 
 
