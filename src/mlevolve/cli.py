@@ -351,6 +351,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise MlevError("give the program once: HASH, --hash H or --best",
                             hint=f"mlevolve export {shlex.quote(args.db)} {args.hash_given} -o OUT.py")
         args.hash = args.hash_given
+    if args.component is not None and str(args.output).lower().endswith(".mlev"):  # a flags' mistake: no file read
+        raise MlevError(f"--component writes a Python module, not .mlev text: -o {args.output}",
+                        hint=f"-o {Path(str(args.output)).with_suffix('.py').name} for the module, or drop "
+                        "--component for the program as .mlev")
     if args.db is not None and args.file is None and args.hash is None and \
             (pick := _chosen(args.db, args.select)) is not None:  # (FILE and DB both: refused below, unread)
         args.hash = pick["best"]["hash"]  # --best: the run's answer by --select
@@ -369,6 +373,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if bool(args.db) == bool(args.file):
             raise MlevError("--component exports a definition of a .mlev FILE or of an archive's program (DB)",
                             hint="mlevolve export FILE --component NAME -o module.py, or DB [--hash H]")
+        if args.file:  # --best, --hash: a program of an archive (they were ignored)
+            _no_archive_flags(args)
         program: Program | str = args.file
         if args.db:  # the best program, or the one --hash names
             program = api.archived_program(args.db, args.hash, grammar=grammar)

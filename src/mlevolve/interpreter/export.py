@@ -91,7 +91,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         *(["    torch.set_num_threads(1)"] if regime.backend == "torch" else []),
         *_beside_lines(task, beside),
         "    try:",
-        *_misfit_lines(regime),
+        *_misfit_lines(regime, files=loader.names is None),
         _wrap_call(f"        data = {load}", "        "),
         "    except (TaskError, ValueError, MemoryError) as err:  # a bad spec or data file, or too big: one line",
         *(['        if getattr(err, "where", ""):  # a place in a data file leads: FILE:LINE:COL: error: ...',
@@ -120,20 +120,21 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
     return "\n".join(lines)
 
 
-def _misfit_lines(regime: Regime) -> list[str]:
+def _misfit_lines(regime: Regime, files: bool) -> list[str]:
     """``main``'s lines refusing a task of another kind as ``mlevolve run`` does (:func:`tasks._misfit`, one source
     of the words): a built-in task of another regime, or a data file where the regime loads none, is no unknown
-    task to a script of this one ("a generative program cannot run on task 'cartpole'", with its kind's tasks)."""
+    task to a script of this one ("a generative program cannot run on task 'cartpole'", with its kind's tasks; a
+    data file offered only where the script reads one, ``files``: one for a built-in task refuses them)."""
     from mlevolve.interpreter.tasks import _misfit, list_tasks  # the task registry: no PyTorch
 
     mine = textwrap.wrap(", ".join(repr(t.name) for t in list_tasks() if t.kind == regime.name), 90)
     other = textwrap.wrap(", ".join(repr(t.name) for t in list_tasks() if t.kind != regime.name), 96)
-    error = _misfit(regime, "{args.task}")  # the script's f-string puts the task given in its place
-    files = "" if any(x.names is None for x in regime.loaders) else ' or (os.path.splitext(named)[1] or "/" in named' \
+    error = _misfit(regime, "{args.task}", files=files)  # the script's f-string puts the task given in its place
+    clause = "" if any(x.names is None for x in regime.loaders) else ' or (os.path.splitext(named)[1] or "/" in named' \
         "\n" + " " * 67 + "or os.path.exists(named))"  # a data file's name, as the library reads it
     return ["        its_tasks = [" + "\n                     ".join(mine) + "]",
             "        other_tasks = [" + "\n                       ".join(other) + "]",
-            f"        if (named := split_spec(args.task)[0]) in other_tasks{files}:  # in mlevolve's words",
+            f"        if (named := split_spec(args.task)[0]) in other_tasks{clause}:  # in mlevolve's words",
             f"            raise TaskError(f{error.message!r},",
             "                            did_you_mean(named, its_tasks) + "
             + "\n                            ".join(map(repr, _pieces(error.hint or ""))) + ")"]

@@ -596,11 +596,14 @@ def check_task_fits(compiled: Any, task: Task, task_name: str, formula: Any = No
                         formula, hint="give the formula one Scalar parameter per input variable")
 
 
-def _misfit(regime: Any, task_name: str, span: Any = None) -> MlevError:
+def _misfit(regime: Any, task_name: str, span: Any = None, files: bool | None = None) -> MlevError:
     """The error of a program of ``regime`` given task ``task_name`` of another kind, with the tasks it takes, the
-    closest first where one is near (``moons`` for a generative program: ``did you mean 'moons2d'?``)."""
+    closest first where one is near (``moons`` for a generative program: ``did you mean 'moons2d'?``), and a data
+    file where ``files`` (None: where the regime loads users' data files; an exported script for a built-in task
+    loads none)."""
     names = [t.name for t in list_tasks() if t.kind == regime.name]
-    files = any(loader.names is None for loader in regime.loaders)  # the regime loads users' data files
+    if files is None:
+        files = any(loader.names is None for loader in regime.loaders)
     return MlevError(f"{with_article(regime.label)} program cannot run on task '{task_name}'", span,
                      hint=f"{did_you_mean(task_name.split(':')[0].strip(), names)}{regime.label} tasks: "
                      f"{', '.join(names)}{', or a data file: data.csv:target=y or data.npz' if files else ''}")
