@@ -119,10 +119,11 @@ def test_the_documented_smoke_command_runs_on_a_fresh_clone(tmp_path: Path, monk
         db = argv[argv.index("--db") + 1] if "--db" in argv else None
         assert db is None or (tmp_path / db).parent.is_dir(), f"{argv}: its --db's folder is made by no command"
         assert load_config(config).train
-    with pytest.raises(MlevError, match=r"cannot write runs/x\.db: no folder 'runs'"):  # meta agrees with evolve
-        api.meta(config, "runs/x.db", quiet=True)
-    with pytest.raises(MlevError, match=r"cannot write runs/x\.db: no folder 'runs'"):
-        api.evolve(tmp_path / "examples" / "quartic.mlev", ["f"], "nguyen4", budget=3, db="runs/x.db", quiet=True)
+    with pytest.raises(MlevError, match=r"cannot write rnus/x\.db: no folder 'rnus'"):  # meta agrees with evolve
+        api.meta(config, "rnus/x.db", quiet=True)
+    with pytest.raises(MlevError, match=r"cannot write rnus/x\.db: no folder 'rnus'"):
+        api.evolve(tmp_path / "examples" / "quartic.mlev", ["f"], "nguyen4", budget=3, db="rnus/x.db", quiet=True)
+    assert not (tmp_path / "runs").exists()
     summary = api.meta(config, quiet=True)  # the documented command: the default archive, its runs/ made
     assert summary["db"] == str(Path("runs") / "meta-smoke.db") and (tmp_path / "runs" / "meta-smoke.db").is_file()
 

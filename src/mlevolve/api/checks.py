@@ -26,6 +26,7 @@ from mlevolve.dsl.errors import (
     did_you_mean,
 )
 from mlevolve.dsl.types import with_article
+from mlevolve.gp.archive import runs_folder
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, EvolveConfig
 from mlevolve.grammar.spec import GrammarSpec
@@ -113,7 +114,8 @@ RUN_SETTINGS = " (the run's settings: mlevolve run FILE {})"  # ... and the run'
 @typed
 def check_output(path: str | Path, setting: str = "output", kind: str | None = None) -> None:
     """Raise :class:`SettingError` (naming ``setting``) when ``path`` is to be written in a directory
-    that does not exist (an output path is not a place to create directories by accident), or, with
+    that does not exist (an output path is not a place to create directories by accident; but ``runs/``,
+    :func:`~mlevolve.gp.archive.runs_folder`, is made as a default path's is), or, with
     ``kind``, when :func:`check_not_overwriting` refuses it; a path ending in a separator names a directory,
     never a file (``Path`` would drop the slash: ``-o out.py/`` wrote ``out.py``); a folder no file can be made in
     (a file is made there and removed, the one sure test) is refused too."""
@@ -137,6 +139,8 @@ def check_output(path: str | Path, setting: str = "output", kind: str | None = N
     if parent.exists() and not parent.is_dir():  # `-o run.db/x.py`: no mkdir can make that folder
         raise SettingError("cannot write {path}: {parent} is a file, not a folder",
                            hint=f"pass another {{{setting}}}", path=str(path), parent=str(parent))
+    if not parent.is_dir() and parent.resolve() == runs_folder().resolve():  # mlevolve's own folder: made
+        parent.mkdir(parents=True, exist_ok=True)
     if not parent.is_dir():
         raise SettingError("cannot write {path}: no folder {parent!r}",
                            hint=f"create it first (mkdir -p {{quoted}}) or pass another {{{setting}}}",

@@ -85,8 +85,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         err.rename(lambda name: name)
         raise config_error(cfg.source, f"[inner] {err.message}", "inner", err.settings[0], err.hint) from None
     cfg = _meta_tasks(replace(cfg, evolve=tuple(names)), program, base)
-    runs = Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
-    path = Path(db) if db is not None else runs / f"meta-{Path(config).stem}.db"
+    from mlevolve.gp.archive import runs_folder
+
+    path = Path(db) if db is not None else runs_folder() / f"meta-{Path(config).stem}.db"
     from mlevolve.report.data import default_generator
 
     out = Path(output) if output is not None else default_generator(path)

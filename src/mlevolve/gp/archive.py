@@ -839,7 +839,14 @@ def default_path(program: str, task: str, grammar: str = "base", evolve: Sequenc
     stem = "-".join(["".join(c if c.isalnum() or c in "-_" else "_" for c in part)
                      for part in (Path(name).stem, *options, *([grammar] if grammar != "base" else []))])
     slots = "+".join("".join(c if c.isalnum() or c in "_." else "_" for c in slot) for slot in evolve)
-    return Path(os.environ.get("MLEVOLVE_RUNS", "runs")) / f"{program}-{stem}{'-' + slots if slots else ''}.db"
+    return runs_folder() / f"{program}-{stem}{'-' + slots if slots else ''}.db"
+
+
+def runs_folder() -> Path:
+    """The folder runs write into by default (``runs``, or ``$MLEVOLVE_RUNS``): made as needed, for a default
+    path and for one given directly in it (``-o runs/found.py`` on a fresh clone), where any other missing folder
+    is refused as a typo (:func:`mlevolve.api.checks.check_output`)."""
+    return Path(os.environ.get("MLEVOLVE_RUNS", "runs"))
 
 
 def _archive_hint(path: Path) -> str:
