@@ -168,6 +168,7 @@ def test_a_worker_s_compile_notes_are_said_by_its_coordinator_once_a_burst(
     """Dask workers' cold-cache compiles were silent where a pool worker's were said: each now says its note to the
     coordinator (a Dask event), which says it where it says its own, once a burst (``compiling.relay``)."""
     monkeypatch.setattr(compiling._State, "said", None)  # no line said yet in this process (the other case's)
+    monkeypatch.setattr(compiling._State, "lines", 0)  # nor counted: this run's first burst, not "again"
     previous = compiling.announce(True)
     try:
         backend: Any = (ProcessPool(NotingFactory(0.0), workers=1, timeout=30) if where == "pool"

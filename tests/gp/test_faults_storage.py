@@ -524,5 +524,5 @@ def test_an_exported_script_runs_from_anywhere_and_reports_missing_data_in_one_l
                     timeout=300)
     data = (tmp_path / "run" / "data.csv").resolve()
     assert ran.returncode == 2 and ran.stderr == \
-        f"found.py: error: no such file: {data}\nhint: a data file is a UTF-8 .csv with a header row, or an .npz " \
-        "written by numpy.savez(path, X=..., y=...)\n"
+        f"found.py: error: no such file: {data}, nor beside this script: {tmp_path.resolve() / 'data.csv'}\n" \
+        "hint: copy it beside this script, or give --task PATH:target=y\n"  # each place it looked (stop 64, ux81)
