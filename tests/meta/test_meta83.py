@@ -161,3 +161,19 @@ def test_a_meta_archive_given_as_a_grammar_names_the_grammar_file_it_wrote(tmp_p
     written.unlink()  # none left: the generic hint
     code, _, err = cli(capsys, "sample", "--grammar", str(tmp_path / "d.db"), "--type", "Scalar")
     assert code == 2 and "hint: a run's archive is read by `mlevolve best`" in err, err
+
+
+def test_the_generator_s_header_names_the_split_s_tasks_as_written(tmp_path: Path) -> None:
+    """`linear:dim=4` (the family's default dimension) read `linear` in the header of a written generator, beside
+    `linear:dim=2`: the header quotes [split] as the file writes it, as warnings and progress lines do."""
+    config = tmp_path / "c.toml"
+    config.write_text(f'program = "{ROOT / "examples" / "linear_regression.mlev"}"\nevolve = ["linreg.learn"]\n\n'
+                      '[split]\ntrain = ["linear:dim=2", "linear:dim=4"]\nvalidation = ["affine:dim=2"]\n'
+                      'test = ["affine:dim=3"]\n\n[inner]\nbudget = 12\npopulation = 4\ntournament = 2\n\n'
+                      '[meta]\npopulation = 3\nelitism = 1\ngenerations = 1\ntasks = 2\nseeds = 1\n'
+                      'validation_seeds = 1\n\n[bounds]\n"linear:dim=2" = [-1.9, 0.0]\n"linear:dim=4" = [-3.6, 0.0]\n'
+                      '"affine:dim=2" = [-3.4, 0.0]\n"affine:dim=3" = [-3.9, 0.0]\n')
+    api.meta(config, tmp_path / "m.db", tmp_path / "g.toml", workers=1, quiet=True)
+    header = (tmp_path / "g.toml").read_text().splitlines()[:4]
+    assert "; 1 meta-generation; chosen: " in header[1] and header[1].endswith(" on affine:dim=2")
+    assert header[3] == "# meta-training tasks: linear:dim=2, linear:dim=4"

@@ -190,14 +190,14 @@ def _write_generator(out: Path, config: str | Path, path: Path, cfg: Any, runner
     from mlevolve.meta.provenance import environment, environment_line
 
     header = (f"mlevolve generator evolved by `mlevolve meta {config}`\n"
-              f"archive: {path}; {len(history):,} meta-generations; chosen: "
+              f"archive: {path}; {counted(len(history), 'meta-generation')}; chosen: "
               f"{'the base grammar' if runner.chosen is None else f'meta-generation {runner.chosen}'}, "
               f"validation AUC {chosen.get('validation_auc', math.nan):.4f} on "
-              f"{', '.join(cfg.validation) or 'no tasks'}\n"
+              f"{', '.join(map(cfg.written_as, cfg.validation)) or 'no tasks'}\n"
               f"sampling: mixed with the base grammar, base_mix = {cfg.meta.base_mix:g}"
               + (f"; snapshots in a trust region, max_step = {cfg.meta.max_step:g}" if cfg.meta.max_step else "")
               + "\n"
-              f"meta-training tasks: {', '.join(cfg.train)}\n"
+              f"meta-training tasks: {', '.join(map(cfg.written_as, cfg.train))}\n"  # as [split] writes them
               f"environment: {environment_line(environment())}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
