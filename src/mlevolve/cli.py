@@ -466,7 +466,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as stop:
         return _interrupted(args, stop, "candidate")
     pick = _chosen(result["db"], args.select, _json_digits(args)) \
-        if result["best_hash"] is not None and result["archived"] <= result["candidates"] else None
+        if result["best_hash"] is not None and result["archived"] <= result["candidates"] \
+        and "train_mse" in (result.get("best_metrics") or {}) else None  # a front with scores: a formula run's
     result = {**result, "selected": {"rule": args.select, "hash": result["best_hash"]}}
     if pick is not None:  # the rule's answer, not the fittest: it, against the start, with the fittest beside it
         pick["metric"] = result["answer"]["metric"]  # (its description's notes of the task's classes and weights)
