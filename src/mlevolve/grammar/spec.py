@@ -1096,17 +1096,16 @@ def load_grammar(path: str | Path | None = None) -> GrammarSpec:
 
 def _written_beside(db: Path) -> Path | None:
     """The grammar file a meta run whose archive is ``db`` wrote, where it still is: the path its archive's summary
-    records (``mlevolve meta -o``), else the default beside it (``DB`` with ``.grammar.toml`` for its suffix)."""
-    import sqlite3
+    records (``mlevolve meta -o``), else the default beside it (:func:`~mlevolve.report.data.default_generator`)."""
+    from mlevolve.gp.archive import Archive
+    from mlevolve.report.data import default_generator
 
     recorded = None
-    try:
-        with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as connection:
-            row = connection.execute("SELECT value FROM meta WHERE key = 'summary'").fetchone()
-        recorded = json.loads(row[0]).get("output") if row else None
-    except (sqlite3.Error, ValueError, AttributeError, OSError):  # not a meta archive, or none readable: the default
-        pass
-    for path in ([Path(recorded)] if isinstance(recorded, str) else []) + [db.with_suffix(".grammar.toml")]:
+    with contextlib.suppress(MlevError, OSError):  # not an archive, or none readable: the default
+        with Archive.read(db) as archive:
+            summary = archive.meta().get("summary")
+        recorded = summary.get("output") if isinstance(summary, dict) else None
+    for path in ([Path(recorded)] if isinstance(recorded, str) else []) + [default_generator(db)]:
         if path.is_file():
             return path
     return None
