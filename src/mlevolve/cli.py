@@ -942,7 +942,9 @@ def build_parser() -> argparse.ArgumentParser:
         "List the best programs of a run's archive, one per behaviour: the best as the run shows it first (pruned, "
         "where the run pruned it, in its candidate's place, which its pruned line names; where its fitness reads "
         "below another's, its headline says why: scored on the prune's common tasks, the others each on its own "
-        "draw, or within the prune's tolerance of its candidate), then the rest by fitness. An archive with no "
+        "draw, or within the prune's tolerance of its candidate), then the rest by fitness; a formula run whose "
+        "--select answer is not the fittest lists that answer first, marked (#1 (answer, --select best)), then the "
+        "fittest others. An archive with no "
         "scored candidate lists none: "
         "it says why, with the command that shows a failed one, and exits 0 (a list may be empty; `show --best` and "
         "`export --best`, which need a best, exit 2)."))
@@ -952,7 +954,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--front", action="store_true", help="the Pareto front of fitness against size instead, smallest "
                    "first: every program fitter than each smaller one, to choose between accuracy and readability "
                    "(size: nodes of the evolved definitions, a fitted formula's without the a + b * f it shows)")
-    _select(p, "; named above the list where it is not the fittest")
+    _select(p, "; where it is not the fittest, named above the list and listed first, marked")
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
@@ -960,9 +962,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("hash", type=_ascii(str), metavar="HASH", nargs="?",
                    help="the program whose hash starts with HASH (as best lists hashes; not a candidate's number)")
     p.add_argument("--best", action="store_true", help="the run's answer, as --select chooses it (the default); "
-                   "with -n N, the N fittest")
+                   "with -n N, it and the N - 1 fittest others")
     _option(p, api.show, "n", "with --best: how many of the best")
-    _select(p, "; with --best alone")
+    _select(p, "; with --best (the list's first where it is not the fittest)")
     form = p.add_mutually_exclusive_group()
     form.add_argument("--sympy", action="store_true", help="print only the formula, as a SymPy expression")
     form.add_argument("--latex", action="store_true", help="print only the formula, as LaTeX")
