@@ -520,7 +520,8 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 def _cmd_best(args: argparse.Namespace) -> int:
     from mlevolve.report import render, summary
 
-    rows = api.best(args.db, args.n, digits=args.digits, front=args.front)
+    rows = api.best(args.db, args.n, digits=args.digits, front=args.front,
+                    **({} if args.front else {"select": args.select}))  # the answer first, then the fittest
     if not rows:
         message, hint = api.no_score(args.db)
         print(f"{args.db}: {message}\nhint: {hint}")
@@ -537,7 +538,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
             if rows[0]["drawn"] else ""
         print(f"Pareto front: {counted(len(rows), 'program')}, each fitter than every smaller one "
               f"(size: nodes of the evolved definitions{scaled}{score}){drawn}\n")
-    elif (pick := _chosen(args.db, args.select, args.digits)) is not None:  # the answer is not the fittest
+    elif rows[0].get("selected") and (pick := _chosen(args.db, args.select, args.digits)) is not None:  # the
+        # answer is not the fittest: it heads the list, named with the fittest above it
         print("\n".join(_answer_lines(pick, args.select, bool(rows[0].get("answer")))) + "\n")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
@@ -562,8 +564,9 @@ def tie_note(rows: Sequence[Mapping[str, Any]]) -> str | None:
     """The line ``mlevolve best`` prints where its list (:func:`mlevolve.api.best`'s rows, best first) puts a program
     above a fitter one, which :func:`mlevolve.results.shown_order` does to those tied with it
     (:data:`mlevolve.results.TIE_RTOL`; the smaller first): the first such pair, and the rule.  None where the list
-    is in order of fitness."""
-    for above, below in itertools.pairwise(rows):
+    is in order of fitness.  A ``--select`` answer heading the list (``selected``) is first by its rule, not fitness:
+    left out."""
+    for above, below in itertools.pairwise([r for r in rows if not r.get("selected")]):
         if above["fitness"] is not None and below["fitness"] is not None and below["fitness"] > above["fitness"]:
             return (f"order: by fitness, a tie (within {TIE_RTOL:g} relative) listed smallest first (#{below['rank']}, "
                     f"size {below['size']}, is fitter than #{above['rank']}, size {above['size']}, by "
@@ -601,10 +604,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
                         hint="mlevolve show DB --best -n N, or mlevolve show DB HASH")
     color = render.use_color(sys.stdout)
     grammar = load_grammar(args.grammar) if args.grammar else None
-    if (key := _answer_key(args)) is not None:
+    shown = api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits,
+                     **({"select": args.select} if args.hash is None else {}))  # --best: the answer first
+    if shown[0].get("selected") and (key := _chosen(args.db, args.select, args.digits)) is not None:
         print("\n".join(_chosen_lines(key, args.select)) + "\n")
-        args.hash = key["best"]["hash"]
-    for c in api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits):
+    for c in shown:
         lines = render.candidate(c, c.get("rank"), c["program"])
         if c.get("answer"):
             lines += [[("label", "against the start:")], *render.indented([("text", line)] for line in (
@@ -618,14 +622,6 @@ def _cmd_show(args: argparse.Namespace) -> int:
         lines += render.indented(render.ancestor_line(a) for a in c["ancestry"])
         print("\n".join(render.ansi(line, color) for line in lines) + "\n")
     return 0
-
-
-def _answer_key(args: argparse.Namespace) -> dict[str, Any] | None:
-    """``show DB [--best]`` (one program): the run's answer by ``--select`` where it is not the fittest
-    (:func:`_chosen`); None otherwise (a HASH, ``-n`` N > 1: the N fittest, or the fittest chosen)."""
-    if args.hash is not None or args.n != 1:
-        return None
-    return _chosen(args.db, args.select, args.digits)
 
 
 def _show_formula(args: argparse.Namespace) -> int:
@@ -642,9 +638,8 @@ def _show_formula(args: argparse.Namespace) -> int:
                                  "--sympy")
         programs = [args.db]  # a path: errors name the file
     else:
-        if (key := _answer_key(args)) is not None:  # the run's answer, as show DB prints it
-            args.hash = key["best"]["hash"]
-        shown = api.show(args.db, args.hash, args.n, digits=0)  # every digit: SymPy folds them, the display rounds
+        shown = api.show(args.db, args.hash, args.n, digits=0,  # every digit: SymPy folds them, the display rounds
+                         **({"select": args.select} if args.hash is None else {}))  # the answer first, as show DB
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     def sympy_of(program: str | Program) -> Any:  # its SymPy form, or why it has none (a mistake: raised)
         try:
@@ -947,7 +942,9 @@ def build_parser() -> argparse.ArgumentParser:
         "List the best programs of a run's archive, one per behaviour: the best as the run shows it first (pruned, "
         "where the run pruned it, in its candidate's place, which its pruned line names; where its fitness reads "
         "below another's, its headline says why: scored on the prune's common tasks, the others each on its own "
-        "draw, or within the prune's tolerance of its candidate), then the rest by fitness. An archive with no "
+        "draw, or within the prune's tolerance of its candidate), then the rest by fitness; a formula run whose "
+        "--select answer is not the fittest lists that answer first, marked (#1 (answer, --select best)), then the "
+        "fittest others. An archive with no "
         "scored candidate lists none: "
         "it says why, with the command that shows a failed one, and exits 0 (a list may be empty; `show --best` and "
         "`export --best`, which need a best, exit 2)."))
@@ -957,7 +954,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--front", action="store_true", help="the Pareto front of fitness against size instead, smallest "
                    "first: every program fitter than each smaller one, to choose between accuracy and readability "
                    "(size: nodes of the evolved definitions, a fitted formula's without the a + b * f it shows)")
-    _select(p, "; named above the list where it is not the fittest")
+    _select(p, "; where it is not the fittest, named above the list and listed first, marked")
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
@@ -965,9 +962,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("hash", type=_ascii(str), metavar="HASH", nargs="?",
                    help="the program whose hash starts with HASH (as best lists hashes; not a candidate's number)")
     p.add_argument("--best", action="store_true", help="the run's answer, as --select chooses it (the default); "
-                   "with -n N, the N fittest")
+                   "with -n N, it and the N - 1 fittest others")
     _option(p, api.show, "n", "with --best: how many of the best")
-    _select(p, "; with --best alone")
+    _select(p, "; with --best (the list's first where it is not the fittest)")
     form = p.add_mutually_exclusive_group()
     form.add_argument("--sympy", action="store_true", help="print only the formula, as a SymPy expression")
     form.add_argument("--latex", action="store_true", help="print only the formula, as LaTeX")

@@ -444,7 +444,8 @@ def difference(name: str, diff: float, digits: int = 4) -> str:
 
 def verdict(metric: Metric, start: float | None, best: float | None, same_program: bool = False,
             examples: int | None = None, variances: Mapping[str, float] | None = None, *,
-            perfect: bool = False, of_best: bool = True, written: tuple[str, float | None] | None = None) -> str:
+            perfect: bool = False, of_best: bool = True, written: tuple[str, float | None] | None = None,
+            rule: tuple[str, float | None] | None = None) -> str:
     """One plain sentence comparing the best program found with the starting one; for an accuracy on
     ``examples`` examples, the gain also as a count of examples (a gain of 3 of 359 is easily noise).
     Values tied up to :data:`TIE_RTOL` at the metric's scale (:meth:`Metric.tie_scale`, from the
@@ -462,7 +463,12 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     ``written``: the start was scored with its literals tuned (or a formula's fitted), as every candidate is: what
     was done and the start's value as written (None: it fails so); a verdict that is not a gain then says what it
     compares with, both values (``no gain: nothing found beat the starting program with its literals tuned
-    (val_mse 1.4414; as written 1.6315)``), since the best may be far better than the file's program as written."""
+    (val_mse 1.4414; as written 1.6315)``), since the best may be far better than the file's program as written.
+    ``rule``: the program is the run's answer by a ``--select`` rule that passed over a fitter one: the rule's name
+    and the fittest's value; the sentence then names the answer, not "the best found", and a verdict that is not a
+    gain adds what the fittest beat the start by, which the rule does not count (``no gain: the answer (--select
+    best) scores the same as the starting program; the fittest beat it by train_r2 1.2e-05, which --select best
+    does not count``)."""
     if best is None:
         return "no candidate was scored"
     if start is None:
@@ -470,22 +476,30 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     diff = best - start
     tuned = "" if written is None else f" with {written[0]} ({metric.name} {_apart(start, written[1])}; " + (
         "as written it fails)" if written[1] is None else f"as written {_apart(written[1], start)})")
+    answer = f"the answer (--select {rule[0]})" if rule is not None else None
+    passed = "" if rule is None or rule[1] is None or not metric.better(rule[1], start) or \
+        metric.tied(rule[1], start, variances) else \
+        f"; the fittest beat it by {metric.name} {abs(rule[1] - start):.4g}, which --select {rule[0]} does not count"
+    of_best = of_best and rule is None  # an answer the rule chose over a fitter program is not the run's best
     if same_program or metric.tied(best, start, variances):
         rounding = f" (a difference of {diff:+.2g}, within float rounding: {TIE_RTOL:g} relative)" if diff else ""
         if same_program:
-            return f"no gain: {'nothing found beat' if of_best else 'it is'} the starting program{tuned}"
-        return f"no gain: {'the best found' if of_best else 'it'} scores the same as the starting program" \
-            f"{tuned}{rounding}"
+            return f"no gain: {answer + ' is' if answer else 'nothing found beat' if of_best else 'it is'} " \
+                f"the starting program{tuned}{passed}"
+        return f"no gain: {answer or ('the best found' if of_best else 'it')} scores the same as the starting " \
+            f"program{tuned}{rounding}{passed}"
     size = difference(metric.name, diff)
     if examples and metric.stem == "accuracy":
         size += f", {abs(round(diff * examples)):,} {'more' if diff > 0 else 'fewer'} of {examples:,}" \
                 f"{' ' + metric.split if metric.split else ''} examples right"
     if metric.gained(best, start, variances) and within_noise(metric, best, start, examples):
-        return f"no better than the start{tuned} ({size}: fewer than {NOISE_EXAMPLES}, within sampling noise)"
+        return f"no better than the start{tuned} ({size}: fewer than {NOISE_EXAMPLES}, within sampling noise)" \
+            f"{passed}"
     if metric.gained(best, start, variances):
         return f"better than the start ({size})"
     if metric.better(best, start):  # a gain within float32 rounding and fitting tolerance
-        return f"no better than the start{tuned} ({size}, within the {GAIN_RTOL:g} relative a gain must exceed)"
+        return f"no better than the start{tuned} ({size}, within the {GAIN_RTOL:g} relative a gain must exceed)" \
+            f"{passed}"
     at_one = metric.bounded or perfect  # a score perfect at 1: its error is 1 - it
     error = (start, best) if not metric.higher_is_better else (1.0 - start, 1.0 - best) if at_one else None
     factor, times = "", 1.0 + abs(diff) / max(abs(start), abs(best))
@@ -500,8 +514,8 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     elif error is not None and error[0] == 0:  # the start was perfect
         times, factor = math.inf, f", where the start's {metric.name} was perfect"
     beaten = ": the starting program beats everything this run found" if of_best else ""
-    return f"WORSE than the start{tuned} ({size}{factor}){beaten}" if times > 1.05 else \
-        f"slightly worse than the start{tuned} ({size}{factor})"
+    return f"WORSE than the start{tuned} ({size}{factor}){beaten}{passed}" if times > 1.05 else \
+        f"slightly worse than the start{tuned} ({size}{factor}){passed}"
 
 
 def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]],
@@ -604,7 +618,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
            same_program: bool = False,
            confirm: Sequence[tuple[float | None, float | None]] | None = None,
            task: object = None, of_best: bool = True, apart: bool = False,
-           written: tuple[str, Mapping[str, Any] | None] | None = None) -> dict[str, Any]:
+           written: tuple[str, Mapping[str, Any] | None] | None = None,
+           rule: tuple[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """What a run found, in the terms of its metric: the answer a summary or report leads with.
 
     ``best`` and ``start``: the metrics dicts of the best program and of the starting program (None:
@@ -616,7 +631,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     scored on different tasks (drawn per candidate), which the verdict then says; ``written``: the start was scored
     with its literals tuned, what was done and its metrics as written (:func:`as_written`), which a verdict that is
     not a gain then gives (:func:`verdict`'s), and the start's side ``tuned`` and ``as_written`` (its value so, None
-    where it fails).  Returns the metric
+    where it fails); ``rule``: ``best`` is the run's answer by a ``--select`` rule that passed over a fitter program,
+    the rule's name and the fittest's metrics (:func:`verdict`'s ``rule``).  Returns the metric
     (name, split, direction, description), each side's value,
     scale-free companion and test value, the gain (best minus start), ``better`` (a gain beyond :data:`GAIN_RTOL`,
     :meth:`Metric.gained`, and an accuracy's beyond sampling noise, :func:`within_noise`) and ``tied`` (equal up to
@@ -640,7 +656,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
             "tied": None if b is None or s is None else metric.tied(b, s, v),
             "verdict": verdict(metric, s, b, same_program, n, v,
                                perfect=reads is not None, of_best=of_best,
-                               written=None if written is None else (written[0], sides["start"]["as_written"]))
+                               written=None if written is None else (written[0], sides["start"]["as_written"]),
+                               rule=None if rule is None else (rule[0], _number(rule[1], metric.name)))
             + (held_out(metric, sides, v) if better else "")
             + ((APART_CONFIRMED if confirm else APART) if apart and not same_program and b is not None
                and s is not None else ""),

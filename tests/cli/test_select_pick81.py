@@ -247,3 +247,105 @@ def test_best_s_verdict_is_the_answer_s_where_the_fittest_s_differs(tmp_path: Pa
     assert header[1:] == [next(line for line in summary if line.startswith(w)) for w in ("answer:", "fittest:")] + [
         f"verdict: {answer['verdict']}"]
     assert not any(fittest["verdict"] in line for line in header)
+    # its words: the answer (not "the best found", which the fittest: line above contradicts), and what the fittest
+    # gained that the rule does not count
+    assert answer["verdict"].startswith(("no gain: the answer (--select best) scores the same as the starting",
+                                         "no gain: the answer (--select best) is the starting program"))
+    gain = fittest["best"]["value"] - fittest["start"]["value"]
+    assert answer["verdict"].endswith(f"; the fittest beat it by train_r2 {gain:.4g}, which --select best does not "
+                                      "count")
+    assert main(["best", str(db), "-n", "1"]) == 0  # the answer's text is listed: the one the verdict is of
+    [block] = [b for b in capsys.readouterr().out.split("\n\n") if b.startswith("#")]
+    assert block.startswith("#1 (answer, --select best)  fitness ") and f"hash {answer['best']['hash'][:12]}" in block
+
+
+# -- the list, the verdict's words and the lineage speak of the answer (stop 65, ans88) ------------------------------
+def _blocks(out: str) -> list[list[str]]:
+    """The candidate blocks a listing printed (``#N`` headline first), each as its lines."""
+    return [b.splitlines() for b in out.split("\n\n") if b.startswith("#")]
+
+
+def test_best_n_1_lists_the_answer_s_text_marked_and_then_the_fittest(run: dict[str, Any], capsys: Capsys) -> None:
+    """best DB -n 1 named the pick above a list holding only the fittest: the answer's text was never printed."""
+    pick, fittest = run["pick"], run["fittest"]
+    assert main(["best", str(run["db"]), "-n", "1"]) == 0
+    [block] = _blocks(capsys.readouterr().out)
+    assert block[0].startswith(f"#1 (answer, --select best)  fitness {pick['fitness']:.6g}  hash {pick['hash'][:12]}")
+    body = (api.answer(run["db"]) or {})["best"]["program"].splitlines()[-1].strip()
+    assert block[-1].strip() == body and fittest["hash"][:12] not in "\n".join(block)
+    assert main(["best", str(run["db"]), "-n", "2"]) == 0
+    first, second = _blocks(capsys.readouterr().out)
+    assert f"hash {pick['hash'][:12]}" in first[0] and second[0].startswith(
+        f"#2  fitness {fittest['fitness']:.6g}  hash {fittest['hash'][:12]}")
+    rows = api.best(run["db"], 2, select="best")  # the API, asked: the same list, the answer marked
+    assert [r["hash"] for r in rows] == [pick["hash"], fittest["hash"]] and rows[0]["selected"] == "best"
+    assert "selected" not in rows[1] and rows[0]["answer"]["verdict"] == (api.answer(run["db"]) or {})["verdict"]
+    assert "selected" not in api.best(run["db"], 2)[0]  # its default, accuracy: by fitness, as before
+
+
+def test_where_the_answer_is_the_fittest_the_lists_are_as_before(run: dict[str, Any], capsys: Capsys) -> None:
+    """--select accuracy: best and show --best list by fitness, unmarked, the fittest first (each -n N's N fittest)."""
+    fittest = run["fittest"]
+    for command in (["best", str(run["db"]), "-n", "2"], ["show", str(run["db"]), "--best", "-n", "2"]):
+        assert main([*command, "--select", "accuracy"]) == 0
+        out = capsys.readouterr().out
+        blocks = _blocks(out)
+        assert "(answer" not in out and len(blocks) == 2 and not out.startswith(("answer", "fittest"))
+        assert blocks[0][0].startswith(f"#1  fitness {fittest['fitness']:.6g}  hash {fittest['hash'][:12]}")
+        assert [b[0].split("hash ")[1][:12] for b in blocks] == [r["hash"][:12] for r in api.best(run["db"], 2)]
+
+
+def test_show_best_n_2_lists_the_answer_then_the_fittest(run: dict[str, Any], capsys: Capsys) -> None:
+    pick, fittest = run["pick"], run["fittest"]
+    assert main(["show", str(run["db"]), "--best", "-n", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("answer:  ") and out.splitlines()[1].startswith("fittest: ")  # named above, as -n 1 did
+    first, second = _blocks(out)
+    assert first[0].startswith(f"#1 (answer, --select best)  fitness {pick['fitness']:.6g}  hash {pick['hash'][:12]}")
+    assert second[0].startswith(f"#2  fitness {fittest['fitness']:.6g}  hash {fittest['hash'][:12]}")
+    verdict = (api.answer(run["db"]) or {})["verdict"]
+    lines = out.splitlines()  # (show's blocks hold blank lines: the program's header, then its definitions)
+    assert lines[lines.index("against the start:") + 3].strip() == verdict  # the first block's: the answer's
+    assert main(["show", str(run["db"]), "--best", "-n", "2", "--sympy"]) == 0  # the formulas in the same order
+    both = capsys.readouterr().out.splitlines()
+    for i, key in enumerate((pick, fittest)):
+        assert main(["show", str(run["db"]), key["hash"][:12], "--sympy"]) == 0
+        assert both[i] == capsys.readouterr().out.strip()
+
+
+def test_the_report_s_top_and_lineage_follow_the_answer(run: dict[str, Any], capsys: Capsys) -> None:
+    """The report's lineage section followed the fittest under a heading-free page whose answer is the pick."""
+    page = run["folder"] / "lineage.html"
+    assert main(["report", str(run["db"]), "-o", str(page)]) == 0
+    html = page.read_text()
+    assert "<h2>Lineage of the answer (--select best)</h2>" in html and "<h2>Lineage of the best program</h2>" \
+        not in html
+    assert f"Ancestors of the answer (--select best) {run['pick']['hash'][:12]} through" in html
+    assert f"The fittest, {run['fittest']['hash'][:12]}, is not the answer" in html
+    top = html.split("behaviours</h2>")[1]
+    assert top.index(run["pick"]["hash"][:12]) < top.index(run["fittest"]["hash"][:12]) and "(answer, --select best)" \
+        in top
+    assert main(["report", str(run["db"]), "-o", str(page), "--select", "accuracy"]) == 0
+    html = page.read_text()
+    assert "<h2>Lineage of the best program</h2>" in html and "(answer, --select" not in html
+    assert f"Ancestors of the best program {run['fittest']['hash'][:12]} through" in html
+    capsys.readouterr()
+
+
+def test_a_no_gain_verdict_of_an_answer_the_rule_chose_says_what_the_fittest_gained() -> None:
+    """The answer is the start (or scores as it) and the fittest beat it by a hair: "nothing found beat the starting
+    program" read against the fittest: line; the verdict now names the answer and what the rule did not count."""
+    from mlevolve.results import Metric, verdict
+
+    r2 = Metric("train_r2", True, "training")
+    assert verdict(r2, 0.99963, 0.99963, same_program=True, rule=("best", 0.999642)) == (
+        "no gain: the answer (--select best) is the starting program; the fittest beat it by train_r2 1.2e-05, "
+        "which --select best does not count")
+    assert verdict(r2, 0.99963, 0.99963 + 1e-12, rule=("score", 0.999642)).startswith(
+        "no gain: the answer (--select score) scores the same as the starting program (a difference of")
+    assert verdict(r2, 0.99963, 0.99963, same_program=True, rule=("best", 0.99963)) == \
+        "no gain: the answer (--select best) is the starting program"  # the fittest tied it: nothing to add
+    assert verdict(r2, 0.9, 0.95, rule=("best", 0.96)) == "better than the start (train_r2 0.05 higher)"
+    assert not verdict(r2, 0.99, 0.5, rule=("best", 0.995)).endswith("beats everything this run found") and \
+        verdict(r2, 0.99, 0.5, rule=("best", 0.995)).startswith("WORSE")
+    assert verdict(r2, 0.99963, 0.99963, same_program=True) == "no gain: nothing found beat the starting program"

@@ -39,7 +39,7 @@ from mlevolve.results import SHOWN_DIGITS, fitness_metric
 
 @typed
 def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
-         front: bool = False) -> builtins.list[dict[str, Any]]:
+         front: bool = False, select: str = "accuracy") -> builtins.list[dict[str, Any]]:
     """The ``n`` (default 5) best distinct behaviours of an archive, best first: programs with the same behaviour
     (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
     tied with its fittest within float rounding, the smallest: :func:`mlevolve.results.shown_order`, the
@@ -57,6 +57,10 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     (against the run's starting program, as :func:`show` gives it).
     ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
     ``stored`` keeps them all).
+    ``select``: the rule naming the run's answer (:func:`answer`; default ``accuracy``, the fittest: the list by
+    fitness); where it answers with another than the fittest, the list starts with that answer, which alone has
+    ``selected`` (the rule's name) and whose ``answer`` is :func:`answer`'s verdict, then the fittest others.
+    Raises :class:`SettingError` for another ``select``.
 
     ``front``: the run's Pareto front of fitness against size instead (listed whole: ``n`` with it raises
     :class:`SettingError`), by size ascending, its last the fittest (:func:`mlevolve.report.data.front`): ``rank``
@@ -75,6 +79,7 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     n = 5 if n is None else n
     _at_least(n=n)
     _check_digits(digits)
+    _check_select(select)
     run = data.load(db, top=1, digits=digits)
     if front and run.meta.get("kind") == "meta":  # its rows' sizes are the inner runs' program texts' lengths
         raise MlevError("a meta archive's candidates are inner runs, each scored by its AUC: there is no front of "
@@ -89,11 +94,19 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
                   for rank, (g, score) in enumerate(data.distinct_front(run), 1)]
         pick = data.selected(listed, "best") if listed and listed[0]["score"] is not None else None
         return [{**c, "pick": i == pick} for i, c in enumerate(listed)]
-    out = [{"rank": rank, **data.describe(run, g.representative, g)}
-           for rank, g in enumerate(data.distinct(run, data.behaviours(run), n), 1)]
-    for c in out:
-        c["answer"] = _against_start(run, c, 0, 0.0)
+    groups, chosen = data.listed(run, n, select)
+    out = [{"rank": rank, **data.describe(run, g.representative, g)} for rank, g in enumerate(groups, 1)]
+    for i, c in enumerate(out):
+        c["answer"] = _against_start(run, c, 0, 0.0, rule=_rule(run, select) if chosen and i == 0 else None)
+    if chosen and out:
+        out[0]["selected"] = select
     return out
+
+
+def _rule(run: Any, select: str) -> tuple[str, Mapping[str, Any]]:
+    """The ``rule`` of :func:`mlevolve.results.answer` for rule ``select``'s answer where it is not the fittest: the
+    rule's name and the fittest's metrics (its verdict says what the fittest beat the start by)."""
+    return select, run.groups[0].representative.metrics
 
 
 def _check_select(select: str) -> None:
@@ -144,8 +157,9 @@ def no_score(db: str | Path) -> tuple[str, str]:
 @typed
 def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
          timeout: float = Resources.timeout, grammar: GrammarSpec | None = None,
-         digits: int = SHOWN_DIGITS) -> builtins.list[dict[str, Any]]:
-    """The program whose hash starts with ``key`` (default: the ``n`` best behaviours), each with its ancestry.
+         digits: int = SHOWN_DIGITS, select: str = "accuracy") -> builtins.list[dict[str, Any]]:
+    """The program whose hash starts with ``key`` (default: the ``n`` best behaviours, rule ``select``'s answer
+    first as :func:`best` lists them), each with its ancestry.
 
     Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``ancestry``: the chain of (best) parents
     to the root, newest first, each a dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or
@@ -165,28 +179,35 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
                            hint="show(db, n=N) for the N best, or show(db, key) for one program")
     _check_digits(digits)
     _confirms(confirm)
+    _check_select(select)
     run = data.load(db, top=n, key=key, digits=digits)
+    chosen = False
     if run.found is not None:
         out = [{**data.describe(run, run.found, data.group_of(run, run.found)),
                 "ancestry": data.ancestry(run, run.found)}]
     else:
-        groups = data.distinct(run, data.behaviours(run), n)
+        groups, chosen = data.listed(run, n, select)
         if not groups:
             message, hint = no_score(db)
             raise MlevError(message, file=str(db), hint=hint)
         out = [{"rank": rank, **data.describe(run, g.representative, g),
                 "ancestry": data.ancestry(run, g.representative)} for rank, g in enumerate(groups, 1)]
     spec = archived_grammar(run.meta, db, grammar) if confirm else None
-    for c in out:
-        c["answer"] = _against_start(run, c, confirm, timeout, spec)
+    for i, c in enumerate(out):
+        c["answer"] = _against_start(run, c, confirm, timeout, spec,
+                                     rule=_rule(run, select) if chosen and i == 0 else None)
+    if chosen:
+        out[0]["selected"] = select
     return out
 
 
 def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
-                   grammar: GrammarSpec | None = None) -> dict[str, Any] | None:
+                   grammar: GrammarSpec | None = None,
+                   rule: tuple[str, Mapping[str, Any]] | None = None) -> dict[str, Any] | None:
     """The answer for one archived program against the run's starting program (see
     :func:`mlevolve.results.answer`), with ``n`` > 0 re-evaluation seeds for the gain's spread; None
-    for a failed program, or when the archive knows no start and none is re-evaluated."""
+    for a failed program, or when the archive knows no start and none is re-evaluated.  ``rule``: the program is
+    the run's answer by that rule, not the fittest (:func:`_rule`)."""
     from mlevolve.gp.prune_best import is_start
     from mlevolve.report import data
     from mlevolve.results import answer, as_written
@@ -214,7 +235,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
                  variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
                  same_program=is_start(begin, c["hash"], c.get("stored")), confirm=pairs,
                  task=meta.get("task"), of_best=bool(groups) and groups[0].representative.hash == c["hash"],
-                 apart=apart, written=as_written(begin))
+                 apart=apart, written=as_written(begin), rule=rule)
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     record = run.meta.get("pruned") or {}
     if record.get("tasks") and not apart and c["hash"] in (record.get("hash"), record.get("from")):

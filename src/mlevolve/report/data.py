@@ -264,7 +264,8 @@ def answer(run: Run, how: str = "accuracy") -> dict[str, Any] | None:
     out = build(metrics, begin.get("metrics") if begin else None,
                 variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
                 same_program=is_start(begin, best.hash, best.program), confirm=pairs,
-                task=run.meta.get("task"), apart=apart, written=as_written(begin))
+                task=run.meta.get("task"), apart=apart, written=as_written(begin),
+                rule=None if pick is None else (how, groups[0].representative.metrics))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     out["best"].update(hash=best.hash, seq=best.seq, source=best.source, program=evolved(run, best), size=best.size,
                        scaled=scaling_uncounted(best.program, best.size))  # its size without the a + b * f shown
@@ -278,6 +279,20 @@ def answer(run: Run, how: str = "accuracy") -> dict[str, Any] | None:
         out["fittest"] = {"hash": f.hash, "seq": f.seq, "source": f.source, "size": f.size, "fitness": f.fitness,
                           "metrics": dict(f.metrics)}
     return out
+
+
+def listed(run: Run, n: int | None, how: str = "accuracy") -> tuple[list[Group], bool]:
+    """The ``n`` (None: all) behaviours a list of a run's bests shows (``best``, ``show --best``, the report's top
+    programs), one per shown text (:func:`distinct`): rule ``how``'s answer first where it is not the fittest
+    (:func:`chosen`), then the fittest others; and whether the first is such an answer.  Where the answer is the
+    fittest, the list by fitness (:func:`behaviours`), as ever."""
+    groups = behaviours(run)
+    pick = chosen(run, how)
+    if pick is None:
+        return distinct(run, groups, n), False
+    key = pick.representative.hash
+    return distinct(run, [*(g for g in groups if g.representative.hash == key),
+                          *(g for g in groups if g.representative.hash != key)], n), True
 
 
 def chosen(run: Run, how: str) -> Group | None:

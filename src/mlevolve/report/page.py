@@ -57,8 +57,8 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
     entries = data.meta_generations(run)
     if run.rows:
         body += [_answer(run, select) if entries is None else _meta_answer(run), _fitness(run, baseline),
-                 _top(run, top), _meta_shape(run) if meta else _shape(run), _sources(run), _operators(run),
-                 _lineage(run, lineage_limit)]
+                 _top(run, top, select), _meta_shape(run) if meta else _shape(run), _sources(run), _operators(run),
+                 _lineage(run, lineage_limit, select)]
     body += [_identity(run), _counts(run)]
     if entries is not None:
         body.append(_meta_generations(entries, _meta_fitness(run)))
@@ -239,14 +239,16 @@ def _operators(run: Run) -> str:
     return _section("Operators", _img(plots.operators(stats), "operator success rates"), table)
 
 
-def _top(run: Run, top: int) -> str:
-    groups = data.distinct(run, data.behaviours(run), top)
+def _top(run: Run, top: int, select: str = "best") -> str:
+    """The top ``top`` behaviours, as ``best`` lists them: rule ``select``'s answer first where it is not the
+    fittest (:func:`mlevolve.report.data.listed`, marked), then the fittest."""
+    groups, chosen = data.listed(run, top, select)
     if not groups:
         return _section("Top programs", "<p>No candidate has a fitness yet.</p>")
     cards = []
     for rank, group in enumerate(groups, 1):
         row = group.representative
-        c = data.describe(run, row, group)
+        c = {**data.describe(run, row, group), **({"selected": select} if chosen and rank == 1 else {})}
         same = "".join(f"<br>{render.html(line)}" for line in (*render.pruned_line(c), *render.same_line(c)))
         cards.append(f'<div class="card"><p>{render.html(render.headline(c, rank))}<br>'
                      f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span>{same}</p>'
@@ -254,7 +256,8 @@ def _top(run: Run, top: int) -> str:
     return _section(f"Top {len(groups):,} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
                     "or equal metrics and text) are one entry, shown by the smallest of those tied with its fittest "
                     "(within float rounding; then the earliest); those ranked lower that read the same as shown "
-                    "are named in it.</p>", *cards)
+                    "are named in it." + (f" The first is the run's answer (--select {escape(select)}), then the "
+                                          "fittest others." if chosen else "") + "</p>", *cards)
 
 
 def _diff(run: Run, row: Row) -> str:
@@ -328,16 +331,22 @@ def _meta_shape(run: Run) -> str:
                     _img(plots.sizes(run, windows, limit=False), "size over the candidates"), table)
 
 
-def _lineage(run: Run, limit: int) -> str:
+def _lineage(run: Run, limit: int, select: str = "best") -> str:
+    """The ancestors of the run's answer by rule ``select`` (:func:`mlevolve.report.data.chosen`), or of the best
+    program where the answer is the fittest."""
     groups = data.behaviours(run)
     if not groups:
         return ""
-    best = groups[0].representative
+    pick = data.chosen(run, select)
+    best = (groups[0] if pick is None else pick).representative
     graph, left_out = data.lineage(run, best, limit)
     more = f" {left_out} earlier ancestors are not drawn." if left_out else ""
-    intro = (f"<p>Ancestors of the best program {escape(best.hash[:12])} through the parents column "
-             f"({graph.number_of_nodes() - 1} drawn), oldest at the top.{escape(more)}</p>")
-    return _section("Lineage of the best program", intro, f'<div class="scroll">{lineage.svg(graph, best.hash)}</div>')
+    whose = "the best program" if pick is None else f"the answer (--select {select})"
+    fittest = "" if pick is None else f" The fittest, {groups[0].representative.hash[:12]}, is not the answer: " \
+        "mlevolve show DB HASH gives its ancestry."
+    intro = (f"<p>Ancestors of {escape(whose)} {escape(best.hash[:12])} through the parents column "
+             f"({graph.number_of_nodes() - 1} drawn), oldest at the top.{escape(more + fittest)}</p>")
+    return _section(f"Lineage of {whose}", intro, f'<div class="scroll">{lineage.svg(graph, best.hash)}</div>')
 
 
 def _meta_fitness(run: data.Run) -> str:

@@ -83,8 +83,11 @@ def metrics_text(metrics: Mapping[str, Any]) -> str:
 def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
     """``#1  fitness F  hash H  (candidate S, OPERATOR, generation G)`` for a candidate dict (see ``data.describe``);
     a meta run's inner run: ``(candidate S, generator DIGEST on TASK, generation G)``; a pruned best: ``(the prune of
-    candidate S)``, ranked with why it is first where another reads fitter (``first``)."""
-    out: Line = [("label", f"#{rank}"), ("text", "  ")] if rank is not None else []
+    candidate S)``, ranked with why it is first where another reads fitter (``first``); the run's answer by a
+    ``--select`` rule that is not the fittest (``selected``, :func:`mlevolve.api.best`): ``#1 (answer, --select
+    best)``."""
+    answer = [("label", f" (answer, --select {c['selected']})")] if c.get("selected") else []
+    out: Line = [("label", f"#{rank}"), *answer, ("text", "  ")] if rank is not None else []
     if c["fitness"] is None:
         out += [("failure", f"failed: {c.get('failure') or 'no fitness'}")]
     else:
