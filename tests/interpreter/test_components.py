@@ -664,15 +664,57 @@ def test_exported_activation_and_loss_compute_float64_inputs_in_float64(tmp_path
     values = -(y * torch.log(p + 1e-7)) * (1.0 / 3.0) + math.exp(0.3)
     torch.testing.assert_close(loss.third(p, y), values, rtol=4e-16, atol=4e-16)
     torch.testing.assert_close(loss.ThirdLoss("none")(logits, labels), values.sum(1), rtol=4e-16, atol=4e-16)
-    # float32 and float16: the constants as the runs made them, float32 tensors
+    # float32: the constants as the runs made them, float32 tensors, bit for bit as mlevolve's own function
     c = torch.as_tensor(0.1, dtype=torch.float32) / 3.0
     e = torch.exp(torch.as_tensor(0.3, dtype=torch.float32))
-    for dtype in (torch.float32, torch.float16):
-        xs = x.to(dtype)
-        old = xs * c + e * torch.sigmoid(xs) + torch.as_tensor(0.2) + torch.maximum(xs, torch.as_tensor(0.7))
-        assert act.act(xs).dtype == dtype
-        torch.testing.assert_close(act.act(xs), old, rtol=0.0, atol=0.0)
-        torch.testing.assert_close(act.act(xs), _mlevolve_functions(program)["act"](xs), rtol=0.0, atol=0.0)
+    xs = x.to(torch.float32)
+    old = xs * c + e * torch.sigmoid(xs) + torch.as_tensor(0.2) + torch.maximum(xs, torch.as_tensor(0.7))
+    assert act.act(xs).dtype == torch.float32
+    torch.testing.assert_close(act.act(xs), old, rtol=0.0, atol=0.0)
+    torch.testing.assert_close(act.act(xs), _mlevolve_functions(program)["act"](xs), rtol=0.0, atol=0.0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_exported_components_compute_half_precision_inputs_in_float32(tmp_path: Path, dtype: torch.dtype) -> None:
+    """README: an exported component computes in its input's precision, float32 at least.  A float16 ``(x +
+    0.0001) - x`` was 0 (the literal was added in float16, where 1 + 0.0001 is 1): every torch kind's function
+    now equals mlevolve's own function on the float32 input, rounded once to the input's dtype (the oracle)."""
+    program, pg = mlevolve.parse(HALF), mlevolve.parse(HALF_PG)
+    ours = {**_mlevolve_functions(program), **_mlevolve_functions(pg)}
+    x = torch.linspace(0.5, 3.0, 64).to(dtype)
+    p, y = torch.softmax(torch.linspace(-2.0, 2.0, 64).reshape(8, 8), 1).to(dtype), torch.eye(8).to(dtype)
+    for name, args in (("act", (x,)), ("tiny", (p, y)), ("nudge", (x,)), ("pg", (x, x, x, x, x))):
+        mod = _load(_export(tmp_path, pg if name == "pg" else program, name))
+        got, want = getattr(mod, name)(*args), ours[name](*(a.float() for a in args)).to(dtype)
+        assert got.dtype == dtype, name
+        torch.testing.assert_close(got, want, rtol=0.0, atol=0.0)
+    act = _load(_export(tmp_path, program, "act"))
+    assert (act.Act()(x) > 0).all()  # 1e-4, not 0: the literal does not underflow in the sum
+    lr = _load(_export(tmp_path, program, "sched"))
+    assert lr.sched(torch.tensor(0.5, dtype=dtype)).item() == ours["sched"](torch.tensor(0.5)).item()
+
+
+HALF = """algorithm half
+task digits
+
+activation act(x: Tensor) -> Tensor =
+  (x + 0.0001) - x
+
+loss tiny(p: Tensor, y: Tensor) -> Tensor =
+  -(y * log(p + 0.0001)) + (p + 0.0001 - p)
+
+augment nudge(x: Tensor) -> Tensor =
+  x + 0.0001 - x
+
+schedule sched(t: Scalar) -> Scalar =
+  (t + 0.0001) - t
+"""
+HALF_PG = """algorithm half_pg
+task cartpole
+
+pg_loss pg(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =
+  -(logp * adv) + (ret + 0.0001 - ret)
+"""
 
 
 def test_every_torch_kind_makes_its_constants_in_its_input_precision(tmp_path: Path) -> None:

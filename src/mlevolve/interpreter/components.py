@@ -99,7 +99,8 @@ class _Module:
         else:
             env = {p.name: p.type for p in d.params}
             params = [p.name for p in d.params]
-        lines = function_lines(d.name, params, d.body, env, self.spec, backend, doc, prelude=prelude)
+        lines = function_lines(d.name, params, d.body, env, self.spec, backend, doc, prelude=prelude,
+                               widen=backend == "torch" and d.kind != "optimizer")  # a rule's inputs are widened
         self.body.append("\n".join(lines))
         return self.emitted(lines)
 
