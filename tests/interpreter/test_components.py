@@ -588,6 +588,15 @@ def test_model_factory_refuses_a_size_that_is_not_a_positive_integer(tmp_path: P
     assert mod.build(np.int64(64), np.int64(10))(torch.zeros(1, 64)).shape == (1, 10)
 
 
+def test_a_built_model_prints_its_activations_by_name(tmp_path: Path) -> None:
+    """``print(build(64, 10))`` showed each activation as ``Lambda()``: it names its function, as torch's own
+    layers say what they are (``ReLU()``); a user's activation and its layer class say theirs too."""
+    text = repr(_component(tmp_path, "mlp_digits.mlev", "net").build(64, 10))
+    assert text.count("(1): Lambda(act)\n") == 1 and text.count("(3): Lambda(act)\n") == 1, text
+    assert "Lambda()" not in text
+    assert repr(_component(tmp_path, "mlp_digits.mlev", "act").Act()) == "Act()"
+
+
 def test_model_factory_builds_what_mlevolve_trains(tmp_path: Path) -> None:
     mod = _component(tmp_path, "mlp_digits.mlev", "net")
     torch.manual_seed(0)
