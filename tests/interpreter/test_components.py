@@ -447,6 +447,16 @@ def test_an_optimizers_usage_with_a_schedule_steps_the_schedule(tmp_path: Path) 
     assert space["opt"].param_groups[0]["lr"] == pytest.approx(0.5 * 2 / 100)
 
 
+@pytest.mark.parametrize("rate", ["0.05", "0.1", "1e-4"])
+def test_an_exported_schedule_s_peak_rate_is_the_programs_number(tmp_path: Path, rate: str) -> None:
+    """``LR`` of a cosine schedule printed 0.05000000074505806 (its rate at t = 0 computed in float32, then widened):
+    the peak is computed in float64, so it reads as the program's literal."""
+    program = f"algorithm s\nschedule cos(t: Scalar) -> Scalar =\n  {rate} * 0.5 * (1.0 + cos(3.14159 * t))\n"
+    mod = _load(_export(tmp_path, mlevolve.parse(program), "cos", stem=f"cos_{rate.replace('.', '_')}"))
+    assert repr(mod.LR) == repr(float(rate)), mod.LR
+    assert mod.lr_lambda(10)(0) * mod.LR == float(torch.as_tensor(float(rate)) * 0.5 * 2.0)  # the runs' rate
+
+
 def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -> None:
     """A file with a schedule and no update rule (examples/cosine_digits.mlev) could not export it ("a schedule is
     exported with the optimizer"); its module gives mlevolve's rate at every step of a LambdaLR run (oracle: the
@@ -472,7 +482,8 @@ def test_export_components_docstring_promises_what_it_does(tmp_path: Path) -> No
     docstring): it names the schedule's form and refuses only a name that is no definition."""
     doc = " ".join((mlevolve.export_component.__doc__ or "").split())
     assert "without a component form" not in doc and "a schedule the function" in doc
-    assert _component(tmp_path, "cosine_digits.mlev", "cosine").lr_lambda(10)(0) == 1.0
+    # LR is the program's 0.05; the factor is the runs' float32 rate over it, so LambdaLR trains as mlevolve does
+    assert _component(tmp_path, "cosine_digits.mlev", "cosine").lr_lambda(10)(0) == pytest.approx(1.0, rel=1e-7)
     with pytest.raises(mlevolve.MlevError, match="no definition 'nope'"):
         mlevolve.export_component(EXAMPLES / "adam.mlev", "nope")
 
