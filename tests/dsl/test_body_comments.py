@@ -307,6 +307,31 @@ def test_header_comments_fmt_cannot_keep_say_where_they_go(
     assert main(["fmt", "--check", "c.mlev"]) == 0 and capsys.readouterr().err == ""
 
 
+def test_a_comment_inside_a_parameter_goes_above_that_parameter_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A whole-line comment between a parameter's name and its ``:`` (or its ``:`` and type) went below the
+    parameter, above the next one (which it does not describe), silently: it now goes above the parameter it
+    interrupts, and the warning says so; one after a whole parameter stays where it was (above the next)."""
+    monkeypatch.chdir(tmp_path)
+    Path("c.mlev").write_text(
+        "algorithm c\nloss l(p\n  # p: probabilities\n  : Tensor,\n  y:\n  # y: one-hot\n  Tensor\n  # after y\n"
+        "  ) -> Tensor =\n  -(y * log(p + 1e-7))\nlearner lin(state w: Vector)\n  predict(x\n    # x\n    : Vector)"
+        " -> Scalar = dot(w, x)\n  learn(x: Vector, y: Scalar, p: Scalar) -> Vector = w + 0.01 * (y - p) * x\n")
+    assert main(["fmt", "c.mlev"]) == 0
+    out, err = capsys.readouterr()
+    assert out == (
+        "algorithm c\n\nloss l(\n    # p: probabilities\n    p: Tensor,\n    # y: one-hot\n    y: Tensor\n"
+        "    # after y\n) -> Tensor =\n  -(y * log(p + 1e-7))\n\nlearner lin(state w: Vector)\n  predict(\n"
+        "      # x\n      x: Vector\n  ) -> Scalar =\n    dot(w, x)\n"
+        "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    w + 0.01 * (y - p) * x\n")
+    warning = "warning: fmt cannot keep this comment in place: it sits inside the parameter"
+    assert err == (f"c.mlev:3:3: {warning} 'p': it goes above that parameter, in the definition 'l'\n"
+                   f"c.mlev:6:3: {warning} 'y': it goes above that parameter, in the definition 'l'\n"
+                   f"c.mlev:13:5: {warning} 'x': it goes above that parameter, in the method 'predict' of 'lin'\n")
+    Path("c.mlev").write_text(out)
+    assert main(["fmt", "--check", "c.mlev"]) == 0 and capsys.readouterr().err == ""
+
+
 def test_two_comments_ending_one_header_say_which_line_the_first_goes_above(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One after the ``=`` and one after the body's opening parenthesis both end the header as printed: the first

@@ -447,6 +447,16 @@ def test_an_optimizers_usage_with_a_schedule_steps_the_schedule(tmp_path: Path) 
     assert space["opt"].param_groups[0]["lr"] == pytest.approx(0.5 * 2 / 100)
 
 
+@pytest.mark.parametrize("rate", ["0.05", "0.1", "1e-4"])
+def test_an_exported_schedule_s_peak_rate_is_the_programs_number(tmp_path: Path, rate: str) -> None:
+    """``LR`` of a cosine schedule printed 0.05000000074505806 (its rate at t = 0 computed in float32, then widened):
+    the peak is computed in float64, so it reads as the program's literal."""
+    program = f"algorithm s\nschedule cos(t: Scalar) -> Scalar =\n  {rate} * 0.5 * (1.0 + cos(3.14159 * t))\n"
+    mod = _load(_export(tmp_path, mlevolve.parse(program), "cos", stem=f"cos_{rate.replace('.', '_')}"))
+    assert repr(mod.LR) == repr(float(rate)), mod.LR
+    assert mod.lr_lambda(10)(0) * mod.LR == float(torch.as_tensor(float(rate)) * 0.5 * 2.0)  # the runs' rate
+
+
 def test_a_schedule_alone_is_a_function_and_a_lambda_lr_factor(tmp_path: Path) -> None:
     """A file with a schedule and no update rule (examples/cosine_digits.mlev) could not export it ("a schedule is
     exported with the optimizer"); its module gives mlevolve's rate at every step of a LambdaLR run (oracle: the
@@ -472,7 +482,8 @@ def test_export_components_docstring_promises_what_it_does(tmp_path: Path) -> No
     docstring): it names the schedule's form and refuses only a name that is no definition."""
     doc = " ".join((mlevolve.export_component.__doc__ or "").split())
     assert "without a component form" not in doc and "a schedule the function" in doc
-    assert _component(tmp_path, "cosine_digits.mlev", "cosine").lr_lambda(10)(0) == 1.0
+    # LR is the program's 0.05; the factor is the runs' float32 rate over it, so LambdaLR trains as mlevolve does
+    assert _component(tmp_path, "cosine_digits.mlev", "cosine").lr_lambda(10)(0) == pytest.approx(1.0, rel=1e-7)
     with pytest.raises(mlevolve.MlevError, match="no definition 'nope'"):
         mlevolve.export_component(EXAMPLES / "adam.mlev", "nope")
 
@@ -588,6 +599,15 @@ def test_model_factory_refuses_a_size_that_is_not_a_positive_integer(tmp_path: P
     assert mod.build(np.int64(64), np.int64(10))(torch.zeros(1, 64)).shape == (1, 10)
 
 
+def test_a_built_model_prints_its_activations_by_name(tmp_path: Path) -> None:
+    """``print(build(64, 10))`` showed each activation as ``Lambda()``: it names its function, as torch's own
+    layers say what they are (``ReLU()``); a user's activation and its layer class say theirs too."""
+    text = repr(_component(tmp_path, "mlp_digits.mlev", "net").build(64, 10))
+    assert text.count("(1): Lambda(act)\n") == 1 and text.count("(3): Lambda(act)\n") == 1, text
+    assert "Lambda()" not in text
+    assert repr(_component(tmp_path, "mlp_digits.mlev", "act").Act()) == "Act()"
+
+
 def test_model_factory_builds_what_mlevolve_trains(tmp_path: Path) -> None:
     mod = _component(tmp_path, "mlp_digits.mlev", "net")
     torch.manual_seed(0)
@@ -664,15 +684,57 @@ def test_exported_activation_and_loss_compute_float64_inputs_in_float64(tmp_path
     values = -(y * torch.log(p + 1e-7)) * (1.0 / 3.0) + math.exp(0.3)
     torch.testing.assert_close(loss.third(p, y), values, rtol=4e-16, atol=4e-16)
     torch.testing.assert_close(loss.ThirdLoss("none")(logits, labels), values.sum(1), rtol=4e-16, atol=4e-16)
-    # float32 and float16: the constants as the runs made them, float32 tensors
+    # float32: the constants as the runs made them, float32 tensors, bit for bit as mlevolve's own function
     c = torch.as_tensor(0.1, dtype=torch.float32) / 3.0
     e = torch.exp(torch.as_tensor(0.3, dtype=torch.float32))
-    for dtype in (torch.float32, torch.float16):
-        xs = x.to(dtype)
-        old = xs * c + e * torch.sigmoid(xs) + torch.as_tensor(0.2) + torch.maximum(xs, torch.as_tensor(0.7))
-        assert act.act(xs).dtype == dtype
-        torch.testing.assert_close(act.act(xs), old, rtol=0.0, atol=0.0)
-        torch.testing.assert_close(act.act(xs), _mlevolve_functions(program)["act"](xs), rtol=0.0, atol=0.0)
+    xs = x.to(torch.float32)
+    old = xs * c + e * torch.sigmoid(xs) + torch.as_tensor(0.2) + torch.maximum(xs, torch.as_tensor(0.7))
+    assert act.act(xs).dtype == torch.float32
+    torch.testing.assert_close(act.act(xs), old, rtol=0.0, atol=0.0)
+    torch.testing.assert_close(act.act(xs), _mlevolve_functions(program)["act"](xs), rtol=0.0, atol=0.0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_exported_components_compute_half_precision_inputs_in_float32(tmp_path: Path, dtype: torch.dtype) -> None:
+    """README: an exported component computes in its input's precision, float32 at least.  A float16 ``(x +
+    0.0001) - x`` was 0 (the literal was added in float16, where 1 + 0.0001 is 1): every torch kind's function
+    now equals mlevolve's own function on the float32 input, rounded once to the input's dtype (the oracle)."""
+    program, pg = mlevolve.parse(HALF), mlevolve.parse(HALF_PG)
+    ours = {**_mlevolve_functions(program), **_mlevolve_functions(pg)}
+    x = torch.linspace(0.5, 3.0, 64).to(dtype)
+    p, y = torch.softmax(torch.linspace(-2.0, 2.0, 64).reshape(8, 8), 1).to(dtype), torch.eye(8).to(dtype)
+    for name, args in (("act", (x,)), ("tiny", (p, y)), ("nudge", (x,)), ("pg", (x, x, x, x, x))):
+        mod = _load(_export(tmp_path, pg if name == "pg" else program, name))
+        got, want = getattr(mod, name)(*args), ours[name](*(a.float() for a in args)).to(dtype)
+        assert got.dtype == dtype, name
+        torch.testing.assert_close(got, want, rtol=0.0, atol=0.0)
+    act = _load(_export(tmp_path, program, "act"))
+    assert (act.Act()(x) > 0).all()  # 1e-4, not 0: the literal does not underflow in the sum
+    lr = _load(_export(tmp_path, program, "sched"))
+    assert lr.sched(torch.tensor(0.5, dtype=dtype)).item() == ours["sched"](torch.tensor(0.5)).item()
+
+
+HALF = """algorithm half
+task digits
+
+activation act(x: Tensor) -> Tensor =
+  (x + 0.0001) - x
+
+loss tiny(p: Tensor, y: Tensor) -> Tensor =
+  -(y * log(p + 0.0001)) + (p + 0.0001 - p)
+
+augment nudge(x: Tensor) -> Tensor =
+  x + 0.0001 - x
+
+schedule sched(t: Scalar) -> Scalar =
+  (t + 0.0001) - t
+"""
+HALF_PG = """algorithm half_pg
+task cartpole
+
+pg_loss pg(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tensor) -> Tensor =
+  -(logp * adv) + (ret + 0.0001 - ret)
+"""
 
 
 def test_every_torch_kind_makes_its_constants_in_its_input_precision(tmp_path: Path) -> None:

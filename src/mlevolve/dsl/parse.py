@@ -706,6 +706,18 @@ _HEADER_LINES = ("the header", "the header's first line", "the header's last lin
 # one a line (the comment lands above the definition's kind and name); broken after its `)`, `->` or result type
 _BEFORE_PARAMS = "it sits before the header's opening parenthesis: it goes above {}"
 _IN_RESULT = "it sits inside the result type: it goes after the result type of {}"
+_IN_PARAM = "it sits inside the parameter '{}': it goes above that parameter, in {}"
+
+
+def _in_param(owner: Definition, line: int, codes: list[str]) -> int | None:
+    """The index of the parameter of ``owner`` whose text a whole-line comment on ``line`` interrupts (after its
+    name, before its type ends: ``x`` then the comment then ``: T``, or ``x:`` then it then ``T``), else None."""
+    named = [i for i, p in enumerate(owner.params) if p.span is not None and p.span.end_line < line]
+    if not named or (span := owner.params[named[-1]].span) is None:
+        return None
+    between = [_code_of(codes[span.end_line - 1])[span.end_column:],
+               *(_code_of(codes[n - 1]) for n in range(span.end_line + 1, line))]
+    return named[-1] if "".join(between).strip() in ("", ":") else None
 
 
 def _owner_name(d: Definition, j: int) -> str:
@@ -812,6 +824,10 @@ def _attach_comments(program: Program, source: str) -> Program:
                 continue
             if spot is not None and spot[0] == AMONG_PARAMS:
                 k = _among_params(owner, line, whole)
+                if whole and (cut := _in_param(owner, line, codes)) is not None:  # the printer keeps `x: T` whole
+                    k = cut
+                    moved.setdefault((i, j), []).append((line, column + 1, _IN_PARAM.format(
+                        owner.params[cut].name, _owner_name(d, j))))
                 if not whole and any(w and at > k for at, w, _ in among.get((i, j), ())):  # after a whole-line
                     k, whole = k + 1, True  # one below its parameter (`p: T\n# a\n,  # b`): on a line of its own
                     moved.setdefault((i, j), []).append((line, column + 1, _SHARED_PLACE))

@@ -243,13 +243,16 @@ def _value(backend: Backend, text: str, kind: Kind, t: Type, like: str | None) -
 
 def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, Type], spec: GrammarSpec,
                    backend: Backend, doc: str, tail: tuple[str, ...] = (), types: frozenset[str] = frozenset(),
-                   prelude: Mapping[str, str] | None = None) -> list[str]:
+                   prelude: Mapping[str, str] | None = None, widen: bool = False) -> list[str]:
     """``def name(params..., tail...):`` computing ``body`` one statement per node.
 
     ``env`` and ``types`` are the checker's view of the body (:class:`mlevolve.dsl.kinds.Slot`): the
     names in scope with their types, and the types it computes with, which fix every node's type
     (:func:`mlevolve.dsl.check.infer`) and so the template used for it.  Names of ``env`` that are not
-    ``params`` are bound at the top of the body to the code ``prelude`` gives for them."""
+    ``params`` are bound at the top of the body to the code ``prelude`` gives for them.  ``widen`` (torch, an
+    exported component's): each Tensor or Scalar parameter is computed in float32 at least, as mlevolve's runs
+    compute (a float16 ``x + 0.0001 - x`` was 0), and a Tensor result is returned in its first Tensor
+    parameter's dtype; the runs' own code is not widened (their inputs are float32)."""
     types_of = infer(body, env, spec, types)
     # Parameters (locals), and (in a model) activations (the module's functions); a Tensor parameter
     # is what shapes values.
@@ -263,6 +266,14 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     em = _Emitter(backend, {*(t for t, _ in scope.values()), *tail}, precision if backend == "torch" else None)
     for n, code in (prelude or {}).items():
         em.lines.append(f"{scope[n][0]} = {code}")
+    given = em.fresh("given") if widen and like is not None and types_of[0] == TENSOR else None
+    if widen:
+        wide = [scope[p][0] for p in params if env[p] in (TENSOR, SCALAR)]
+        em.lines += [f"{given} = {like}.dtype  # the result's"] if given else []
+        em.lines += [f"{scope[p][0]} = torch.as_tensor({scope[p][0]})" for p in params if env[p] == SCALAR]
+        em.lines += [f"{n} = {n}.to(torch.promote_types({n}.dtype, torch.float32))"
+                     + "  # float32 at least, as mlevolve computes" * (i == 0)
+                     for i, n in enumerate(wide)]
     em.top = len(em.lines)
     # Frames: node, scope, preorder index, finished children as (text, is-constant).
     frames: list[tuple[Expr, dict[str, tuple[str, Kind]], int, list[tuple[str, Kind]]]] = [(body, scope, 0, [])]
@@ -306,8 +317,11 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     lines = [head] if len(head) <= WIDTH else [f"def {py_name(name)}(",
                                                *packed([p + "," for p in signature.split(", ")], "    "), "):"]
     lines.append(f'    """{wrapped_text(doc_literal(doc), "    ", WIDTH - 3)}"""')
-    keep = {scope[p][0] for p in params} | set(tail) | ({em.dtype} if em.dtype else set())
-    return lines + ["    " + line for line in em.finish(result[0], keep)]
+    keep = {scope[p][0] for p in params} | set(tail) | {n for n in (em.dtype, given) if n}
+    body_lines = em.finish(result[0], keep)
+    if given:  # the result back in the input's precision, rounded once
+        body_lines[-1] = f"return ({body_lines[-1].removeprefix('return ')}).to({given})"
+    return lines + ["    " + line for line in body_lines]
 
 
 def child_indices(node: Expr, index: int) -> list[int]:

@@ -99,7 +99,8 @@ class _Module:
         else:
             env = {p.name: p.type for p in d.params}
             params = [p.name for p in d.params]
-        lines = function_lines(d.name, params, d.body, env, self.spec, backend, doc, prelude=prelude)
+        lines = function_lines(d.name, params, d.body, env, self.spec, backend, doc, prelude=prelude,
+                               widen=backend == "torch" and d.kind != "optimizer")  # a rule's inputs are widened
         self.body.append("\n".join(lines))
         return self.emitted(lines)
 
@@ -122,9 +123,11 @@ def _peak_rate(sched: str) -> str:
     """The text of ``LR``, the optimizer's default rate and LambdaLR's base: schedule ``sched``'s largest finite rate
     on t = 0, 0.001, ..., 1 (its rate at the start where that is the largest: a decay's; a warmup starts at 0, which
     left the optimizer still and LambdaLR's factor a division by 0: a fresh-user pass).  Finite: 0.0002 / (1 - t),
-    which mlevolve trains with (its t stays below 1), made LR inf and every rate LambdaLR set NaN, silently."""
-    return (f"max((rate for rate in (float({sched}(torch.tensor(i / 1000))) for i in range(1001))\n"
-            f"     if math.isfinite(rate)), default=math.nan)  # the schedule's peak rate")
+    which mlevolve trains with (its t stays below 1), made LR inf and every rate LambdaLR set NaN, silently.  In
+    float64: a cosine's 0.05 read 0.05000000074505806 from float32 (its LambdaLR factor keeps the runs' float32)."""
+    return (f"max((rate for rate in (float({sched}(torch.tensor(i / 1000, dtype=torch.float64)))\n"
+            "                       for i in range(1001)) if math.isfinite(rate)), default=math.nan)"
+            "  # in float64: 0.05 reads 0.05")
 
 
 def _camel(name: str) -> str:

@@ -31,6 +31,10 @@ class Lambda(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fn(x)
 
+    def extra_repr(self) -> str:
+        """Its function's name, as torch's layers name what they are: ``Lambda(act)``, not ``Lambda()``."""
+        return getattr(self.fn, "__name__", repr(self.fn))
+
 
 class Residual(nn.Module):
     """x + f(x); when f changes the width, x goes through a linear projection first."""
