@@ -1214,6 +1214,7 @@ def _command(argv: Sequence[str] | None) -> int:
             return EXIT_USAGE
         return _run_armed(run, args)
     except MlevError as err:
+        err.file = _typed_path(err.file, sys.argv[1:] if argv is None else list(argv))
         if isinstance(err, SettingError):
             err.rename(flag_of if err.positive else _as_typed(args))
         prog = err.prog if isinstance(err, _UsageError) else prog
@@ -1238,6 +1239,19 @@ def _command(argv: Sequence[str] | None) -> int:
               "memory; a run's archive keeps every committed candidate, so the same command resumes it",
               file=sys.stderr)
         return EXIT_USAGE
+
+
+def _typed_path(file: str | None, argv: Sequence[str]) -> str | None:
+    """The path an error names (``file``) as the command line wrote it: a layer that read it as a ``Path`` names it
+    normalized (``runs/`` as ``runs``, ``./a.db`` as ``a.db``), which is not what was typed.  ``file`` itself where
+    no argument (or ``--flag=VALUE``'s value) is that path."""
+    if not file:
+        return file
+    for arg in argv:
+        for typed in (arg, arg.partition("=")[2]) if arg.startswith("--") else (arg,):
+            if typed and typed != file and str(Path(typed)) == file:
+                return typed
+    return file
 
 
 # The metavars of the arguments that name a file or folder (the rest are names, numbers, addresses, tasks).

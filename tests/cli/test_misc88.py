@@ -149,3 +149,30 @@ def test_the_schemes_dask_has_and_mlevolve_does_not_join_are_refused_up_front(tm
     err = usage_error(capsys, "evolve", QUARTIC, "--dask", address, "--db", str(tmp_path / "r.db"))
     assert err.splitlines()[0] == f"mlevolve evolve: error: --dask must be local:N or tcp://HOST:PORT, got " \
         f"{address!r}: {why}"
+
+
+# ------------------------------------------------------------------------------------- paths as typed
+@pytest.mark.parametrize(("argv", "line"), [
+    (["check", QUARTIC, "--grammar", "{dir}/"], "{dir}/: error: is a folder, not a grammar file"),
+    (["evolve", QUARTIC, "--grammar={dir}/", "--db", "{tmp}/r.db"], "{dir}/: error: is a folder, not a grammar file"),
+    (["grammar", "show", "{dir}/"], "{dir}/: error: is a folder, not a grammar file"),
+    (["run", "{dir}/"], "{dir}/: error: is a folder, not a .mlev program"),
+    (["run", "{dir}//./nosuch.mlev"], "{dir}//./nosuch.mlev: error: no such file"),
+    (["meta", "{dir}/"], "{dir}/: error: is a folder, not a meta configuration"),
+    (["show", "{dir}/"], "{dir}/: error: cannot open archive: it is a folder"),
+    (["best", "{dir}/"], "{dir}/: error: cannot open archive: it is a folder"),
+    (["evolve", QUARTIC, "--db", "{dir}/", "--budget", "3"], "{dir}/: error: cannot open archive: it is a folder"),
+])
+def test_an_error_names_a_path_as_it_was_typed(tmp_path: Path, capsys: Capsys, argv: list[str], line: str) -> None:
+    """misc88: ``--grammar runs/`` was named ``runs`` (the layers read a path as a Path, which drops a trailing
+    slash and a ./): every error naming a path the command line gave names it as written."""
+    (tmp_path / "runs").mkdir()
+    fill = {"{dir}": str(tmp_path / "runs"), "{tmp}": str(tmp_path)}
+
+    def filled(text: str) -> str:
+        for key, value in fill.items():
+            text = text.replace(key, value)
+        return text
+
+    err = usage_error(capsys, *map(filled, argv))
+    assert err.splitlines()[0] == filled(line)
