@@ -351,12 +351,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise MlevError("give the program once: HASH, --hash H or --best",
                             hint=f"mlevolve export {shlex.quote(args.db)} {args.hash_given} -o OUT.py")
         args.hash = args.hash_given
+    if args.file is not None:  # (before the file is read: a flag's mistake)
+        _no_select(args, f"{args.file} is one program, exported as written",
+                   hint=f"mlevolve export DB --select {args.select} -o OUT.py, DB a run's archive")
+    elif args.hash is not None:
+        _no_select(args, "HASH (--hash H) names the program itself",
+                   hint=f"mlevolve export {shlex.quote(args.db or 'DB')} --select {args.select} -o OUT.py, without "
+                        "HASH")
     if args.component is not None and str(args.output).lower().endswith(".mlev"):  # a flags' mistake: no file read
         raise MlevError(f"--component writes a Python module, not .mlev text: -o {args.output}",
                         hint=f"-o {Path(str(args.output)).with_suffix('.py').name} for the module, or drop "
                         "--component for the program as .mlev")
     if args.db is not None and args.file is None and args.hash is None and \
-            (pick := _chosen(args.db, args.select)) is not None:  # (FILE and DB both: refused below, unread)
+            (pick := _chosen(args.db, _rule(args))) is not None:  # (FILE and DB both: refused below, unread)
         args.hash = pick["best"]["hash"]  # --best: the run's answer by --select
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     if str(args.output).lower().endswith(".mlev"):  # the program itself, not a script
@@ -451,6 +458,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     from mlevolve.report import summary
 
     names = args.evolve.split(",")
+    _dask_alone(args)
     _no_ignored_flags(args)
     _unread_flags(args, args.file)
     try:
@@ -465,13 +473,13 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             diversity=DiversityConfig(**{f.name: getattr(args, f.name) for f in fields(DiversityConfig)})))
     except KeyboardInterrupt as stop:
         return _interrupted(args, stop, "candidate")
-    pick = _chosen(result["db"], args.select, _json_digits(args)) \
+    pick = _chosen(result["db"], _rule(args), _json_digits(args)) \
         if result["best_hash"] is not None and result["archived"] <= result["candidates"] \
         and "train_mse" in (result.get("best_metrics") or {}) else None  # a front with scores: a formula run's
-    result = {**result, "selected": {"rule": args.select, "hash": result["best_hash"]}}
+    result = {**result, "selected": {"rule": _rule(args), "hash": result["best_hash"]}}
     if pick is not None:  # the rule's answer, not the fittest: it, against the start, with the fittest beside it
         pick["metric"] = result["answer"]["metric"]  # (its description's notes of the task's classes and weights)
-        result["selected"] = {"rule": args.select, "hash": pick["best"]["hash"], "size": pick["best"]["size"],
+        result["selected"] = {"rule": _rule(args), "hash": pick["best"]["hash"], "size": pick["best"]["size"],
                               "program": shown_program(api.show(result["db"], pick["best"]["hash"], digits=0)[0][
                                   "stored"], task=result["task"]), "fittest_hash": pick["fittest"]["hash"],
                               "verdict": pick["verdict"]}  # (answer's: the fittest's, as every best_*)
@@ -496,6 +504,13 @@ def _no_ignored_flags(args: argparse.Namespace) -> None:
     api.check_settings_read(args.algorithm, sorted(args.given, key=list(vars(args)).index))
 
 
+def _dask_alone(args: argparse.Namespace) -> None:
+    """Refuse ``--workers`` given with ``--dask``, ``--workers 1`` too: the API refuses any other count
+    (:class:`mlevolve.gp.backends.Resources`) but cannot tell 1, its default, from none given."""
+    if args.dask is not None and "workers" in args.given:
+        raise SettingError("{dask} and {workers} exclude each other", hint="the Dask cluster sets the parallelism")
+
+
 def _json_digits(args: argparse.Namespace) -> int:
     """The digits of the literals in a command's programs: ``--digits`` (default ``SHOWN_DIGITS``) for text
     a person reads; with ``--json``, for a program that reads back, every digit (0) unless ``--digits`` is
@@ -505,6 +520,7 @@ def _json_digits(args: argparse.Namespace) -> int:
 
 def _cmd_meta(args: argparse.Namespace) -> int:
     _no_stdout(args.output, "the evolved grammar", "runs/meta.grammar.toml")
+    _dask_alone(args)
     try:
         summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers, dask=args.dask)
     except KeyboardInterrupt as stop:
@@ -520,8 +536,14 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 def _cmd_best(args: argparse.Namespace) -> int:
     from mlevolve.report import render, summary
 
+    if file_kind(args.db) == "a .mlev program":
+        _no_select(args, f"{args.db} is one program", hint=f"mlevolve best DB --select {args.select}, DB a run's "
+                   "archive")
+    elif args.front:
+        _no_select(args, "--front lists the whole front, PySR's pick marked",
+                   hint=f"mlevolve best {shlex.quote(args.db)} --select {args.select}, without --front")
     rows = api.best(args.db, args.n, digits=args.digits, front=args.front,
-                    **({} if args.front else {"select": args.select}))  # the answer first, then the fittest
+                    **({} if args.front else {"select": _rule(args)}))  # the answer first, then the fittest
     if not rows:
         message, hint = api.no_score(args.db)
         print(f"{args.db}: {message}\nhint: {hint}")
@@ -538,9 +560,9 @@ def _cmd_best(args: argparse.Namespace) -> int:
             if rows[0]["drawn"] else ""
         print(f"Pareto front: {counted(len(rows), 'program')}, each fitter than every smaller one "
               f"(size: nodes of the evolved definitions{scaled}{score}){drawn}\n")
-    elif rows[0].get("selected") and (pick := _chosen(args.db, args.select, args.digits)) is not None:  # the
+    elif rows[0].get("selected") and (pick := _chosen(args.db, _rule(args), args.digits)) is not None:  # the
         # answer is not the fittest: it heads the list, named with the fittest above it
-        print("\n".join(_answer_lines(pick, args.select, bool(rows[0].get("answer")))) + "\n")
+        print("\n".join(_answer_lines(pick, _rule(args), bool(rows[0].get("answer")))) + "\n")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
@@ -583,6 +605,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if (args.sympy or args.latex) and args.confirm:
         raise MlevError("--confirm re-evaluates programs; --sympy/--latex only print a formula: give one of them",
                         hint="mlevolve show DB --best --confirm N, or mlevolve show DB --best --sympy")
+    if file_kind(args.db) == "a .mlev program":
+        _no_select(args, f"{args.db} is one program", hint=f"mlevolve show DB --best --select {args.select}, DB "
+                   "a run's archive")
+    elif args.hash is not None:
+        _no_select(args, "HASH names the program itself",
+                   hint=f"mlevolve show {shlex.quote(args.db)} --best --select {args.select}, without HASH")
     if args.sympy or args.latex:
         return _show_formula(args)
     if file_kind(args.db) == "a .mlev program":
@@ -599,15 +627,15 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if args.best and args.hash is not None:
         raise MlevError("give either HASH or --best, not both",
                         hint="mlevolve show DB HASH, or mlevolve show DB --best")
-    if args.hash is not None and args.n != 1:
+    if args.hash is not None and "n" in args.given:  # -n 1 too: a HASH names one program
         raise MlevError("-n goes with --best: a HASH names one program",
                         hint="mlevolve show DB --best -n N, or mlevolve show DB HASH")
     color = render.use_color(sys.stdout)
     grammar = load_grammar(args.grammar) if args.grammar else None
     shown = api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits,
-                     **({"select": args.select} if args.hash is None else {}))  # --best: the answer first
-    if shown[0].get("selected") and (key := _chosen(args.db, args.select, args.digits)) is not None:
-        print("\n".join(_chosen_lines(key, args.select)) + "\n")
+                     **({"select": _rule(args)} if args.hash is None else {}))  # --best: the answer first
+    if shown[0].get("selected") and (key := _chosen(args.db, _rule(args), args.digits)) is not None:
+        print("\n".join(_chosen_lines(key, _rule(args))) + "\n")
     for c in shown:
         lines = render.candidate(c, c.get("rank"), c["program"])
         if c.get("answer"):
@@ -639,7 +667,7 @@ def _show_formula(args: argparse.Namespace) -> int:
         programs = [args.db]  # a path: errors name the file
     else:
         shown = api.show(args.db, args.hash, args.n, digits=0,  # every digit: SymPy folds them, the display rounds
-                         **({"select": args.select} if args.hash is None else {}))  # the answer first, as show DB
+                         **({"select": _rule(args)} if args.hash is None else {}))  # the answer first, as show DB
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     def sympy_of(program: str | Program) -> Any:  # its SymPy form, or why it has none (a mistake: raised)
         try:
@@ -692,7 +720,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _no_stdout(args.output, "the report", "runs/report.html")
     output = args.output or str(Path(args.db).with_suffix(".html"))
     result = api.report(args.db, output, top=args.top, baseline=args.baseline, digits=args.digits,
-                        select=args.select)
+                        select=_rule(args))
     print(f"wrote {result['output']} ({counted(result['candidates'], 'candidate')}, {result['state']})")
     return 0
 
@@ -999,7 +1027,22 @@ def _select(p: argparse.ArgumentParser, what: str = "") -> None:
     it applies there."""
     from mlevolve.report.data import MODEL_SELECTIONS
 
-    p.add_argument("--select", choices=MODEL_SELECTIONS, default="best", help=SELECT_HELP + what)
+    p.add_argument("--select", choices=MODEL_SELECTIONS, help=SELECT_HELP + what)  # None: not given (_rule)
+
+
+def _rule(args: argparse.Namespace) -> str:
+    """The ``--select`` rule of a command where it applies: the one given, else :func:`mlevolve.api.answer`'s
+    default (``best``).  The flag's own default is None, so a ``--select`` given where no answer is chosen can be
+    told from the default and refused (:func:`_no_select`)."""
+    given: str | None = args.select
+    return given if given is not None else str(inspect.signature(api.answer).parameters["select"].default)
+
+
+def _no_select(args: argparse.Namespace, why: str, hint: str) -> None:
+    """Refuse a ``--select`` given where no run's answer is chosen (``why``: what is chosen instead), as
+    ``--select`` would be ignored there; ``hint``: where it applies."""
+    if args.select is not None:
+        raise MlevError(f"--select chooses a run's answer; {why}: it does not apply", hint=hint)
 
 
 def _chosen(db: str, select: str, digits: int = 0) -> dict[str, Any] | None:
@@ -1167,6 +1210,7 @@ def _command(argv: Sequence[str] | None) -> int:
             return EXIT_USAGE
         return _run_armed(run, args)
     except MlevError as err:
+        err.file = _typed_path(err.file, sys.argv[1:] if argv is None else list(argv))
         if isinstance(err, SettingError):
             err.rename(flag_of if err.positive else _as_typed(args))
         prog = err.prog if isinstance(err, _UsageError) else prog
@@ -1191,6 +1235,19 @@ def _command(argv: Sequence[str] | None) -> int:
               "memory; a run's archive keeps every committed candidate, so the same command resumes it",
               file=sys.stderr)
         return EXIT_USAGE
+
+
+def _typed_path(file: str | None, argv: Sequence[str]) -> str | None:
+    """The path an error names (``file``) as the command line wrote it: a layer that read it as a ``Path`` names it
+    normalized (``runs/`` as ``runs``, ``./a.db`` as ``a.db``), which is not what was typed.  ``file`` itself where
+    no argument (or ``--flag=VALUE``'s value) is that path."""
+    if not file:
+        return file
+    for arg in argv:
+        for typed in (arg, arg.partition("=")[2]) if arg.startswith("--") else (arg,):
+            if typed and typed != file and str(Path(typed)) == file:
+                return typed
+    return file
 
 
 # The metavars of the arguments that name a file or folder (the rest are names, numbers, addresses, tasks).

@@ -436,6 +436,15 @@ def within_noise(metric: Metric, a: float, b: float, examples: int | None) -> bo
         and round(abs(a - b) * (examples or 0)) < NOISE_EXAMPLES
 
 
+def beats(metric: Metric, a: float, b: float, examples: int | None = None,
+          variances: Mapping[str, float] | None = None) -> bool:
+    """Whether value ``a`` is better than ``b`` beyond noise: by more than :data:`GAIN_RTOL` (:meth:`Metric.gained`)
+    and, for an accuracy on ``examples`` examples (None: not known), by :data:`NOISE_EXAMPLES` or more
+    (:func:`within_noise`).  The one rule of a gain: an answer's ``better`` and each ``--confirm`` seed's count
+    (:func:`spread`), either way round."""
+    return metric.gained(a, b, variances) and not within_noise(metric, a, b, examples)
+
+
 def difference(name: str, diff: float, digits: int = 4) -> str:
     """A difference of metric ``name`` (best minus start), worded as one, never as a value: ``fitness 0.4598 lower``,
     ``val_mse 0.01 higher`` (``diff`` to ``digits`` significant digits; whether that is better is the sentence's)."""
@@ -519,15 +528,17 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
 
 
 def spread(metric: Metric, pairs: Sequence[tuple[float | None, float | None]],
-           variances: Mapping[str, float] | None = None) -> dict[str, Any]:
+           variances: Mapping[str, float] | None = None, examples: int | None = None) -> dict[str, Any]:
     """The gain (best minus start, in the metric's units) over re-evaluation seeds: mean, sample standard
-    deviation, on how many seeds the best was better (:meth:`Metric.gained`) and on how many the two tied
-    (:meth:`Metric.tied`).
+    deviation, on how many seeds the best was better (:func:`beats`: beyond :data:`GAIN_RTOL` and, for an accuracy
+    on ``examples`` examples, :data:`NOISE_EXAMPLES`) and on how many the two tied (neither beats the other: a
+    difference within noise, either way, as a verdict's "no better").
     ``pairs``: (start, best) per seed, None for a failure (left out of the statistics, counted in ``failed``)."""
     both = [(s, b) for s, b in pairs if s is not None and b is not None]
     gains = [b - s for s, b in both]
-    ties = sum(metric.tied(b, s, variances) for s, b in both)
-    better = sum(metric.gained(b, s, variances) for s, b in both)
+    better = sum(beats(metric, b, s, examples, variances) for s, b in both)
+    ties = sum(not beats(metric, b, s, examples, variances) and not beats(metric, s, b, examples, variances)
+               for s, b in both)
     return {"seeds": len(pairs), "failed": len(pairs) - len(gains),
             "gain_mean": statistics.fmean(gains) if gains else None,
             "gain_sd": statistics.stdev(gains) if len(gains) > 1 else None, "better_on": better, "tied_on": ties}
@@ -648,7 +659,7 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
         sides["start"].update(tuned=written[0], as_written=_number(written[1], metric.name))
     b, s = sides["best"]["value"], sides["start"]["value"]
     n = (sizes or {}).get(metric.name.partition("_")[0])
-    better = None if b is None or s is None else metric.gained(b, s, v) and not within_noise(metric, b, s, n)
+    better = None if b is None or s is None else beats(metric, b, s, n, v)
     return {"metric": {"name": metric.name, "split": metric.split, "higher_is_better": metric.higher_is_better,
                        "description": metric.describe(reads)},
             **sides, "gain": None if b is None or s is None else b - s,
@@ -661,7 +672,7 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
             + (held_out(metric, sides, v) if better else "")
             + ((APART_CONFIRMED if confirm else APART) if apart and not same_program and b is not None
                and s is not None else ""),
-            "confirm": None if not confirm else spread(metric, confirm, v)}
+            "confirm": None if not confirm else spread(metric, confirm, v, n)}
 
 
 # -- the one way programs are shown to people ----------------------------------------------------------------

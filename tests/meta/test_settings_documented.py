@@ -33,3 +33,16 @@ def test_every_inner_default_is_documented_as_the_code_has_it() -> None:
     listed = DOC[DOC.index("takes its default (`meta/config.py: InnerConfig`)"):][:400]
     assert [f.name for f in fields(InnerConfig)
             if f"`{f.name} = {_toml(getattr(defaults, f.name))}`" not in listed] == []
+
+
+def test_every_meta_default_is_documented_as_the_code_has_it() -> None:
+    """Leaving out ``[meta]`` runs with its defaults: docs/meta.md lists each as ``MetaSettings`` has it, in the
+    order of its fields, as it lists ``[inner]``'s (misc88: a fresh user found ``[inner]`` had the list and
+    ``[meta]`` none)."""
+    from mlevolve.meta.config import _toml
+
+    defaults = MetaSettings()
+    start = DOC.index("takes its default\n(`meta/config.py: MetaSettings`)")
+    listed = " ".join(DOC[start:DOC.index(".\n", start)].split())
+    expected = ", ".join(f"`{f.name} = {_toml(getattr(defaults, f.name))}`" for f in fields(MetaSettings))
+    assert listed.endswith(f"each explained below: {expected}")

@@ -161,6 +161,30 @@ def _first_message(sock: socket.socket, deadline: float) -> str | None:
     return None
 
 
+TLS_HINT = ("give Dask's TLS settings (distributed.comm.tls.ca-file, .client.cert and .client.key in its "
+            "configuration, or DASK_DISTRIBUTED__COMM__TLS__CA_FILE and the like), or join a tcp:// scheduler")
+
+
+def tls_connection(address: str) -> dict[str, Any]:
+    """The connection arguments of Dask's own security configuration for a client (an SSL context, read from its
+    certificate files); raise :class:`SettingError` (naming ``dask``) where there is none to join a ``tls://``
+    scheduler with, or its files cannot be read: Dask's connect otherwise failed on a ``TypeError`` (no SSL
+    context) that read as a foreign server's reply.  ``address``: the ``--dask`` value, which the message names."""
+    from distributed.security import Security
+
+    try:
+        args: dict[str, Any] = Security().get_connection_args("client")  # type: ignore[no-untyped-call]
+    except (OSError, ValueError) as err:  # a missing or unreadable certificate file, a malformed one (ssl.SSLError)
+        raise SettingError("{dask} {got}: a tls:// scheduler is joined with Dask's TLS configuration, which cannot be "
+                           "read: "
+                           + _literal(f"{type(err).__name__}: {err}"[:200]), hint=TLS_HINT, got=address) from None
+    if args.get("ssl_context") is None:
+        raise SettingError("{dask} {got}: a tls:// scheduler is joined with Dask's TLS configuration, which names no "
+                           "certificate",
+                           hint=TLS_HINT, got=address)
+    return args
+
+
 def _identity(address: str, seconds: float) -> dict[str, Any]:
     """The ``identity`` reply of the Dask server at ``address`` (its ``type``: Scheduler, Worker, Nanny), asked
     through Dask's own comm (and security configuration) within ``seconds``, in a thread of its own (a caller's
@@ -171,8 +195,10 @@ def _identity(address: str, seconds: float) -> dict[str, Any]:
     from distributed.comm.core import connect
     from distributed.security import Security
 
+    args = tls_connection(address) if address.startswith("tls://") else \
+        Security().get_connection_args("client")  # type: ignore[no-untyped-call]
+
     async def ask() -> dict[str, Any]:
-        args = Security().get_connection_args("client")  # type: ignore[no-untyped-call]
         comm = await connect(address, timeout=seconds, **args)  # type: ignore[no-untyped-call]
         try:
             await comm.write({"op": "identity", "reply": True})
@@ -189,8 +215,11 @@ def knock(address: str, scheduler: Scheduler, seconds: float | None = None) -> N
     :func:`answer_seconds`): one line for every way it does not (connection refused, host unknown, no answer, a
     reply that is no Dask handshake such as an HTTP server's or random bytes, a connection closed at once, a Dask
     worker's or nanny's port), at once or within ``seconds``, never Dask's own 30 s of retries nor a foreign reply's
-    bytes read as a length to allocate.  A tls:// address is asked through Dask's comm only (its TLS speaks first)."""
+    bytes read as a length to allocate.  A tls:// address is asked through Dask's comm only (its TLS speaks first),
+    and refused at once where Dask's configuration has no TLS certificate to ask with (:func:`tls_connection`)."""
     seconds = answer_seconds() if seconds is None else seconds
+    if address.startswith("tls://"):
+        tls_connection(address)
     deadline = time.monotonic() + seconds
     silent = f"no Dask scheduler answered at {{got}} within {seconds:g} s"
     try:

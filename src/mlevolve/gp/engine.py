@@ -158,6 +158,13 @@ def search_collector() -> Iterator[None]:
         gc.unfreeze()
 
 
+def evolved_size(simple: Program, names: Sequence[str]) -> int:
+    """The nodes of the evolved definitions ``names`` of ``simple`` (a program simplified, ``simplified_program``):
+    a candidate's ``size`` in its archive (:meth:`Engine.size`), which bloat control and parsimony read, and an
+    inner run's best's in a meta archive."""
+    return sum(slot_body(simple, name).size for name in names)
+
+
 class Engine:
     """One run: see the module docstring.  ``progress`` is called after every candidate.
 
@@ -288,7 +295,7 @@ class Engine:
         return self._size(simplified_program(program))
 
     def _size(self, simple: Program) -> int:
-        return sum(slot_body(simple, name).size for name in self.evolve)
+        return evolved_size(simple, self.evolve)
 
     @staticmethod
     def key(program: Program) -> str:

@@ -384,10 +384,17 @@ class MetaRun:
                                                 self.config.bounds[task]) for spec, task, seed in jobs]))
 
     def _store(self, key: str, spec: GrammarSpec, task: str, seed: int, result: InnerResult, generation: int) -> None:
+        """Archive one inner run: a row of its best program (``size``: the nodes of its evolved definitions, as an
+        evolve run's archive counts them, :func:`mlevolve.gp.engine.evolved_size`) and its details."""
+        from mlevolve.dsl.parse import parse
+        from mlevolve.gp.engine import evolved_size
+        from mlevolve.gp.memo import simplified_program
+
+        size = evolved_size(simplified_program(parse(result.program)), self.names)
         row = Row(self.archive.count(), key, result.program, result.auc,
                   {"auc": result.auc, "best_fitness": result.best, "seed": seed,
                    "evals_to_target": result.evals_to_target}, None, None, task, None, spec.digest, (), generation,
-                  len(result.program), result.seconds)
+                  size, result.seconds)
         detail = json.dumps(asdict(result))
         with self.archive.guard("write"), self.archive.conn:
             self.archive.conn.execute("BEGIN")
