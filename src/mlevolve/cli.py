@@ -543,7 +543,7 @@ def _cmd_best(args: argparse.Namespace) -> int:
         _no_select(args, "--front lists the whole front, PySR's pick marked",
                    hint=f"mlevolve best {shlex.quote(args.db)} --select {args.select}, without --front")
     rows = api.best(args.db, args.n, digits=args.digits, front=args.front,
-                    **({} if args.front else {"select": _rule(args)}))  # the answer first, then the fittest
+                    select=_rule(args))  # the answer first, then the fittest (the front: the pick marked)
     if not rows:
         message, hint = api.no_score(args.db)
         print(f"{args.db}: {message}\nhint: {hint}")
@@ -633,7 +633,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     color = render.use_color(sys.stdout)
     grammar = load_grammar(args.grammar) if args.grammar else None
     shown = api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits,
-                     **({"select": _rule(args)} if args.hash is None else {}))  # --best: the answer first
+                     select=_rule(args))  # --best: the answer first
     if shown[0].get("selected") and (key := _chosen(args.db, _rule(args), args.digits)) is not None:
         print("\n".join(_chosen_lines(key, _rule(args))) + "\n")
     for c in shown:
@@ -667,7 +667,7 @@ def _show_formula(args: argparse.Namespace) -> int:
         programs = [args.db]  # a path: errors name the file
     else:
         shown = api.show(args.db, args.hash, args.n, digits=0,  # every digit: SymPy folds them, the display rounds
-                         **({"select": _rule(args)} if args.hash is None else {}))  # the answer first, as show DB
+                         select=_rule(args))  # the answer first, as show DB
         programs = [api.parse(c["program"], f"{args.db}#{c['hash'][:12]}") for c in shown]
     def sympy_of(program: str | Program) -> Any:  # its SymPy form, or why it has none (a mistake: raised)
         try:
