@@ -19,6 +19,7 @@ from mlevolve.dsl.errors import (
     MlevError,
     ProgramWarning,
     SettingError,
+    capped,
     data_task,
     decode_utf8,
     did_you_mean,
@@ -195,7 +196,7 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
         if program.written:  # as the user wrote it (an archive's programs are the search's), once it checks
             import warnings
 
-            for unread in written_warnings(checked):
+            for unread in capped(written_warnings(checked)):  # a few of each kind, then one line for the rest
                 warnings.warn(ProgramWarning(unread.located(file) if file else unread, program.source), stacklevel=2)
         return checked
     except MlevError as err:  # its text shows the line and caret, as the command line's does

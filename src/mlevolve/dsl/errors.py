@@ -573,10 +573,41 @@ def source_lines(text: str) -> list[str]:
     return normalize_newlines(text).split("\n")
 
 
+#: The most columns of a source line shown under a message: a longer line shows a window around the place, ``...``
+#: marking what is cut (a 70 KB one-line program warned once per unused let printed its whole line each time).
+QUOTE_WIDTH = 100
+
+
+def _shown(ch: str) -> str:
+    """One character of a quoted source line as shown: itself if printable, a space for a tab or other whitespace,
+    else escaped as a Python literal writes it (``\\u202e``): a bidi override or ESC cannot reorder or recolour it."""
+    if ch.isprintable():
+        return ch
+    return " " if ch.isspace() else ch.encode("unicode_escape").decode("ascii")
+
+
 def display_line(line: str) -> str:
-    """A source line as printed under an error: every character one column wide (a tab, a form feed
-    or any other unprintable character shows as a space), so the caret lands under its column."""
-    return "".join(ch if ch.isprintable() else " " for ch in line)
+    """A source line as printed under an error: a tab or other whitespace shows as a space, any other unprintable
+    character escaped (:func:`_shown`), so no character of it moves the terminal's cursor or the caret."""
+    return "".join(map(_shown, line))
+
+
+def quoted_line(line: str, column: int, width: int = 1, limit: int = QUOTE_WIDTH) -> tuple[str, str]:
+    """``(text, caret)``: the source ``line`` as shown under a message (:func:`display_line`) and the caret line under
+    its columns ``column`` (1-based) to ``column + width - 1``, each at most about ``limit`` columns: a longer line is
+    cut to a window around the place, ``...`` marking each cut, the caret under the same characters.  Linear in
+    ``limit``, not in the line's length, past the slice taken."""
+    start = max(column - 1, 0)
+    lo = max(0, min(start - limit // 3, len(line) - limit))
+    hi = min(len(line), lo + limit)
+    if len(line) <= limit + 6:  # short enough to show whole: no window
+        lo, hi = 0, len(line)
+    head = display_line(line[lo:start])
+    end = max(start, min(start + max(width, 1), hi))
+    marked, tail = display_line(line[start:end]), display_line(line[end:hi])  # none marked: a place past the end
+    left, right = "..." * (lo > 0), "..." * (hi < len(line))
+    carets = min(max(len(marked), 1), 60)
+    return left + head + marked + tail + right, " " * (len(left) + len(head)) + "^" * carets
 
 
 class MlevError(ValueError):
@@ -644,11 +675,11 @@ class MlevError(ValueError):
         lines = [f"{where}: {label}: {self.message}" if where else f"{label}: {self.message}"]
         src_lines = source_lines(source) if source is not None else []
         if self.span is not None and 0 < self.span.line <= len(src_lines) and src_lines[self.span.line - 1].strip():
-            lines.append("    " + display_line(src_lines[self.span.line - 1]))
             width = 1
             if self.span.end_line == self.span.line:
                 width = max(1, self.span.end_column - self.span.column + 1)
-            lines.append("    " + " " * (self.span.column - 1) + "^" * min(width, 60))
+            text, caret = quoted_line(src_lines[self.span.line - 1], self.span.column, width)
+            lines += ["    " + text, "    " + caret]
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
@@ -768,6 +799,39 @@ class MlevErrors(MlevError):
 
     def render(self, source: str | None = None, label: str = "error") -> str:
         return "\n".join(e.render(source, label) for e in self.errors)
+
+
+#: How many diagnostics of one kind are shown in full before the rest are said in one line (:func:`capped`).
+KEEP_OF_A_KIND = 3
+
+
+def capped(errors: Sequence[MlevError], keep: int = KEEP_OF_A_KIND) -> list[MlevError]:
+    """``errors`` with at most ``keep`` of each kind (one message but for its quoted names: ``let 'v0' is never
+    used``) in full, then one in place of the rest, at the first left out: ``and 2,991 more like it: 'v8', 'v9',
+    ... ('v2999')``, naming the quoted word that differs.  3,000 unused lets printed 3,000 warnings, each quoting the
+    line: the output grows as the warnings do, however many there are, no longer."""
+    groups: dict[str, list[MlevError]] = {}
+    for err in errors:
+        groups.setdefault(_kind(err), []).append(err)
+    out: list[MlevError] = []
+    for err in errors:
+        group = groups[_kind(err)]
+        if len(group) <= keep or err is group[0] or any(err is e for e in group[1:keep]):
+            out.append(err)
+        elif err is group[keep]:
+            words = [re.findall(r"'([^']*)'", e.message) for e in group]
+            at = next((i for i in range(len(words[0])) if len({w[i] for w in words if i < len(w)}) > 1), None)
+            named = [] if at is None else [w[at] for w in words[keep:] if at < len(w)]
+            names = ", ".join(f"'{n}'" for n in named[:5]) + (f", ... ('{named[-1]}')" if len(named) > 5 else "")
+            more = MlevError(f"and {len(group) - keep:,} more like the one above" + f": {names}" * bool(names),
+                             err.span, err.hint, err.file)
+            out.append(more.with_source(err.source))
+    return out
+
+
+def _kind(err: MlevError) -> str:
+    """What makes diagnostics one kind for :func:`capped`: the message but for its quoted names and places."""
+    return re.sub(r"'[^']*'|\d+:\d+", "''", err.message)
 
 
 # -- errors that cross a process boundary --------------------------------------------------------------------------
