@@ -72,3 +72,30 @@ def test_three_thousand_unused_lets_warn_in_a_few_lines(tmp_path: Path, monkeypa
     assert len(err) < 4000 and err.count("warning:") == 4
     assert "and 2,996 more like the one above: 'v3', 'v4', 'v5', 'v6', 'v7', ... ('v2998')" in err
 
+
+
+def test_evolve_says_no_summary_of_warnings_about_the_body_it_rewrites(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """evolve drops a seed body's warnings (tidy65): the one line said for the rest of them is dropped too."""
+    monkeypatch.chdir(tmp_path)
+    Path("l.mlev").write_text(lets(50).replace("algorithm a\n", "algorithm a\ntask nguyen1\n"), encoding="utf-8")
+    assert main(["evolve", "l.mlev", "--budget", "2", "--db", "l.db", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["name", "cell"])
+def test_a_long_quoted_value_is_cut_to_its_ends(where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A 70 KB name or cell was quoted whole in its one-line message."""
+    monkeypatch.chdir(tmp_path)
+    long = "z" * 70_000
+    if where == "name":
+        Path("p.mlev").write_text(f"algorithm a\nformula f(x: Scalar) -> Scalar =\n  x + {long}\n", encoding="utf-8")
+        argv = ["check", "p.mlev"]
+    else:
+        Path("d.csv").write_text(f"a,y\n1,2\n{long},3\n", encoding="utf-8")
+        argv = ["run", "p.mlev", "--task", "d.csv:target=y"]
+        Path("p.mlev").write_text("algorithm a\nformula f(x: Scalar) -> Scalar =\n  x * x\n", encoding="utf-8")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err) < 1000 and "'" + "z" * 120 + "..." + "z" * 60 + "'" in err, err[:300]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 from mlevolve.dsl.ir import Span
-from mlevolve.interpreter.standalone.spelling import BINARY, printable
+from mlevolve.interpreter.standalone.spelling import BINARY, clip_quotes, printable
 from mlevolve.interpreter.standalone.spelling import closest as closest  # the one closest-name primitive, which
 from mlevolve.interpreter.standalone.spelling import did_you_mean as did_you_mean  # an exported script carries too
 
@@ -624,16 +624,20 @@ class MlevError(ValueError):
     #: The text the error's place is in, for ``str``'s source line and caret; None: no line shown.
     source: str | None = None
 
+    #: The diagnostics of one kind this one says in one line (:func:`capped`); empty for any other.
+    merged: Sequence[MlevError] = ()
+
     # The message and hint quote what a user gave (a cell, a column name, a flag's value): kept :func:`printable` as
     # they are set, so that no printer of them (the command line, a script, ``str``) passes a control character on.
     @property
     def message(self) -> str:
-        """What is wrong, in one line (control characters escaped: :func:`printable`)."""
+        """What is wrong, in one line (control characters escaped: :func:`printable`; a quoted value past 240
+        characters cut to its ends: :func:`clip_quotes`)."""
         return self._message
 
     @message.setter
     def message(self, text: str) -> None:
-        self._message = printable(text)
+        self._message = clip_quotes(printable(text))  # a 70 KB name or cell quoted: its ends
 
     @property
     def hint(self) -> str | None:
@@ -825,6 +829,7 @@ def capped(errors: Sequence[MlevError], keep: int = KEEP_OF_A_KIND) -> list[Mlev
             names = ", ".join(f"'{n}'" for n in named[:5]) + (f", ... ('{named[-1]}')" if len(named) > 5 else "")
             more = MlevError(f"and {len(group) - keep:,} more like the one above" + f": {names}" * bool(names),
                              err.span, err.hint, err.file)
+            more.merged = group[keep:]  # what it stands for: a caller that filters warnings filters these
             out.append(more.with_source(err.source))
     return out
 
