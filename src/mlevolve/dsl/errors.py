@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 from mlevolve.dsl.ir import Span
-from mlevolve.interpreter.standalone.spelling import BINARY, clip_quotes, printable
+from mlevolve.interpreter.standalone.spelling import BINARY, printable
 from mlevolve.interpreter.standalone.spelling import closest as closest  # the one closest-name primitive, which
 from mlevolve.interpreter.standalone.spelling import did_you_mean as did_you_mean  # an exported script carries too
 
@@ -571,6 +571,18 @@ def source_lines(text: str) -> list[str]:
     Only a newline (after :func:`normalize_newlines`) ends a line: form feeds, U+2028 and the other
     characters that :meth:`str.splitlines` also breaks at do not, because the parser does not count them."""
     return normalize_newlines(text).split("\n")
+
+
+#: The most characters of one quoted value a message shows: a path fits; a 70 KB cell or name shows its ends.
+QUOTED_WIDTH = 240
+
+
+def clip_quotes(text: str, width: int = QUOTED_WIDTH) -> str:
+    """``text`` with each quoted value (``'...'``) longer than ``width`` cut to its start and end around ``...``: a
+    message quoting a 70 KB cell or name stays one readable line, and says where the value begins and ends."""
+    keep = max(width // 2, 4)
+    long = "'([^'\\n]{" + str(width + 1) + ",})'"
+    return re.sub(long, lambda m: f"'{m[1][:keep]}...{m[1][-(keep // 2):]}'", text)
 
 
 #: The most columns of a source line shown under a message: a longer line shows a window around the place, ``...``

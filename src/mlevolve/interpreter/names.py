@@ -39,7 +39,6 @@ STANDALONE_NAMES = frozenset({
     "POINT_MIN_VARIANCE", "MIN_TRAIN_POINTS", "LEAST",  # standalone/data_formula.py, spec.py's least n_train
     "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "counted", "did_you_mean", "difflib", "listed",  # standalone/spelling.py
-    "clip_quotes", "QUOTED_WIDTH",  # warn89: a long quoted cell or name cut to its ends
     "printable", "COMMA", "COMMA_HINT", "DECIMAL_COMMA", "GROUPED", "comma_fix",  # qa73: escaped quotes, decimal commas
     "BINARY",  # qafix74: a data file with a NUL byte refused as binary
     "INTEGER", "read_int", "mended", "choice_error", "spec_name",  # standalone/spec.py's spec and integer rules

@@ -10,14 +10,13 @@ import re
 import shlex
 from typing import Any
 
-from mlevolve.interpreter.standalone.spelling import clip_quotes, closest, did_you_mean, printable
+from mlevolve.interpreter.standalone.spelling import closest, did_you_mean, printable
 
 
 class TaskError(Exception):
     """A task that cannot be loaded (bad name, option or data file); ``hint``: its fix; ``where``: FILE[:LINE[:COL]]"""
     def __init__(self, message: str, hint: str = "", where: str = "") -> None:  # ``message`` starts with ``where``
-        message, hint = clip_quotes(printable(message)), printable(hint)  # it quotes a user's cells and names: no
-        # control character, and a long one cut to its ends
+        message, hint = printable(message), printable(hint)  # it quotes a user's cells and names: no control character
         self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where
         super().__init__(self.message + (f" (hint: {hint})" if hint else ""))
 

@@ -25,19 +25,6 @@ def printable(text: str) -> str:  # a script carries it: its errors quote the ce
     return "".join(ch if ch.isprintable() or ch == "\n" else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
-QUOTED_WIDTH = 240  # the most characters of one quoted value a message shows (a path fits; a 70 KB cell: its ends)
-
-
-def clip_quotes(text: str, width: int = QUOTED_WIDTH) -> str:  # a script carries it: its errors quote a file's cells
-    """``text`` with each quoted value (``'...'``) longer than ``width`` cut to its start and end around ``...``: a
-    message quoting a 70 KB cell or name stays one readable line, and says where the value begins and ends."""
-    import re
-
-    keep = max(width // 2, 4)
-    long = "'([^'\\n]{" + str(width + 1) + ",})'"
-    return re.sub(long, lambda m: f"'{m[1][:keep]}...{m[1][-(keep // 2):]}'", text)
-
-
 def counted(n: int, noun: str, plural: str = "") -> str:  # a script carries it too: its task loaders' messages
     """``n`` ``noun``, thousands separated, the noun plural (``plural``, else + s) but for one: ``1,204 types``."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
