@@ -1245,7 +1245,9 @@ def _after_dashes_hint(own: argparse.ArgumentParser, argv: Sequence[str], word: 
     """The hint for ``word``, which ``own`` found too many, where it comes after a ``--`` in ``argv``: there every
     argument is a FILE (``run F -- --task``: "'--task' is an option of export and evolve, not of run", though run
     takes --task); else ``""``."""
-    if "--" not in argv or word not in argv[argv.index("--") + 1:]:
+    after = list(argv[argv.index("--") + 1:]) if "--" in argv else []
+    word = after[0] if word == "--" and after else word  # argparse names the -- too where no positional is left
+    if word not in after:
         return ""
     return (f"after -- every argument is a FILE ('{word}' too), and {own.prog} takes no more; "
             f"put options before --; {HELP.format(prog=own.prog)}")
