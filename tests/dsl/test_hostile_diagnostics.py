@@ -99,3 +99,14 @@ def test_a_long_quoted_value_is_cut_to_its_ends(where: str, tmp_path: Path, monk
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert len(err) < 1000 and "'" + "z" * 120 + "..." + "z" * 60 + "'" in err, err[:300]
+
+
+def test_three_thousand_errors_print_a_bounded_block_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """One error per faulty definition, each its line's window and caret: the output is linear in the errors."""
+    monkeypatch.chdir(tmp_path)
+    Path("e.mlev").write_text("algorithm a\n" + "".join(
+        f"formula f{i}(x: Scalar) -> Scalar = x + nope{i}{' ' * 500}\n" for i in range(3000)), encoding="utf-8")
+    assert main(["check", "e.mlev"]) == 2
+    err = capsys.readouterr().err
+    assert err.count(": error:") == 3000 and len(err) < 3000 * 260
