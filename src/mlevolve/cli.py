@@ -1217,8 +1217,9 @@ def _command(argv: Sequence[str] | None) -> int:
         unknown = re.match(r"unrecognized arguments: (\S+)", err.message)
         if unknown:  # whichever parser found it, one rule says what was meant
             own = _command_parser(parser, prog)
-            err.hint = switch_value_hint(own, sys.argv[1:] if argv is None else list(argv), unknown[1]) \
-                or _unknown_hint(parser, own, unknown[1])
+            typed_args = sys.argv[1:] if argv is None else list(argv)
+            err.hint = _after_dashes_hint(own, typed_args, unknown[1]) \
+                or switch_value_hint(own, typed_args, unknown[1]) or _unknown_hint(parser, own, unknown[1])
         _hinted(err, prog, _command_parser(parser, prog))
         if err.hint and not isinstance(err, _Shown):
             err.hint = _own_words(err.hint, _command_parser(parser, prog))
@@ -1295,6 +1296,18 @@ def _other_name(option: str) -> str:
     """``option``'s name as :data:`_OTHER_NAMES` lists it: no dashes or value, lower case, ``_`` as ``-`` (a Python
     keyword's spelling, ``--random_state``, ``--n_jobs``, is another tool's name too)."""
     return option.split("=", 1)[0].lstrip("-").lower().replace("_", "-")
+
+
+def _after_dashes_hint(own: argparse.ArgumentParser, argv: Sequence[str], word: str) -> str:
+    """The hint for ``word``, which ``own`` found too many, where it comes after a ``--`` in ``argv``: there every
+    argument is a FILE (``run F -- --task``: "'--task' is an option of export and evolve, not of run", though run
+    takes --task); else ``""``."""
+    after = list(argv[argv.index("--") + 1:]) if "--" in argv else []
+    word = after[0] if word == "--" and after else word  # argparse names the -- too where no positional is left
+    if word not in after:
+        return ""
+    return (f"after -- every argument is a FILE ('{word}' too), and {own.prog} takes no more; "
+            f"put options before --; {HELP.format(prog=own.prog)}")
 
 
 def _unknown_hint(parser: argparse.ArgumentParser, own: argparse.ArgumentParser, option: str) -> str:

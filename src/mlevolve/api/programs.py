@@ -19,6 +19,7 @@ from mlevolve.dsl.errors import (
     MlevError,
     ProgramWarning,
     SettingError,
+    capped,
     data_task,
     decode_utf8,
     did_you_mean,
@@ -185,21 +186,25 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
             from mlevolve.interpreter.regimes import regime_of
 
             regime_of(checked)
-            for dead in idle(checked):  # a definition that cannot reach the score: refused where nothing could read it
-                if dead.always:
-                    raise dead.error
-                import warnings
-
-                warnings.warn(ProgramWarning(dead.error.located(file) if file else dead.error, program.source),
-                              stacklevel=2)
+            dead = idle(checked)  # a definition that cannot reach the score: refused where nothing could read it
+            refused = next((i for i, d in enumerate(dead) if d.always), len(dead))
+            _warn_program([d.error for d in dead[:refused]], program.source, file)
+            if refused < len(dead):
+                raise dead[refused].error
         if program.written:  # as the user wrote it (an archive's programs are the search's), once it checks
-            import warnings
-
-            for unread in written_warnings(checked):
-                warnings.warn(ProgramWarning(unread.located(file) if file else unread, program.source), stacklevel=2)
+            _warn_program(written_warnings(checked), program.source, file)
         return checked
     except MlevError as err:  # its text shows the line and caret, as the command line's does
         raise (err.located(file) if file else err).with_source(program.source) from None
+
+
+def _warn_program(errors: list[MlevError], source: str | None, file: str | None) -> None:
+    """Warn each of ``errors`` (a program's, in ``source``) as a :class:`ProgramWarning` located in ``file``, at most
+    a few of a kind in full, then one for the rest (:func:`capped`): 3,000 unused lets were 3,000 warnings."""
+    import warnings
+
+    for err in capped([e.located(file) if file else e for e in errors]):
+        warnings.warn(ProgramWarning(err, source), stacklevel=3)
 
 
 @typed

@@ -32,6 +32,7 @@ from mlevolve.dsl.errors import (
     MlevError,
     ProgramWarning,
     SettingError,
+    capped,
     did_you_mean,
 )
 from mlevolve.dsl.ir import Program, Span
@@ -253,9 +254,12 @@ def evolve(
     names = evolvable(checked, evolve, file)
     _note_untouched(grammar, checked, names)
     seeds = _seed_warnings(checked, names)
+    told = [w.message for w in said if isinstance(w.message, ProgramWarning)]  # capped again once seeds are out
     for warning in said:
-        if not (isinstance(warning.message, ProgramWarning) and _said(warning.message.error) in seeds):
+        if not isinstance(warning.message, ProgramWarning):
             warnings.warn(warning.message, warning.category, stacklevel=2)
+    for error in capped([e for w in told for e in (w.error.merged or [w.error]) if _said(e) not in seeds]):
+        warnings.warn(ProgramWarning(error, told[0].source), stacklevel=2)
     from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, formula_inputs, tuned_methods
 
     kinds = evolving_kinds(checked, names)

@@ -4,7 +4,6 @@ is imported, the loss checked on it, and the settings (seed, epochs) an exported
 
 from __future__ import annotations
 
-import itertools
 import re
 import shlex
 from collections.abc import Sequence
@@ -18,10 +17,9 @@ from mlevolve.dsl.errors import (
     MlevError,
     SettingError,
 )
-from mlevolve.dsl.ir import Program
+from mlevolve.dsl.ir import Program, Span
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
-from mlevolve.interpreter.standalone.common import SEED_LIMIT
 
 
 def _not_empty(task: str | None) -> None:
@@ -138,19 +136,61 @@ def check_task_data(program: Program, file: str | None = None, grammar: GrammarS
 _EXPORTED = re.compile(re.escape(EXPORTED_FROM) + " .*" + re.escape(RUN_SETTINGS).replace(r"\{\}", "([^()]*)"))
 
 
+#: Each option an exported program's first line may name (:func:`export_program` writes them), to the check of its
+#: value after :func:`~mlevolve.interpreter.standalone.spec.read_int` reads it as the command line's flag type does
+#: (``--task``: a name, kept as written): the one rule of a header's options, the flags' own validators.
+HEADER_OPTIONS: dict[str, Any] = {"--seed": check_seed, "--epochs": lambda epochs: _at_least(epochs=epochs),
+                                  "--task": None}
+
+
 @typed
 def exported_settings(program: Program) -> dict[str, int]:
     """The ``seed`` and ``epochs`` an exported program's first comment line names (``--seed 7``, as
     :func:`export_program` writes them: its run's, where not the defaults); {} for any other program.
     ``run``, ``export`` and ``check`` take them where none is given, so that ``mlevolve run best.mlev``
-    scores as the run did and as the script exported from the same archive does."""
+    scores as the run did and as the script exported from the same archive does.  Each option is read as the
+    command line reads its flag (:data:`HEADER_OPTIONS`): a value that flag refuses (``--seed -3``, ``--seed ５``, one
+    out of range), an unknown option or one without its value raises :class:`MlevError` at ``FILE:1:COL``."""
+    from mlevolve.interpreter.standalone.spec import read_int
+    from mlevolve.messages import INTEGER_RULE
+
     match = _EXPORTED.fullmatch(program.comments[0].strip()) if program.comments else None
+    if match is None:
+        return {}
+    first = (program.source or "").split("\n", 1)[0]
+    base = first.find(match[1]) if match[1] and match[1] in first else -1
+
+    def refuse(word: str, at: int, message: str, hint: str) -> MlevError:
+        column = (base + at + 1) if base >= 0 else 1
+        return MlevError(f"its first line names {message}", Span(1, column, 1, column + max(len(word), 1) - 1), hint,
+                         program.file).with_source(program.source)
+
     try:
-        words = shlex.split(match[1]) if match else []
+        words = shlex.split(match[1])
     except ValueError:  # an edited line whose quotes no longer pair
-        words = []
-    return {w[2:]: int(v) for w, v in itertools.pairwise(words)
-            if w in ("--seed", "--epochs") and v.isascii() and v.isdigit()}
+        raise refuse(match[1], 0, "options whose quotes do not pair", "export it again, or pair the quotes") from None
+    out: dict[str, int] = {}
+    at = 0
+    for i in range(0, len(words), 2):
+        flag, value = words[i], (words[i + 1] if i + 1 < len(words) else None)
+        at = match[1].find(flag, at)
+        if flag not in HEADER_OPTIONS:
+            raise refuse(flag, at, f"'{flag}', no option of an exported program's",
+                         f"its options are {', '.join(HEADER_OPTIONS)}; export it again")
+        if value is None:
+            raise refuse(flag, at, f"{flag} without its value", f"give {flag} a value, or export it again")
+        at = match[1].find(value, at + len(flag))
+        if HEADER_OPTIONS[flag] is None:
+            continue
+        try:
+            number = read_int(value)
+            HEADER_OPTIONS[flag](number)
+        except ValueError as err:  # read_int's, or the flag's range (a SettingError)
+            said = err.rename(lambda name: "--" + name).message if isinstance(err, SettingError) else "no integer"
+            hint = err.hint if isinstance(err, SettingError) and err.hint else INTEGER_RULE
+            raise refuse(value, at, f"{flag} {value}: {said}", f"{hint}; or export it again") from None
+        out[flag[2:]] = number
+    return out
 
 
 def _check_given(seed: int | None, epochs: int | None) -> None:
@@ -165,10 +205,6 @@ def _settings_of(program: Program, seed: int | None, epochs: int | None) -> tupl
     """``seed`` and ``epochs`` where given (checked already), else ``program``'s :func:`exported_settings`, else the
     defaults; one the first line names out of range (the line edited) is refused at the file."""
     named = {k: v for k, v in exported_settings(program).items() if {"seed": seed, "epochs": epochs}[k] is None}
-    if bad := [k for k, v in named.items() if not (1 if k == "epochs" else 0) <= v < SEED_LIMIT]:
-        ranges = {"seed": "--seed N (0 to 2**63 - 1)", "epochs": "--epochs N (at least 1)"}
-        raise MlevError(f"its first line names {' and '.join(f'--{k} {named[k]}' for k in bad)}, out of range",
-                        file=program.file, hint=f"give {' and '.join(ranges[k] for k in bad)}, or export it again")
     return (named.get("seed", Settings.seed) if seed is None else seed,
             named.get("epochs", Settings.epochs) if epochs is None else epochs)
 

@@ -573,10 +573,60 @@ def source_lines(text: str) -> list[str]:
     return normalize_newlines(text).split("\n")
 
 
+@functools.lru_cache(maxsize=8)
+def _quoted_lines(source: str) -> tuple[str, ...]:
+    """:func:`source_lines` of ``source``, kept for the next diagnostic of the same text: 3,000 of one file split
+    it 3,000 times."""
+    return tuple(source_lines(source))
+
+
+#: The most characters of one quoted value a message shows: a path fits; a 70 KB cell or name shows its ends.
+QUOTED_WIDTH = 240
+
+
+def clip_quotes(text: str, width: int = QUOTED_WIDTH) -> str:
+    """``text`` with each quoted value (``'...'``) longer than ``width`` cut to its start and end around ``...``: a
+    message quoting a 70 KB cell or name stays one readable line, and says where the value begins and ends."""
+    keep = max(width // 2, 4)
+    long = "'([^'\\n]{" + str(width + 1) + ",})'"
+    return re.sub(long, lambda m: f"'{m[1][:keep]}...{m[1][-(keep // 2):]}'", text)
+
+
+#: The most columns of a source line shown under a message: a longer line shows a window around the place, ``...``
+#: marking what is cut (a 70 KB one-line program warned once per unused let printed its whole line each time).
+QUOTE_WIDTH = 100
+
+
+def _shown(ch: str) -> str:
+    """One character of a quoted source line as shown: itself if printable, a space for a tab or other whitespace,
+    else escaped as a Python literal writes it (``\\u202e``): a bidi override or ESC cannot reorder or recolour it."""
+    if ch.isprintable():
+        return ch
+    return " " if ch.isspace() else ch.encode("unicode_escape").decode("ascii")
+
+
 def display_line(line: str) -> str:
-    """A source line as printed under an error: every character one column wide (a tab, a form feed
-    or any other unprintable character shows as a space), so the caret lands under its column."""
-    return "".join(ch if ch.isprintable() else " " for ch in line)
+    """A source line as printed under an error: a tab or other whitespace shows as a space, any other unprintable
+    character escaped (:func:`_shown`), so no character of it moves the terminal's cursor or the caret."""
+    return "".join(map(_shown, line))
+
+
+def quoted_line(line: str, column: int, width: int = 1, limit: int = QUOTE_WIDTH) -> tuple[str, str]:
+    """``(text, caret)``: the source ``line`` as shown under a message (:func:`display_line`) and the caret line under
+    its columns ``column`` (1-based) to ``column + width - 1``, each at most about ``limit`` columns: a longer line is
+    cut to a window around the place, ``...`` marking each cut, the caret under the same characters.  Linear in
+    ``limit``, not in the line's length, past the slice taken."""
+    start = max(column - 1, 0)
+    lo = max(0, min(start - limit // 3, len(line) - limit))
+    hi = min(len(line), lo + limit)
+    if len(line) <= limit + 6:  # short enough to show whole: no window
+        lo, hi = 0, len(line)
+    head = display_line(line[lo:start])
+    end = max(start, min(start + max(width, 1), hi))
+    marked, tail = display_line(line[start:end]), display_line(line[end:hi])  # none marked: a place past the end
+    left, right = "..." * (lo > 0), "..." * (hi < len(line))
+    carets = min(max(len(marked), 1), 60)
+    return left + head + marked + tail + right, " " * (len(left) + len(head)) + "^" * carets
 
 
 class MlevError(ValueError):
@@ -593,16 +643,20 @@ class MlevError(ValueError):
     #: The text the error's place is in, for ``str``'s source line and caret; None: no line shown.
     source: str | None = None
 
+    #: The diagnostics of one kind this one says in one line (:func:`capped`); empty for any other.
+    merged: Sequence[MlevError] = ()
+
     # The message and hint quote what a user gave (a cell, a column name, a flag's value): kept :func:`printable` as
     # they are set, so that no printer of them (the command line, a script, ``str``) passes a control character on.
     @property
     def message(self) -> str:
-        """What is wrong, in one line (control characters escaped: :func:`printable`)."""
+        """What is wrong, in one line (control characters escaped: :func:`printable`; a quoted value past 240
+        characters cut to its ends: :func:`clip_quotes`)."""
         return self._message
 
     @message.setter
     def message(self, text: str) -> None:
-        self._message = printable(text)
+        self._message = clip_quotes(printable(text))  # a 70 KB name or cell quoted: its ends
 
     @property
     def hint(self) -> str | None:
@@ -642,13 +696,13 @@ class MlevError(ValueError):
         if self.span is not None:
             where += f":{self.span.line}:{self.span.column}"
         lines = [f"{where}: {label}: {self.message}" if where else f"{label}: {self.message}"]
-        src_lines = source_lines(source) if source is not None else []
+        src_lines = _quoted_lines(source) if source is not None else ()
         if self.span is not None and 0 < self.span.line <= len(src_lines) and src_lines[self.span.line - 1].strip():
-            lines.append("    " + display_line(src_lines[self.span.line - 1]))
             width = 1
             if self.span.end_line == self.span.line:
                 width = max(1, self.span.end_column - self.span.column + 1)
-            lines.append("    " + " " * (self.span.column - 1) + "^" * min(width, 60))
+            text, caret = quoted_line(src_lines[self.span.line - 1], self.span.column, width)
+            lines += ["    " + text, "    " + caret]
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)
@@ -768,6 +822,40 @@ class MlevErrors(MlevError):
 
     def render(self, source: str | None = None, label: str = "error") -> str:
         return "\n".join(e.render(source, label) for e in self.errors)
+
+
+#: How many diagnostics of one kind are shown in full before the rest are said in one line (:func:`capped`).
+KEEP_OF_A_KIND = 3
+
+
+def capped(errors: Sequence[MlevError], keep: int = KEEP_OF_A_KIND) -> list[MlevError]:
+    """``errors`` with at most ``keep`` of each kind (one message but for its quoted names: ``let 'v0' is never
+    used``) in full, then one in place of the rest, at the first left out: ``and 2,991 more like it: 'v8', 'v9',
+    ... ('v2999')``, naming the quoted word that differs.  3,000 unused lets printed 3,000 warnings, each quoting the
+    line: the output grows as the warnings do, however many there are, no longer."""
+    groups: dict[str, list[MlevError]] = {}
+    for err in errors:
+        groups.setdefault(_kind(err), []).append(err)
+    out: list[MlevError] = []
+    for err in errors:
+        group = groups[_kind(err)]
+        if len(group) <= keep or err is group[0] or any(err is e for e in group[1:keep]):
+            out.append(err)
+        elif err is group[keep]:
+            words = [re.findall(r"'([^']*)'", e.message) for e in group]
+            at = next((i for i in range(len(words[0])) if len({w[i] for w in words if i < len(w)}) > 1), None)
+            named = [] if at is None else [w[at] for w in words[keep:] if at < len(w)]
+            names = ", ".join(f"'{n}'" for n in named[:5]) + (f", ... ('{named[-1]}')" if len(named) > 5 else "")
+            more = MlevError(f"and {len(group) - keep:,} more like the one above" + f": {names}" * bool(names),
+                             err.span, err.hint, err.file)
+            more.merged = group[keep:]  # what it stands for: a caller that filters warnings filters these
+            out.append(more.with_source(err.source))
+    return out
+
+
+def _kind(err: MlevError) -> str:
+    """What makes diagnostics one kind for :func:`capped`: the message but for its quoted names and places."""
+    return re.sub(r"'[^']*'|\d+:\d+", "''", err.message)
 
 
 # -- errors that cross a process boundary --------------------------------------------------------------------------
