@@ -907,14 +907,16 @@ def build_parser() -> argparse.ArgumentParser:
             "in order)", metavar="N")
     _option(p, api.evolve, "dask", "score candidates on Dask: local:N starts a LocalCluster of N workers on "
             "loopback (local:0: one per core), tcp://HOST:PORT joins a running scheduler", metavar="ADDR")
-    _option(p, api.evolve, "timeout", "seconds allowed per candidate", metavar="S")
+    _option(p, api.evolve, "timeout", "seconds allowed per candidate (a formula run scored in process checks "
+            "none: it says so; a learner's checks it after each task's training)", metavar="S")
     _option(p, api.evolve, "max_time", "wall-clock seconds for the whole search, counted from its first "
             "new candidate (start-up, and a resumed run's pass over its --db, not counted): then no new candidate "
             "starts, those in flight finish (with --workers or --dask what the workers hold: two requests each, "
             "or two batches of up to 16 cheap candidates), and the "
             "summary says it stopped at the time limit after N of the budget's candidates; the same command "
             "resumes it with a fresh allowance", metavar="S", default_text="none: --budget alone ends the run")
-    _option(p, api.evolve, "memory_limit", "memory allowed per candidate, in GiB, beyond its worker's own",
+    _option(p, api.evolve, "memory_limit", "memory allowed per candidate, in GiB, beyond its worker's own (in process: "
+            "beyond what the process holds, which a small formula or learner task does not outgrow)",
             default_text="half the machine's memory shared among the workers", metavar="GIB")
     _option(p, api.evolve, "bandit", "choose mutations with the adaptive operator bandit", default_text="on "
             "when the grammar has evolved operators, which it offers; --no-bandit with such a grammar is refused")
