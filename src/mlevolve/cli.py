@@ -518,10 +518,11 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 
 
 def _cmd_best(args: argparse.Namespace) -> int:
+    from mlevolve.api.archived import best_answered
     from mlevolve.report import render, summary
 
-    rows = api.best(args.db, args.n, digits=args.digits, front=args.front,
-                    **({} if args.front else {"select": args.select}))  # the answer first, then the fittest
+    rows, pick = best_answered(args.db, args.n, digits=args.digits, front=args.front,
+                               select=args.select)  # the answer first, then the fittest; on the front, marked
     if not rows:
         message, hint = api.no_score(args.db)
         print(f"{args.db}: {message}\nhint: {hint}")
@@ -530,15 +531,16 @@ def _cmd_best(args: argparse.Namespace) -> int:
 
         scored = rows[0]["score"] is not None
         scaled = f", {SCALING_UNCOUNTED}" if scaling_uncounted(rows[-1]["stored"], rows[-1]["size"]) else ""
-        score = "; score: -d ln(train_mse) / d size, PySR's; its pick: the highest score within 1.5x the least " \
-            "train_mse" if scored else ""
+        rule = "its pick: the highest score within 1.5x the least train_mse" if args.select == "best" else \
+            f"the answer (--select {args.select}): {summary.SELECT_RULES[args.select]}"
+        score = f"; score: -d ln(train_mse) / d size, PySR's; {rule}" if scored else ""
         pruned = "; the pruned best's, of the prune's common tasks" if any(r["source"] == "pruned" for r in rows) \
             else ""
         drawn = f"; each fitness of its own draw of tasks (fresh=1{pruned}), so they differ by the draw as well" \
             if rows[0]["drawn"] else ""
         print(f"Pareto front: {counted(len(rows), 'program')}, each fitter than every smaller one "
               f"(size: nodes of the evolved definitions{scaled}{score}){drawn}\n")
-    elif rows[0].get("selected") and (pick := _chosen(args.db, args.select, args.digits)) is not None:  # the
+    elif rows[0].get("selected") and pick is not None:  # the
         # answer is not the fittest: it heads the list, named with the fittest above it
         print("\n".join(_answer_lines(pick, args.select, bool(rows[0].get("answer")))) + "\n")
     elif rows[0].get("answer"):
@@ -553,7 +555,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
         if args.front:  # its size (and score) in the headline, after the rank
             lines[0][1:1] = [("text", f"  size {row['size']}"),
                              *([("text", f"  score {row['score']:.4g}")] if row["score"] is not None else []),
-                             *([("text", "  PySR's pick")] if row["pick"] else [])]
+                             *([("text", "  PySR's pick" if args.select == "best" else f"  answer (--select "
+                                          f"{args.select})")] if row["pick"] else [])]
         for line in lines:
             print(render.ansi(line, color))
         print()
@@ -604,9 +607,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
                         hint="mlevolve show DB --best -n N, or mlevolve show DB HASH")
     color = render.use_color(sys.stdout)
     grammar = load_grammar(args.grammar) if args.grammar else None
-    shown = api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits,
-                     **({"select": args.select} if args.hash is None else {}))  # --best: the answer first
-    if shown[0].get("selected") and (key := _chosen(args.db, args.select, args.digits)) is not None:
+    from mlevolve.api.archived import show_answered
+
+    shown, key = show_answered(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits,
+                               **({"select": args.select} if args.hash is None else {}))  # --best: the answer first
+    if shown[0].get("selected") and key is not None:  # read with the list: the archive loaded once
         print("\n".join(_chosen_lines(key, args.select)) + "\n")
     for c in shown:
         lines = render.candidate(c, c.get("rank"), c["program"])
@@ -956,7 +961,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--front", action="store_true", help="the Pareto front of fitness against size instead, smallest "
                    "first: every program fitter than each smaller one, to choose between accuracy and readability "
                    "(size: nodes of the evolved definitions, a fitted formula's without the a + b * f it shows)")
-    _select(p, "; where it is not the fittest, named above the list and listed first, marked")
+    _select(p, "; where it is not the fittest, named above the list and listed first, marked; with --front, the "
+            "entry marked")
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
@@ -984,7 +990,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", metavar="DB", help="another run's archive of the same task (e.g. random "
                    "search) to draw with this one")
     _digits(p, api.report)
-    _select(p, "; the report's top section")
+    _select(p, "; the report's top section, and the front's entry its Fitness and size section names")
     p.set_defaults(run=_cmd_report)
     return parser
 
