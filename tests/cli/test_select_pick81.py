@@ -363,7 +363,7 @@ def test_the_front_and_the_reports_fitness_and_size_follow_select(run: dict[str,
         page = run["folder"] / f"front-{select}.html"
         assert main(["report", str(run["db"]), "-o", str(page), *(["--select", select] if select else [])]) == 0
         shape = page.read_text(encoding="utf-8").split("Fitness and size", 1)[1]
-        said = "PySR&#x27;s pick, the highest score within 1.5 times the least train MSE, is" if select is None \
+        said = "PySR's pick, the highest score within 1.5 times the least train MSE, is" if select is None \
             else "the answer by --select accuracy, the fittest, is"
         assert f"{said} {marked} (size " in shape
     assert [c["hash"][:12] for c in api.best(run["db"], front=True, select="accuracy") if c["pick"]] == [fittest]

@@ -307,7 +307,7 @@ def _shape(run: Run, select: str = "best") -> str:
                         front[-1][0].representative.program, front[-1][0].representative.size) else "") + ") and "
                     "fitness; the line joins the Pareto front of behaviours: none is both smaller and fitter "
                     "(<code>mlevolve best DB --front</code>, listed below" + (", with PySR's score, the log train "
-                    "MSE a node buys" if scored else "") + ")" + (f"; {escape(_picked(select))} is "
+                    "MSE a node buys" if scored else "") + ")" + (f"; {_picked(select)} is "
                     f"{escape(pick.representative.hash[:12])} (size {pick.representative.size})"
                     if pick is not None else "") + ".</p>", listed,
                     _img(plots.sizes(run, windows), "size over the candidates"),
