@@ -58,9 +58,7 @@ RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {l
 # is None, every row (a data file's n_train), the range's top is the file's fitting rows, which the file's reader
 # checks: error and hint name no number but them (the sentinel 1,000,000 of before capped a file there)
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
-# Choices valid only in a context (the option another names, by its value): an error lists those valid in the spec's
-# context, or each with its context where the spec leaves it to the data (a learner's data file: fitness=accuracy is
-# refused for a regression target, fitness=squashed for classes), never a choice it then refuses (doc89).
+# Choices valid by another option's value: an error lists the spec's, or each with its value (doc89)
 CHOICE_CONTEXT = {("a data file for a learner", "fitness"): ("problem", {
     "regression": ("mse", "squashed", "relative"), "classification": ("accuracy",)})}
 QUOTED = re.compile(r"""=\s*(["'])(.*?)\1""")  # key='y:m', key="y:m": a value in quotes may hold ':'
@@ -156,15 +154,11 @@ def spec_name(spec: str, defaults: dict[str, Any]) -> str:  # nguyen1 : n_train 
 def choice_error(key: str, given: dict[str, Any], name: str, choices: tuple[str, ...], kind: str) -> tuple[str, ...]:
     """(message, hint) of ``key`` of ``given`` not in ``choices`` (the library's too); the hint mends the spec"""
     value, ok = given[key], [c for c in choices if c]
-    of = " or ".join(ok)
-    if (context := CHOICE_CONTEXT.get((kind, key))) is not None:
-        by, valid = context
-        if given.get(by) in valid:  # stated in the spec: only its choices
-            ok = list(valid[given[by]])
-            of = f"{' or '.join(ok)} (with {by}={given[by]})"
-        else:  # left to the data: each with the context it needs
-            of = "; ".join(f"{' or '.join(v)} for {by}={k}" for k, v in valid.items())
-            of += f" ({by} detected from the data)"
+    by, valid = CHOICE_CONTEXT.get((kind, key), ("", {}))
+    ok = list(valid.get(given.get(by), ok))  # stated in the spec: only its choices
+    of = " or ".join(ok) + (f" (with {by}={given[by]})" if given.get(by) in valid else "")
+    if valid and given.get(by) not in valid:  # left to the data: each with its value
+        of = "; ".join(f"{' or '.join(v)} for {by}={k}" for k, v in valid.items()) + f" ({by} detected from the data)"
     fix = closest(str(value), ok) or ok[0]
     return tuple(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", of=of,
                           mean=did_you_mean(str(value), ok), fix=mended(name, given, key, fix))
