@@ -155,9 +155,9 @@ def choice_error(key: str, given: dict[str, Any], name: str, choices: tuple[str,
     """(message, hint) of ``key`` of ``given`` not in ``choices`` (the library's too); the hint mends the spec"""
     value, ok = given[key], [c for c in choices if c]
     by, valid = CHOICE_CONTEXT.get((kind, key), ("", {}))
-    ok = list(valid.get(given.get(by), ok))  # stated in the spec: only its choices
-    of = " or ".join(ok) + (f" (with {by}={given[by]})" if given.get(by) in valid else "")
-    if valid and given.get(by) not in valid:  # left to the data: each with its value
+    ok = list(valid.get(stated := str(given.get(by, "")), ok))  # stated in the spec: only its choices
+    of = " or ".join(ok) + (f" (with {by}={stated})" if stated in valid else "")
+    if valid and stated not in valid:  # left to the data: each with its value
         of = "; ".join(f"{' or '.join(v)} for {by}={k}" for k, v in valid.items()) + f" ({by} detected from the data)"
     fix = closest(str(value), ok) or ok[0]
     return tuple(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", of=of,
