@@ -534,16 +534,15 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 
 
 def _cmd_best(args: argparse.Namespace) -> int:
+    from mlevolve.api.archived import best_answered
     from mlevolve.report import render, summary
 
     if file_kind(args.db) == "a .mlev program":
         _no_select(args, f"{args.db} is one program", hint=f"mlevolve best DB --select {args.select}, DB a run's "
                    "archive")
-    elif args.front:
-        _no_select(args, "--front lists the whole front, PySR's pick marked",
-                   hint=f"mlevolve best {shlex.quote(args.db)} --select {args.select}, without --front")
-    rows = api.best(args.db, args.n, digits=args.digits, front=args.front,
-                    select=_rule(args))  # the answer first, then the fittest (the front: the pick marked)
+    select = _rule(args)
+    rows, pick = best_answered(args.db, args.n, digits=args.digits, front=args.front,
+                               select=select)  # the answer first, then the fittest; on the front, marked
     if not rows:
         message, hint = api.no_score(args.db)
         print(f"{args.db}: {message}\nhint: {hint}")
@@ -552,17 +551,18 @@ def _cmd_best(args: argparse.Namespace) -> int:
 
         scored = rows[0]["score"] is not None
         scaled = f", {SCALING_UNCOUNTED}" if scaling_uncounted(rows[-1]["stored"], rows[-1]["size"]) else ""
-        score = "; score: -d ln(train_mse) / d size, PySR's; its pick: the highest score within 1.5x the least " \
-            "train_mse" if scored else ""
+        rule = "its pick: the highest score within 1.5x the least train_mse" if select == "best" else \
+            f"the answer (--select {select}): {summary.SELECT_RULES[select]}"
+        score = f"; score: -d ln(train_mse) / d size, PySR's; {rule}" if scored else ""
         pruned = "; the pruned best's, of the prune's common tasks" if any(r["source"] == "pruned" for r in rows) \
             else ""
         drawn = f"; each fitness of its own draw of tasks (fresh=1{pruned}), so they differ by the draw as well" \
             if rows[0]["drawn"] else ""
         print(f"Pareto front: {counted(len(rows), 'program')}, each fitter than every smaller one "
               f"(size: nodes of the evolved definitions{scaled}{score}){drawn}\n")
-    elif rows[0].get("selected") and (pick := _chosen(args.db, _rule(args), args.digits)) is not None:  # the
+    elif rows[0].get("selected") and pick is not None:  # the
         # answer is not the fittest: it heads the list, named with the fittest above it
-        print("\n".join(_answer_lines(pick, _rule(args), bool(rows[0].get("answer")))) + "\n")
+        print("\n".join(_answer_lines(pick, select, bool(rows[0].get("answer")))) + "\n")
     elif rows[0].get("answer"):
         a = rows[0]["answer"]
         print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
@@ -575,7 +575,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
         if args.front:  # its size (and score) in the headline, after the rank
             lines[0][1:1] = [("text", f"  size {row['size']}"),
                              *([("text", f"  score {row['score']:.4g}")] if row["score"] is not None else []),
-                             *([("text", "  PySR's pick")] if row["pick"] else [])]
+                             *([("text", "  PySR's pick" if select == "best" else f"  answer (--select "
+                                          f"{select})")] if row["pick"] else [])]
         for line in lines:
             print(render.ansi(line, color))
         print()
@@ -632,9 +633,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
                         hint="mlevolve show DB --best -n N, or mlevolve show DB HASH")
     color = render.use_color(sys.stdout)
     grammar = load_grammar(args.grammar) if args.grammar else None
-    shown = api.show(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits,
-                     select=_rule(args))  # --best: the answer first
-    if shown[0].get("selected") and (key := _chosen(args.db, _rule(args), args.digits)) is not None:
+    from mlevolve.api.archived import show_answered
+
+    shown, key = show_answered(args.db, args.hash, args.n, confirm=args.confirm, grammar=grammar, digits=args.digits,
+                               select=_rule(args))  # --best: the answer first
+    if shown[0].get("selected") and key is not None:  # read with the list: the archive loaded once
         print("\n".join(_chosen_lines(key, _rule(args))) + "\n")
     for c in shown:
         lines = render.candidate(c, c.get("rank"), c["program"])
@@ -935,14 +938,16 @@ def build_parser() -> argparse.ArgumentParser:
             "in order)", metavar="N")
     _option(p, api.evolve, "dask", "score candidates on Dask: local:N starts a LocalCluster of N workers on "
             "loopback (local:0: one per core), tcp://HOST:PORT joins a running scheduler", metavar="ADDR")
-    _option(p, api.evolve, "timeout", "seconds allowed per candidate", metavar="S")
+    _option(p, api.evolve, "timeout", "seconds allowed per candidate (a formula run scored in process checks "
+            "none: it says so; a learner's checks it after each task's training)", metavar="S")
     _option(p, api.evolve, "max_time", "wall-clock seconds for the whole search, counted from its first "
             "new candidate (start-up, and a resumed run's pass over its --db, not counted): then no new candidate "
             "starts, those in flight finish (with --workers or --dask what the workers hold: two requests each, "
             "or two batches of up to 16 cheap candidates), and the "
             "summary says it stopped at the time limit after N of the budget's candidates; the same command "
             "resumes it with a fresh allowance", metavar="S", default_text="none: --budget alone ends the run")
-    _option(p, api.evolve, "memory_limit", "memory allowed per candidate, in GiB, beyond its worker's own",
+    _option(p, api.evolve, "memory_limit", "memory allowed per candidate, in GiB, beyond its worker's own (in process: "
+            "beyond what the process holds, which a small formula or learner task does not outgrow)",
             default_text="half the machine's memory shared among the workers", metavar="GIB")
     _option(p, api.evolve, "bandit", "choose mutations with the adaptive operator bandit", default_text="on "
             "when the grammar has evolved operators, which it offers; --no-bandit with such a grammar is refused")
@@ -982,7 +987,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--front", action="store_true", help="the Pareto front of fitness against size instead, smallest "
                    "first: every program fitter than each smaller one, to choose between accuracy and readability "
                    "(size: nodes of the evolved definitions, a fitted formula's without the a + b * f it shows)")
-    _select(p, "; where it is not the fittest, named above the list and listed first, marked")
+    _select(p, "; where it is not the fittest, named above the list and listed first, marked; with --front, the "
+            "entry marked")
     p.set_defaults(run=_cmd_best)
 
     p = sub.add_parser("show", help="print a program of a run's archive with its metrics and ancestry")
@@ -1010,7 +1016,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", metavar="DB", help="another run's archive of the same task (e.g. random "
                    "search) to draw with this one")
     _digits(p, api.report)
-    _select(p, "; the report's top section")
+    _select(p, "; the report's top section, and the front's entry its Fitness and size section names")
     p.set_defaults(run=_cmd_report)
     return parser
 

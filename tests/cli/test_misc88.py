@@ -1,6 +1,6 @@
 """misc88: leftovers a fresh user met, each fixed as a kind.
 
-A ``--select`` given where no run's answer is chosen (a .mlev FILE, a HASH, ``--front``) was taken and
+A ``--select`` given where no run's answer is chosen (a .mlev FILE, a HASH) was taken and
 ignored: its default (``best``) could not be told from one typed.  The default is now "not given", resolved where it
 applies; the same shape (``show DB HASH -n 1``, ``--dask`` with ``--workers 1``) is refused alike."""
 
@@ -45,9 +45,6 @@ DASK_ALONE, DASK_HINT = "--dask and --workers exclude each other", "hint: the Da
     (["show", "{tmp}/r.db", "abc123", "--select", "accuracy"],
      ["mlevolve show: error: --select chooses a run's answer; HASH names the program itself: it does not apply",
       "hint: mlevolve show {tmp}/r.db --best --select accuracy, without HASH"]),
-    (["best", "{tmp}/r.db", "--front", "--select", "score"],
-     ["mlevolve best: error: --select chooses a run's answer; --front lists the whole front, PySR's pick marked: it "
-      "does not apply", "hint: mlevolve best {tmp}/r.db --select score, without --front"]),
     (["show", "{tmp}/r.db", "abc123", "-n", "1"],  # the default of -n typed: refused as any other count
      ["mlevolve show: error: -n goes with --best: a HASH names one program",
       "hint: mlevolve show DB --best -n N, or mlevolve show DB HASH"]),

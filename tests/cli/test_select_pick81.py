@@ -349,3 +349,33 @@ def test_a_no_gain_verdict_of_an_answer_the_rule_chose_says_what_the_fittest_gai
     assert not verdict(r2, 0.99, 0.5, rule=("best", 0.995)).endswith("beats everything this run found") and \
         verdict(r2, 0.99, 0.5, rule=("best", 0.995)).startswith("WORSE")
     assert verdict(r2, 0.99963, 0.99963, same_program=True) == "no gain: nothing found beat the starting program"
+
+
+def test_the_front_and_the_reports_fitness_and_size_follow_select(run: dict[str, Any], capsys: Capsys) -> None:
+    """``best --front`` marked PySR's pick and the report's "Fitness and size" named it whatever ``--select`` said;
+    both now mark rule ``--select``'s answer (the fittest under ``accuracy``), PySR's pick by default (doc89)."""
+    pick, fittest = run["pick"]["hash"][:12], run["fittest"]["hash"][:12]
+    for select, marked, words in ((None, pick, "PySR's pick"), ("accuracy", fittest, "answer (--select accuracy)")):
+        capsys.readouterr()
+        assert main(["best", str(run["db"]), "--front", *(["--select", select] if select else [])]) == 0
+        heads = [line for line in capsys.readouterr().out.splitlines() if line.startswith("#")]
+        assert [marked in h for h in heads if f"  {words}  " in h] == [True]  # one marked: the answer
+        page = run["folder"] / f"front-{select}.html"
+        assert main(["report", str(run["db"]), "-o", str(page), *(["--select", select] if select else [])]) == 0
+        shape = page.read_text(encoding="utf-8").split("Fitness and size", 1)[1]
+        said = "PySR's pick, the highest score within 1.5 times the least train MSE, is" if select is None \
+            else "the answer by --select accuracy, the fittest, is"
+        assert f"{said} {marked} (size " in shape
+    assert [c["hash"][:12] for c in api.best(run["db"], front=True, select="accuracy") if c["pick"]] == [fittest]
+
+
+def test_show_best_and_best_read_the_archive_once(run: dict[str, Any], capsys: Capsys,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``show --best`` (and ``best``) loaded the archive for the list, then again for the answer it names."""
+    loads = []
+    load = data.load
+    monkeypatch.setattr(data, "load", lambda *a, **k: loads.append(a) or load(*a, **k))
+    for command in (["show", str(run["db"]), "--best"], ["best", str(run["db"]), "-n", "1"]):
+        loads.clear()
+        assert main(command) == 0
+        assert "answer:  " in capsys.readouterr().out and len(loads) == 1, command

@@ -27,8 +27,16 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
      "option problem=regresion of task '{csv}', a data file for a learner, must be classification or regression",
      "did you mean 'regression'? write e.g. {csv}:target=y:problem=regression"),
     (LINEAR, "{csv}:target=y:fitness=MSE",
-     "option fitness=MSE of task '{csv}', a data file for a learner, must be mse or squashed or relative or accuracy",
+     "option fitness=MSE of task '{csv}', a data file for a learner, must be mse or squashed or relative for "
+     "problem=regression; accuracy for problem=classification (problem detected from the data)",
      "did you mean 'mse'? write e.g. {csv}:target=y:fitness=mse"),
+    (LINEAR, "{csv}:target=y:problem=regression:fitness=MSE",  # accuracy, refused for a regression, is not offered
+     "option fitness=MSE of task '{csv}', a data file for a learner, must be mse or squashed or relative (with "
+     "problem=regression)", "did you mean 'mse'? write e.g. {csv}:target=y:problem=regression:fitness=mse"),
+    (LINEAR, "{csv}:target=y:problem=classification:fitness=accurcy",
+     "option fitness=accurcy of task '{csv}', a data file for a learner, must be accuracy (with "
+     "problem=classification)", "did you mean 'accuracy'? write e.g. {csv}:target=y:problem=classification:"
+     "fitness=accuracy"),
     (LINEAR, "{csv}:target=y:group=X", "{csv}:1:1: error: group=X is no column; the rows are grouped into tasks by a "
      "feature "
      "column", "did you mean 'x'? group= names one of: x"),

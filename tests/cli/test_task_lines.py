@@ -82,8 +82,8 @@ def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
      "group= is read only by a learner program (its data file's rows split into tasks); options of a data file: "
      "target, problem"),
     ('"data.csv:target=y:fitness=msee"', _LEARNER,
-     "option fitness=msee of task 'data.csv', a data file for a learner, must be mse or squashed or relative or "
-     "accuracy",
+     "option fitness=msee of task 'data.csv', a data file for a learner, must be mse or squashed or relative for "
+     "problem=regression; accuracy for problem=classification (problem detected from the data)",
      "did you mean 'mse'? write e.g. data.csv:target=y:fitness=mse"),
     ('"data.csv:target=y:problem=regresion"', _NETWORK,
      "option problem=regresion of task 'data.csv', a data file, must be classification or regression",

@@ -440,6 +440,7 @@ def test_a_storage_error_no_layer_named_is_still_one_line(monkeypatch: pytest.Mo
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr("mlevolve.api.best", broken)
+    monkeypatch.setattr("mlevolve.api.archived.best_answered", broken)  # what the command calls: the list, its answer
     assert cli.main(["best", "x.db"]) == 2
     assert one_error(capsys.readouterr()) == "mlevolve best: error: storage error (disk I/O error)"
 

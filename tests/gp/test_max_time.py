@@ -392,3 +392,28 @@ def test_the_clock_starts_once_the_workers_are_ready(tmp_path: Path) -> None:
                             clock=evaluator.clock)
             ALGORITHMS[cfg.algorithm](engine)
         assert (evaluator.scored if limit else engine.seq, backend.waited) == (scored, waited)
+
+
+def test_the_wait_for_the_workers_is_not_in_the_searchs_seconds(tmp_path: Path) -> None:
+    """A limited run waits for its workers before its clock starts; the summary's ``seconds`` (the search's time,
+    ``search X s``) leaves that wait out as the limit does: a fork server's start (2.8 s of a 4.2 s ``--max-time 3``
+    run) was counted there.  Bounded without reading a duration: the run began after ``before``, and its
+    ``seconds`` is at most the time since less the wait (a sleep of at least 1 s)."""
+    import time
+
+    from mlevolve.gp.backends import InProcess
+
+    class Starting(InProcess):
+        def wait_ready(self) -> None:
+            time.sleep(1.0)
+
+    evaluator = Ticking()
+    cfg = config("regularized", max_time=10.5)
+    before = time.perf_counter()
+    with Archive.for_run(tmp_path / "w.db", {"algorithm": cfg.algorithm}) as archive:
+        engine = Engine(check(parse_file(QUARTIC)), ["f"], load_grammar(), evaluator, archive, cfg,
+                        backend=Starting(lambda: evaluator), clock=evaluator.clock)
+        ALGORITHMS[cfg.algorithm](engine)
+        seconds = engine.summary()["seconds"]
+    assert evaluator.scored == 11
+    assert seconds <= round(time.perf_counter() - before - 1.0, 3) + 0.001

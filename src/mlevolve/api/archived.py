@@ -39,7 +39,7 @@ from mlevolve.results import SHOWN_DIGITS, fitness_metric
 
 @typed
 def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
-         front: bool = False, select: str = "accuracy") -> builtins.list[dict[str, Any]]:
+         front: bool = False, select: str | None = None) -> builtins.list[dict[str, Any]]:
     """The ``n`` (default 5) best distinct behaviours of an archive, best first: programs with the same behaviour
     (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
     tied with its fittest within float rounding, the smallest: :func:`mlevolve.results.shown_order`, the
@@ -57,20 +57,27 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     (against the run's starting program, as :func:`show` gives it).
     ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
     ``stored`` keeps them all).
-    ``select``: the rule naming the run's answer (:func:`answer`; default ``accuracy``, the fittest: the list by
-    fitness); where it answers with another than the fittest, the list starts with that answer, which alone has
-    ``selected`` (the rule's name) and whose ``answer`` is :func:`answer`'s verdict, then the fittest others.
-    Raises :class:`SettingError` for another ``select``.
+    ``select``: the rule naming the run's answer (:func:`answer`; default None: ``accuracy``, the fittest, for the
+    list by fitness; ``best`` for the front); where it answers with another than the fittest, the list starts with
+    that answer, which alone has ``selected`` (the rule's name) and whose ``answer`` is :func:`answer`'s verdict, then
+    the fittest others. Raises :class:`SettingError` for another ``select``.
 
     ``front``: the run's Pareto front of fitness against size instead (listed whole: ``n`` with it raises
-    :class:`SettingError`), by size ascending, its last the fittest (:func:`mlevolve.report.data.front`): ``rank``
-    is the place on it, and each has ``size`` (nodes of the evolved definitions), ``score`` (PySR's, the log train
-    MSE lost per node; None where there is no ``train_mse``), ``pick`` (whether PySR's ``model_selection="best"``
-    picks it, :func:`mlevolve.report.data.selected`: the highest score within 1.5 times the least train MSE, as
-    ``SymbolicRegressor`` picks by default; none is without scores) and ``drawn`` (whether the run drew tasks per
-    candidate, ``fresh=1``: each fitness is then of its own draw, and the run's best, pruned on a common draw, may
-    read below another's), the choice between accuracy and readability PySR and Operon users make.
+    :class:`SettingError`), by size ascending, its last the fittest (:func:`mlevolve.report.data.front`): ``rank`` is
+    the place on it, and each has ``size`` (nodes of the evolved definitions), ``score`` (PySR's, the log train MSE
+    lost per node; None where there is no ``train_mse``), ``pick`` (whether rule ``select`` picks it, by default
+    PySR's ``model_selection="best"``, :func:`mlevolve.report.data.selected`: the highest score within 1.5 times the
+    least train MSE, as ``SymbolicRegressor`` picks by default; none is without scores) and ``drawn`` (whether the run
+    drew tasks per candidate, ``fresh=1``: each fitness is then of its own draw, and the run's best, pruned on a
+    common draw, may read below another's), the choice between accuracy and readability PySR and Operon users make.
     """
+    return best_answered(db, n, digits, front, select)[0]
+
+
+def best_answered(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS, front: bool = False,
+                  select: str | None = None) -> tuple[builtins.list[dict[str, Any]], dict[str, Any] | None]:
+    """:func:`best`'s list, and where it starts with rule ``select``'s answer (not the fittest) that answer as
+    :func:`answer` gives it (else None), from one read of the archive (``mlevolve best`` names both)."""
     from mlevolve.report import data
 
     if front and n is not None:
@@ -79,9 +86,10 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     n = 5 if n is None else n
     _at_least(n=n)
     _check_digits(digits)
+    select = select if select is not None else "best" if front else "accuracy"
     _check_select(select)
     run = data.load(db, top=1, digits=digits)
-    if front and run.meta.get("kind") == "meta":  # its rows' sizes are the inner runs' program texts' lengths
+    if front and run.meta.get("kind") == "meta":  # each inner run's AUC on its own task: no common fitness
         raise MlevError("a meta archive's candidates are inner runs, each scored by its AUC: there is no front of "
                         "fitness against size", file=str(db), hint=f"mlevolve best {shlex.quote(str(db))} lists "
                         "the inner runs' best programs; the meta run's answer is its grammar file")
@@ -92,15 +100,15 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
         listed = [{"rank": rank, **data.describe(run, g.representative, g), "first": None, "score": score,
                    "drawn": drawn}  # ranked by size: no entry is first by fitness
                   for rank, (g, score) in enumerate(data.distinct_front(run), 1)]
-        pick = data.selected(listed, "best") if listed and listed[0]["score"] is not None else None
-        return [{**c, "pick": i == pick} for i, c in enumerate(listed)]
+        pick = data.selected(listed, select) if listed and listed[0]["score"] is not None else None
+        return [{**c, "pick": i == pick} for i, c in enumerate(listed)], None
     groups, chosen = data.listed(run, n, select)
     out = [{"rank": rank, **data.describe(run, g.representative, g)} for rank, g in enumerate(groups, 1)]
     for i, c in enumerate(out):
         c["answer"] = _against_start(run, c, 0, 0.0, rule=_rule(run, select) if chosen and i == 0 else None)
     if chosen and out:
         out[0]["selected"] = select
-    return out
+    return out, _answer_of(run, select, digits) if chosen and out else None
 
 
 def _rule(run: Any, select: str) -> tuple[str, Mapping[str, Any]]:
@@ -131,11 +139,17 @@ def answer(db: str | Path, select: str = "best", digits: int = SHOWN_DIGITS) -> 
     where the chosen one is not the fittest; None without a scored candidate.  Raises :class:`SettingError` for
     another ``select``, :class:`MlevError` for a missing, foreign or damaged archive."""
     from mlevolve.report import data
-    from mlevolve.results import shown_algebra
 
     _check_select(select)
     _check_digits(digits)
-    run = data.load(db, top=1, digits=digits)
+    return _answer_of(data.load(db, top=1, digits=digits), select, digits)
+
+
+def _answer_of(run: Any, select: str, digits: int) -> dict[str, Any] | None:
+    """:func:`answer` of a loaded run (``report.data.load``, with ``digits``)."""
+    from mlevolve.report import data
+    from mlevolve.results import shown_algebra
+
     out = data.answer(run, select)
     if out is not None and out.get("fittest") is not None:  # the chosen program's own row: its algebra
         row = next(g.representative for g in data.behaviours(run) if g.representative.hash == out["best"]["hash"])
@@ -171,6 +185,15 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
     no program (or more than one) has, and, without a ``key``, an archive with no scored candidate; a ``key`` with
     ``n`` other than 1 (a key names one program) raises :class:`SettingError`.
     """
+    return show_answered(db, key, n, confirm, timeout, grammar, digits, select)[0]
+
+
+def show_answered(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
+                  timeout: float = Resources.timeout, grammar: GrammarSpec | None = None,
+                  digits: int = SHOWN_DIGITS, select: str = "accuracy",
+                  ) -> tuple[builtins.list[dict[str, Any]], dict[str, Any] | None]:
+    """:func:`show`'s list, and where it starts with rule ``select``'s answer (not the fittest) that answer as
+    :func:`answer` gives it (else None), from one read of the archive (``show --best`` read it twice)."""
     from mlevolve.report import data
 
     _at_least(n=n)
@@ -198,7 +221,7 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
                                      rule=_rule(run, select) if chosen and i == 0 else None)
     if chosen:
         out[0]["selected"] = select
-    return out
+    return out, _answer_of(run, select, digits) if chosen else None
 
 
 def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,

@@ -322,6 +322,8 @@ def evolve(
         try:
             evaluator = factory.build(task_data, spec)
             backend = placed(backend, evaluator, memory, parallel, given=memory_limit is not None)  # a cheap one: here
+            if isinstance(backend, InProcess):
+                _note_unchecked(regime.name, timeout)
             scoring = scoring_line(dask, None if isinstance(backend, InProcess) else slots)
             with Archive.for_run(path, identity, _SETTINGS) as archive:
                 try:
@@ -589,6 +591,17 @@ def found_hash(result: Mapping[str, Any]) -> str | None:
     """The hash of the archive's row of the best the search found, from :func:`evolve`'s ``result``: its
     ``best_hash``, or where the best shown is pruned (:mod:`mlevolve.gp.prune`) its ``pruned_from`` hash."""
     return (result.get("pruned_from") or {}).get("hash") or result.get("best_hash")
+
+
+def _note_unchecked(regime: str, timeout: float) -> None:
+    """Say on stderr (a note, not an error) where a ``timeout`` other than the default cannot apply: a formula run
+    scored in this process checks no time (a formula's evaluation and fitting take milliseconds and cannot be cut
+    there); a worker's hard limit (twice the timeout, ``--workers 2``) is what cuts one.  A learner run in process
+    checks it after each task's training."""
+    if regime == "formula" and timeout != Resources.timeout:
+        print(f"note: --timeout {timeout:g} is not checked in a formula run scored in process (a formula takes "
+              "milliseconds); --workers 2 scores in worker processes, which cut a candidate at twice it",
+              file=sys.stderr, flush=True)
 
 
 def _note_untouched(grammar: GrammarSpec | None, program: Program, names: list[str]) -> None:

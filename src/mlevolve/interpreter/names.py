@@ -37,7 +37,7 @@ STANDALONE_NAMES = frozenset({
     "BUILT_IN", "file_spec", "check_group", "TEXT",  # standalone/data.py: a file's spec, group=, a column of text
     "header_error",  # standalone/data.py: a header's mistake at its place
     "POINT_MIN_VARIANCE", "MIN_TRAIN_POINTS", "LEAST",  # standalone/data_formula.py, spec.py's least n_train
-    "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "MAX_FAMILY_VALUES", "check_family_size",
+    "BEYOND", "PROBLEMS", "DSL_KEYWORDS", "CHOICE_WORDS", "CHOICE_CONTEXT", "MAX_FAMILY_VALUES", "check_family_size",
     "Iterable", "closest", "counted", "did_you_mean", "difflib", "listed",  # standalone/spelling.py
     "printable", "COMMA", "COMMA_HINT", "DECIMAL_COMMA", "GROUPED", "comma_fix",  # qa73: escaped quotes, decimal commas
     "BINARY",  # qafix74: a data file with a NUL byte refused as binary

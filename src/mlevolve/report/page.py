@@ -57,7 +57,8 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
     entries = data.meta_generations(run)
     if run.rows:
         body += [_answer(run, select) if entries is None else _meta_answer(run), _fitness(run, baseline),
-                 _top(run, top, select), _meta_shape(run) if meta else _shape(run), _sources(run), _operators(run),
+                 _top(run, top, select), _meta_shape(run) if meta else _shape(run, select), _sources(run),
+                 _operators(run),
                  _lineage(run, lineage_limit, select)]
     body += [_identity(run), _counts(run)]
     if entries is not None:
@@ -280,8 +281,9 @@ def _diff(run: Run, row: Row) -> str:
     return head + f'<pre class="diff">{"".join(out)}</pre>'
 
 
-def _shape(run: Run) -> str:
-    """Fitness against size (the Pareto front NSGA-II works on), and the size distribution over the run."""
+def _shape(run: Run, select: str = "best") -> str:
+    """Fitness against size (the Pareto front NSGA-II works on), and the size distribution over the run; the front's
+    program rule ``select`` picks (``--select``, PySR's pick by default) is named."""
     windows = data.size_distribution(run)
 
     def q(v: tuple[float, float, float] | None) -> str | None:
@@ -293,7 +295,7 @@ def _shape(run: Run) -> str:
                     "simplified size: 25% / median / 75%"))
     front = data.front(run)
     scored = bool(front) and front[0][1] is not None
-    pick = front[data.selected([{"score": s, "metrics": g.representative.metrics} for g, s in front], "best")][0] \
+    pick = front[data.selected([{"score": s, "metrics": g.representative.metrics} for g, s in front], select)][0] \
         if scored else None
     listed = _table(((g.representative.size, g.representative.fitness, *([score] if scored else []),
                       g.representative.hash[:12], " ".join(data.evolved(run, g.representative).split()))
@@ -305,9 +307,9 @@ def _shape(run: Run) -> str:
                         front[-1][0].representative.program, front[-1][0].representative.size) else "") + ") and "
                     "fitness; the line joins the Pareto front of behaviours: none is both smaller and fitter "
                     "(<code>mlevolve best DB --front</code>, listed below" + (", with PySR's score, the log train "
-                    "MSE a node buys" if scored else "") + ")" + ("; PySR's pick, the highest score within 1.5 times "
-                    f"the least train MSE, is {escape(pick.representative.hash[:12])} (size "
-                    f"{pick.representative.size})" if pick is not None else "") + ".</p>", listed,
+                    "MSE a node buys" if scored else "") + ")" + (f"; {_picked(select)} is "
+                    f"{escape(pick.representative.hash[:12])} (size {pick.representative.size})"
+                    if pick is not None else "") + ".</p>", listed,
                     _img(plots.sizes(run, windows), "size over the candidates"),
                     "<p>Size over the run, per window of candidates (up to 100 measured per window, evenly "
                     "spaced): the quartiles of the evolved definitions' size in the program as evaluated (for a "
@@ -316,10 +318,17 @@ def _shape(run: Run) -> str:
                     table)
 
 
+def _picked(select: str) -> str:
+    """The front's program rule ``select`` picks, in words, as the report's "Fitness and size" names it."""
+    if select == "best":
+        return "PySR's pick, the highest score within 1.5 times the least train MSE,"
+    return f"the answer by --select {select}, {summary.SELECT_RULES[select]},"
+
+
 def _meta_shape(run: Run) -> str:
-    """A meta run's sizes: its candidates are inner runs, each scored by its AUC, and its rows' ``size`` is not
-    the programs' (``mlevolve best DB --front`` refuses such an archive), so no front is drawn: only the size of
-    the inner runs' best programs over the run, measured from their text."""
+    """A meta run's sizes: its candidates are inner runs, each scored by its AUC on its own task (``mlevolve best DB
+    --front`` refuses such an archive; older ones kept text lengths in ``size``), so no front is drawn: only the
+    size of the inner runs' best programs over the run, measured from their text."""
     windows = data.size_distribution(run)
     table = _table(((f"{w.first}–{w.last}", w.candidates, " / ".join(f"{x:g}" for x in w.evaluated), w.measured)
                     for w in windows),

@@ -58,6 +58,9 @@ RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {l
 # is None, every row (a data file's n_train), the range's top is the file's fitting rows, which the file's reader
 # checks: error and hint name no number but them (the sentinel 1,000,000 of before capped a file there)
 CHOICE_WORDS = ("option {key}={value} of task '{name}'{kind} must be {of}", "{mean}write e.g. {fix}")  # library's too
+# Choices valid by another option's value: an error lists the spec's, or each with its value (doc89)
+CHOICE_CONTEXT = {("a data file for a learner", "fitness"): ("problem", {
+    "regression": ("mse", "squashed", "relative"), "classification": ("accuracy",)})}
 QUOTED = re.compile(r"""=\s*(["'])(.*?)\1""")  # key='y:m', key="y:m": a value in quotes may hold ':'
 INTEGER = re.compile(r"([0-9]+)(?:[eE]([0-9]+))?")  # every integer a user types (flags, task options): 20, 1e3
 
@@ -151,8 +154,13 @@ def spec_name(spec: str, defaults: dict[str, Any]) -> str:  # nguyen1 : n_train 
 def choice_error(key: str, given: dict[str, Any], name: str, choices: tuple[str, ...], kind: str) -> tuple[str, ...]:
     """(message, hint) of ``key`` of ``given`` not in ``choices`` (the library's too); the hint mends the spec"""
     value, ok = given[key], [c for c in choices if c]
-    fix = closest(str(value), ok) or choices[0] or choices[1]
-    return tuple(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", of=" or ".join(ok),
+    by, valid = CHOICE_CONTEXT.get((kind, key), ("", {}))
+    ok = list(valid.get(stated := str(given.get(by, "")), ok))  # stated in the spec: only its choices
+    of = " or ".join(ok) + (f" (with {by}={stated})" if stated in valid else "")
+    if valid and stated not in valid:  # left to the data: each with its value
+        of = "; ".join(f"{' or '.join(v)} for {by}={k}" for k, v in valid.items()) + f" ({by} detected from the data)"
+    fix = closest(str(value), ok) or ok[0]
+    return tuple(w.format(key=key, value=value, name=name, kind=kind and f", {kind},", of=of,
                           mean=did_you_mean(str(value), ok), fix=mended(name, given, key, fix))
                  for w in CHOICE_WORDS)
 
