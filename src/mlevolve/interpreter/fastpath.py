@@ -628,8 +628,12 @@ class Interpreted:
         """The kernel's arguments for this learner (``kernel.encoded``), made once (kept in the instance's
         ``__dict__``, as ``cached_property`` would, without its lock: read twice per candidate)."""
         cached = self.__dict__.get("_encoded", _UNSET)
+        return self._encoding(compiled_kernel()) if cached is _UNSET else cached
+
+    def _encoding(self, kernel: ModuleType | None) -> tuple[tuple[Any, ...], bool] | None:
+        """:attr:`_encoded`, given :func:`compiled_kernel`'s answer (the environment read once per call, not twice)."""
+        cached = self.__dict__.get("_encoded", _UNSET)
         if cached is _UNSET:
-            kernel = compiled_kernel()
             cached = None if kernel is None or self.methods is None else kernel.encoded(self.methods, self.state_types)
             self.__dict__["_encoded"] = cached
         return cached  # type: ignore[no-any-return]
@@ -643,7 +647,7 @@ class Interpreted:
 
     def _predictions(self, data: dict[str, Any], seed: int, budget: Budget, kernel: ModuleType | None) -> Any:
         """:meth:`learner_predictions`, given :func:`compiled_kernel`'s answer (asked once per candidate)."""
-        program = None if kernel is None else self._encoded  # encoded only when the kernel is there to run it
+        program = None if kernel is None else self._encoding(kernel)  # encoded only when the kernel is there to run it
         if kernel is None or program is None:
             return learner_predictions(data, self.instantiate(int(data["x_train"].shape[-1])), seed=seed, budget=budget)
         started, compiled = time.perf_counter(), kernel.compile_seconds()
