@@ -488,7 +488,7 @@ def test_a_learner_methods_held_body_is_the_one_linearised_anew() -> None:
 
 def test_new_bodies_share_their_steps_and_operand_pairs() -> None:
     """Linearising keeps no tuple of its own per instruction: equal steps (op, argument types, which are
-    numbers; two arguments) and equal operand pairs are one object across bodies, so a search's young
+    numbers) and equal operand pairs are one object across bodies, so a search's young
     objects, which the cyclic collector walks, do not grow by two tuples an instruction (measured: a
     collector pass over half the objects)."""
     from mlevolve.interpreter.fastpath import clear_memos
@@ -502,9 +502,8 @@ def test_new_bodies_share_their_steps_and_operand_pairs() -> None:
         assert methods is not None
         for body in methods.values():
             for step, pair in zip(body.steps, body.operands, strict=True):
-                if len(step[2]) == 2:
-                    shared += step in steps
-                    assert steps.setdefault(step, step) is step
+                shared += step in steps
+                assert steps.setdefault(step, step) is step
                 assert pairs.setdefault(pair, pair) is pair
     assert shared >= 50
     clear_memos()

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property, lru_cache
+from itertools import product
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -178,8 +179,8 @@ def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec
     """What a call over arguments of ``kid_types`` compiles to: its result type (by the checker:
     :func:`check.signature`, its error when none fits) and the type's name, the argument types'
     names, the kernel's opcode (None: none), the literal arguments that are sizes, the result's rank
-    in the kernel (-1: none it holds) and, for two arguments, its four steps by which are numbers
-    (``2 * first + second``: shared by every body, so a new body keeps no tuple of its own for them).  Raises
+    in the kernel (-1: none it holds) and its steps by which arguments are numbers (``2 * first + second``
+    for two, ``first`` for one: shared by every body, so a new body keeps no tuple of its own for them).  Raises
     :class:`MlevError`, as code generation does, for a primitive with no NumPy template."""
     found = signature(node.op, kid_types, literals, spec)
     if found is None:
@@ -193,7 +194,7 @@ def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec
     if len(kid_types) > 2:  # no template of the table takes more (checked at import): a grammar's own op
         raise MlevError(f"'{node.op}' takes {len(kid_types)} arguments: the fast path takes at most 2", node.span)
     result_name = type_str(result_type)
-    steps = tuple((node.op, arg_types, (a, b)) for a in (False, True) for b in (False, True))
+    steps = tuple((node.op, arg_types, numbers) for numbers in product((False, True), repeat=len(arg_types)))
     return (result_type, result_name, arg_types, opcodes.opcode(node.op, arg_types, result_name), sizes,
             _RANK.get(result_name, -1), steps)
 
@@ -398,12 +399,11 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
             key: tuple[str, tuple[Type, ...], Literals] = (
                 node.op, (a[2], b[2]), (x.is_int if type(x) is Num else None,
                                         y.is_int if type(y) is Num else None))
-            pair = 2 * a[1] + b[1]  # which are numbers: the step is one of info's four shared ones
+            which = 2 * a[1] + b[1]  # which are numbers: the step is one of info's shared ones
             first, second = a[0], b[0]
         else:
             key = (node.op, tuple([k[2] for k in kids]), literals_of(node))
-            pair = -1
-            numbers = tuple([k[1] for k in kids])
+            which = kids[0][1] if kids else 0  # (more than two arguments: refused by _call_info)
             if not kids:  # a function of no argument: it is passed a constant it never reads
                 constants.append(0.0)
             first = kids[0][0] if kids else _CONST + len(constants) - 1
@@ -416,7 +416,7 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         for i in info[4]:  # sizes: range-checked on every use, as the checker does
             check_size(node.args[i])  # type: ignore[arg-type]
             sized = True
-        steps.append(info[6][pair] if pair >= 0 else (node.op, info[2], numbers))
+        steps.append(info[6][which])
         operands.append((first, second))
         ops.append(info[3])
         temp_ranks.append(info[5])
