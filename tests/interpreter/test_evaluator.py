@@ -182,3 +182,14 @@ def test_a_loss_that_zeroes_the_prediction_is_refused_by_the_probe() -> None:
         _, failure = ev.fingerprint(program, program_key(program))
         assert (failure is not None and failure.where == "probe"
                 and failure.reason == "the loss does not depend on the prediction") if refused else failure is None
+
+
+@pytest.mark.parametrize("value", [np.ones((3, 4)), np.array([[1.0, np.nan]]), np.array([-np.inf, 0.0]),
+                                   np.float64(np.inf), np.float64(2.0), np.zeros((0, 3)), 3.0, float("nan"),
+                                   np.broadcast_to(np.float64(np.nan), (5,)), np.array([1, 2], np.int64)])
+def test_the_probes_finiteness_check_is_numpys(value: object) -> None:
+    """The probe's check that every output is finite (``evaluator._all_finite``, without ``ndarray.all``'s
+    Python wrapper) answers as ``np.isfinite(value).all()`` does, for arrays, empty ones, views and numbers."""
+    from mlevolve.interpreter.evaluator import _all_finite
+
+    assert _all_finite(value) is bool(np.isfinite(value).all())

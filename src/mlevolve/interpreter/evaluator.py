@@ -73,9 +73,16 @@ def _digest(parts: Sequence[Any]) -> str:
     return h.hexdigest()
 
 
+def _all_finite(value: Any) -> bool:
+    """Whether every number of ``value`` (NumPy) is finite: ``np.isfinite(value).all()`` without the
+    Python wrapper of ``ndarray.all`` (about 1.5 of its 2.2 µs on a probe's outputs; once per candidate)."""
+    finite = np.isfinite(value)
+    return bool(np.count_nonzero(finite) == finite.size)
+
+
 def _finite_outputs(value: Any, what: str) -> Any:
     """A formula's or learner's probe outputs (NumPy), rejected when not all finite."""
-    if not np.isfinite(value).all():
+    if not _all_finite(value):
         raise CandidateFailure(f"{what} is not finite on the probe inputs", "probe")
     return value
 
@@ -177,7 +184,7 @@ class ProgramEvaluator:
         out = formula(*x.T)
         if getattr(out, "shape", None) != x.shape[:1]:  # a constant (a formula of the points has their shape)
             out = np.broadcast_to(out, x.shape[:1])
-        if self.fit is not None and self.fit.tune and not np.isfinite(out).all() and has_literals(program):
+        if self.fit is not None and self.fit.tune and not _all_finite(out) and has_literals(program):
             return None
         return [_finite_outputs(out, "the formula")]
 

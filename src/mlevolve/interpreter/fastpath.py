@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property, lru_cache
+from itertools import product
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -162,7 +163,7 @@ class Body:
 _BODY_FIELDS = tuple(f.name for f in fields(Body))
 
 
-CallInfo = tuple[Type, str, tuple[str, ...], "int | None", tuple[int, ...], int]
+CallInfo = tuple[Type, str, tuple[str, ...], "int | None", tuple[int, ...], int, tuple[Step, ...]]
 _CALLS = "_fastpath_call_info"  # the attribute of a grammar holding its memo of :func:`_call_info`
 
 
@@ -177,8 +178,9 @@ def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec
                scope: Mapping[str, Value]) -> CallInfo:
     """What a call over arguments of ``kid_types`` compiles to: its result type (by the checker:
     :func:`check.signature`, its error when none fits) and the type's name, the argument types'
-    names, the kernel's opcode (None: none), the literal arguments that are sizes and the result's rank
-    in the kernel (-1: none it holds).  Raises
+    names, the kernel's opcode (None: none), the literal arguments that are sizes, the result's rank
+    in the kernel (-1: none it holds) and its steps by which arguments are numbers (``2 * first + second``
+    for two, ``first`` for one: shared by every body, so a new body keeps no tuple of its own for them).  Raises
     :class:`MlevError`, as code generation does, for a primitive with no NumPy template."""
     found = signature(node.op, kid_types, literals, spec)
     if found is None:
@@ -192,12 +194,29 @@ def _call_info(node: Call, kid_types: tuple[Type, ...], literals: Literals, spec
     if len(kid_types) > 2:  # no template of the table takes more (checked at import): a grammar's own op
         raise MlevError(f"'{node.op}' takes {len(kid_types)} arguments: the fast path takes at most 2", node.span)
     result_name = type_str(result_type)
+    steps = tuple((node.op, arg_types, numbers) for numbers in product((False, True), repeat=len(arg_types)))
     return (result_type, result_name, arg_types, opcodes.opcode(node.op, arg_types, result_name), sizes,
-            _RANK.get(result_name, -1))
+            _RANK.get(result_name, -1), steps)
 
 
 # While linearising, each value: (register (tagged: see ``_TAG``), whether it is a number (a literal), its type).
 Value = tuple[int, bool, Type]
+
+# A body's operand pairs, one tuple per pair of registers across bodies (by ``i << 32 | j``): a new body keeps
+# no tuple of its own for them, so the cyclic collector's passes over a search's young objects have fewer.
+_PAIRS: dict[int, tuple[int, int]] = {}
+
+
+def _pair(pairs: dict[int, tuple[int, int]], i: int, j: int) -> tuple[int, int]:
+    held = pairs.get(i << 32 | j)
+    if held is None:
+        held = pairs[i << 32 | j] = (i, j)
+    return held
+
+
+def _fresh_pairs() -> dict[int, tuple[int, int]]:
+    _PAIRS.clear()
+    return _PAIRS
 
 
 class _Types(Mapping[str, Type]):
@@ -309,7 +328,8 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
                types: frozenset[str], zeros: tuple[str, ...], rng: bool) -> Body:
     # The nodes in reversed postorder (children last to first), whether a let occurs, and the body's
     # shape with its literals' values left out: a literal is whether it is written whole, a name its
-    # name, a call its op and arity, a tuple its length.
+    # name, a call its op and then -1 - its arity (two flat entries: no tuple kept per node), a tuple
+    # its length.
     order: list[Any] = []  # Expr: read by type() in the loops below (faster than isinstance)
     shape: list[Any] = []
     stack: list[Any] = [body]
@@ -318,8 +338,9 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         node = stack.pop()
         order.append(node)
         cls = type(node)
-        if cls is Call:
-            shape.append((node.op, len(node.args)))
+        if cls is Call:  # the op, then -1 - its arity (a name is never followed by a negative entry)
+            shape.append(node.op)
+            shape.append(-1 - len(node.args))
             stack.extend(node.args)
         elif cls is Ref:
             shape.append(node.name)
@@ -378,11 +399,11 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
             key: tuple[str, tuple[Type, ...], Literals] = (
                 node.op, (a[2], b[2]), (x.is_int if type(x) is Num else None,
                                         y.is_int if type(y) is Num else None))
-            numbers: tuple[bool, ...] = (a[1], b[1])
+            which = 2 * a[1] + b[1]  # which are numbers: the step is one of info's shared ones
             first, second = a[0], b[0]
         else:
             key = (node.op, tuple([k[2] for k in kids]), literals_of(node))
-            numbers = tuple([k[1] for k in kids])
+            which = kids[0][1] if kids else 0  # (more than two arguments: refused by _call_info)
             if not kids:  # a function of no argument: it is passed a constant it never reads
                 constants.append(0.0)
             first = kids[0][0] if kids else _CONST + len(constants) - 1
@@ -395,7 +416,7 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         for i in info[4]:  # sizes: range-checked on every use, as the checker does
             check_size(node.args[i])  # type: ignore[arg-type]
             sized = True
-        steps.append((node.op, info[2], numbers))
+        steps.append(info[6][which])
         operands.append((first, second))
         ops.append(info[3])
         temp_ranks.append(info[5])
@@ -475,7 +496,8 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         result: int | tuple[int, ...] = tuple([bases[r >> 24] + (r & mask) for r in tuples[reg - _TUPLE]])
     else:
         result = bases[reg >> 24] + (reg & mask)
-    numbered = tuple([(bases[a >> 24] + (a & mask), bases[b >> 24] + (b & mask)) for a, b in operands])
+    pairs = _PAIRS if len(_PAIRS) < 65536 else _fresh_pairs()
+    numbered = tuple([_pair(pairs, bases[a >> 24] + (a & mask), bases[b >> 24] + (b & mask)) for a, b in operands])
     kernel = ranks = consts = result_ranks = None
     floats = all([type(c) is not int for c in constants])  # literals that are Ints (sizes) have no encoding
     if floats and None not in ops:
@@ -606,8 +628,12 @@ class Interpreted:
         """The kernel's arguments for this learner (``kernel.encoded``), made once (kept in the instance's
         ``__dict__``, as ``cached_property`` would, without its lock: read twice per candidate)."""
         cached = self.__dict__.get("_encoded", _UNSET)
+        return self._encoding(compiled_kernel()) if cached is _UNSET else cached
+
+    def _encoding(self, kernel: ModuleType | None) -> tuple[tuple[Any, ...], bool] | None:
+        """:attr:`_encoded`, given :func:`compiled_kernel`'s answer (the environment read once per call, not twice)."""
+        cached = self.__dict__.get("_encoded", _UNSET)
         if cached is _UNSET:
-            kernel = compiled_kernel()
             cached = None if kernel is None or self.methods is None else kernel.encoded(self.methods, self.state_types)
             self.__dict__["_encoded"] = cached
         return cached  # type: ignore[no-any-return]
@@ -621,7 +647,7 @@ class Interpreted:
 
     def _predictions(self, data: dict[str, Any], seed: int, budget: Budget, kernel: ModuleType | None) -> Any:
         """:meth:`learner_predictions`, given :func:`compiled_kernel`'s answer (asked once per candidate)."""
-        program = None if kernel is None else self._encoded  # encoded only when the kernel is there to run it
+        program = None if kernel is None else self._encoding(kernel)  # encoded only when the kernel is there to run it
         if kernel is None or program is None:
             return learner_predictions(data, self.instantiate(int(data["x_train"].shape[-1])), seed=seed, budget=budget)
         started, compiled = time.perf_counter(), kernel.compile_seconds()
