@@ -275,7 +275,7 @@ def test_the_readme_showcase_says_plainly_that_the_start_is_better(capsys: Capsy
     assert "#" not in result["best_program"] and "task linear\n" in result["best_program"]
     # best, show and the report's answer say it too
     code, listed, _ = cli(capsys, "best", str(db), "-n", "2")
-    assert listed.startswith(f"start: val_mse {sgd:.5g}  R² ") and "\nbest:  WORSE than the start" in listed
+    assert listed.startswith(f"start:   val_mse {sgd:.5g}  R² ") and "\nverdict: WORSE than the start" in listed
     code, shown, _ = cli(capsys, "show", str(db), "--best")
     assert "against the start:\n" in shown and "    WORSE than the start" in shown
     report = data.answer(data.load(db))
@@ -381,7 +381,7 @@ def test_a_pruned_best_is_listed_once_in_its_candidates_place(capsys: Capsys, tm
                    "      x * x\n\n")
     [candidate] = api.show(db, "0000")  # the candidate itself: its group's others, not its prune
     assert candidate["same"] == ["01" * 16]  # not its prune, which its own line names:
-    assert candidate["pruned"] == "pruned into abababababab, the run's shown best: 7 -> 5 nodes"
+    assert candidate["pruned"] == "pruned into abababababab, the run's fittest: 7 -> 5 nodes"
     assert [g.representative.hash[:2] for g in data.behaviours(data.load(db))] == ["ab", "02"]  # report, export
 
 

@@ -117,8 +117,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     out += ["",
             f"metric:  {metric['description']}" + (f"; fitness = {fitness}" if name != "fitness" else ""),
             f"start:   {start_text(name, a['start'], best)}",
-            *([f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, {which(best)}"
-               f"{': ' + best['note'] if best.get('note') else ''})"] if not a.get("fittest") else
+            *([f"best:    {best_text(name, best, a['start'])}"] if not a.get("fittest") else
               [f"answer:  {answer_text(name, best, a['start'], result['selected']['rule'])}",
                f"fittest: {fittest_text(name, a['fittest'], result['selected']['rule'])}"]),
             *([f"pruned:  {best['pruned']}; its {_prune_cost(result)} evaluations counted; "
@@ -147,6 +146,13 @@ def start_text(name: str, start: Mapping[str, Any], best: Mapping[str, Any]) -> 
     """The start's line beside the run's answer ``best`` (the summary's, ``best``'s where the answer is not the
     fittest): its metrics and how it was scored."""
     return f"{side(name, start, best)}   ({start.get('how', 'the starting program')})"
+
+
+def best_text(name: str, best: Mapping[str, Any], start: Mapping[str, Any]) -> str:
+    """The best's line where the answer is the fittest (the summary's, ``best``'s header): its metrics, hash,
+    candidate and note (``best``: an answer's ``best`` side with the row's ``hash``, ``seq`` and ``source``)."""
+    return (f"{side(name, best, start)}   (hash {best['hash'][:12]}, {which(best)}"
+            f"{': ' + best['note'] if best.get('note') else ''})")
 
 
 def answer_text(name: str, best: Mapping[str, Any], start: Mapping[str, Any], select: str) -> str:
