@@ -559,7 +559,7 @@ def _cmd_best(args: argparse.Namespace) -> int:
         rule = "its pick: the highest score within 1.5x the least train_mse" if select == "best" else \
             f"the answer (--select {select}): {summary.SELECT_RULES[select]}"
         score = f"; score: -d ln(train_mse) / d size, PySR's; {rule}" if scored else ""
-        pruned = "; the pruned best's, of the prune's common tasks" if any(r["source"] == "pruned" for r in rows) \
+        pruned = "; the pruned fittest's, of the prune's common tasks" if any(r["source"] == "pruned" for r in rows) \
             else ""
         drawn = f"; each fitness of its own draw of tasks (fresh=1{pruned}), so they differ by the draw as well" \
             if rows[0]["drawn"] else ""
@@ -653,7 +653,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
                 f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'], c['answer']['best'])}",
                 f"this:  {summary.side(c['answer']['metric']['name'], c['answer']['best'], c['answer']['start'])}"
                 + (f"   ({c['answer']['best']['note']})" if c["answer"]["best"].get("note") else ""),
-                c["answer"]["verdict"], *filter(None, [summary.spread_text(c["answer"])])))]
+                c["answer"]["verdict"], *filter(None, [summary.spread_text(
+                    c["answer"], "the answer" if c.get("selected") else None)])))]
         elif args.confirm and c.get("failure"):  # --confirm re-evaluates a scored program against the start
             lines.append([("dim", f"--confirm: not re-evaluated: this candidate failed ({c['failure']})")])
         lines.append([("label", "ancestry:")] if c["ancestry"] else [("dim", "ancestry: none (a root)")])

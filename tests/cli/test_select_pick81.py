@@ -460,3 +460,13 @@ def test_best_s_header_lines_align_alike_under_every_select(run: dict[str, Any],
         if select == ("--select", "accuracy"):
             assert header == [next(line for line in summary if line.startswith(w)) for w in
                               ("start:", "best:", "verdict:")]
+
+
+def test_show_best_confirm_s_spread_is_of_the_answer(run: dict[str, Any], capsys: Capsys) -> None:
+    """show --best --confirm re-evaluated the answer (PySR's pick) and called it "the best" beside its fittest: line."""
+    assert main(["show", str(run["db"]), "--best", "--confirm", "1"]) == 0
+    [spread] = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("over 1 ")]
+    assert " of the answer minus the start's " in spread and "; the answer was " in spread
+    assert main(["show", str(run["db"]), "--best", "--confirm", "1", "--select", "accuracy"]) == 0
+    [spread] = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("over 1 ")]
+    assert " of the best minus the start's " in spread  # the answer is the fittest: as before

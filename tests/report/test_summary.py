@@ -165,6 +165,10 @@ def test_golden_summary_of_a_gain_with_its_spread() -> None:
     assert summary.spread_text(a) == ("over 3 more seeds (each a new draw of the task's data; training, if any, "
                                       "reseeded): val_accuracy of the best minus the start's +0.008333 ± 0.0126 "
                                       "(mean ± sd) (higher is better); the best was better on 2 of 3")
+    fittest = {"hash": "ab" * 32, "seq": 7, "size": 9, "fitness": 0.97, "metrics": {}}  # a --select rule chose it
+    assert summary.spread_text({**a, "fittest": fittest}) == (
+        "over 3 more seeds (each a new draw of the task's data; training, if any, reseeded): val_accuracy of the "
+        "answer minus the start's +0.008333 ± 0.0126 (mean ± sd) (higher is better); the answer was better on 2 of 3")
 
 
 def test_the_spread_of_a_lower_is_better_metric_says_its_direction() -> None:

@@ -42,8 +42,10 @@ def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None
     return out
 
 
-def spread_text(a: Mapping[str, Any]) -> str | None:
-    """The gain over re-evaluation seeds in words, or None when there was no re-evaluation."""
+def spread_text(a: Mapping[str, Any], whose: str | None = None) -> str | None:
+    """The gain over re-evaluation seeds in words, or None when there was no re-evaluation; of ``whose``, else of
+    "the answer" where the answer ``a`` is not the fittest (its ``fittest``: a ``--select`` rule chose another), else
+    of "the best"."""
     c = a.get("confirm")
     if not c:
         return None
@@ -59,8 +61,9 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
     counts += [f"tied on {ties:,} of {n:,}"] if ties else []
     # an RL task has no data to draw: a seed gives its episodes (training's and the greedy ones), as Metric.describe
     draw = "new episodes" if name.endswith("_return") else "a new draw of the task's data"
+    whose = whose or ("the answer" if a.get("fittest") else "the best")
     return (f"over {seeds} (each {draw}; training, if any, reseeded): "
-            f"{name} of the best minus the start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was "
+            f"{name} of {whose} minus the start's {c['gain_mean']:+.4g}{sd} ({direction} is better); {whose} was "
             f"{', '.join(counts)}{failed}")
 
 
