@@ -477,6 +477,11 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         if result["best_hash"] is not None and result["archived"] <= result["candidates"] \
         and "train_mse" in (result.get("best_metrics") or {}) else None  # a front with scores: a formula run's
     result = {**result, "selected": {"rule": _rule(args), "hash": result["best_hash"]}}
+    if _rule(args) != "best":  # the commands it suggests read the answer this rule chose, as printed
+        result["next"] = api.next_commands(
+            result["db"], None if result["best_hash"] is None or result["archived"] <= result["candidates"] else
+            result["best_hash"], failed=(result["failures"] or [{}])[0].get("hash"),
+            front="train_mse" in (result.get("best_metrics") or {}), select=_rule(args))
     if pick is not None:  # the rule's answer, not the fittest: it, against the start, with the fittest beside it
         pick["metric"] = result["answer"]["metric"]  # (its description's notes of the task's classes and weights)
         result["selected"] = {"rule": _rule(args), "hash": pick["best"]["hash"], "size": pick["best"]["size"],
@@ -554,7 +559,7 @@ def _cmd_best(args: argparse.Namespace) -> int:
         rule = "its pick: the highest score within 1.5x the least train_mse" if select == "best" else \
             f"the answer (--select {select}): {summary.SELECT_RULES[select]}"
         score = f"; score: -d ln(train_mse) / d size, PySR's; {rule}" if scored else ""
-        pruned = "; the pruned best's, of the prune's common tasks" if any(r["source"] == "pruned" for r in rows) \
+        pruned = "; the pruned fittest's, of the prune's common tasks" if any(r["source"] == "pruned" for r in rows) \
             else ""
         drawn = f"; each fitness of its own draw of tasks (fresh=1{pruned}), so they differ by the draw as well" \
             if rows[0]["drawn"] else ""
@@ -563,10 +568,12 @@ def _cmd_best(args: argparse.Namespace) -> int:
     elif rows[0].get("selected") and pick is not None:  # the
         # answer is not the fittest: it heads the list, named with the fittest above it
         print("\n".join(_answer_lines(pick, select, bool(rows[0].get("answer")))) + "\n")
-    elif rows[0].get("answer"):
-        a = rows[0]["answer"]
-        print(f"start: {summary.side(a['metric']['name'], a['start'])}  ({a['start']['how']})\n"
-              f"best:  {a['verdict']}\n")
+    elif rows[0].get("answer"):  # the answer is the fittest: the start, it and its verdict, as evolve's summary
+        a, head = rows[0]["answer"], rows[0]
+        name, best = a["metric"]["name"], {**a["best"], "hash": head["hash"], "seq": head["seq"],
+                                           "source": head["source"]}
+        print(f"start:   {summary.start_text(name, a['start'], best)}\n"
+              f"best:    {summary.best_text(name, best, a['start'])}\nverdict: {a['verdict']}\n")
     if rows and not args.front and (note := tie_note(rows)):
         print(f"{note}\n")
     color = render.use_color(sys.stdout)
@@ -646,7 +653,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
                 f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'], c['answer']['best'])}",
                 f"this:  {summary.side(c['answer']['metric']['name'], c['answer']['best'], c['answer']['start'])}"
                 + (f"   ({c['answer']['best']['note']})" if c["answer"]["best"].get("note") else ""),
-                c["answer"]["verdict"], *filter(None, [summary.spread_text(c["answer"])])))]
+                c["answer"]["verdict"], *filter(None, [summary.spread_text(
+                    c["answer"], "the answer" if c.get("selected") else None)])))]
         elif args.confirm and c.get("failure"):  # --confirm re-evaluates a scored program against the start
             lines.append([("dim", f"--confirm: not re-evaluated: this candidate failed ({c['failure']})")])
         lines.append([("label", "ancestry:")] if c["ancestry"] else [("dim", "ancestry: none (a root)")])
@@ -972,7 +980,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_meta)
 
     p = sub.add_parser("best", help="list the best programs of a run's archive", description=(
-        "List the best programs of a run's archive, one per behaviour: the best as the run shows it first (pruned, "
+        "List the best programs of a run's archive, one per behaviour: the fittest as the run shows it first (pruned, "
         "where the run pruned it, in its candidate's place, which its pruned line names; where its fitness reads "
         "below another's, its headline says why: scored on the prune's common tasks, the others each on its own "
         "draw, or within the prune's tolerance of its candidate), then the rest by fitness; a formula run whose "

@@ -375,11 +375,13 @@ def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsy
     header, *blocks = out.rstrip("\n").split("\n\n")
     with Archive.read(finished) as archive:
         begun = archive.meta()["start"]  # the run began from random programs: the file's, evaluated apart
+    first = blocks[0].splitlines()[0]
     assert header.splitlines() == [
-        f"start: train_r2 {begun['metrics']['train_r2']:.5g}  test_r2 {begun['metrics']['test_r2']:.5g}  "
+        f"start:   train_r2 {begun['metrics']['train_r2']:.5g}  test_r2 {begun['metrics']['test_r2']:.5g}   "
         "(the file's program, evaluated apart: the run started from random programs)",
-        f"best:  {header.splitlines()[1][7:]}"]
-    assert "worse than the start" in header.splitlines()[1].lower()  # quartic.mlev is the exact target
+        f"best:    {header.splitlines()[1][9:]}", f"verdict: {header.splitlines()[2][9:]}"]
+    assert f"(hash {first.split('hash ')[1][:12]}, " in header.splitlines()[1]  # the list's first: the fittest
+    assert "worse than the start" in header.splitlines()[2].lower()  # quartic.mlev is the exact target
     assert len(blocks) == 3
     for rank, (block, group) in enumerate(zip(blocks, ranked, strict=True), 1):
         r = group[0]

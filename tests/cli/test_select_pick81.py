@@ -188,7 +188,7 @@ def _verdicts(run: dict[str, Any], capsys: Capsys, *select: str) -> dict[str, st
     [out["evolve"]] = [line[9:] for line in run["summary"](*select).splitlines() if line.startswith("verdict: ")]
     assert main(["best", str(run["db"]), "-n", "3", *select]) == 0
     header = capsys.readouterr().out.split("\n\n")[0].splitlines()
-    out["best"] = next(line.split(":", 1)[1].strip() for line in header if line.startswith(("verdict: ", "best:  ")))
+    out["best"] = next(line.split(":", 1)[1].strip() for line in header if line.startswith("verdict: "))
     assert main(["show", str(run["db"]), "--best", *select]) == 0
     shown = capsys.readouterr().out.splitlines()
     at = shown.index("against the start:")
@@ -220,8 +220,8 @@ def test_every_command_gives_the_answer_s_verdict_not_the_fittest_s(run: dict[st
         ("evolve", "best", "show", "report"), run["fittest_answer"]["verdict"])
     assert main(["best", str(run["db"]), "-n", "1", "--select", "accuracy"]) == 0
     header = capsys.readouterr().out.split("\n\n")[0].splitlines()
-    assert [line.split(":")[0] for line in header] == ["start", "best"]
-    assert header[1] == f"best:  {run['fittest_answer']['verdict']}"
+    assert [line.split(":")[0] for line in header] == ["start", "best", "verdict"]
+    assert header[2] == f"verdict: {run['fittest_answer']['verdict']}"
 
 
 def test_best_s_verdict_is_the_answer_s_where_the_fittest_s_differs(tmp_path: Path, capsys: Capsys) -> None:
@@ -379,3 +379,94 @@ def test_show_best_and_best_read_the_archive_once(run: dict[str, Any], capsys: C
         loads.clear()
         assert main(command) == 0
         assert "answer:  " in capsys.readouterr().out and len(loads) == 1, command
+
+
+# -- every suggested command runnable as printed; "fittest" where best meant it; one header alignment (ans92) -------
+def test_the_report_s_commands_name_the_archive_and_the_select_given(run: dict[str, Any], capsys: Capsys) -> None:
+    """The report said `mlevolve show DB --best --confirm 5` (a literal DB; without --select accuracy it confirms
+    PySR's pick, not the program the page calls best) and `mlevolve show DB HASH` in its lineage."""
+    import shlex
+    import shutil
+    from html import escape
+
+    folder = run["folder"] / "my runs"
+    folder.mkdir(exist_ok=True)
+    db = folder / "a.db"
+    shutil.copyfile(run["db"], db)
+    q = shlex.quote(str(db))
+    page = folder / "r.html"
+    assert main(["report", str(db), "-o", str(page), "--select", "accuracy"]) == 0
+    html = page.read_text(encoding="utf-8")
+    shown = f"mlevolve show {q} --best --select accuracy --confirm 5"
+    assert escape(f"one seed only: `{shown}` re-evaluates the best and the start with 5 more seeds") in html
+    assert f"<code>{escape(f'mlevolve best {q} --front --select accuracy')}</code>, listed below" in html
+    assert " DB " not in html.replace("<code>", " ").replace("</code>", " ")
+    argv = shlex.split(shown)[1:-2]  # runnable as printed (less --confirm 5): it lists the program the page calls best
+    capsys.readouterr()
+    assert main(argv) == 0 and capsys.readouterr().out.startswith(
+        f"#1  fitness {run['fittest']['fitness']:.6g}  hash {run['fittest']['hash'][:12]}")
+    assert main(["report", str(db), "-o", str(page)]) == 0  # the default: the answer's words, no --select
+    html = page.read_text(encoding="utf-8")
+    assert escape(f"`mlevolve show {q} --best --confirm 5` re-evaluates the answer and the start") in html
+    fittest = run["fittest"]["hash"][:12]
+    assert escape(f"is not the answer: mlevolve show {q} {fittest} gives its ancestry.") in html
+    capsys.readouterr()
+
+
+def test_evolve_s_next_commands_give_the_select_given(run: dict[str, Any]) -> None:
+    """evolve --select accuracy suggested show --best, export --best, the report and best --front without it: each
+    read PySR's pick, not the answer the summary above them named."""
+    def suggested(*select: str) -> list[str]:
+        lines = run["summary"](*select).splitlines()
+        return [line.strip() for line in lines[lines.index("next:") + 1:]]
+
+    q = __import__("shlex").quote(str(run["db"]))
+    accuracy = suggested("--select", "accuracy")
+    assert accuracy[0] == f"mlevolve show {q} --best --select accuracy --confirm 5"
+    assert accuracy[1].startswith(f"mlevolve report {q} -o ") and accuracy[1].endswith(" --select accuracy")
+    assert accuracy[2].startswith(f"mlevolve export {q} --best --select accuracy -o ")
+    assert accuracy[3] == f"mlevolve best {q} --front --select accuracy"
+    assert not any("--select" in c for c in suggested())  # the default is not spelt out
+    assert json.loads(run["summary"]("--json", "--select", "score"))["next"][0] == \
+        f"mlevolve show {q} --best --select score --confirm 5"
+
+
+def test_best_that_names_the_fittest_says_fittest(run: dict[str, Any], capsys: Capsys) -> None:
+    """show of the fittest's candidate said "pruned into H, the run's shown best" and the report's Counts "best hash"
+    where the answer is another program: both name the fittest."""
+    record = data.load(run["db"]).meta["pruned"]
+    fittest = run["fittest"]["hash"][:12]
+    assert record["hash"][:12] == fittest
+    assert main(["show", str(run["db"]), record["from"][:12]]) == 0
+    out = capsys.readouterr().out
+    assert f"pruned into {fittest}, the run's fittest: " in out and "shown best" not in out
+    page = run["folder"] / "counts.html"
+    assert main(["report", str(run["db"]), "-o", str(page)]) == 0
+    counts = page.read_text(encoding="utf-8").split("<h2>Counts</h2>")[1]
+    assert f"<td>fittest&#x27;s hash</td><td>{fittest}</td>" in counts and "best hash" not in counts
+    capsys.readouterr()
+
+
+def test_best_s_header_lines_align_alike_under_every_select(run: dict[str, Any], capsys: Capsys) -> None:
+    """best --select accuracy printed `start: ` and `best:  ` where the default prints `start:   `: every header line
+    now puts its value in column 10, and the fittest's header is evolve's summary's start, best and verdict lines."""
+    summary = run["summary"]("--select", "accuracy").splitlines()
+    for select in ((), ("--select", "accuracy"), ("--select", "score")):
+        assert main(["best", str(run["db"]), "-n", "1", *select]) == 0
+        header = capsys.readouterr().out.split("\n\n")[0].splitlines()
+        for line in header:
+            label = line.split(":")[0] + ":"
+            assert line[:9] == f"{label:<9}" and line[9] != " ", line
+        if select == ("--select", "accuracy"):
+            assert header == [next(line for line in summary if line.startswith(w)) for w in
+                              ("start:", "best:", "verdict:")]
+
+
+def test_show_best_confirm_s_spread_is_of_the_answer(run: dict[str, Any], capsys: Capsys) -> None:
+    """show --best --confirm re-evaluated the answer (PySR's pick) and called it "the best" beside its fittest: line."""
+    assert main(["show", str(run["db"]), "--best", "--confirm", "1"]) == 0
+    [spread] = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("over 1 ")]
+    assert " of the answer minus the start's " in spread and "; the answer was " in spread
+    assert main(["show", str(run["db"]), "--best", "--confirm", "1", "--select", "accuracy"]) == 0
+    [spread] = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("over 1 ")]
+    assert " of the best minus the start's " in spread  # the answer is the fittest: as before

@@ -381,7 +381,7 @@ def test_a_new_users_cubic_is_shown_pruned_small_and_equal_in_value(tmp_path: Pa
     assert record["hash"] not in api.show(db, record["from"][:12])[0]["same"]
     assert api.show(db, record["from"][:12])[0]["stored"] != record["program"]
     assert api.show(db, record["from"][:12])[0]["pruned"].startswith(  # the candidate says what it was pruned into
-        f"pruned into {record['hash'][:12]}, the run's shown best: {record['from_size']} -> {record['size']} nodes")
+        f"pruned into {record['hash'][:12]}, the run's fittest: {record['from_size']} -> {record['size']} nodes")
     assert api.show(db, record["hash"][:12])[0]["stored"] == record["program"]
     text, _ = api.export_program(db)
     assert text.endswith(api.format(shown).split("\n\n", 1)[1])
@@ -394,7 +394,7 @@ def test_a_new_users_cubic_is_shown_pruned_small_and_equal_in_value(tmp_path: Pa
     assert api.best(db, n=1)[0]["pruned"] is None and plain["prune_evaluations"] is None
     shown_before = api.show(db, record["hash"][:12])[0]  # the hash printed before still names the pruned program
     assert shown_before["stored"] == record["program"] and shown_before["pruned"].endswith(
-        "(at 300 candidates; no longer the run's shown best)")
+        "(at 300 candidates; no longer the run's fittest)")
 
 
 def test_a_pruned_best_stays_findable_after_the_run_goes_on(tmp_path: Path) -> None:
@@ -408,7 +408,7 @@ def test_a_pruned_best_stays_findable_after_the_run_goes_on(tmp_path: Path) -> N
     assert _meta(db)["pruned_earlier"] == [record] and record["budget"] == 300
     shown = api.show(db, first["best_hash"][:12])[0]
     assert shown["stored"] == record["program"] and shown["parents"] == [record["from"]]
-    assert shown["pruned"] == pruned_line(record) + " (at 300 candidates; no longer the run's shown best)"
+    assert shown["pruned"] == pruned_line(record) + " (at 300 candidates; no longer the run's fittest)"
     assert api.export_program(db, first["best_hash"])[0] == api.export_program(db, first["best_hash"][:8])[0]
     assert api.best(db, n=1)[0]["hash"] == later["best_hash"]  # the run's best is the later prune
     again = api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen5", budget=600, db=db, quiet=True)
@@ -425,7 +425,7 @@ def test_a_views_pruned_best_is_findable_and_its_next_commands_name_it(tmp_path:
     assert _meta(db)["pruned"]["hash"] == whole["best_hash"] != view["best_hash"] == record["hash"]
     assert view["pruned_from"]["hash"] == record["from"] and record["budget"] == 300
     shown = api.show(db, view["best_hash"][:12])[0]
-    assert shown["stored"] == record["program"] and shown["pruned"].endswith("no longer the run's shown best)")
+    assert shown["stored"] == record["program"] and shown["pruned"].endswith("no longer the run's fittest)")
     assert [c for c in view["next"] if view["best_hash"][:12] in c] and not [c for c in view["next"] if
                                                                              record["from"][:12] in c]
     assert api.evolve(ROOT / "examples" / "quartic.mlev", ["f"], "nguyen5", budget=300, db=db, quiet=True)[

@@ -87,7 +87,7 @@ def test_a_front_of_tasks_drawn_per_candidate_says_each_fitness_is_of_its_draw(t
     assert main(["best", str(db), "--front"]) == 0
     assert capsys.readouterr().out.splitlines()[0].endswith(
         "(size: nodes of the evolved definitions); each fitness of its own draw of tasks (fresh=1" + (
-            "; the pruned best's, of the prune's common tasks" * any(c["source"] == "pruned" for c in front)) +
+            "; the pruned fittest's, of the prune's common tasks" * any(c["source"] == "pruned" for c in front)) +
         "), so they differ by the draw as well")
 
 

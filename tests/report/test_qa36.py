@@ -42,7 +42,7 @@ def test_the_reports_lineage_and_counts_are_of_the_best_every_command_shows(prun
     assert shown["ancestry"] and {a["hash"] for a in shown["ancestry"]} <= set(graph)  # `show --best`'s chain in it
     assert not graph.nodes[best.hash]["missing"]
     counts = data.counts(run)
-    assert (counts["best hash"], counts["best fitness"]) == (best.hash[:12], best.fitness)
+    assert (counts["fittest's hash"], counts["fittest's fitness"]) == (best.hash[:12], best.fitness)
     html = page.build(run)
     assert "(0 drawn)" not in html and "not in the archive" not in html
 

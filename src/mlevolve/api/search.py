@@ -664,24 +664,28 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
 
 @typed
 def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None,
-                  front: bool = False) -> builtins.list[str]:
+                  front: bool = False, select: str = "best") -> builtins.list[str]:
     """The commands to run after a run: inspect the best, write the report, export the best; with ``front`` (a run
     whose programs have a train MSE: formulas), list the Pareto front, its smaller programs and PySR's pick.
     ``best_hash``: the summary's best where it is not the archive's (a run given a smaller budget than its archive holds
     considers the first candidates only), named by its hash's first 12 digits; None: ``--best``.  ``failed``:
     where every candidate failed, the hash of one that failed for the most common reason: shown, and the report
-    (there is no best to confirm or export)."""
+    (there is no best to confirm or export).  ``select``: the ``--select`` rule the run's answer was chosen by; where
+    it is not the default (``best``), each command that reads the answer (``--best``, the report, the front) gives it,
+    so that it reads the answer the summary named."""
     import shlex
 
     stem = Path(db).with_suffix("")
     q = shlex.quote
-    report = f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}"
+    rule = f" --select {select}" if select != "best" else ""
+    report = f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}{rule}"
     if failed is not None:
         return [f"mlevolve show {q(str(db))} {failed[:12]}", report]
-    show, export = ("--best", "--best") if best_hash is None else (best_hash[:12], f"--hash {best_hash[:12]}")
+    show, export = (f"--best{rule}", f"--best{rule}") if best_hash is None else \
+        (best_hash[:12], f"--hash {best_hash[:12]}")
     return [f"mlevolve show {q(str(db))} {show} --confirm 5", report,
             f"mlevolve export {q(str(db))} {export} -o {q(str(script_name(str(stem) + '.py')))}",
-            *([f"mlevolve best {q(str(db))} --front"] if front else [])]
+            *([f"mlevolve best {q(str(db))} --front{rule}"] if front else [])]
 
 
 def _start(archive: Any, program: Program, evaluator: Any, init: str = "file", fitted: bool = False,

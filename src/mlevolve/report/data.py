@@ -162,9 +162,9 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
     if row.source == "pruned" and (not isinstance(record, Mapping) or record.get("hash") != row.hash):
         earlier = next(r for r in prune_records(run.meta) if r.get("hash") == row.hash)
         at = f"at {earlier['budget']:,} candidates; " if "budget" in earlier else ""
-        line = f"{pruned_line(earlier)} ({at}no longer the run's shown best)"
+        line = f"{pruned_line(earlier)} ({at}no longer the run's fittest)"
     if line is None and isinstance(record, Mapping) and record.get("hash") and record.get("from") == row.hash:
-        line = f"pruned into {record['hash'][:12]}, the run's shown best: {_pruned_size(record)}"  # its candidate
+        line = f"pruned into {record['hash'][:12]}, the run's fittest: {_pruned_size(record)}"  # its candidate
     return {"pruned": line, "first": _first_why(run, row), "fitness": row.fitness, "metrics": dict(row.metrics),
             "hash": row.hash, "seq": row.seq,
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
@@ -190,11 +190,11 @@ def _first_why(run: Run, row: Row) -> str | None:
                for g in run.groups if g.representative.hash != row.hash):
         return None
     if record.get("tasks"):
-        return (f"first as the run's best: scored on the prune's {record['tasks']:,} common tasks, the others each "
+        return (f"first as the run's fittest: scored on the prune's {record['tasks']:,} common tasks, the others each "
                 "on tasks drawn for it")
     fitness = record.get("from_fitness")
     was = f" (fitness {apart(fitness, fitness)[0]})" if isinstance(fitness, float) else ""
-    return f"first as the run's best, in its candidate's place{was}: the prune's edits cost less than its tolerance"
+    return f"first as the run's fittest, in its candidate's place{was}: the prune's edits cost less than its tolerance"
 
 
 def _prune_pair(a: Row, b: Row) -> bool:
@@ -665,7 +665,8 @@ def reads(run: Run, setting: str) -> bool:
 
 def counts(run: Run) -> dict[str, Any]:
     """Candidates by how they were scored (no hurdle count where no hurdle could answer one: :func:`hurdled`),
-    failures, distinct programs, best and time."""
+    failures, distinct programs, the fittest (as shown: pruned, where it is; not the ``--select`` answer, which the
+    report's answer names) and time."""
     by_source = Counter(row.source for row in run.rows)
     scored = [row for row in run.rows if row.fitness is not None]
     groups = behaviours(run)
@@ -673,8 +674,8 @@ def counts(run: Run) -> dict[str, Any]:
     sources = [s for s in SOURCES if s != "hurdle" or hurdled(run)]
     return {"candidates": len(run.rows), "distinct programs": len(run.first),
             **{s: by_source.get(s, 0) for s in (*sources, *sorted(set(by_source) - set(SOURCES)))},
-            "failed": len(run.rows) - len(scored), "best fitness": best.fitness if best else None,
-            "best hash": best.hash[:12] if best else None,
+            "failed": len(run.rows) - len(scored), "fittest's fitness": best.fitness if best else None,
+            "fittest's hash": best.hash[:12] if best else None,
             "seconds in candidates": round(sum(row.seconds for row in run.rows), 3)}
 
 

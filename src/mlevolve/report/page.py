@@ -12,6 +12,7 @@ counts, and (for meta runs only) grammar growth.
 from __future__ import annotations
 
 import difflib
+import shlex
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
@@ -70,6 +71,12 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
             + f'\n<p class="t-dim">Written by mlevolve from {escape(run.path)} at {generated}.</p>\n</body></html>\n')
 
 
+def command(run: Run, name: str, what: str, select: str = "best") -> str:
+    """The command ``mlevolve NAME DB WHAT`` the page suggests, runnable as printed: the archive's path, shell-quoted,
+    and ``--select SELECT`` where the rule is not the default (``best``), so that it reads the answer the page names."""
+    return f"mlevolve {name} {shlex.quote(run.path)} {what}" + (f" --select {select}" if select != "best" else "")
+
+
 def _answer(run: Run, select: str = "best") -> str:
     """The headline: the program ``select`` chooses, its metric, the start's, the gain (and its spread), the test
     metric; where it is not the fittest, the fittest in a row of its own."""
@@ -89,8 +96,9 @@ def _answer(run: Run, select: str = "best") -> str:
             *([("fittest", summary.fittest_text(name, a["fittest"], select))] if a.get("fittest") else []),
             ("start", f"{summary.side(name, start, best)}   ({start.get('how')})"),
             ("gain", a["verdict"]),
-            ("spread", summary.spread_text(a) or "one seed only: `mlevolve show DB --best --confirm 5` re-evaluates "
-                                                 "the best and the start with 5 more seeds")]
+            ("spread", summary.spread_text(a) or f"one seed only: `{command(run, 'show', '--best', select)} --confirm "
+                                                 f"5` re-evaluates {'the answer' if a.get('fittest') else 'the best'} "
+                                                 "and the start with 5 more seeds")]
     table = "\n".join(["<table class=\"answer\">",
                        *(f"<tr><th>{escape(k)}</th><td{' class=worse' if k == 'gain' and worse else ''}>"
                          f"{escape(v)}</td></tr>" for k, v in rows), "</table>"])
@@ -306,8 +314,9 @@ def _shape(run: Run, select: str = "best") -> str:
                     + (f", {data.SCALING_UNCOUNTED}" if front and data.scaling_uncounted(
                         front[-1][0].representative.program, front[-1][0].representative.size) else "") + ") and "
                     "fitness; the line joins the Pareto front of behaviours: none is both smaller and fitter "
-                    "(<code>mlevolve best DB --front</code>, listed below" + (", with PySR's score, the log train "
-                    "MSE a node buys" if scored else "") + ")" + (f"; {_picked(select)} is "
+                    f"(<code>{escape(command(run, 'best', '--front', select))}</code>, listed below"
+                    + (", with PySR's score, the log train MSE a node buys" if scored else "") + ")"
+                    + (f"; {_picked(select)} is "
                     f"{escape(pick.representative.hash[:12])} (size {pick.representative.size})"
                     if pick is not None else "") + ".</p>", listed,
                     _img(plots.sizes(run, windows), "size over the candidates"),
@@ -334,8 +343,9 @@ def _meta_shape(run: Run) -> str:
                     for w in windows),
                    ("candidates (seq)", "count", "size: 25% / median / 75%", "measured"))
     return _section("Size", "<p>A meta run's candidates are inner runs, each scored by its AUC on its own task: "
-                    "there is no front of fitness against size (<code>mlevolve best DB --front</code> says so). The "
-                    "size of the inner runs' best programs (nodes of the evolved definitions) over the run, per "
+                    "there is no front of fitness against size (<code>"
+                    f"{escape(command(run, 'best', '--front'))}</code> says so). The size of the inner runs' best "
+                    "programs (nodes of the evolved definitions) over the run, per "
                     "window of candidates (up to 100 measured per window, evenly spaced):</p>",
                     _img(plots.sizes(run, windows, limit=False), "size over the candidates"), table)
 
@@ -352,7 +362,7 @@ def _lineage(run: Run, limit: int, select: str = "best") -> str:
     more = f" {left_out} earlier ancestors are not drawn." if left_out else ""
     whose = "the best program" if pick is None else f"the answer (--select {select})"
     fittest = "" if pick is None else f" The fittest, {groups[0].representative.hash[:12]}, is not the answer: " \
-        "mlevolve show DB HASH gives its ancestry."
+        f"{command(run, 'show', groups[0].representative.hash[:12])} gives its ancestry."
     intro = (f"<p>Ancestors of {escape(whose)} {escape(best.hash[:12])} through the parents column "
              f"({graph.number_of_nodes() - 1} drawn), oldest at the top.{escape(more + fittest)}</p>")
     return _section(f"Lineage of {whose}", intro, f'<div class="scroll">{lineage.svg(graph, best.hash)}</div>')

@@ -42,8 +42,10 @@ def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None
     return out
 
 
-def spread_text(a: Mapping[str, Any]) -> str | None:
-    """The gain over re-evaluation seeds in words, or None when there was no re-evaluation."""
+def spread_text(a: Mapping[str, Any], whose: str | None = None) -> str | None:
+    """The gain over re-evaluation seeds in words, or None when there was no re-evaluation; of ``whose``, else of
+    "the answer" where the answer ``a`` is not the fittest (its ``fittest``: a ``--select`` rule chose another), else
+    of "the best"."""
     c = a.get("confirm")
     if not c:
         return None
@@ -59,8 +61,9 @@ def spread_text(a: Mapping[str, Any]) -> str | None:
     counts += [f"tied on {ties:,} of {n:,}"] if ties else []
     # an RL task has no data to draw: a seed gives its episodes (training's and the greedy ones), as Metric.describe
     draw = "new episodes" if name.endswith("_return") else "a new draw of the task's data"
+    whose = whose or ("the answer" if a.get("fittest") else "the best")
     return (f"over {seeds} (each {draw}; training, if any, reseeded): "
-            f"{name} of the best minus the start's {c['gain_mean']:+.4g}{sd} ({direction} is better); the best was "
+            f"{name} of {whose} minus the start's {c['gain_mean']:+.4g}{sd} ({direction} is better); {whose} was "
             f"{', '.join(counts)}{failed}")
 
 
@@ -117,8 +120,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
     out += ["",
             f"metric:  {metric['description']}" + (f"; fitness = {fitness}" if name != "fitness" else ""),
             f"start:   {start_text(name, a['start'], best)}",
-            *([f"best:    {side(name, best, a['start'])}   (hash {best['hash'][:12]}, {which(best)}"
-               f"{': ' + best['note'] if best.get('note') else ''})"] if not a.get("fittest") else
+            *([f"best:    {best_text(name, best, a['start'])}"] if not a.get("fittest") else
               [f"answer:  {answer_text(name, best, a['start'], result['selected']['rule'])}",
                f"fittest: {fittest_text(name, a['fittest'], result['selected']['rule'])}"]),
             *([f"pruned:  {best['pruned']}; its {_prune_cost(result)} evaluations counted; "
@@ -147,6 +149,13 @@ def start_text(name: str, start: Mapping[str, Any], best: Mapping[str, Any]) -> 
     """The start's line beside the run's answer ``best`` (the summary's, ``best``'s where the answer is not the
     fittest): its metrics and how it was scored."""
     return f"{side(name, start, best)}   ({start.get('how', 'the starting program')})"
+
+
+def best_text(name: str, best: Mapping[str, Any], start: Mapping[str, Any]) -> str:
+    """The best's line where the answer is the fittest (the summary's, ``best``'s header): its metrics, hash,
+    candidate and note (``best``: an answer's ``best`` side with the row's ``hash``, ``seq`` and ``source``)."""
+    return (f"{side(name, best, start)}   (hash {best['hash'][:12]}, {which(best)}"
+            f"{': ' + best['note'] if best.get('note') else ''})")
 
 
 def answer_text(name: str, best: Mapping[str, Any], start: Mapping[str, Any], select: str) -> str:
