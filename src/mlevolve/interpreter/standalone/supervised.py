@@ -31,8 +31,7 @@ class Lambda(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fn(x)
 
-    def extra_repr(self) -> str:
-        """Its function's name, as torch's layers name what they are: ``Lambda(act)``, not ``Lambda()``."""
+    def extra_repr(self) -> str:  # Lambda(act), not Lambda(): named as torch's layers are
         return getattr(self.fn, "__name__", repr(self.fn))
 
 
