@@ -646,6 +646,10 @@ class MlevError(ValueError):
     #: The diagnostics of one kind this one says in one line (:func:`capped`); empty for any other.
     merged: Sequence[MlevError] = ()
 
+    #: The key of the task spec's option a task's error is about ("target" of ``data.csv:target=yy``), else "":
+    #: where a program's task line is the spec, the error points at that option in it (:func:`option_span`).
+    option: str = ""
+
     # The message and hint quote what a user gave (a cell, a column name, a flag's value): kept :func:`printable` as
     # they are set, so that no printer of them (the command line, a script, ``str``) passes a control character on.
     @property
@@ -822,6 +826,18 @@ class MlevErrors(MlevError):
 
     def render(self, source: str | None = None, label: str = "error") -> str:
         return "\n".join(e.render(source, label) for e in self.errors)
+
+
+def option_span(text: str, key: str, span: Span | None) -> Span | None:
+    """Where option ``key`` (``key=value``, its last) is in task spec ``text`` written as a string at ``span`` (its
+    quotes included, on one line), else None: the place a task line's error about that option points at."""
+    value = r"""(?:'[^']*'|"[^"]*"|[^:'"])*"""  # a value in quotes may hold ':'
+    found = [m for m in re.finditer(rf"(?:^|(?<=:))\s*({re.escape(key)}\s*=?{value})", text) if m.start(1) > 0]
+    if not key or not found or span is None or span.line != span.end_line:
+        return None
+    at, end = found[-1].span(1)
+    end -= len(found[-1][1]) - len(found[-1][1].rstrip())
+    return Span(span.line, span.column + 1 + at, span.line, span.column + end)
 
 
 #: How many diagnostics of one kind are shown in full before the rest are said in one line (:func:`capped`).
