@@ -335,7 +335,7 @@ def _archive_given(args: argparse.Namespace) -> None:
         return
     if args.db is not None:
         raise MlevError("give the archive once: as DB or as --db DB, not both",
-                        hint=f"mlevolve export {shlex.quote(args.file)} --best -o OUT.py")
+                        hint=_as_typed_but(args, [], ["--db"]))
     args.db, args.file = args.file, None
 
 
