@@ -193,8 +193,7 @@ def header_error(path: object, message: str, hint: str, column: str = "", option
     """A mistake in a data file's header, at its place as every other data error is: ``FILE:LINE:COL`` of ``column``
     (the offending name: an extra, misspelled or misused column) in a CSV's header row, else ``FILE:LINE`` (a column
     missing); an .npz file's (no header) by its path alone: the TaskError to raise (an Exception here, as a script
-    defines TaskError below it), about the spec's ``option`` (its key) if one.  The header is read again: a mistake's
-    path only."""
+    defines TaskError below it), about the spec's ``option`` if one.  The header is read again: a mistake's path."""
     file, place = Path(str(path)), ""
     try:  # its first row with a cell, as _read_csv takes it (a file gone since: no place)
         text = file.read_bytes().removeprefix(b"\xef\xbb\xbf").decode() if file.suffix.lower() == ".csv" else ""
@@ -208,7 +207,7 @@ def header_error(path: object, message: str, hint: str, column: str = "", option
                 place = f"{path}:{start + 1}" + (f":{names.index(column) + 1}" if column in names else "")
                 break
             start = reader.line_num
-    return TaskError(message, hint, place, option) if place else TaskError(f"{path}: {message}", hint, option=option)
+    return TaskError(*([message, hint, place] if place else [f"{path}: {message}", hint]), option=option)
 
 
 def check_group(name: str, group: str, target: str, features: list[str], key: str = "group",

@@ -155,10 +155,9 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
         groups = {f"{name} (group {group}={labels[k]})": np.flatnonzero(ids == k) for k in order}
         if len(rows := min(groups.values(), key=len)) < 4:  # a column of measurements, not of task labels
             few = next(k for k, v in groups.items() if v is rows)
-            raise TaskError(f"{few}: {counted(len(rows), 'row')}; group={group} "
-                            f"has {len(groups):,} values in {len(ids):,} rows", "group= names a column of task labels, "
-                            "each value on 4 rows at least (a task is split 60/20/20 into train/validation/test)",
-                            option="group")
+            raise TaskError(f"{few}: {counted(len(rows), 'row')}; group={group} has {len(groups):,} values in "
+                            f"{len(ids):,} rows", "group= names a column of task labels, each value on 4 rows at least "
+                            "(a task is split 60/20/20 into train/validation/test)", option="group")
     rng = np.random.default_rng(seed)
     named = [c for c in columns if c != group]  # x's columns: the group's taken out
     tasks = [supervised(label, x[kept], y[kept], problem, rng,  # (check called inside: kept is this group's rows)

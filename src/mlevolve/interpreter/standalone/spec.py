@@ -14,19 +14,11 @@ from mlevolve.interpreter.standalone.spelling import closest, did_you_mean, prin
 
 
 class TaskError(Exception):
-    """A task that cannot be loaded (bad name, option or data file); ``hint``: its fix; ``where``: FILE[:LINE[:COL]];
-    ``option``: the key of the spec's option at fault, if one is (where a task line points)"""
-    def __init__(self, message: str, hint: str = "", where: str = "", option: str = "") -> None:  # ``message`` starts
-        message, hint = printable(message), printable(hint)  # with ``where``; it quotes a user's cells: printable
-        self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where
-        self.option = option
+    """A task that cannot be loaded (bad name, option or data file); ``hint``: its fix; ``where``: FILE[:LINE[:COL]]"""
+    def __init__(self, message: str, hint: str = "", where: str = "", *, option: str = "") -> None:  # option: its key
+        message, hint, self.option = printable(message), printable(hint), option  # printable: it quotes a user's cells
+        self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where  # WHERE: ...
         super().__init__(self.message + (f" (hint: {hint})" if hint else ""))
-
-
-def about(key: str, words: Any) -> TaskError:
-    """The TaskError of ``words`` (message, hint) about the spec's option ``key``"""
-    message, hint = words
-    return TaskError(message, hint, option=key)
 
 
 def package(module: str, task: str = "") -> Any:
@@ -52,12 +44,10 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
     "open": ("option '{0}' opens a quote it does not close in task spec '{1}'", "close it: {0}='A:B' or {0}=\"A:B\""),
     "after": ("option '{0}' has text after its closing quote (column {3}) in task spec '{1}'", "quote it all: {2}"),
     "unknown": ("unknown option '{0}' for task '{2}'{3}", "{6}options{4}: {5}"),  # {3} ", a formula task", {4} " of"
-    "flag": ("unknown option '{0}' for task '{2}'{3}", "{7} is the {8} flag, not a task option; options{4}: {5}"),
     "nameless": ("task spec '{1}' leaves {0} name out", "write NAME:key=value, e.g. data.csv:target=y"),
     "=": ("option '{0}' runs into another in task spec '{1}'", "separate options with ':', as in NAME:a=1:b=2"),
     "quoted": ("task {1} is in quotes of its own, taken as part of its name",  # {0}: the spec without them
                "drop them: {0} (a task line quotes a data file; a flag's value is not quoted again)")}
-FLAGS = ("seed", "epochs")  # a run's settings given as task options (target=y:seed=3): the hint names the flag
 ONLY = {key: (kind, f"{key}= is read only by a {kind} program (its {what}); ") for key, kind, what in (  # hint's start
     ("group", "learner", "data file's rows split into tasks"), ("fitness", "learner", "score on a family or data file"),
     ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))}
@@ -109,11 +99,11 @@ def split_spec(spec: str) -> tuple[str, dict[str, str]]:
         if why := "twice" if key in typed else "open" if value[:1] in ("'", '"') else "="[:"=" in value] if value \
                 else "colon" if typed and not eq else "empty":  # colon: y:m of target=y:m, a value holding ':'
             fix = mended(name, typed, last := list(typed or [key])[-1], f"{typed.get(last)}:{key}")
-            raise about(key, [t.format(key, spec, fix, SPEC_WORDS["empty"][1]) for t in SPEC_WORDS[why]])
+            raise TaskError(*(t.format(key, spec, fix, SPEC_WORDS["empty"][1]) for t in SPEC_WORDS[why]), option=key)
         if (end := re.match("\0([0-9]+)\0", value)) and value[end.end():]:  # 'y:m'x: not y:mx ('y:k='z': not closed)
             q, why = kept[end[1]], "open" if re.search(r":[^:=]+=$", kept[end[1]][2]) else "after"
-            raise about(key, [t.format(key, spec, mended(name, typed, key, q[2] + value[end.end():]), q.end() + 1)
-                              for t in SPEC_WORDS[why]])
+            raise TaskError(*(t.format(key, spec, mended(name, typed, key, q[2] + value[end.end():]), q.end() + 1)
+                              for t in SPEC_WORDS[why]), option=key)
         typed[key] = re.sub("\0([0-9]+)\0", lambda m: kept[m[1]][2], value)  # its quoted value, if any, back
     return name, typed
 
@@ -144,13 +134,13 @@ def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kin
     choices, an integer in its range (:func:`int_option`); else TaskError"""
     options = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}
     for key, value in ((k, v) for k, v in typed.items() if k not in options):
-        of, why = ONLY.get(key, (kind, ""))  # an option another kind's task reads: the hint says whose
-        raise about(key, [t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
-                                   ", ".join(defaults) or "none", did_you_mean(key, defaults) if of in kind else why,
-                                   key, f"--{key}") for t in SPEC_WORDS["flag" if key in FLAGS else "unknown"]])
+        of, why = ONLY.get(key, (kind, f"{key} is the --{key} flag, not a task option; " * (key in ("seed", "epochs"))))
+        raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",  # ONLY:
+                                   ", ".join(defaults) or "none", did_you_mean(key, defaults) if of in kind else why)
+                          for t in SPEC_WORDS["unknown"]), option=key)  # another kind's, a flag: the hint says whose
     for key, value in typed.items():
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
-            raise about(key, choice_error(key, typed, name, defaults[key], kind))
+            raise TaskError(*choice_error(key, typed, name, defaults[key], kind), option=key)
         options[key] = int_option(key, typed, name, defaults[key], kind) if key in OPTION_RANGES else value
     return options
 
