@@ -50,7 +50,8 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
                "drop them: {0} (a task line quotes a data file; a flag's value is not quoted again)")}
 ONLY = {key: (kind, f"{key}= is read only by a {kind} program (its {what}); ") for key, kind, what in (  # hint's start
     ("group", "learner", "data file's rows split into tasks"), ("fitness", "learner", "score on a family or data file"),
-    ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))}
+    ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))} | {
+    key: ("-", f"{key} is the --{key} flag, not a task option; ") for key in ("seed", "epochs")}  # a run's setting
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",  # the library's too
                "write e.g. {fix}{why}",  # an integer option out of its range; {fix}: the spec mended; where the default
                "leave {key} out to use every row, as {fix} does, or give from {lo} to the file's fitting rows{why}",
@@ -134,10 +135,10 @@ def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kin
     choices, an integer in its range (:func:`int_option`); else TaskError"""
     options = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}
     for key, value in ((k, v) for k, v in typed.items() if k not in options):
-        of, why = ONLY.get(key, (kind, f"{key} is the --{key} flag, not a task option; " * (key in ("seed", "epochs"))))
-        raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",  # ONLY:
+        of, why = ONLY.get(key, (kind, ""))  # an option another kind's task reads, a flag: the hint says whose
+        raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
                                    ", ".join(defaults) or "none", did_you_mean(key, defaults) if of in kind else why)
-                          for t in SPEC_WORDS["unknown"]), option=key)  # another kind's, a flag: the hint says whose
+                          for t in SPEC_WORDS["unknown"]), option=key)
     for key, value in typed.items():
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
             raise TaskError(*choice_error(key, typed, name, defaults[key], kind), option=key)
