@@ -335,7 +335,7 @@ def _archive_given(args: argparse.Namespace) -> None:
         return
     if args.db is not None:
         raise MlevError("give the archive once: as DB or as --db DB, not both",
-                        hint=f"mlevolve export {shlex.quote(args.file)} --best -o OUT.py")
+                        hint=_as_typed_but(args, [], ["--db"]))
     args.db, args.file = args.file, None
 
 
@@ -349,15 +349,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
                             "-o OUT.py (a .mlev FILE is exported whole)")
         if args.hash is not None or args.best:
             raise MlevError("give the program once: HASH, --hash H or --best",
-                            hint=f"mlevolve export {shlex.quote(args.db)} {args.hash_given} -o OUT.py")
+                            hint=_as_typed_but(args, ["--best"], ["--hash"]))
         args.hash = args.hash_given
     if args.file is not None:  # (before the file is read: a flag's mistake)
         _no_select(args, f"{args.file} is one program, exported as written",
                    hint=f"mlevolve export DB --select {args.select} -o OUT.py, DB a run's archive")
     elif args.hash is not None:
         _no_select(args, "HASH (--hash H) names the program itself",
-                   hint=f"mlevolve export {shlex.quote(args.db or 'DB')} --select {args.select} -o OUT.py, without "
-                        "HASH")
+                   hint=_as_typed_but(args, [args.hash_given], ["--hash"]) + ", without HASH")
     if args.component is not None and str(args.output).lower().endswith(".mlev"):  # a flags' mistake: no file read
         raise MlevError(f"--component writes a Python module, not .mlev text: -o {args.output}",
                         hint=f"-o {Path(str(args.output)).with_suffix('.py').name} for the module, or drop "
@@ -618,7 +617,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
                    "a run's archive")
     elif args.hash is not None:
         _no_select(args, "HASH names the program itself",
-                   hint=f"mlevolve show {shlex.quote(args.db)} --best --select {args.select}, without HASH")
+                   hint=_as_typed_but(args, [args.hash], ["--hash"], ["--best"]) + ", without HASH")
     if args.sympy or args.latex:
         return _show_formula(args)
     if file_kind(args.db) == "a .mlev program":
@@ -1052,6 +1051,27 @@ def _rule(args: argparse.Namespace) -> str:
     return given if given is not None else str(inspect.signature(api.answer).parameters["select"].default)
 
 
+def _as_typed_but(args: argparse.Namespace, drop: Sequence[str | None], valued: Sequence[str] = (),
+                  add: Sequence[str] = ()) -> str:
+    """The command as the user typed it (``args.argv``) but for what must change: the words ``drop`` (a switch, a
+    positional's value: its first), each flag of ``valued`` with its value (``--hash H``, ``--hash=H``) left out,
+    and ``add`` put at the end (where not given); shell-quoted, for a hint that suggests a command."""
+    typed, kept, skip = list(args.argv), list[str](), False
+    gone = [d for d in drop if d is not None]
+    for word in typed:
+        if skip:
+            skip = False
+        elif word in valued:
+            skip = True
+        elif word.partition("=")[0] in valued and "=" in word:
+            continue
+        elif word in gone:
+            gone.remove(word)
+        else:
+            kept.append(word)
+    return " ".join(["mlevolve", *map(shlex.quote, kept), *(a for a in add if a not in kept)])
+
+
 def _no_select(args: argparse.Namespace, why: str, hint: str) -> None:
     """Refuse a ``--select`` given where no run's answer is chosen (``why``: what is chosen instead), as
     ``--select`` would be ignored there; ``hint``: where it applies."""
@@ -1428,18 +1448,24 @@ def _as_positional(parser: argparse.ArgumentParser, flag: str) -> str | None:
                  and isinstance(a.metavar, str)), None)
 
 
+SHORT_HINT = 120  # the longest hint of a choice's mistake that is its flag's help; past it, the choices alone
+
+
 def _hinted(err: MlevError, prog: str, parser: argparse.ArgumentParser | None = None) -> MlevError:
     """``err`` with a hint on each of its errors: the one it has; else, where it names a flag of ``parser``
     (a :class:`SettingError`'s setting, argparse's "argument --X: invalid choice"), that flag's help
-    (:func:`_flag_help`); else how to read ``prog``'s help."""
+    (:func:`_flag_help`; a choice's, where it is past :data:`SHORT_HINT` characters, the choices); else how to read
+    ``prog``'s help."""
     default = HELP.format(prog=prog)
     for e in err.errors if isinstance(err, MlevErrors) else [err]:
         if isinstance(e, _Shown) and "\nhint: " not in e.message:
             e.message += f"\nhint: {default}"
         elif (not e.hint or e.hint == default) and not isinstance(e, _Shown):
-            flag = flag_of(e.settings[0]) if isinstance(e, SettingError) and e.settings else \
-                (re.match(r"argument (--[\w-]+): invalid choice", e.message) or [None, None])[1]
+            choice = re.match(r"argument (--[\w-]+): invalid choice: .* \(choose from (.*)\)$", e.message)
+            flag = flag_of(e.settings[0]) if isinstance(e, SettingError) and e.settings else choice and choice[1]
             e.hint = _flag_help(parser, flag, default) if parser is not None and flag else default
+            if choice and len(e.hint) > SHORT_HINT:  # a long help (--select's): the choices, in one line
+                e.hint = f"{flag} is one of: {choice[2].replace(chr(39), '')}; {default}"
     return err
 
 

@@ -65,7 +65,7 @@ def test_export_takes_the_archive_as_best_and_show_do(tmp_path: Path, capsys: Ca
     assert scripts[0] == scripts[1] == scripts[2]
     err = usage_error(capsys, "export", str(db), "--db", str(db), "-o", str(tmp_path / "x.py"))
     assert err.splitlines() == ["mlevolve export: error: give the archive once: as DB or as --db DB, not both",
-                                f"hint: mlevolve export {db} --best -o OUT.py"]
+                                f"hint: mlevolve export {db} -o {tmp_path / 'x.py'}"]  # as typed, less --db
     err = usage_error(capsys, "export", str(tmp_path / "none.db"), "-o", str(tmp_path / "x.py"))
     assert err.splitlines()[0] == f"{tmp_path / 'none.db'}: error: no such archive"
     with pytest.raises(SystemExit):

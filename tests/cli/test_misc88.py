@@ -36,15 +36,24 @@ DASK_ALONE, DASK_HINT = "--dask and --workers exclude each other", "hint: the Da
     (["export", QUARTIC, "-o", "{tmp}/a.py", "--select", "accuracy"],
      [f"mlevolve export: error: --select chooses a run's answer; {QUARTIC} is one program, exported as written: it "
       "does not apply", "hint: mlevolve export DB --select accuracy -o OUT.py, DB a run's archive"]),
-    (["export", "{tmp}/r.db", "abc123", "-o", "{tmp}/a.py", "--select", "score"],
+    (["export", "{tmp}/r.db", "abc123", "-o", "{tmp}/a.py", "--select", "score"],  # the user's -o kept (qa90)
      ["mlevolve export: error: --select chooses a run's answer; HASH (--hash H) names the program itself: it does "
-      "not apply", "hint: mlevolve export {tmp}/r.db --select score -o OUT.py, without HASH"]),
+      "not apply", "hint: mlevolve export {tmp}/r.db -o {tmp}/a.py --select score, without HASH"]),
     (["export", "{tmp}/r.db", "--hash", "abc123", "-o", "{tmp}/a.py", "--select", "score"],
      ["mlevolve export: error: --select chooses a run's answer; HASH (--hash H) names the program itself: it does "
-      "not apply", "hint: mlevolve export {tmp}/r.db --select score -o OUT.py, without HASH"]),
-    (["show", "{tmp}/r.db", "abc123", "--select", "accuracy"],
+      "not apply", "hint: mlevolve export {tmp}/r.db -o {tmp}/a.py --select score, without HASH"]),
+    (["export", "{tmp}/r.db", "--hash=abc123", "-o", "{tmp}/a.py", "--select", "score"],
+     ["mlevolve export: error: --select chooses a run's answer; HASH (--hash H) names the program itself: it does "
+      "not apply", "hint: mlevolve export {tmp}/r.db -o {tmp}/a.py --select score, without HASH"]),
+    (["show", "{tmp}/r.db", "abc123", "--select", "accuracy", "-n", "2"],
      ["mlevolve show: error: --select chooses a run's answer; HASH names the program itself: it does not apply",
-      "hint: mlevolve show {tmp}/r.db --best --select accuracy, without HASH"]),
+      "hint: mlevolve show {tmp}/r.db --select accuracy -n 2 --best, without HASH"]),
+    (["export", "{tmp}/r.db", "abc123", "--best", "-o", "{tmp}/a.py"],
+     ["mlevolve export: error: give the program once: HASH, --hash H or --best",
+      "hint: mlevolve export {tmp}/r.db abc123 -o {tmp}/a.py"]),
+    (["best", "{tmp}/r.db", "--select", "foo"],  # qa90: the hint was --select's whole help (~400 characters)
+     ["mlevolve best: error: argument --select: invalid choice: 'foo' (choose from 'accuracy', 'best', 'score')",
+      "hint: --select is one of: accuracy, best, score; run `mlevolve best --help`"]),
     (["show", "{tmp}/r.db", "abc123", "-n", "1"],  # the default of -n typed: refused as any other count
      ["mlevolve show: error: -n goes with --best: a HASH names one program",
       "hint: mlevolve show DB --best -n N, or mlevolve show DB HASH"]),

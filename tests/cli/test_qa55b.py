@@ -47,7 +47,7 @@ def test_text_after_a_closing_quote_in_a_task_line_is_refused_at_the_line(
     _colon_data(tmp_path, monkeypatch)
     (tmp_path / "g.mlev").write_text(FORMULA_AB.replace("\n", "\ntask \"d.csv:target='y:m'x\"\n", 1))
     assert usage_error(capsys, "check", "g.mlev").splitlines()[0] == (
-        "g.mlev:2:6: error: option 'target' has text after its closing quote (column 19) in task spec "
+        "g.mlev:2:13: error: option 'target' has text after its closing quote (column 19) in task spec "
         "'d.csv:target='y:m'x'")
 
 

@@ -102,8 +102,10 @@ def test_check_refuses_a_task_line_exactly_as_run_does(tmp_path: Path, capsys: C
     (tmp_path / "data.csv").write_text("x,y\n" + "".join(f"{i},{i % 3}\n" for i in range(20)))
     (tmp_path / "p.mlev").write_text(f"algorithm q\ntask {task}\n{body}")
     checked = cli(capsys, "check", "p.mlev")
+    bad = task.strip('"').rpartition(":")[2]  # the option at fault, the last: the caret's place (err91)
+    at = 7 + task.rindex(bad) - 1
     assert checked[:2] == (2, "") and checked[2].splitlines() == [
-        f"p.mlev:2:6: error: {error}", f"    task {task}", "         " + "^" * len(task), f"hint: {hint}"]
+        f"p.mlev:2:{at}: error: {error}", f"    task {task}", " " * (at + 3) + "^" * len(bad), f"hint: {hint}"]
     assert cli(capsys, "run", "p.mlev") == checked  # one check, the same words
 
 

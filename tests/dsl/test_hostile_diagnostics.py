@@ -50,8 +50,22 @@ def test_warnings_of_one_kind_past_three_are_one_line_naming_the_rest() -> None:
     out = capped([MlevError("other 'q'"), *errors])
     assert [e.message for e in out] == ["other 'q'", "let 'v0' is never used", "let 'v1' is never used",
                                         "let 'v2' is never used",
-                                        "and 7 more like the one above: 'v3', 'v4', 'v5', 'v6', 'v7', ... ('v9')"]
+                                        "and 7 more like the one above (let '…' is never used): 'v3', 'v4', 'v5', "
+                                        "'v6', 'v7', ... ('v9')"]
     assert out[-1].span == errors[3].span
+
+
+def test_a_cap_line_follows_its_own_kind_and_names_it() -> None:
+    """qa90: two kinds interleaved (a hiding let, then an unused one, per line) put "and 56 more like the one
+    above" right after a warning of the other kind; each cap now follows its kind's last shown and names it."""
+    errors = [e for i in range(6) for e in (MlevError(f"in formula 'f': let 'a{i}' hides let 'a{i}' (line {i}:7) "
+                                                      "before it is read: its value is dropped", Span(i, 1, i, 2)),
+                                            MlevError(f"in formula 'f': let 'a{i}' is never used: its value is "
+                                                      "dropped", Span(i, 1, i, 2)))]
+    said = [e.message for e in capped(errors)]
+    assert said[5:] == ["and 3 more like the one above (let '…' hides let '…' (line …) before it is read): 'a3', "
+                        "'a4', 'a5'", "in formula 'f': let 'a2' is never used: its value is dropped",
+                        "and 3 more like the one above (let '…' is never used): 'a3', 'a4', 'a5'"]
 
 
 def test_unread_lets_are_found_in_one_walk_as_before() -> None:
@@ -70,7 +84,8 @@ def test_three_thousand_unused_lets_warn_in_a_few_lines(tmp_path: Path, monkeypa
     assert main(["check", "lets.mlev"]) == 0
     err = capsys.readouterr().err
     assert len(err) < 4000 and err.count("warning:") == 4
-    assert "and 2,996 more like the one above: 'v3', 'v4', 'v5', 'v6', 'v7', ... ('v2998')" in err
+    assert ("and 2,996 more like the one above (let '…' is never used): 'v3', 'v4', 'v5', 'v6', 'v7', ... ('v2998')"
+            in err)
 
 
 

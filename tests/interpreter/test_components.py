@@ -1328,3 +1328,20 @@ def test_a_definition_named_as_python_or_the_generated_code_uses_is_exported_und
     else:
         args = [torch.tensor([0.25, 2.0])] * (2 if kind == "loss" else 1)
         assert torch.equal(function(*args), ours(*args))
+
+
+def test_exported_torch_functions_take_numbers_and_numpy_arrays(tmp_path: Path) -> None:
+    """qa90: an exported activation given a NumPy array raised AttributeError ('numpy.ndarray' object has no
+    attribute 'to'), a float a traceback of the same; each input is now taken as torch.as_tensor takes it (a
+    tensor back, in the input's precision, float32 at least), text torch's own TypeError."""
+    program = mlevolve.parse(CONSTANTS)
+    act = _load(_export(tmp_path, program, "act"))
+    loss = _load(_export(tmp_path, program, "third"))
+    x = np.linspace(-3.0, 3.0, 7)
+    torch.testing.assert_close(act.act(x), act.act(torch.as_tensor(x)), rtol=0.0, atol=0.0)
+    assert act.act(x).dtype == torch.float64 and act.act(1.5).dtype == torch.float32
+    assert float(act.act(1.5)) == float(act.act(torch.tensor(1.5)))
+    torch.testing.assert_close(loss.third(np.full(3, 0.5), [0.0, 1.0, 0.0]),
+                               loss.third(torch.full((3,), 0.5, dtype=torch.float64), torch.tensor([0.0, 1.0, 0.0])))
+    with pytest.raises(TypeError):
+        act.act("x")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import random
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import replace
@@ -25,6 +26,7 @@ from mlevolve.dsl.errors import (
     did_you_mean,
     file_kind,
     normalize_newlines,
+    option_span,
     read_bytes,
     type_hint,
     wrong_kind,
@@ -314,7 +316,21 @@ def check_task_line(program: Program, file: str | None = None) -> None:
         if err.span is None and err.file is None:  # an option's mistake: at the task line
             err.span = program.task_span
             err.hint = _beside(program.task, file) or err.hint
+        at_option(err, program)
         raise (err.located(file) if file else err).with_source(program.source) from None
+
+
+def at_option(err: MlevError, program: Program) -> bool:
+    """Point ``err``, a task's error about one of its options (:attr:`MlevError.option`), at that option on
+    ``program``'s task line, whose string it is in (:func:`option_span`): a data file's place it had (``no column
+    named 'yy'`` at the file's header) is said in its message instead, by the file's name.  Whether it was moved."""
+    span = option_span(program.task or "", err.option, program.task_span)
+    if span is None:
+        return False
+    if err.file is not None:  # data.csv:1:3: the file's name stays in the message, its place goes to the option
+        err.message = f"{re.sub(r'(:[0-9]+){1,2}$', '', err.file)}: {err.message}"
+    err.span, err.file = span, None
+    return True
 
 
 def _beside(task: str, file: str | None, whose: str = "the program's") -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mlevolve.api.checks import EXPORTED_FROM, RUN_SETTINGS, _at_least, _unread, check_seed
-from mlevolve.api.programs import _file_of, _program, check_task_line
+from mlevolve.api.programs import _file_of, _program, at_option, check_task_line
 from mlevolve.arguments import typed
 from mlevolve.dsl.errors import (
     MlevError,
@@ -66,16 +66,20 @@ def _kind_fits(program: Program, task: str) -> None:
 def _load_task(checked: Program, name: str, seed: int, program: Program | str | Path, task: str | None) -> Any:
     """The task ``checked`` runs on, as it needs it (:func:`~mlevolve.interpreter.factory.load_task_for`).
     A mistake in a task the program's ``task`` line names (an unknown option, a bad data file) is
-    reported at that line, in the program's file; one located already (a bad cell at its ``FILE:LINE:COL``
+    reported at that line, in the program's file (one about an option at that option: :func:`at_option`); one
+    located already (a bad cell at its ``FILE:LINE:COL``
     in the data file) keeps its own place, as :func:`check_task_line` keeps it."""
     from mlevolve.interpreter.factory import load_task_for
 
     try:
         return load_task_for(checked, name, seed)
     except MlevError as err:
-        if task or err.span is not None or err.file is not None or checked.task_span is None:
+        if task or checked.task_span is None:
             raise
-        err.span = checked.task_span
+        if not at_option(err, checked):  # an option's mistake at that option; a bad cell keeps its place in the file
+            if err.span is not None or err.file is not None:
+                raise
+            err.span = checked.task_span
         raise (err.located(file) if (file := _file_of(program)) else err).with_source(checked.source) from None
 
 

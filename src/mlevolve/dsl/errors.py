@@ -646,6 +646,10 @@ class MlevError(ValueError):
     #: The diagnostics of one kind this one says in one line (:func:`capped`); empty for any other.
     merged: Sequence[MlevError] = ()
 
+    #: The key of the task spec's option a task's error is about ("target" of ``data.csv:target=yy``), else "":
+    #: where a program's task line is the spec, the error points at that option in it (:func:`option_span`).
+    option: str = ""
+
     # The message and hint quote what a user gave (a cell, a column name, a flag's value): kept :func:`printable` as
     # they are set, so that no printer of them (the command line, a script, ``str``) passes a control character on.
     @property
@@ -824,6 +828,18 @@ class MlevErrors(MlevError):
         return "\n".join(e.render(source, label) for e in self.errors)
 
 
+def option_span(text: str, key: str, span: Span | None) -> Span | None:
+    """Where option ``key`` (``key=value``, its last) is in task spec ``text`` written as a string at ``span`` (its
+    quotes included, on one line), else None: the place a task line's error about that option points at."""
+    value = r"""(?:'[^']*'|"[^"]*"|[^:'"])*"""  # a value in quotes may hold ':'
+    found = [m for m in re.finditer(rf"(?:^|(?<=:))\s*({re.escape(key)}\s*=?{value})", text) if m.start(1) > 0]
+    if not key or not found or span is None or span.line != span.end_line:
+        return None
+    at, end = found[-1].span(1)
+    end -= len(found[-1][1]) - len(found[-1][1].rstrip())
+    return Span(span.line, span.column + 1 + at, span.line, span.column + end)
+
+
 #: How many diagnostics of one kind are shown in full before the rest are said in one line (:func:`capped`).
 KEEP_OF_A_KIND = 3
 
@@ -839,18 +855,35 @@ def capped(errors: Sequence[MlevError], keep: int = KEEP_OF_A_KIND) -> list[Mlev
     out: list[MlevError] = []
     for err in errors:
         group = groups[_kind(err)]
-        if len(group) <= keep or err is group[0] or any(err is e for e in group[1:keep]):
+        if len(group) <= keep or any(err is e for e in group[:keep]):
             out.append(err)
-        elif err is group[keep]:
-            words = [re.findall(r"'([^']*)'", e.message) for e in group]
-            at = next((i for i in range(len(words[0])) if len({w[i] for w in words if i < len(w)}) > 1), None)
-            named = [] if at is None else [w[at] for w in words[keep:] if at < len(w)]
-            names = ", ".join(f"'{n}'" for n in named[:5]) + (f", ... ('{named[-1]}')" if len(named) > 5 else "")
-            more = MlevError(f"and {len(group) - keep:,} more like the one above" + f": {names}" * bool(names),
-                             err.span, err.hint, err.file)
-            more.merged = group[keep:]  # what it stands for: a caller that filters warnings filters these
-            out.append(more.with_source(err.source))
+            if len(group) > keep and err is group[keep - 1]:  # the rest said right below their kind's last shown
+                out.append(_more(group, keep))
     return out
+
+
+def _more(group: list[MlevError], keep: int) -> MlevError:
+    """The one line :func:`capped` says for ``group[keep:]``, at the first of them: how many, their kind (the
+    message with what varies as '…', its context and explanation left out) and the names that differ."""
+    words = [re.findall(r"'([^']*)'", e.message) for e in group]
+    varies = [len({w[i] for w in words if i < len(w)}) > 1 for i in range(len(words[0]))]
+    at = next((i for i, v in enumerate(varies) if v), None)
+    named = [] if at is None else [w[at] for w in words[keep:] if at < len(w)]
+    names = ", ".join(f"'{n}'" for n in named[:5]) + (f", ... ('{named[-1]}')" if len(named) > 5 else "")
+    quoted = iter(varies)
+    kind = re.sub(r"'[^']*'", lambda m: "'…'" if next(quoted, False) else m[0], group[0].message)
+    kind = re.sub(r"^in [^:]*: |: .*$", "", re.sub(r"\d+:\d+", "…", kind) if len({_places(e) for e in group}) > 1
+                  else kind)
+    err = group[keep]
+    more = MlevError(f"and {len(group) - keep:,} more like the one above ({kind})" + f": {names}" * bool(names),
+                     err.span, err.hint, err.file)
+    more.merged = group[keep:]  # what it stands for: a caller that filters warnings filters these
+    return more.with_source(err.source)
+
+
+def _places(err: MlevError) -> tuple[str, ...]:
+    """The ``LINE:COL`` places an error's message quotes."""
+    return tuple(re.findall(r"\d+:\d+", err.message))
 
 
 def _kind(err: MlevError) -> str:

@@ -250,7 +250,8 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     names in scope with their types, and the types it computes with, which fix every node's type
     (:func:`mlevolve.dsl.check.infer`) and so the template used for it.  Names of ``env`` that are not
     ``params`` are bound at the top of the body to the code ``prelude`` gives for them.  ``widen`` (torch, an
-    exported component's): each Tensor or Scalar parameter is computed in float32 at least, as mlevolve's runs
+    exported component's): each Tensor or Scalar parameter is taken as ``torch.as_tensor`` takes it (a tensor, a
+    number, a NumPy array; text is its TypeError) and computed in float32 at least, as mlevolve's runs
     compute (a float16 ``x + 0.0001 - x`` was 0), and a Tensor result is returned in its first Tensor
     parameter's dtype; the runs' own code is not widened (their inputs are float32)."""
     types_of = infer(body, env, spec, types)
@@ -269,8 +270,9 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     given = em.fresh("given") if widen and like is not None and types_of[0] == TENSOR else None
     if widen:
         wide = [scope[p][0] for p in params if env[p] in (TENSOR, SCALAR)]
+        em.lines += [f"{n} = torch.as_tensor({n})" + "  # a number or an array too" * (i == 0)
+                     for i, n in enumerate(wide)]  # as a Tensor input's .dtype needs (a float had none)
         em.lines += [f"{given} = {like}.dtype  # the result's"] if given else []
-        em.lines += [f"{scope[p][0]} = torch.as_tensor({scope[p][0]})" for p in params if env[p] == SCALAR]
         em.lines += [f"{n} = {n}.to(torch.promote_types({n}.dtype, torch.float32))"
                      + "  # float32 at least, as mlevolve computes" * (i == 0)
                      for i, n in enumerate(wide)]

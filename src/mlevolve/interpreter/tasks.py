@@ -262,7 +262,9 @@ def _task_errors() -> Iterator[None]:
         yield
     except TaskError as err:  # a place in a data file is the error's location (FILE:LINE:COLUMN: error: ...)
         what = err.message[len(err.where) + 2:] if err.where else err.message  # (the message after "WHERE: ")
-        raise MlevError(what, hint=err.hint or None, file=err.where or None) from None
+        said = MlevError(what, hint=err.hint or None, file=err.where or None)
+        said.option = err.option
+        raise said from None
 
 
 def _standardise(train: Any, *others: Any, name: str = "data", what: str = "column") -> list[Any]:

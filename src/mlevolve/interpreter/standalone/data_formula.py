@@ -42,7 +42,7 @@ def _points(name: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any, *we
     if len(y_train) < MIN_TRAIN_POINTS:
         raise TaskError(f"{name}: {len(y_train):,} training points for a formula: its linear scaling (a + b * f) fits "
                         f"{MIN_TRAIN_POINTS - 1} exactly, so every formula would score train_r2 1",
-                        f"give n_train={MIN_TRAIN_POINTS} at least")
+                        f"give n_train={MIN_TRAIN_POINTS} at least", option="n_train")
     return {"name": name, "x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test,
             "n_vars": x_train.shape[1], "w_train": (*weights, None)[0], "w_test": (*weights, None, None)[1]}
 
@@ -91,7 +91,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
     if n_train is not None and len(fit_rows) < n_train:  # more rows asked for than it has
         raise TaskError(f"{path}: n_train={n_train} is more than its {len(fit_rows):,} fitting rows ({len(y):,} rows, "
                         f"{len(test):,} held out for test_r2)", f"n_train={len(fit_rows)} or less, or leave it out to "
-                        "use every row")
+                        "use every row", option="n_train")
     keep = np.random.default_rng([seed, 1]).choice(len(fit_rows), n_train or len(fit_rows), replace=False)
     drawn = f" (the {len(keep):,} of {len(fit_rows):,} that n_train={n_train} drew)" * (len(keep) < len(fit_rows))
     fit_rows = fit_rows[np.sort(keep)]  # a draw of its own: the held-out rows are the same with any n_train
@@ -118,7 +118,7 @@ def _weights(path: str, weight: str, x: Any, y: Any, columns: list[str]) -> tupl
     w, x, columns = np.asarray(x[:, j], np.float64), np.delete(x, j, axis=1), [c for c in columns if c != weight]
     if not w.any():
         raise TaskError(f"{path}: every weight in column '{weight}' is 0", "a weight of 0 leaves its row out: give "
-                        "the rows to fit a positive weight")
+                        "the rows to fit a positive weight", option="weight")
     kept = (w := np.ldexp(w, -np.frexp(w.max())[1])) > 0  # (2**-1075 of the largest or less: 0)
     if not kept.all():
         x, y, w = x[kept], y[kept], w[kept]

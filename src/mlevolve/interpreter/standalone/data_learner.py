@@ -155,9 +155,9 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
         groups = {f"{name} (group {group}={labels[k]})": np.flatnonzero(ids == k) for k in order}
         if len(rows := min(groups.values(), key=len)) < 4:  # a column of measurements, not of task labels
             few = next(k for k, v in groups.items() if v is rows)
-            raise TaskError(f"{few}: {counted(len(rows), 'row')}; group={group} "
-                            f"has {len(groups):,} values in {len(ids):,} rows", "group= names a column of task labels, "
-                            "each value on 4 rows at least (a task is split 60/20/20 into train/validation/test)")
+            raise TaskError(f"{few}: {counted(len(rows), 'row')}; group={group} has {len(groups):,} values in "
+                            f"{len(ids):,} rows", "group= names a column of task labels, each value on 4 rows at least "
+                            "(a task is split 60/20/20 into train/validation/test)", option="group")
     rng = np.random.default_rng(seed)
     named = [c for c in columns if c != group]  # x's columns: the group's taken out
     tasks = [supervised(label, x[kept], y[kept], problem, rng,  # (check called inside: kept is this group's rows)
@@ -166,11 +166,11 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     if problem == "classification" and options["fitness"] not in ("mse", "accuracy"):  # mse: the default, unnamed
         raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
                         "drop the option (a classifier's fitness is its validation accuracy), "
-                        "or state problem=regression")
+                        "or state problem=regression", option="fitness")
     if problem == "regression" and options["fitness"] == "accuracy":
         raise TaskError(f"{name}: fitness=accuracy is a classifier's; the target is a regression",
                         "drop the option (a regression's fitness is minus its validation MSE), choose squashed or "
-                        "relative, or state problem=classification")
+                        "relative, or state problem=classification", option="fitness")
     if max(t["n_classes"] for t in tasks) > 2:
         raise TaskError(f"{name}: a learner classifies two classes; the target has "
                         f"{max(t['n_classes'] for t in tasks)}", "keep two classes, or state problem=regression")

@@ -15,9 +15,9 @@ from mlevolve.interpreter.standalone.spelling import closest, did_you_mean, prin
 
 class TaskError(Exception):
     """A task that cannot be loaded (bad name, option or data file); ``hint``: its fix; ``where``: FILE[:LINE[:COL]]"""
-    def __init__(self, message: str, hint: str = "", where: str = "") -> None:  # ``message`` starts with ``where``
-        message, hint = printable(message), printable(hint)  # it quotes a user's cells and names: no control character
-        self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where
+    def __init__(self, message: str, hint: str = "", where: str = "", *, option: str = "") -> None:  # option: its key
+        message, hint, self.option = printable(message), printable(hint), option  # printable: it quotes a user's cells
+        self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where  # WHERE: ...
         super().__init__(self.message + (f" (hint: {hint})" if hint else ""))
 
 
@@ -50,7 +50,8 @@ SPEC_WORDS = {  # every task-spec loader's words, the library's too: {0} key, {1
                "drop them: {0} (a task line quotes a data file; a flag's value is not quoted again)")}
 ONLY = {key: (kind, f"{key}= is read only by a {kind} program (its {what}); ") for key, kind, what in (  # hint's start
     ("group", "learner", "data file's rows split into tasks"), ("fitness", "learner", "score on a family or data file"),
-    ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))}
+    ("weight", "formula", "rows' weights, in weighted least squares: other programs train unweighted"))} | {
+    key: ("-", f"{key} is the --{key} flag, not a task option; ") for key in ("seed", "epochs")}  # a run's setting
 RANGE_WORDS = ("option {key}={value} of task '{name}' must be an integer from {lo:,} to {hi:,}",  # the library's too
                "write e.g. {fix}{why}",  # an integer option out of its range; {fix}: the spec mended; where the default
                "leave {key} out to use every row, as {fix} does, or give from {lo} to the file's fitting rows{why}",
@@ -99,11 +100,11 @@ def split_spec(spec: str) -> tuple[str, dict[str, str]]:
         if why := "twice" if key in typed else "open" if value[:1] in ("'", '"') else "="[:"=" in value] if value \
                 else "colon" if typed and not eq else "empty":  # colon: y:m of target=y:m, a value holding ':'
             fix = mended(name, typed, last := list(typed or [key])[-1], f"{typed.get(last)}:{key}")
-            raise TaskError(*(t.format(key, spec, fix, SPEC_WORDS["empty"][1]) for t in SPEC_WORDS[why]))
+            raise TaskError(*(t.format(key, spec, fix, SPEC_WORDS["empty"][1]) for t in SPEC_WORDS[why]), option=key)
         if (end := re.match("\0([0-9]+)\0", value)) and value[end.end():]:  # 'y:m'x: not y:mx ('y:k='z': not closed)
             q, why = kept[end[1]], "open" if re.search(r":[^:=]+=$", kept[end[1]][2]) else "after"
             raise TaskError(*(t.format(key, spec, mended(name, typed, key, q[2] + value[end.end():]), q.end() + 1)
-                              for t in SPEC_WORDS[why]))
+                              for t in SPEC_WORDS[why]), option=key)
         typed[key] = re.sub("\0([0-9]+)\0", lambda m: kept[m[1]][2], value)  # its quoted value, if any, back
     return name, typed
 
@@ -134,13 +135,13 @@ def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kin
     choices, an integer in its range (:func:`int_option`); else TaskError"""
     options = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}
     for key, value in ((k, v) for k, v in typed.items() if k not in options):
-        of, why = ONLY.get(key, (kind, ""))  # an option another kind's task reads: the hint says whose
+        of, why = ONLY.get(key, (kind, ""))  # an option another kind's task reads, a flag: the hint says whose
         raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
                                    ", ".join(defaults) or "none", did_you_mean(key, defaults) if of in kind else why)
-                               for t in SPEC_WORDS["unknown"]))
+                          for t in SPEC_WORDS["unknown"]), option=key)
     for key, value in typed.items():
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
-            raise TaskError(*choice_error(key, typed, name, defaults[key], kind))
+            raise TaskError(*choice_error(key, typed, name, defaults[key], kind), option=key)
         options[key] = int_option(key, typed, name, defaults[key], kind) if key in OPTION_RANGES else value
     return options
 
@@ -179,5 +180,5 @@ def int_option(key: str, given: dict[str, Any], name: str, default: int | None, 
             plain = int(grouped.replace(",", ""))  # the integer meant: the spec with it, where in range
             hint = f"write {mended(name, given, key, plain)}" if lo <= plain <= hi else hint
             message += ": it has no thousands separator"
-        raise TaskError(message, hint)
+        raise TaskError(message, hint, option=key)
     return number
