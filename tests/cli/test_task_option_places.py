@@ -42,7 +42,9 @@ def test_a_task_lines_option_mistake_is_at_that_option(tmp_path: Path, capsys: C
     for command in ("check", "run"):
         lines = usage_error(capsys, command, str(program)).splitlines()
         assert lines[0] == f"{program}:2:{column}: error: {message.format(csv=csv)}", command
-        assert lines[2] == " " * (column - 1 + 4) + "^" * len(bad) and lines[-1] == f"hint: {hint.format(csv=csv)}"
+        caret = lines[2].index("^")  # under the option, wherever a long line's window (tmp_path's length) starts
+        assert lines[2] == " " * caret + "^" * len(bad) and lines[1][caret:caret + len(bad)] == bad, command
+        assert lines[-1] == f"hint: {hint.format(csv=csv)}"
 
 
 def test_a_flags_option_mistake_keeps_its_place(tmp_path: Path, capsys: Capsys) -> None:
