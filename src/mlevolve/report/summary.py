@@ -42,6 +42,13 @@ def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None
     return out
 
 
+NOT_KEPT = ("show only reads the archive (a run may hold it), so its spread is not kept here: "
+            "evolve --confirm N keeps one")
+"""Why the report still offers ``show --confirm`` after one ran (conf94): show is a reader of an archive whose one
+writer is the run holding its lock (or of a folder nobody may write); ``evolve --confirm`` keeps its spread in the
+archive's meta (``confirm``), which the report shows."""
+
+
 def spread_text(a: Mapping[str, Any], whose: str | None = None) -> str | None:
     """The gain over re-evaluation seeds in words, or None when there was no re-evaluation; of ``whose``, else of
     "the answer" where the answer ``a`` is not the fittest (its ``fittest``: a ``--select`` rule chose another), else
