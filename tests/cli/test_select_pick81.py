@@ -398,7 +398,9 @@ def test_the_report_s_commands_name_the_archive_and_the_select_given(run: dict[s
     assert main(["report", str(db), "-o", str(page), "--select", "accuracy"]) == 0
     html = page.read_text(encoding="utf-8")
     shown = f"mlevolve show {q} --best --select accuracy --confirm 5"
-    assert escape(f"one seed only: `{shown}` re-evaluates the best and the start with 5 more seeds") in html
+    assert escape(f"one seed only: `{shown}` re-evaluates the best and the start with 5 more seeds and prints the "
+                  "spread; show only reads the archive (a run may hold it), so its spread is not kept here: "
+                  "evolve --confirm N keeps one") in html  # conf94: not "stored" after a show --confirm
     assert f"<code>{escape(f'mlevolve best {q} --front --select accuracy')}</code>, listed below" in html
     assert " DB " not in html.replace("<code>", " ").replace("</code>", " ")
     argv = shlex.split(shown)[1:-2]  # runnable as printed (less --confirm 5): it lists the program the page calls best

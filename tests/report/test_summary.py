@@ -164,18 +164,21 @@ def test_golden_summary_of_a_gain_with_its_spread() -> None:
                                   "examples right: fewer than 6, within sampling noise)")  # ux81: it was "better"
     assert summary.spread_text(a) == ("over 3 more seeds (each a new draw of the task's data; training, if any, "
                                       "reseeded): val_accuracy of the best minus the start's +0.008333 ± 0.0126 "
-                                      "(mean ± sd) (higher is better); the best was better on 2 of 3")
+                                      "(mean ± sd) (higher is better); the best was better on average: better on 2 of "
+                                      "3, worse on 1 of 3")
     fittest = {"hash": "ab" * 32, "seq": 7, "size": 9, "fitness": 0.97, "metrics": {}}  # a --select rule chose it
     assert summary.spread_text({**a, "fittest": fittest}) == (
         "over 3 more seeds (each a new draw of the task's data; training, if any, reseeded): val_accuracy of the "
-        "answer minus the start's +0.008333 ± 0.0126 (mean ± sd) (higher is better); the answer was better on 2 of 3")
+        "answer minus the start's +0.008333 ± 0.0126 (mean ± sd) (higher is better); the answer was better on average: "
+        "better on 2 of 3, worse on 1 of 3")
 
 
 def test_the_spread_of_a_lower_is_better_metric_says_its_direction() -> None:
     a = answer({"val_mse": 0.5, "fitness": -0.5}, {"val_mse": 0.7, "fitness": -0.7}, confirm=[(0.7, 0.5), (0.6, 0.65)])
     assert summary.spread_text(a) == ("over 2 more seeds (each a new draw of the task's data; training, if any, "
                                       "reseeded): val_mse of the best minus the start's -0.075 ± 0.177 (mean ± sd) "
-                                      "(lower is better); the best was better on 1 of 2")
+                                      "(lower is better); the best was better on average: better on 1 of 2, worse on "
+                                      "1 of 2")
 
 
 def test_the_spread_of_an_rl_return_says_its_seeds_give_new_episodes() -> None:
@@ -184,7 +187,7 @@ def test_the_spread_of_an_rl_return_says_its_seeds_give_new_episodes() -> None:
     a = answer({"val_return": 80.0, "fitness": 80.0}, {"val_return": 60.0, "fitness": 60.0}, confirm=[(60, 80)])
     assert summary.spread_text(a) == ("over 1 more seed (each new episodes; training, if any, reseeded): val_return "
                                       "of the best minus the start's +20 (higher is better); the best was better on "
-                                      "1 of 1")  # one seed, not "1 more seeds"
+                                      "the one seed")  # one seed, not "1 more seeds"
 
 
 @pytest.mark.parametrize(("best", "start"), [(0.998871, 0.998869), (1.0, 1.0 - 2 ** -52), (3e-6, 3.0000004e-6)])
@@ -540,7 +543,9 @@ def test_ties_have_an_absolute_floor_on_the_metrics_scale(
     assert a["confirm"]["tied_on"] == (3 if within else 0)
     text = summary.spread_text(a)
     assert text is not None
-    assert text.endswith("the best was tied on 3 of 3") if within else "tied on" not in text
+    side = "the same" if best == start else "better" if metric.better(best, start) else "worse"
+    assert text.endswith(f"the best was {side} on average, within noise on each of 3 seeds") if within else \
+        "within noise" not in text
 
 
 def test_shown_order_lists_the_smaller_of_tied_results_first() -> None:
@@ -741,9 +746,26 @@ def test_a_confirm_seed_within_noise_is_a_tie_as_the_verdict_says() -> None:
     assert a["verdict"].startswith("no better than the start") and a["better"] is False
     assert (a["confirm"]["better_on"], a["confirm"]["tied_on"]) == (1, 2)
     text = summary.spread_text(a)
-    assert text is not None and text.endswith("the best was better on 1 of 4, tied on 2 of 4")
+    assert text is not None and text.endswith("the best was worse on average: better on 1 of 4, within noise on 2 of "
+                                              "4, worse on 1 of 4")
     unsized = answer(acc(start + 1 / n), acc(start), confirm=pairs)  # the split's size unknown: no example rule
     assert (unsized["confirm"]["better_on"], unsized["confirm"]["tied_on"]) == (2, 0)
     r2 = [(0.999, 0.999 + 2e-6), (0.999, 0.999 - 2e-6)]  # within GAIN_RTOL either way: ties, not a win or a loss
     b = answer({"train_r2": 0.999, "fitness": 0.999}, {"train_r2": 0.999, "fitness": 0.999}, confirm=r2)
     assert (b["confirm"]["better_on"], b["confirm"]["tied_on"]) == (0, 2)
+
+
+def test_a_spread_within_noise_on_every_seed_still_says_the_mean_is_worse() -> None:
+    """conf94 (qa93): ``show --best --confirm 5`` printed "-0.005014 ... the best was tied on 5 of 5": each seed's
+    gap within the noise rule, yet the best worse on average.  The line says both."""
+    n, start = 359, 0.8
+    pairs = [(start, start - k / n) for k in (1, 2, 3, 0, 3)]
+    a = answer({"val_accuracy": start - 1 / n, "fitness": start - 1 / n}, {"val_accuracy": start, "fitness": start},
+               sizes={"val": n}, confirm=pairs)
+    text = summary.spread_text(a)
+    assert text is not None and text.endswith("; the best was worse on average, within noise on each of 5 seeds")
+    assert summary.seed_counts({**a["confirm"], "gain_mean": 0.0}, True).startswith("the same on average")
+    assert summary.seed_counts({**a["confirm"], "seeds": 1, "failed": 0, "better_on": 0, "tied_on": 1}, True) == \
+        "worse on the one seed (within noise)"
+    assert summary.seed_counts({"seeds": 4, "failed": 0, "better_on": 4, "tied_on": 0, "gain_mean": 0.1}, True) == \
+        "better on each of 4 seeds"

@@ -98,7 +98,8 @@ def _answer(run: Run, select: str = "best") -> str:
             ("gain", a["verdict"]),
             ("spread", summary.spread_text(a) or f"one seed only: `{command(run, 'show', '--best', select)} --confirm "
                                                  f"5` re-evaluates {'the answer' if a.get('fittest') else 'the best'} "
-                                                 "and the start with 5 more seeds")]
+                                                 "and the start with 5 more seeds and prints the spread; "
+                                                 f"{summary.NOT_KEPT}")]
     table = "\n".join(["<table class=\"answer\">",
                        *(f"<tr><th>{escape(k)}</th><td{' class=worse' if k == 'gain' and worse else ''}>"
                          f"{escape(v)}</td></tr>" for k, v in rows), "</table>"])

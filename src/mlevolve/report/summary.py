@@ -42,6 +42,13 @@ def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None
     return out
 
 
+NOT_KEPT = ("show only reads the archive (a run may hold it), so its spread is not kept here: "
+            "evolve --confirm N keeps one")
+"""Why the report still offers ``show --confirm`` after one ran (conf94): show is a reader of an archive whose one
+writer is the run holding its lock (or of a folder nobody may write); ``evolve --confirm`` keeps its spread in the
+archive's meta (``confirm``), which the report shows."""
+
+
 def spread_text(a: Mapping[str, Any], whose: str | None = None) -> str | None:
     """The gain over re-evaluation seeds in words, or None when there was no re-evaluation; of ``whose``, else of
     "the answer" where the answer ``a`` is not the fittest (its ``fittest``: a ``--select`` rule chose another), else
@@ -49,22 +56,38 @@ def spread_text(a: Mapping[str, Any], whose: str | None = None) -> str | None:
     c = a.get("confirm")
     if not c:
         return None
-    name, n = a["metric"]["name"], c["seeds"] - c["failed"]
+    name = a["metric"]["name"]
     seeds = counted(c["seeds"], "more seed")  # `--confirm 1`: not "1 more seeds"
     if c["gain_mean"] is None:
         return f"over {seeds}: no comparison (every re-evaluation failed)"
     sd = f" ± {c['gain_sd']:.3g} (mean ± sd)" if c["gain_sd"] is not None else ""
     failed = f"; {c['failed']:,} failed" if c["failed"] else ""
     direction = "higher" if a["metric"]["higher_is_better"] else "lower"
-    ties = c.get("tied_on") or 0  # (absent in a summary stored before ties were counted)
-    counts = [f"better on {c['better_on']:,} of {n:,}"] if c["better_on"] or not ties else []
-    counts += [f"tied on {ties:,} of {n:,}"] if ties else []
     # an RL task has no data to draw: a seed gives its episodes (training's and the greedy ones), as Metric.describe
     draw = "new episodes" if name.endswith("_return") else "a new draw of the task's data"
     whose = whose or ("the answer" if a.get("fittest") else "the best")
     return (f"over {seeds} (each {draw}; training, if any, reseeded): "
             f"{name} of {whose} minus the start's {c['gain_mean']:+.4g}{sd} ({direction} is better); {whose} was "
-            f"{', '.join(counts)}{failed}")
+            f"{seed_counts(c, a['metric']['higher_is_better'])}{failed}")
+
+
+def seed_counts(c: Mapping[str, Any], higher_is_better: bool) -> str:
+    """What a spread ``c`` (:func:`mlevolve.results.spread`) says of the seeds in plain words: the mean's side, then
+    on how many seeds the program was better, within noise (:func:`mlevolve.results.beats` either way: a tie by
+    the verdict's rule) or worse: "worse on average, within noise on each of 5 seeds", "better on average: better
+    on 2 of 3, worse on 1 of 3", "better on each of 4 seeds".
+    A tie by rule beside a negative mean is still worse on average (conf94)."""
+    mean, n = c["gain_mean"], c["seeds"] - c["failed"]
+    ties = c.get("tied_on") or 0  # (absent in a summary stored before ties were counted)
+    kinds = [("better", c["better_on"]), ("within noise", ties), ("worse", n - c["better_on"] - ties)]
+    side = "the same" if mean == 0 else "better" if (mean > 0) == higher_is_better else "worse"
+    whole = next((k for k, m in kinds if m == n), None)
+    if n == 1:  # its one gain is the mean
+        return f"{side} on the one seed" + ("" if whole == side else f" ({whole})")
+    if whole is not None:
+        each = f"{whole} on each of {n:,} seeds"
+        return each if whole == side else f"{side} on average, {each}"
+    return f"{side} on average: " + ", ".join(f"{k} on {m:,} of {n:,}" for k, m in kinds if m)
 
 
 def no_score_text(db: str, reasons: Sequence[Mapping[str, Any]], finished: bool) -> tuple[str, str]:
