@@ -69,9 +69,7 @@ def _load_task(checked: Program, name: str, seed: int, program: Program | str | 
     reported at that line, in the program's file (one about an option at that option: :func:`at_option`); one
     located already (a bad cell at its ``FILE:LINE:COL``
     in the data file) keeps its own place, as :func:`check_task_line` keeps it.  A formula's parameter that no
-    column is named after is said at that parameter, however the task was given (:func:`at_param`); a ``--task``
-    option's mistake the data file's header has no name to point at for (``target=price`` in a file with no column
-    near it) is the command line's own error, naming the file, as its other options' mistakes are."""
+    column is named after is said at that parameter, however the task was given (:func:`at_param`)."""
     from mlevolve.interpreter.factory import load_task_for
 
     try:
@@ -79,8 +77,6 @@ def _load_task(checked: Program, name: str, seed: int, program: Program | str | 
     except MlevError as err:
         if at_param(err, checked):
             raise (err.located(file) if (file := _file_of(program)) else err).with_source(checked.source) from None
-        if task and err.option and err.span is None and re.fullmatch(r".*[^0-9:][^:]*:[0-9]+", err.file or ""):
-            err.message, err.file = f"{re.sub(r':[0-9]+$', '', err.file or '')}: {err.message}", None  # FILE:LINE
         if task or checked.task_span is None:
             raise
         if not at_option(err, checked):  # an option's mistake at that option; a bad cell keeps its place in the file

@@ -192,8 +192,8 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
 def header_error(path: object, message: str, hint: str, column: str = "", **about: str) -> Exception:
     """A mistake in a data file's header, at its place as every other data error is: ``FILE:LINE:COL`` of ``column``
     (the offending name: an extra, misspelled or misused column) in a CSV's header row, else ``FILE:LINE`` (a column
-    missing); an .npz file's (no header) by its path alone: the TaskError to raise (an Exception here, as a script
-    defines TaskError below it), ``about``: its option= or param= (the formula's).  The header is read again."""
+    missing; an option's by the file alone); an .npz file's by its path: the TaskError to raise (an Exception, as a
+    script defines TaskError below it), ``about``: its option= or param= (the formula's).  The header is read again."""
     file, place = Path(str(path)), ""
     try:  # its first row with a cell, as _read_csv takes it (a file gone since: no place)
         text = file.read_bytes().removeprefix(b"\xef\xbb\xbf").decode() if file.suffix.lower() == ".csv" else ""
@@ -203,8 +203,8 @@ def header_error(path: object, message: str, hint: str, column: str = "", **abou
         reader, start = csv.reader(io.StringIO(text, newline="")), 0
         for row in reader:
             if any(cell.strip() for cell in row):
-                names = [cell.strip() for cell in row]
-                place = f"{path}:{start + 1}" + (f":{names.index(column) + 1}" if column in names else "")
+                at = [cell.strip() for cell in row].index(column) + 1 if column in map(str.strip, row) else 0
+                place = f"{path}:{start + 1}" + f":{at}" * bool(at) if at or not about.get("option") else ""
                 break
             start = reader.line_num
     return TaskError(*([message, hint, place] if place else [f"{path}: {message}", hint]), **about)
