@@ -28,10 +28,10 @@ def _program(tmp_path: Path, task: str, header: str = "formula f(a: Scalar, b: S
 
 @pytest.mark.parametrize("task, header, error, caret, hint", [
     ("{d}/ok.csv:target=y", "formula f(a: Scalar, c: Scalar) -> Scalar =",
-     "{d}/ok.csv:1:2: error: no column for parameter c; column b not used by the formula", None,
+     "{d}/ok.csv: no column for parameter c; column b not used by the formula", "4:22",
      "the formula's parameters are named after the columns: a, b"),
     ("{d}/missing.csv:target=y", None, "no such file: {d}/missing.csv", "2:6", NOT_FILE_HINT),
-    ("koza_quartic", None, "the formula takes 2 inputs but task 'koza_quartic' has 1", "4:9",
+    ("koza_quartic", None, "the formula takes 2 inputs but task 'koza_quartic' has 1", "4:22",
      "give the formula one Scalar parameter per input variable"),
 ])
 def test_check_reports_what_run_reports_on_the_task_line(tmp_path: Path, capsys: Capsys, task: str,

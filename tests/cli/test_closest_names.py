@@ -67,9 +67,9 @@ def test_a_mistyped_type_or_slot_names_the_closest_one(capsys: Capsys, tmp_path:
 
 
 @pytest.mark.parametrize(("argv", "error", "hint"), [
-    (["--task", "data.csv:targt=y"], "unknown option 'targt=y' for task 'data.csv', a data file for a formula",
+    (["--task", "data.csv:targt=y"], "unknown option 'targt' for task 'data.csv', a data file for a formula",
      "did you mean 'target'? options of a data file for a formula: target, problem, n_train, weight"),
-    (["--task", "koza_quartic:n_trian=5"], "unknown option 'n_trian=5' for task 'koza_quartic', a formula task",
+    (["--task", "koza_quartic:n_trian=5"], "unknown option 'n_trian' for task 'koza_quartic', a formula task",
      "did you mean 'n_train'? options of a formula task: n_train, n_test"),
     (["--tsk", "nguyen1"], "unrecognized arguments: --tsk", "did you mean '--task'? run `mlevolve run --help`"),
 ])
@@ -85,7 +85,7 @@ def test_a_misspelt_task_option_names_the_closest(tmp_path: Path, capsys: Capsys
 @pytest.mark.parametrize(("argv", "error", "hint"), [
     (["--tsk", "linear"], "unrecognized arguments: --tsk", "did you mean '--task'? run `l.py --help`"),
     (["--bogus"], "unrecognized arguments: --bogus", "run `l.py --help`"),
-    (["--task", "linear:n_tsks=3"], "unknown option 'n_tsks=3' for task 'linear', a learner family",
+    (["--task", "linear:n_tsks=3"], "unknown option 'n_tsks' for task 'linear', a learner family",
      "did you mean 'n_tasks'? options of a learner family: n_tasks, dim, n_train, n_val, fresh, fitness"),
     (["--task", "linear:fitness=msee"], "option fitness=msee of task 'linear', a learner family, must be mse or "
      "squashed or relative", "did you mean 'mse'? write e.g. linear:fitness=mse"),

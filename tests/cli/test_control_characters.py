@@ -72,10 +72,11 @@ def test_a_column_name_and_a_spec_are_quoted_escaped(tmp_path: Path, monkeypatch
     text = regression_csv(tmp_path / "d.csv").read_text()
     (tmp_path / "e.csv").write_text(text.replace("a,b,y", "a,b\x01,y", 1))
     assert usage_error(capsys, "run", "f.mlev", "--task", "e.csv:target=y") == (
-        "e.csv:1:2: error: no column for parameter b; column b\\x01 not used by the formula\n"
+        "f.mlev:2:22: error: e.csv: no column for parameter b; column b\\x01 not used by the formula\n"
+        "    formula f(a: Scalar, b: Scalar) -> Scalar = a * b\n" + " " * 25 + "^\n"
         "hint: rename column 'b\\x01' in the file: a parameter's name is ASCII letters, digits, _, not a keyword\n")
     assert usage_error(capsys, "run", "f.mlev", "--task", "d.csv:target=y\x1b[31m").splitlines()[0] == (
-        "d.csv:1: error: no column named 'y\\x1b[31m'")
+        "mlevolve run: error: d.csv: no column named 'y\\x1b[31m'")
     assert usage_error(capsys, "run", "f.mlev", "--tas\x1b").splitlines()[0] == (
         "mlevolve run: error: unrecognized arguments: --tas\\x1b")
 

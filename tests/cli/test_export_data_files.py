@@ -74,7 +74,8 @@ def _library(program: str, spec: str) -> tuple[str, str] | None:
         _, checked, name = _prepare(program, spec, None)
         _load_task(checked, name, 0, program, spec)
     except MlevError as err:
-        return (f"{err.file}: {err.message}" if err.file else err.message), err.hint
+        return (f"{err.file}: {err.message}" if err.file and err.span is None else err.message), err.hint  # a place
+    # in the program (a formula's parameter no column is named after): the script's has no program text to point at
     return None
 
 

@@ -480,7 +480,7 @@ def test_a_mistake_in_the_task_line_is_reported_at_that_line(tmp_path: Path, mon
     (tmp_path / "f.mlev").write_text(f'algorithm f\ntask "d.csv:target=y:fitnes=relative"\n{body}')
     assert main([command[0], "f.mlev", *command[1:]]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[0] == "f.mlev:2:22: error: unknown option 'fitnes=relative' for task 'd.csv', a data file for a " \
+    assert err[0] == "f.mlev:2:22: error: unknown option 'fitnes' for task 'd.csv', a data file for a " \
         "formula"  # at the option (err91)
     assert err[-1] == "hint: options of a data file for a formula: target, problem, n_train, weight"
 

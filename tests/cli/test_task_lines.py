@@ -72,13 +72,13 @@ def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
 
 
 @pytest.mark.parametrize(("task", "body", "error", "hint"), [
-    ('"data.csv:targt=y"', _FORMULA, "unknown option 'targt=y' for task 'data.csv', a data file for a formula",
+    ('"data.csv:targt=y"', _FORMULA, "unknown option 'targt' for task 'data.csv', a data file for a formula",
      "did you mean 'target'? options of a data file for a formula: target, problem, n_train, weight"),
     ('"data.csv:target=y:fitness=mse"', _FORMULA,
-     "unknown option 'fitness=mse' for task 'data.csv', a data file for a formula",
+     "unknown option 'fitness' for task 'data.csv', a data file for a formula",
      "fitness= is read only by a learner program (its score on a family or data file); options of a data file for "
      "a formula: target, problem, n_train, weight"),
-    ('"data.csv:target=y:group=x"', _NETWORK, "unknown option 'group=x' for task 'data.csv', a data file",
+    ('"data.csv:target=y:group=x"', _NETWORK, "unknown option 'group' for task 'data.csv', a data file",
      "group= is read only by a learner program (its data file's rows split into tasks); options of a data file: "
      "target, problem"),
     ('"data.csv:target=y:fitness=msee"', _LEARNER,
@@ -90,7 +90,7 @@ def test_the_kind_check_reads_no_data_and_writes_rl_as_rl() -> None:
      "did you mean 'regression'? write e.g. data.csv:target=y:problem=regression"),
     ('"koza_quartic:n_train=0"', _FORMULA, "option n_train=0 of task 'koza_quartic' must be an integer from 3 to "
      "1,000,000", "write e.g. koza_quartic:n_train=20 (a formula's linear scaling a + b * f fits 2 points exactly)"),
-    ('"linear:dimm=3"', _LEARNER, "unknown option 'dimm=3' for task 'linear', a learner family",
+    ('"linear:dimm=3"', _LEARNER, "unknown option 'dimm' for task 'linear', a learner family",
      "did you mean 'dim'? options of a learner family: n_tasks, dim, n_train, n_val, fresh, fitness"),
     ('"data.csv:target"', _FORMULA, "option 'target' has no value in task spec 'data.csv:target'",
      "write it as NAME:key=value, or leave the option out"),

@@ -18,10 +18,10 @@ FORMULA = "formula f(a: Scalar, b: Scalar) -> Scalar =\n  a + b\n"
     (":target=yy", "{csv}: no column named 'yy'", "did you mean 'y'? columns: a, b, y"),
     (":target=y:weight=a", "{csv}: weight=a is a parameter of the formula; each row's weight is a column of the "
      "file, and not a feature", "no column is left for it: add each row's weight as a column"),
-    (":target=y:seed=abc", "unknown option 'seed=abc' for task '{csv}', a data file for a formula",
+    (":target=y:seed=abc", "unknown option 'seed' for task '{csv}', a data file for a formula",
      "seed is the --seed flag, not a task option; options of a data file for a formula: target, problem, n_train, "
      "weight"),
-    (":target=y:epochs=3", "unknown option 'epochs=3' for task '{csv}', a data file for a formula",
+    (":target=y:epochs=3", "unknown option 'epochs' for task '{csv}', a data file for a formula",
      "epochs is the --epochs flag, not a task option; options of a data file for a formula: target, problem, "
      "n_train, weight"),
     (":target=y:problem=regresion", "option problem=regresion of task '{csv}', a data file for a formula, must be "

@@ -27,17 +27,17 @@ LINEAR = str(EXAMPLES / "linear_regression.mlev")
 @pytest.mark.parametrize("spec, error, hint", [
     ("{csv}:target=y:problem=foo", "option problem=foo of task '{csv}', a data file for a formula, must be "
      "regression", "write e.g. {csv}:target=y:problem=regression"),
-    ("{csv}:target=y:foo=1", "unknown option 'foo=1' for task '{csv}', a data file for a formula",
+    ("{csv}:target=y:foo=1", "unknown option 'foo' for task '{csv}', a data file for a formula",
      "options of a data file for a formula: target, problem, n_train, weight"),
-    ("nguyen4:dim=3", "unknown option 'dim=3' for task 'nguyen4', a formula task",
+    ("nguyen4:dim=3", "unknown option 'dim' for task 'nguyen4', a formula task",
      "options of a formula task: n_train, n_test"),
-    ("{csv}:target=y:group=x", "unknown option 'group=x' for task '{csv}', a data file for a formula",  # a learner's
+    ("{csv}:target=y:group=x", "unknown option 'group' for task '{csv}', a data file for a formula",  # a learner's
      "group= is read only by a learner program (its data file's rows split into tasks); options of a data file for "
      "a formula: target, problem, n_train, weight"),
-    ("nguyen4:fitness=mse", "unknown option 'fitness=mse' for task 'nguyen4', a formula task",
+    ("nguyen4:fitness=mse", "unknown option 'fitness' for task 'nguyen4', a formula task",
      "fitness= is read only by a learner program (its score on a family or data file); options of a formula task: "
      "n_train, n_test"),
-    ("nguyen4:n_train=x:dim=3", "unknown option 'dim=3' for task 'nguyen4', a formula task",  # names first: the
+    ("nguyen4:n_train=x:dim=3", "unknown option 'dim' for task 'nguyen4', a formula task",  # names first: the
      "options of a formula task: n_train, n_test"),  # range's hint mended n_train and kept dim=3 (newuser40)
     ("nguyen4:n_train=3:n_train=4", "option 'n_train' is given twice in task spec 'nguyen4:n_train=3:n_train=4'",
      "give each option once"),
@@ -251,6 +251,7 @@ def test_a_learners_option_on_a_networks_data_file_says_whose_it_is(tmp_path: Pa
     """``group=`` and ``fitness=`` on a network's data file were "unknown" with no word of a learner reading them."""
     regression_csv(csv := tmp_path / "d.csv")
     err = usage_error(capsys, "run", str(EXAMPLES / "mlp_digits.mlev"), "--task", f"{csv}:target=y:{option}")
-    assert err.splitlines() == [f"mlevolve run: error: unknown option '{option}' for task '{csv}', a data file",
-                                f"hint: {option.split('=')[0]}= is read only by a learner program ({what}); "
+    key = option.split("=")[0]
+    assert err.splitlines() == [f"mlevolve run: error: unknown option '{key}' for task '{csv}', a data file",
+                                f"hint: {key}= is read only by a learner program ({what}); "
                                 "options of a data file: target, problem"]

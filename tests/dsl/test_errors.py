@@ -1200,7 +1200,7 @@ def test_a_program_read_from_a_file_is_named_by_it_in_the_errors_run_export_and_
             with pytest.raises(MlevError) as info:
                 call(program)
             assert info.value.render().splitlines()[0] == (
-                f"{two}:3:9: error: the formula takes 2 inputs but task 'nguyen1' has 1"), program
+                f"{two}:3:22: error: the formula takes 2 inputs but task 'nguyen1' has 1"), program
 
 
 def test_text_given_where_a_file_s_path_is_read_is_said_so(tmp_path: Path) -> None:

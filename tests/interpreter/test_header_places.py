@@ -1,7 +1,8 @@
 """A data file's header mistakes are told at their place, as every other data error is (a fresh user's pass, ux81):
 ``FILE:LINE:COL`` of the offending column name (a misspelled, extra or misused column), ``FILE:LINE`` where a
 column is missing; LINE is the header's (blank lines above it skipped).  An .npz file, which has no header, is
-named by its path alone, as before."""
+named by its path alone, as before.  An option's mistake with no name to point at is the command's own error, naming
+the file (qa93: ``lin.csv:1: error: no column named 'price'`` had a line and no column)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ CASES = {  # name: (file text, program, task options, the error's two lines afte
                                 [":3:2: error: column z not used by the formula",
                                  "hint: the formula's parameters are named after the columns: x, z"]),
     "missing": ("y\n1\n2\n3\n", QUARTIC, ":target=y",
-                [":1: error: no feature columns besides the target 'y'",
+                ["mlevolve run: error: {path}: no feature columns besides the target 'y'",
                  "hint: every column but the target is a feature: add at least one"]),
     "group_missing": ("x,z,y\n" + ROWS, LEARNER, ":target=y:group=q",
-                      [":1: error: group=q is no column; the rows are grouped into tasks by a feature column",
+                      ["mlevolve run: error: {path}: group=q is no column; the rows are grouped into tasks by a "
+                       "feature column",
                        "hint: group= names one of: x, z"]),
     "group_misspelled": ("x,zz,y\n" + ROWS, LEARNER, ":target=y:group=z",
                          [":1:2: error: group=z is no column; the rows are grouped into tasks by a feature column",
@@ -48,7 +50,8 @@ def test_a_header_mistake_is_told_at_its_place(tmp_path: Path, capsys: Capsys, n
     path = tmp_path / f"{name}.csv"
     path.write_text(text)
     err = usage_error(capsys, "run", program, "--task", f"{path}{options}")
-    assert err.splitlines() == [f"{path}{lines[0]}", lines[1]]
+    first = lines[0].format(path=path) if lines[0].startswith("mlevolve") else f"{path}{lines[0]}"
+    assert err.splitlines() == [first, lines[1]]
 
 
 def test_an_npz_file_has_no_header_and_is_named_by_its_path(tmp_path: Path, capsys: Capsys) -> None:

@@ -139,7 +139,7 @@ def test_a_standalone_loader_of_a_data_file_gives_the_registrys_arrays(tmp_path:
     ("linear:dim=2.5", "option dim=2.5 of task 'linear' must be an integer from 1 to 4,096"),
     ("linear:n_tasks=inf", "option n_tasks=inf of task 'linear' must be an integer from 1 to 10,000"),
     # The library's words (standalone.spec.SPEC_WORDS):
-    ("linear:seed=3", "unknown option 'seed=3' for task 'linear' (hint: options: n_tasks, dim, fitness)"),
+    ("linear:seed=3", "unknown option 'seed' for task 'linear' (hint: options: n_tasks, dim, fitness)"),
     ("linear:dim=3:dim=4", "option 'dim' is given twice in task spec 'linear:dim=3:dim=4' (hint: give each option "
                            "once)"),
     ("linear:fitness=", "option 'fitness' has no value in task spec 'linear:fitness=' (hint: write it as "

@@ -351,11 +351,11 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (str(tmp / "missing.csv") + ":target=y", "no such file", None),
         (ok, "which column is the target", "target=COLUMN"),
         (f"{ok}:target=label", "no column named 'label'", "columns: a, b, y"),
-        (f"{ok}:target=y:foo=bar", "unknown option 'foo=bar' for task", "options of a data file: target, problem"),
+        (f"{ok}:target=y:foo=bar", "unknown option 'foo' for task", "options of a data file: target, problem"),
         (f"{ok}:target=y:foo", "option 'foo' has no value", "key=value"),
         (f"{ok}:target=y:problem=banana", "problem=banana", None),
-        ("digits:foo=bar", "unknown option 'foo=bar' for task 'digits', a supervised task", "task: none"),
-        ("linear:foo=bar", "unknown option 'foo=bar' for task 'linear', a learner family",
+        ("digits:foo=bar", "unknown option 'foo' for task 'digits', a supervised task", "task: none"),
+        ("linear:foo=bar", "unknown option 'foo' for task 'linear', a learner family",
          "n_tasks, dim, n_train, n_val"),
         ("linear:n_tasks=0", "n_tasks=0 of task 'linear' must be an integer from 1 to 10,000", "linear:n_tasks=10"),
         ("nguyen1:n_train=two", "n_train=two", None),
@@ -446,7 +446,7 @@ def test_bad_input_raises_mlev_error(tmp_path: Path) -> None:
 
 
 def test_bad_keyword_options_and_unknown_info() -> None:
-    with pytest.raises(MlevError, match="unknown option 'hidden=3'"):
+    with pytest.raises(MlevError, match="unknown option 'hidden'"):
         load_task("teacher", hidden=3)
     with pytest.raises(MlevError, match="must be an integer from 1 to 4,096"):
         load_task("linear", dim=-1)
@@ -475,7 +475,7 @@ def test_a_learner_takes_a_data_file_as_one_task(tmp_path: Path) -> None:
     assert np.array_equal(task.x_val[0], np.concatenate([sup.x_val, sup.x_test]))
     with pytest.raises(MlevError, match=r"a learner classifies two classes; the target has 3"):
         load_task_for(program, f"{path}:target=k", seed=2)
-    with pytest.raises(MlevError, match=r"unknown option 'dim=4'"):
+    with pytest.raises(MlevError, match=r"unknown option 'dim'"):
         load_task_for(program, f"{path}:target=y:dim=4", seed=2)
 
 

@@ -160,8 +160,9 @@ def test_a_weight_too_small_beside_the_largest_for_float64_leaves_its_row_out(tm
      "sample_weight\n"),
     (["0"] * 12, ":target=y:weight=w", "mlevolve evolve: error: {d}: every weight in column 'w' is 0\nhint: a "
      "weight of 0 leaves its row out: give the rows to fit a positive weight\n"),
-    (["1"] * 12, ":target=y:weight=v", "{d}:1: error: weight=v is no column; each row's weight is a "
-     "column of the file, and not a feature\nhint: weight= names one of: w\n"),  # x is the formula's input
+    (["1"] * 12, ":target=y:weight=v", "mlevolve evolve: error: {d}: weight=v is no column; each row's weight is a "
+     "column of the file, and not a feature\nhint: weight= names one of: w\n"),  # x is the formula's input; no
+    # column near v: the command's own error, as --task's other mistakes are (qa93)
     (["1"] * 12, ":target=y:weight=x", "{d}:1:1: error: weight=x is a parameter of the formula; each "
      "row's weight is a column of the file, and not a feature\nhint: weight= names one of: w\n"),
     (["1"] * 12, ":target=y:weight=y", "{d}:1:2: error: weight=y is the target; each row's weight is a "
@@ -186,14 +187,15 @@ def test_a_bad_weight_column_is_one_located_error(tmp_path: Path, cells: list[st
     ("x,wt,v,y", "x", ":target=y:weight=v", ":1:2: column wt not used by the formula\n"
      "hint: the formula's parameters are "
      "named after the columns: x, wt"),  # a weight= given: the column left is no second weight
-    ("x,w,y", "x, v", ":target=y", ":1:2: no column for parameter v; column w not used by the formula\n"
-     "hint: the formula's "
-     "parameters are named after the columns: x, w"),  # a parameter missing: w may be its column, misnamed
+    ("x,w,y", "x, v", ":target=y", "{p}:3:22: error: {d}: no column for parameter v; column w not used by the "
+     "formula\n    formula f(x: Scalar, v: Scalar) -> Scalar =\n" + " " * 25 + "^\nhint: the formula's "
+     "parameters are named after the columns: x, w"),  # a parameter missing: w may be its column, misnamed: said at
+    # the parameter (qa93)
     ("x,z,y", "x", ":target=y", ":1:2: column z not used by the formula\n"
      "hint: the formula's parameters are named after the "
      "columns: x, z"),  # no weight's name: as before
-    ("x,w,y", "x, w", ":target=y:weight=q", ":1: weight=q is no column; each row's weight is a column of the file, and "
-     "not a feature\nhint: no column is left for it: add each row's weight as a column"),
+    ("x,w,y", "x, w", ":target=y:weight=q", "mlevolve evolve: error: {d}: weight=q is no column; each row's weight "
+     "is a column of the file, and not a feature\nhint: no column is left for it: add each row's weight as a column"),
 ])
 def test_a_formulas_unused_column_named_as_a_weight_is_suggested_as_weight(tmp_path: Path, header: str, params: str,
                                                                           spec: str, said: str) -> None:
@@ -209,15 +211,16 @@ def test_a_formulas_unused_column_named_as_a_weight_is_suggested_as_weight(tmp_p
                        f"=\n  {params.split(', ')[0]}\n", encoding="utf-8")
     done = run_mlevolve("evolve", str(program), "--task", f"{data}{spec}", "--budget", "3", "--quiet", "--db",
                         str(tmp_path / "r.db"))
-    place, _, said = said.partition(" ")  # the offending name's place in the header, or the header's (ux81)
-    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"{data}{place} error: {said}\n")
+    place, _, rest = said.partition(" ")  # the offending name's place in the header, or the header's (ux81)
+    said = said.format(d=data, p=program) if "{d}" in said else f"{data}{place} error: {rest}"
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"{said}\n")
 
 
 def test_a_learner_refuses_weight_saying_its_updates_are_unweighted(tmp_path: Path) -> None:
     data = _write(tmp_path / "d.csv", ["1"] * 12)
     done = run_mlevolve("run", "examples/linear_regression.mlev", "--task", f"{data}:target=y:weight=w")
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"mlevolve run: error: unknown option 'weight=w' for task '{data}', a data file for a "
+    assert done.stderr == (f"mlevolve run: error: unknown option 'weight' for task '{data}', a data file for a "
                            "learner\nhint: weight= is read only by a formula program (its rows' weights, in weighted "
                            "least squares: other programs train unweighted); options of a data file for a learner: "
                            "target, problem, fitness, group\n")

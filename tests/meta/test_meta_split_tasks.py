@@ -33,12 +33,12 @@ def _config(tmp_path: Path, train: str) -> Path:
 
 
 @pytest.mark.parametrize("train, error, hint", [
-    ('["nguyen1", "nguyen5:n_trian=3"]', "unknown option 'n_trian=3' for task 'nguyen5', a formula task",
+    ('["nguyen1", "nguyen5:n_trian=3"]', "unknown option 'n_trian' for task 'nguyen5', a formula task",
      "did you mean 'n_train'? options of a formula task: n_train, n_test"),
     ('["nguyen1", "digits"]', "a formula program cannot run on task 'digits'",
      "formula tasks: koza_quartic, nguyen1, nguyen2, nguyen3, nguyen4, nguyen5, nguyen6, nguyen7, nguyen8, or a "
      "data file: data.csv:target=y or data.npz"),
-    ('["nguyen1", "{d}/ab.csv:target=y"]', "{d}/ab.csv:1:1: no column for parameter x; columns a, b not used by "
+    ('["nguyen1", "{d}/ab.csv:target=y"]', "{d}/ab.csv: no column for parameter x; columns a, b not used by "
      "the formula", "the formula's parameters are named after the columns: a, b"),
     ('["nguyen1", ":n_train=3"]', "task spec ':n_train=3' leaves the task's name out",
      "write NAME:key=value, e.g. data.csv:target=y"),

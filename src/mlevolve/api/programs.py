@@ -333,6 +333,20 @@ def at_option(err: MlevError, program: Program) -> bool:
     return True
 
 
+def at_param(err: MlevError, program: Program) -> bool:
+    """Point ``err``, a data file's error about a parameter of ``program``'s formula that no column is named after
+    (:attr:`MlevError.param`), at that parameter in the program's text, wherever the task was named (a task line,
+    ``--task``): the mistake may be the parameter's name or the file's, so the message names the file and the hint
+    its columns.  Whether it was moved (not where the program has no such parameter with a place)."""
+    spans = [p.span for d in program.definitions if d.kind == "formula" for p in d.params if p.name == err.param]
+    if not err.param or not spans or spans[0] is None:
+        return False
+    if err.file is not None:  # data.csv:1:3: the file's name stays in the message, its place goes to the parameter
+        err.message = f"{re.sub(r'(:[0-9]+){1,2}$', '', err.file)}: {err.message}"
+    err.span, err.file = spans[0], None
+    return True
+
+
 def _beside(task: str, file: str | None, whose: str = "the program's") -> str:
     """The hint for data file ``task`` names by a relative path that the current folder lacks and ``file``'s folder
     holds (``whose``: a program's, a meta configuration's; a path is read from the current folder, not the file's),

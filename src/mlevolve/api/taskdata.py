@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mlevolve.api.checks import EXPORTED_FROM, RUN_SETTINGS, _at_least, _unread, check_seed
-from mlevolve.api.programs import _file_of, _program, at_option, check_task_line
+from mlevolve.api.programs import _file_of, _program, at_option, at_param, check_task_line
 from mlevolve.arguments import typed
 from mlevolve.dsl.errors import (
     MlevError,
@@ -68,12 +68,15 @@ def _load_task(checked: Program, name: str, seed: int, program: Program | str | 
     A mistake in a task the program's ``task`` line names (an unknown option, a bad data file) is
     reported at that line, in the program's file (one about an option at that option: :func:`at_option`); one
     located already (a bad cell at its ``FILE:LINE:COL``
-    in the data file) keeps its own place, as :func:`check_task_line` keeps it."""
+    in the data file) keeps its own place, as :func:`check_task_line` keeps it.  A formula's parameter that no
+    column is named after is said at that parameter, however the task was given (:func:`at_param`)."""
     from mlevolve.interpreter.factory import load_task_for
 
     try:
         return load_task_for(checked, name, seed)
     except MlevError as err:
+        if at_param(err, checked):
+            raise (err.located(file) if (file := _file_of(program)) else err).with_source(checked.source) from None
         if task or checked.task_span is None:
             raise
         if not at_option(err, checked):  # an option's mistake at that option; a bad cell keeps its place in the file
@@ -105,9 +108,11 @@ def _ready(checked: Program, spec: GrammarSpec, name: str, seed: int, program: P
     from mlevolve.interpreter.tasks import check_task_fits
 
     compiled = compile_program(checked, spec)
-    formula = next((d.span for d in checked.definitions if d.kind == "formula"), None)
+    formula = next((d for d in checked.definitions if d.kind == "formula"), None)
+    extra = formula.params[getattr(data, "n_vars", len(formula.params)):] if formula else ()  # past the task's inputs
+    at = extra[0].span if extra and extra[0].span else formula and formula.span  # the first too many, else the formula
     try:
-        check_task_fits(compiled, data, name, formula)  # torch-free: a misfit is reported at once
+        check_task_fits(compiled, data, name, at)  # torch-free: a misfit is reported at once
     except MlevError as err:
         raise (err.located(file) if err.span is not None and (file := _file_of(program)) else err) from None
     _check_loss(checked, data, name, program, evolved)

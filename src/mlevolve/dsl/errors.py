@@ -650,6 +650,10 @@ class MlevError(ValueError):
     #: where a program's task line is the spec, the error points at that option in it (:func:`option_span`).
     option: str = ""
 
+    #: The formula's parameter a data file's error is about ("d" of ``no column for parameter d``), else "": the
+    #: error points at that parameter in the program's text, wherever the task was named (:func:`api.taskdata`).
+    param: str = ""
+
     # The message and hint quote what a user gave (a cell, a column name, a flag's value): kept :func:`printable` as
     # they are set, so that no printer of them (the command line, a script, ``str``) passes a control character on.
     @property

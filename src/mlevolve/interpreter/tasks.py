@@ -263,7 +263,7 @@ def _task_errors() -> Iterator[None]:
     except TaskError as err:  # a place in a data file is the error's location (FILE:LINE:COLUMN: error: ...)
         what = err.message[len(err.where) + 2:] if err.where else err.message  # (the message after "WHERE: ")
         said = MlevError(what, hint=err.hint or None, file=err.where or None)
-        said.option = err.option
+        said.option, said.param = err.option, getattr(err, "param", "")
         raise said from None
 
 

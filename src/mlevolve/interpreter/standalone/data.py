@@ -189,11 +189,11 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
     return x, np.array([c.strip() for c in cells]), *names, rows
 
 
-def header_error(path: object, message: str, hint: str, column: str = "", option: str = "") -> Exception:
+def header_error(path: object, message: str, hint: str, column: str = "", **about: str) -> Exception:
     """A mistake in a data file's header, at its place as every other data error is: ``FILE:LINE:COL`` of ``column``
     (the offending name: an extra, misspelled or misused column) in a CSV's header row, else ``FILE:LINE`` (a column
-    missing); an .npz file's (no header) by its path alone: the TaskError to raise (an Exception here, as a script
-    defines TaskError below it), about the spec's ``option`` if one.  The header is read again: a mistake's path."""
+    missing; an option's by the file alone); an .npz file's by its path: the TaskError to raise (an Exception, as a
+    script defines TaskError below it), ``about``: its option= or param= (the formula's).  The header is read again."""
     file, place = Path(str(path)), ""
     try:  # its first row with a cell, as _read_csv takes it (a file gone since: no place)
         text = file.read_bytes().removeprefix(b"\xef\xbb\xbf").decode() if file.suffix.lower() == ".csv" else ""
@@ -203,11 +203,11 @@ def header_error(path: object, message: str, hint: str, column: str = "", option
         reader, start = csv.reader(io.StringIO(text, newline="")), 0
         for row in reader:
             if any(cell.strip() for cell in row):
-                names = [cell.strip() for cell in row]
-                place = f"{path}:{start + 1}" + (f":{names.index(column) + 1}" if column in names else "")
+                at = [cell.strip() for cell in row].index(column) + 1 if column in map(str.strip, row) else 0
+                place = f"{path}:{start + 1}" + f":{at}" * bool(at) if at or not about.get("option") else ""
                 break
             start = reader.line_num
-    return TaskError(*([message, hint, place] if place else [f"{path}: {message}", hint]), option=option)
+    return TaskError(*([message, hint, place] if place else [f"{path}: {message}", hint]), **about)
 
 
 def check_group(name: str, group: str, target: str, features: list[str], key: str = "group",
@@ -219,7 +219,7 @@ def check_group(name: str, group: str, target: str, features: list[str], key: st
         what = "the target" if group == target else "a parameter of the formula" if group in params else "no column"
         raise header_error(name, f"{key}={group} is {what}; {why}", f"{did_you_mean(group, free)}{key}= names one "
                            "of: " + ", ".join(free) if free else f"no column is left for it: add each row's {key} as a "
-                           "column", group if what != "no column" else closest(group, free) or "", key)
+                           "column", group if what != "no column" else closest(group, free) or "", option=key)
 
 
 def weight_fault(cell: str) -> tuple[str, str] | None:
@@ -279,7 +279,7 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
                            + "; its first row holds numbers, not the columns' names" * bare, "save the file with "
                            "commas between cells" if sep else "write the column names on the first line" if bare else
                            did_you_mean(target, header) + "columns: " + ", ".join(header),
-                           "" if sep or bare else closest(target, header) or "", "target")  # a misspelling's place
+                           "" if sep or bare else closest(target, header) or "", option="target")  # a typo's place
     if not rows:
         raise TaskError(f"{file}: empty dataset, the file has a header but no data rows",
                         "add one row per example below the header")

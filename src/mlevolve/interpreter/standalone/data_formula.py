@@ -79,7 +79,7 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
             "keyword" if odd else
             f"{did_you_mean(missing[0], extra) if missing else ''}the formula's parameters are named after the "
             f"columns: {', '.join(columns)}", weighty or next((c for c in extra if repr(c) in odd), extra[0] if extra
-                                                               else ""))  # the offending name's place in the header
+            else ""), **({"option": "target"} if target in missing else {"param": missing[0]} if missing else {}))
     if len(y) < MIN_FILE_ROWS:  # _split holds out 2 rows of 7, 1 of 4 to 6 (and of 8, which takes one of validation's)
         held = len(y) - round(0.6 * len(y)) - round(0.2 * len(y))
         raise TaskError(f"{path}: too few rows ({len(y)}) for a formula: the 20% held out for test_r2 would be {held}",

@@ -15,8 +15,8 @@ from mlevolve.interpreter.standalone.spelling import closest, did_you_mean, prin
 
 class TaskError(Exception):
     """A task that cannot be loaded (bad name, option or data file); ``hint``: its fix; ``where``: FILE[:LINE[:COL]]"""
-    def __init__(self, message: str, hint: str = "", where: str = "", *, option: str = "") -> None:  # option: its key
-        message, hint, self.option = printable(message), printable(hint), option  # printable: it quotes a user's cells
+    def __init__(self, message: str, hint: str = "", where: str = "", *, option: str = "", param: str = "") -> None:
+        message, hint, self.option, self.param = printable(message), printable(hint), option, param  # option's key
         self.message, self.hint, self.where = f"{where}: {message}" if where else message, hint, where  # WHERE: ...
         super().__init__(self.message + (f" (hint: {hint})" if hint else ""))
 
@@ -134,10 +134,10 @@ def spec_options(name: str, typed: dict[str, Any], defaults: dict[str, Any], kin
     one it takes (all names first: a hint mends a value only in a spec whose names hold), then key by key one of its
     choices, an integer in its range (:func:`int_option`); else TaskError"""
     options = {k: v[0] if isinstance(v, tuple) else v for k, v in defaults.items()}
-    for key, value in ((k, v) for k, v in typed.items() if k not in options):
+    for key in (k for k in typed if k not in options):
         of, why = ONLY.get(key, (kind, ""))  # an option another kind's task reads, a flag: the hint says whose
-        raise TaskError(*(t.format(f"{key}={value}", name, name, kind and f", {kind}", kind and f" of {kind}",
-                                   ", ".join(defaults) or "none", did_you_mean(key, defaults) if of in kind else why)
+        raise TaskError(*(t.format(key, name, name, kind and f", {kind}", kind and f" of {kind}", ", ".join(defaults)
+                                   or f"none, so write just {name}", did_you_mean(key, defaults) if of in kind else why)
                           for t in SPEC_WORDS["unknown"]), option=key)
     for key, value in typed.items():
         if isinstance(defaults[key], tuple) and value not in defaults[key]:  # e.g. problem=, fitness=
