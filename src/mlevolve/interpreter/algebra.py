@@ -190,9 +190,13 @@ def _multiplied_out(expr: Any) -> Any:
     kept as they are) where that has fewer operations (SymPy's ``count_ops``): ``3*x0*(x0/3 + 1) - 3*x0 + 3*x1`` is
     shown as ``x0**2 + 3*x1``; or as many, where it makes a polynomial (a sum of monomials, the standard form:
     ``x**4 + x**2*(x + 1) + x`` is shown as ``x**4 + x**3 + x**2 + x``); ``expr`` itself where it does not, or where
-    one product would make more than :data:`EXPAND_TERMS` terms.  Equal as algebra: only what is shown changes."""
+    one product would make more than :data:`EXPAND_TERMS` terms.  Equal as algebra: only what is shown changes.
+    Not where an infinity is a factor: ``oo*(x + 0.12)`` is ±inf as float64 computes it, its expansion ``oo*x + oo``
+    NaN for x < 0 (inf - inf), so distributing an infinite factor over a sum changes what the form computes."""
     import sympy
 
+    if expr.has(sympy.oo, -sympy.oo, sympy.zoo):
+        return expr
     for mul in expr.atoms(sympy.Mul):
         if math.prod(len(a.args) for a in mul.args if isinstance(a, sympy.Add)) > EXPAND_TERMS:
             return expr
