@@ -65,7 +65,7 @@ def _hint(address: str) -> str:
 @pytest.mark.parametrize(("server", "why"), [
     ("silent", "no Dask scheduler answered at {a} within 0.5 s"),
     ("http", "{a} answered, but not as a Dask scheduler (its first bytes are b'HTTP/1.0')"),
-    ("random", "{a} answered, but not as a Dask scheduler (its first bytes are b'"),
+    ("random", "{a} answered, but not as a Dask scheduler (its first bytes are b"),  # b'..' or b"..": random bytes
     ("closes", "{a} answered, but not as a Dask scheduler (it closed the connection without a word)"),
 ], indirect=["server"])
 def test_a_port_that_is_no_dask_scheduler_is_said_in_one_line_within_the_timeout(
