@@ -1044,11 +1044,13 @@ def _select(p: argparse.ArgumentParser, what: str = "") -> None:
 
 
 def _rule(args: argparse.Namespace) -> str:
-    """The ``--select`` rule of a command where it applies: the one given, else :func:`mlevolve.api.answer`'s
-    default (``best``).  The flag's own default is None, so a ``--select`` given where no answer is chosen can be
-    told from the default and refused (:func:`_no_select`)."""
+    """The ``--select`` rule of a command where it applies: the one given, else the default
+    (:data:`mlevolve.report.data.DEFAULT_SELECTION`, ``best``).  The flag's own default is None, so a ``--select``
+    given where no answer is chosen can be told from the default and refused (:func:`_no_select`)."""
+    from mlevolve.report.data import DEFAULT_SELECTION
+
     given: str | None = args.select
-    return given if given is not None else str(inspect.signature(api.answer).parameters["select"].default)
+    return given if given is not None else DEFAULT_SELECTION
 
 
 def _as_typed_but(args: argparse.Namespace, drop: Sequence[str | None], valued: Sequence[str] = (),

@@ -675,9 +675,11 @@ def next_commands(db: str | Path, best_hash: str | None = None, failed: str | No
     so that it reads the answer the summary named."""
     import shlex
 
+    from mlevolve.report.data import select_flag
+
     stem = Path(db).with_suffix("")
     q = shlex.quote
-    rule = f" --select {select}" if select != "best" else ""
+    rule = select_flag(select)
     report = f"mlevolve report {q(str(db))} -o {q(str(stem) + '.html')}{rule}"
     if failed is not None:
         return [f"mlevolve show {q(str(db))} {failed[:12]}", report]

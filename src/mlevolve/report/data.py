@@ -875,6 +875,14 @@ def distinct_front(run: Run) -> list[tuple[Group, float | None]]:
 MODEL_SELECTIONS = ("accuracy", "best", "score")
 """The rules of choosing a formula of a front, PySR's (``model_selection``): see :func:`selected`."""
 
+DEFAULT_SELECTION = "best"
+"""The rule a run's answer is chosen by where ``--select`` is not given: PySR's default pick."""
+
+
+def select_flag(select: str) -> str:
+    """`` --select SELECT`` for a suggested command that reads the run's answer, or "" for the default rule."""
+    return f" --select {select}" if select != DEFAULT_SELECTION else ""
+
 
 def selected(front: Sequence[Mapping[str, Any]], how: str) -> int:
     """The index in ``front`` (dicts with ``score`` and ``metrics``, smallest first: ``api.best(front=True)``,

@@ -74,7 +74,7 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
 def command(run: Run, name: str, what: str, select: str = "best") -> str:
     """The command ``mlevolve NAME DB WHAT`` the page suggests, runnable as printed: the archive's path, shell-quoted,
     and ``--select SELECT`` where the rule is not the default (``best``), so that it reads the answer the page names."""
-    return f"mlevolve {name} {shlex.quote(run.path)} {what}" + (f" --select {select}" if select != "best" else "")
+    return f"mlevolve {name} {shlex.quote(run.path)} {what}{data.select_flag(select)}"
 
 
 def _answer(run: Run, select: str = "best") -> str:
