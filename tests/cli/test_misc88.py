@@ -99,7 +99,7 @@ def test_a_tls_address_without_dasks_tls_configuration_is_refused_at_once(tmp_pa
 @pytest.fixture
 def tls_config(tmp_path: Path) -> Iterator[None]:
     """Dask's configuration naming a temporary CA, client certificate and key (Dask's own, as files).  Dask makes them
-    with ``cryptography``, which is no dependency of mlevolve's (nor of Dask's): without it these tests skip."""
+    with ``cryptography``, which Dask does not require and the ``dev`` extra installs: without it these tests skip."""
     pytest.importorskip("cryptography", reason="Dask's Security.temporary() makes its certificates with cryptography")
     from distributed.security import Security
 
