@@ -9,12 +9,15 @@ The evaluator is wrapped so that the CPU time (``time.thread_time``) inside its 
 previous one, less that.  Printed: median and mean overhead per candidate in µs, and the evaluation's.
 ``--instant`` also runs the engine alone: an evaluator that answers at once (a fingerprint and a
 fitness read off the candidate's key), so every CPU second is the engine's (no evaluation to subtract,
-no cache effects of NumPy work between candidates).
+no cache effects of NumPy work between candidates).  ``--cold BYTES`` also runs it with each
+evaluation first sweeping BYTES of memory (one write a 64-byte line; its CPU time counted as the
+evaluation's, so subtracted): the same engine work with the CPU caches as a real evaluation, or other
+processes sharing the last-level cache, leave them (RESULTS.md, "Stop 66").
 ``--stages`` also splits the overhead by the engine's stages (:data:`STAGES`, each function's CPU time
 where it is called, per candidate: median and mean; "other" is the overhead less them) and prints the
 cyclic collector's CPU per candidate and its passes by generation (``gc.callbacks``; a pass may fall in
 an evaluation, whose time it then is, so it is not one of the stages).
-Run: python benchmarks/overhead.py [--budget N] [--profile] [--instant] [--stages]
+Run: python benchmarks/overhead.py [--budget N] [--profile] [--instant] [--cold BYTES] [--stages]
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from mlevolve import check, parse_file
 from mlevolve.gp.archive import Archive
@@ -110,15 +115,24 @@ class Stages:
 
 class Instant:
     """An evaluator that answers at once: the fingerprint and fitness are read off the key, so
-    candidates differ (and repeat where their keys repeat, as cache and FEC hits)."""
+    candidates differ (and repeat where their keys repeat, as cache and FEC hits).  ``sweep``: bytes of
+    memory each evaluation first writes to (CPU caches left cold, as after a real evaluation)."""
 
     supports_hurdle = False
-    spent = 0.0
+
+    def __init__(self, sweep: int = 0) -> None:
+        self.spent = 0.0  # the sweeps' CPU seconds (counted as evaluation, so not as overhead)
+        self._lines = np.ones(sweep // 8) if sweep else None  # float64s: every 8th is one 64-byte line
 
     def fingerprint(self, program: Any, key: str) -> tuple[str, None]:
         return key[:6], None
 
     def evaluate(self, program: Any, key: str, quick: bool = False) -> Outcome:
+        """The key's fitness; with a sweep, after writing once to every cache line of ``sweep`` bytes."""
+        if self._lines is not None:
+            began = time.thread_time()
+            self._lines[::8] += 1.0
+            self.spent += time.thread_time() - began
         return Outcome({"fitness": int(key[:6], 16) / 2**24})
 
 
@@ -145,9 +159,10 @@ class Timed:
 
 
 def measure(kind: str, budget: int, algorithm: str = "regularized", profile: bool = False,
-            instant: bool = False, stages: bool = False) -> dict[str, Any]:
+            instant: bool = False, stages: bool = False, sweep: int = 0) -> dict[str, Any]:
     """Median and mean per-candidate overhead and evaluation CPU (µs) of one in-process run
-    (``instant``: with the :class:`Instant` evaluator, so all of it is overhead).  ``stages``: also
+    (``instant``: with the :class:`Instant` evaluator, so all of it is overhead; ``sweep``: its bytes swept
+    a candidate, whose CPU is the evaluation's).  ``stages``: also
     ``"stages"``, each of :data:`STAGES`' label (and "other": the overhead less them) to its median and
     mean µs per candidate, and ``"collector"``: the cyclic collector's mean µs per candidate and its
     passes by generation (a list of three counts)."""
@@ -156,7 +171,7 @@ def measure(kind: str, budget: int, algorithm: str = "regularized", profile: boo
     program = check(parse_file(ROOT / "examples" / name))
     timed: Timed | Instant
     if instant:
-        timed = Instant()
+        timed = Instant(sweep)
     else:
         factory = EvaluatorFactory(task, 0, 10, kinds, timeout=Resources.timeout, fit=fit)
         timed = Timed(factory.build(load_task(task, 0), spec))
@@ -202,6 +217,9 @@ def main() -> None:
     parser.add_argument("--budget", type=at_least(1), default=2000, help="candidates per measured run (default 2,000)")
     parser.add_argument("--profile", action="store_true", help="print the hot spots (cProfile) too")
     parser.add_argument("--instant", action="store_true", help="also the engine alone, with instant evaluations")
+    parser.add_argument("--cold", type=at_least(1), default=None, metavar="BYTES",
+                        help="also the engine alone (as --instant, which it implies) with each evaluation first "
+                             "sweeping BYTES of memory (CPU caches cold; 64000000 empties a 32 MiB last-level cache)")
     parser.add_argument("--stages", action="store_true",
                         help="also the overhead by the engine's stages, and the cyclic collector's CPU")
     args = parser.parse_args()
@@ -215,10 +233,14 @@ def main() -> None:
             collector, passes = r["collector"]
             print(f"    cyclic collector, in overhead or evaluation: mean {collector:6.1f} µs a candidate; passes by "
                   f"generation {passes[0]}, {passes[1]}, {passes[2]}")
-    for kind in WORKLOADS if args.instant else ():
-        r = measure(kind, args.budget, profile=args.profile, instant=True)
-        print(f"{kind:8s} {r['candidates']:5.0f} candidates, instant evaluations: engine CPU per candidate median "
-              f"{r['median']:7.0f} µs, mean {r['mean']:7.0f} µs")
+    for kind in WORKLOADS if args.instant or args.cold else ():
+        for sweep in (0, args.cold) if args.cold else (0,):
+            r = measure(kind, args.budget, profile=args.profile, instant=True, stages=args.stages, sweep=sweep)
+            how = f"instant evaluations sweeping {sweep:,} bytes" if sweep else "instant evaluations"
+            print(f"{kind:8s} {r['candidates']:5.0f} candidates, {how}: engine CPU per candidate median "
+                  f"{r['median']:7.0f} µs, mean {r['mean']:7.0f} µs")
+            for label, (median, mean) in r.get("stages", {}).items():
+                print(f"    {label:70s} median {median:6.1f} µs, mean {mean:6.1f} µs")
 
 
 if __name__ == "__main__":

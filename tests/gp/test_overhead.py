@@ -632,3 +632,23 @@ def test_the_overhead_benchmarks_stages_split_the_overhead_and_are_put_back() ->
     assert sum(means.values()) == pytest.approx(got["mean"], rel=1e-6, abs=1e-3)
     collector, passes = got["collector"]
     assert collector >= 0 and len(passes) == 3 and all(isinstance(n, int) and n >= 0 for n in passes)
+
+
+def test_the_overhead_benchmarks_cold_sweep_counts_as_evaluation() -> None:
+    """``benchmarks/overhead.py --cold``: the instant evaluator's sweep of memory before each evaluation is timed as
+    the evaluation's (so subtracted from the overhead); without a sweep nothing is."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("overhead_benchmark", ROOT / "benchmarks" / "overhead.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    sys.modules["overhead_benchmark"] = script  # (its dataclasses look their module up there)
+    try:
+        spec.loader.exec_module(script)
+        plain = script.measure("learner", 40, instant=True)
+        cold = script.measure("learner", 40, instant=True, sweep=1 << 22)
+    finally:
+        del sys.modules["overhead_benchmark"]
+    assert plain["evaluation_mean"] == 0.0 and plain["candidates"] == cold["candidates"] == 40
+    assert cold["evaluation_mean"] > 0.0  # µs a candidate: the sweeps' CPU, not the engine's
