@@ -927,6 +927,27 @@ def default_generator(db: str | Path) -> Path:
     return Path(db).with_suffix(".grammar.toml")
 
 
+def meta_command(config: str | Path, db: str | Path | None = None, output: str | Path | None = None) -> str:
+    """The command ``mlevolve meta CONFIG [--db DB] [-o OUTPUT]`` (None: not given), runnable as printed: each path
+    shell-quoted, as :func:`mlevolve.api.next_commands` quotes evolve's.  The one writer of a suggested meta command:
+    a generator file's header, the report's resume line."""
+    import shlex
+
+    return shlex.join(["mlevolve", "meta", str(config), *(["--db", str(db)] if db is not None else []),
+                       *(["-o", str(output)] if output is not None else [])])
+
+
+def meta_resume(meta: Mapping[str, Any], db: str | Path, config: str | Path | None = None) -> str | None:
+    """The command that resumes the meta run whose archive ``db`` holds ``meta`` (its meta table): its configuration
+    and ``-o`` as the run recorded them (``command``), else ``config`` where the caller knows it; None where neither
+    says (an archive made before archives kept it, no ``config``)."""
+    made = meta.get("command")
+    if isinstance(made, Mapping) and isinstance(made.get("config"), str):
+        output = made.get("output")
+        return meta_command(made["config"], db, output if isinstance(output, str) else None)
+    return None if config is None else meta_command(config, db)
+
+
 def meta_generations(run: Run) -> list[dict[str, Any]] | None:
     """The ``meta_generations`` entries of a meta run (None if the archive has none).
 

@@ -124,10 +124,15 @@ def _meta_answer(run: Run) -> str:
     meta-generation it holds and its validation AUC, as ``mlevolve meta`` printed them."""
     record = run.meta.get("summary")
     if not isinstance(record, Mapping) or "chosen_generation" not in record:
+        command = data.meta_resume(run.meta, run.path)
+        if command is not None:  # the configuration it was made with, as its run recorded it
+            rerun = f"rerun <code>{escape(command)}</code>"
+        else:  # an archive made before archives kept it
+            rerun = (f"rerun <code>{escape(data.meta_command('CONFIG', run.path))}</code>, CONFIG the configuration "
+                     "it was made with (the archive, written before archives kept its path, does not say),")
         return _section("The answer", "<p>A meta run's answer is the generator it learned; this run has not written "
-                        "it yet (it is in progress or was stopped): rerun <code>mlevolve meta CONFIG --db "
-                        f"{escape(run.path)}</code> to resume it. The programs below are its inner runs' candidates, "
-                        "each scored on its own inner run's task.</p>")
+                        f"it yet (it is in progress or was stopped): {rerun} to resume it. The programs below are its "
+                        "inner runs' candidates, each scored on its own inner run's task.</p>")
     output = record.get("output")
     where = (f"<code>{escape(str(output))}</code>" if isinstance(output, str) else
              f"<code>{escape(str(data.default_generator(run.path)))}</code> if <code>mlevolve meta</code> was not "
