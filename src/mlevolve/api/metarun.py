@@ -75,7 +75,8 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         else:  # a definition with no effect on the score: placed at its name in `evolve`, and said where it is
             at = f":{err.span.line}:{err.span.column}" if err.span is not None else ""
             message = f"evolve: {err.message} ({cfg.program}{at})"
-            name = next((n for n in cfg.evolve if repr(n.split(".")[0]) in err.message), "")
+            idle_name = err.message.split("'")[1] if err.message.count("'") >= 2 else ""  # "activation 'act' has no"
+            name = next((n for n in cfg.evolve if n.split(".")[0] == idle_name), "")
         nth = 2 if " twice" in message else 1  # the second writing of a name given twice
         raise config_entry_error(cfg.source, message, None, "evolve", name, err.hint, nth, strip=True) from None
     for warning in said:
