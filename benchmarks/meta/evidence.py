@@ -370,6 +370,14 @@ def snapshot_jobs(history: list[dict[str, Any]], seeds: list[int], cfg: MetaConf
             for g, entry in enumerate(history) for seed in seeds for task in cfg.test]
 
 
+def _resume(meta: dict[str, Any], db: str, cfg: MetaConfig | None) -> str:
+    """The command that resumes the stopped meta run of archive ``db``, runnable as printed (its configuration as the
+    run recorded it, else ``cfg``'s file; CONFIG where neither says)."""
+    from mlevolve.report.data import meta_command, meta_resume
+
+    return meta_resume(meta, db, cfg.source if cfg is not None else None) or meta_command("CONFIG", db)
+
+
 def meta_record(db: str, cfg: MetaConfig | None = None) -> dict[str, Any]:
     """The run record of the meta archive ``db`` (``meta_generations``, ``generator``, ...).  Raises
     :class:`MlevError` where ``db`` is not a meta run's archive (an ``evolve`` run's has no meta-generations)
@@ -381,7 +389,7 @@ def meta_record(db: str, cfg: MetaConfig | None = None) -> dict[str, Any]:
         archive.close()
     if "meta_generations" not in meta and meta.get("kind") == "meta":  # stopped within its first meta-generation
         raise MlevError("the meta run was stopped before its first meta-generation finished: no snapshot yet",
-                        file=db, hint="resume it with the command that started it (mlevolve meta CONFIG --db DB)")
+                        file=db, hint=f"resume it with the command that started it ({_resume(meta, db, cfg)})")
     if "meta_generations" not in meta:
         raise MlevError("not the archive of a `mlevolve meta` run (it has no meta-generations)", file=db,
                         hint="pass --db the archive a `mlevolve meta CONFIG` run wrote")
@@ -528,7 +536,7 @@ def main() -> None:
     if "generator" not in meta:  # stopped: its meta-generations are recorded, its output not chosen yet
         raise MlevError(f"the meta run was stopped after {len(history)} of its {cfg.meta.generations} "
                         "meta-generations: it has chosen no generator yet", file=args.db,
-                        hint="resume it with the command that started it (mlevolve meta CONFIG --db DB), or pass "
+                        hint=f"resume it with the command that started it ({_resume(meta, args.db, cfg)}), or pass "
                              "--mode trend, which runs the finished meta-generations' snapshots")
     learned = GrammarSpec.from_dict(tomllib.loads(meta["generator"]), name="learned")
     jobs = []

@@ -48,7 +48,6 @@ from mlevolve.dsl.kinds import KINDS
 from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.printer import format_expr, moved_comments
 from mlevolve.dsl.types import BASE_TYPES, Type
-from mlevolve.gp.archive import Archive
 from mlevolve.gp.backends import signal_handler
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, RESTART_POPULATIONS
@@ -361,12 +360,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise MlevError(f"--component writes a Python module, not .mlev text: -o {args.output}",
                         hint=f"-o {Path(str(args.output)).with_suffix('.py').name} for the module, or drop "
                         "--component for the program as .mlev")
-    if args.db is not None and args.file is None and args.hash is None and \
-            (pick := _chosen(args.db, _rule(args))) is not None:  # (FILE and DB both: refused below, unread)
-        args.hash = pick["best"]["hash"]  # --best: the run's answer by --select
+    select = _rule(args)  # --best (or no HASH): the run's answer by --select, chosen as the archive is read, once
     grammar = load_grammar(args.grammar) if args.grammar else None  # None: the base grammar, or the run's
     if str(args.output).lower().endswith(".mlev"):  # the program itself, not a script
-        return _export_program(args, grammar)
+        return _export_program(args, grammar, select)
     if args.output != "-":  # -: stdout
         api.check_output(args.output, kind="script")
     # --seed and --epochs default to the API's (a file) or to the run's (--db): passed only when given
@@ -383,15 +380,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
             _no_archive_flags(args)
         program: Program | str = args.file
         if args.db:  # the best program, or the one --hash names
-            program = api.archived_program(args.db, args.hash, grammar=grammar)
+            program = api.archived_program(args.db, args.hash, grammar=grammar, select=select)
         source = _located(program, lambda: api.export_component(_path(program), args.component, grammar=grammar))
     elif args.db:
         if args.file:
             raise MlevError("give either FILE or --db, not both", hint="mlevolve export FILE -o OUT.py, or mlevolve "
                            "export DB [--hash H] -o OUT.py")
-        source = api.export_from_archive(args.db, args.hash, args.task, grammar=grammar, script=script, **given)
-        with Archive.read(args.db) as archive:  # the run's task, as stored: the archive's rows were read once, above
-            drawn = drawn_per_candidate(args.task or archive.meta().get("task"))  # then `best`'s score is of its draw
+        from mlevolve.api.archived import export_archived
+
+        source, meta = export_archived(args.db, args.hash, args.task, grammar=grammar, script=script, select=select,
+                                       **given)
+        drawn = drawn_per_candidate(args.task or meta.get("task"))  # then `best`'s score is of its draw
     elif args.file:
         _no_archive_flags(args)
         _unread_flags(args, args.file)
@@ -433,14 +432,15 @@ def _no_training_flags(args: argparse.Namespace, what: str, hint: str) -> None:
         raise MlevError(f"{what}: {', '.join(unused)} {'does' if len(unused) == 1 else 'do'} not apply", hint=hint)
 
 
-def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None) -> int:
-    """``export DB [--best | --hash H] -o FILE.mlev``: the archived program as ``.mlev`` text."""
+def _export_program(args: argparse.Namespace, grammar: GrammarSpec | None, select: str) -> int:
+    """``export DB [--best | --hash H] -o FILE.mlev``: the archived program (``--best``: rule ``select``'s answer)
+    as ``.mlev`` text."""
     if not args.db or args.file or args.component is not None:
         raise MlevError("-o FILE.mlev writes a run's program as .mlev text: it takes DB (with --best or --hash H)",
                         hint="mlevolve export DB --best -o best.mlev; a .py output writes a training script")
     _no_training_flags(args, "a .mlev output is the program alone", "drop it, or write a .py script")
     api.check_output(args.output, kind="program")
-    text, options = api.export_program(args.db, args.hash, grammar=grammar)
+    text, options = api.export_program(args.db, args.hash, grammar=grammar, select=select)
     api.write_atomic(args.output, text)
     command = " ".join(["mlevolve run", shlex.quote(args.output), *options])
     if "mlevolve run FILE --task " in text.partition("\n")[0]:  # a meta run's program: scored on each of its tasks

@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.interpreter.component_templates import _text_numbers, _unique_columns
-from mlevolve.report.data import MODEL_SELECTIONS, selected
+from mlevolve.report.data import DEFAULT_SELECTION, MODEL_SELECTIONS, selected
 
 
 class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -91,7 +91,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
                  grammar: str | Path | None = None, random_state: int = 0, fit_constants: bool = True,
                  prune: bool = True, db: str | Path | None = None, verbose: bool = False,
-                 max_samples: int | None = None, model_selection: str = "best", max_time: float | None = None) -> None:
+                 max_samples: int | None = None, model_selection: str = DEFAULT_SELECTION,
+                 max_time: float | None = None) -> None:
         self.budget = budget
         self.population = population
         self.algorithm = algorithm

@@ -676,6 +676,14 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
 
 
 # -- the one way programs are shown to people ----------------------------------------------------------------
+MODEL_SELECTIONS = ("accuracy", "best", "score")
+"""The rules of choosing a formula of a front, PySR's (``model_selection``): see
+:func:`mlevolve.report.data.selected`."""
+
+DEFAULT_SELECTION = "best"
+"""The rule a run's answer is chosen by where none is given: PySR's default pick.  The one setting: the commands'
+``--select`` default and the API's ``select`` (``best``, ``show``, ``answer``, ``report``, ``export``) read it."""
+
 SHOWN_DIGITS = 4
 """The significant digits of a literal in a program shown to people (``best``, ``show``, the report and
 ``evolve``'s summary; as PySR's ``print_precision``): a fitted constant's 17 digits read as ``-0.3837``.

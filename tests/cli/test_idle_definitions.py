@@ -131,7 +131,7 @@ def test_a_meta_configuration_refuses_evolving_a_slot_with_no_effect(tmp_path: P
     config.write_text(text)
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"))
     assert err.splitlines() == [
-        f"{config}:4:1: error: evolve: activation 'act' has no effect: model 'net' never uses it, so evolving it "
+        f"{config}:4:12: error: evolve: activation 'act' has no effect: model 'net' never uses it, so evolving it "
         f"cannot change the score ({program}:7:12)",
         "hint: use it in a layer of the model, e.g. seq(dense(16), act), or remove it; or evolve net with it "
         "(net,act)"]

@@ -128,11 +128,15 @@ def test_output_file_needs_its_folder_and_is_no_folder(tmp_path: Path) -> None:
 @pytest.mark.e2e
 @pytest.mark.parametrize(("dropped", "first", "hint"), [
     (("generator",), "stopped.db: error: the meta run was stopped after 1 of its 1 meta-generations: it has chosen no "
-     "generator yet", "hint: resume it with the command that started it (mlevolve meta CONFIG --db DB), or pass "
-     "--mode trend, which runs the finished meta-generations' snapshots"),  # was a KeyError's traceback
+     "generator yet", "hint: resume it with the command that started it (mlevolve meta {made}/tiny.toml --db "
+     "stopped.db), or pass --mode trend, which runs the finished meta-generations' snapshots"),  # was a KeyError's
     (("generator", "meta_generations"), "stopped.db: error: the meta run was stopped before its first "
      "meta-generation finished: no snapshot yet", "hint: resume it with the command that started it (mlevolve meta "
-     "CONFIG --db DB)"),  # was "not the archive of a `mlevolve meta` run"
+     "{made}/tiny.toml --db stopped.db)"),  # was "not the archive of a `mlevolve meta` run"
+    # an archive made before archives kept their command: the configuration evidence.py was given, a real path
+    (("generator", "command"), "stopped.db: error: the meta run was stopped after 1 of its 1 meta-generations: it has "
+     "chosen no generator yet", "hint: resume it with the command that started it (mlevolve meta tiny.toml --db "
+     "stopped.db), or pass --mode trend, which runs the finished meta-generations' snapshots"),
 ])
 def test_an_interrupted_meta_run_s_archive_says_to_resume_it(made: Path, dropped: tuple[str, ...], first: str,
                                                              hint: str) -> None:
@@ -143,7 +147,7 @@ def test_an_interrupted_meta_run_s_archive_says_to_resume_it(made: Path, dropped
     with sqlite3.connect(made / "stopped.db") as db:  # what a kill leaves: the keys written at the end not yet there
         db.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in dropped])
     assert _script("evidence.py", "--config", "tiny.toml", "--db", "stopped.db", "--seeds", "1", "--snapshot-seeds",
-                   "1", "--out", "out", cwd=made) == [first, hint]
+                   "1", "--out", "out", cwd=made) == [first, hint.format(made=made)]
 
 
 @pytest.mark.e2e

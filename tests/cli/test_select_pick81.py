@@ -280,7 +280,8 @@ def test_best_n_1_lists_the_answer_s_text_marked_and_then_the_fittest(run: dict[
     rows = api.best(run["db"], 2, select="best")  # the API, asked: the same list, the answer marked
     assert [r["hash"] for r in rows] == [pick["hash"], fittest["hash"]] and rows[0]["selected"] == "best"
     assert "selected" not in rows[1] and rows[0]["answer"]["verdict"] == (api.answer(run["db"]) or {})["verdict"]
-    assert "selected" not in api.best(run["db"], 2)[0]  # its default, accuracy: by fitness, as before
+    assert api.best(run["db"], 2) == rows  # its default is the command line's (meta96: it was accuracy)
+    assert "selected" not in api.best(run["db"], 2, select="accuracy")[0]  # by fitness, as before
 
 
 def test_where_the_answer_is_the_fittest_the_lists_are_as_before(run: dict[str, Any], capsys: Capsys) -> None:
@@ -292,7 +293,8 @@ def test_where_the_answer_is_the_fittest_the_lists_are_as_before(run: dict[str, 
         blocks = _blocks(out)
         assert "(answer" not in out and len(blocks) == 2 and not out.startswith(("answer", "fittest"))
         assert blocks[0][0].startswith(f"#1  fitness {fittest['fitness']:.6g}  hash {fittest['hash'][:12]}")
-        assert [b[0].split("hash ")[1][:12] for b in blocks] == [r["hash"][:12] for r in api.best(run["db"], 2)]
+        assert [b[0].split("hash ")[1][:12] for b in blocks] == [r["hash"][:12] for r in api.best(run["db"], 2,
+                                                                                                select="accuracy")]
 
 
 def test_show_best_n_2_lists_the_answer_then_the_fittest(run: dict[str, Any], capsys: Capsys) -> None:
@@ -472,3 +474,59 @@ def test_show_best_confirm_s_spread_is_of_the_answer(run: dict[str, Any], capsys
     assert main(["show", str(run["db"]), "--best", "--confirm", "1", "--select", "accuracy"]) == 0
     [spread] = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("over 1 ")]
     assert " of the best minus the start's " in spread  # the answer is the fittest: as before
+
+
+def test_the_api_s_default_rule_is_the_command_line_s(run: dict[str, Any], capsys: Capsys) -> None:
+    """One default (meta96): ``api.best`` and ``api.show`` defaulted to ``select="accuracy"`` (the fittest first)
+    while ``best`` and ``show --best`` answer with ``report.data.DEFAULT_SELECTION`` (PySR's pick); every reader of
+    the answer, the API's and the commands', defaults to the one setting, and gives the same program."""
+    import inspect
+
+    from mlevolve import estimator, results
+    from mlevolve.api import archived
+    from mlevolve.cli import _rule
+
+    assert data.DEFAULT_SELECTION is results.DEFAULT_SELECTION == "best"
+    assert _rule(type("Args", (), {"select": None})()) == results.DEFAULT_SELECTION  # the flag not given
+    for function in (api.best, api.show, api.answer, api.report, api.export_from_archive, api.export_program,
+                     api.archived_program, api.next_commands, archived.best_answered, archived.show_answered,
+                     archived.export_archived, data.answer, data.listed, estimator.SymbolicRegressor):
+        parameters = inspect.signature(function).parameters
+        default = (parameters.get("select") or parameters.get("how") or parameters["model_selection"]).default
+        assert default == results.DEFAULT_SELECTION, function
+    pick = run["pick"]["hash"]
+    assert api.best(run["db"], 1)[0]["hash"] == api.show(run["db"])[0]["hash"] == pick
+    assert main(["show", str(run["db"]), "--best"]) == 0
+    assert f"hash {pick[:12]}" in capsys.readouterr().out.split("\n#1")[1].splitlines()[0]
+    assert main(["export", str(run["db"]), "--best", "-o", str(run["folder"] / "cli.mlev")]) == 0
+    capsys.readouterr()
+    assert api.export_program(run["db"])[0] == (run["folder"] / "cli.mlev").read_text()
+    assert api.export_program(run["db"], pick)[0] == (run["folder"] / "cli.mlev").read_text()
+
+
+@pytest.mark.parametrize("argv", [["export", "{db}", "--best", "-o", "{folder}/once.py"],
+                                  ["export", "{db}", "--best", "-o", "{folder}/once.mlev"],
+                                  ["export", "{db}", "--component", "f", "-o", "{folder}/once_f.py"],
+                                  ["show", "{db}", "--best"], ["show", "{db}", "--best", "--sympy"],
+                                  ["best", "{db}"], ["report", "{db}", "-o", "{folder}/once.html"]])
+def test_a_command_that_reads_the_answer_reads_the_archive_once(run: dict[str, Any], capsys: Capsys,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  argv: list[str]) -> None:
+    """``export --best`` read the archive three times (meta96): the answer (``api.answer``), then the program it
+    names, then the run's task; every command that reads the run's answer now opens the archive once, and
+    ``export --best`` still writes the answer (PySR's pick here, not the fittest)."""
+    from mlevolve.gp.archive import Archive
+
+    opened: list[str] = []
+    read = Archive.read.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Archive], path: str | Path) -> Archive:
+        opened.append(str(path))
+        return read(cls, path)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Archive, "read", classmethod(counted))
+    assert main([a.format(db=run["db"], folder=run["folder"]) for a in argv]) == 0
+    capsys.readouterr()
+    assert opened == [str(run["db"])]
+    if argv[-1].endswith(".mlev"):
+        assert (run["folder"] / "once.mlev").read_text() == api.export_program(run["db"], run["pick"]["hash"])[0]

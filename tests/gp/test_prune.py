@@ -444,7 +444,7 @@ def test_a_snap_past_the_cache_keys_digits_is_scored_as_its_own_text(tmp_path: P
     program = tmp_path / "big.mlev"
     program.write_text("algorithm big\n\nformula f(x0: Scalar) -> Scalar =\n  x0\n")
     out = api.evolve(program, ["f"], f"{data}:target=y", budget=300, db=tmp_path / "big.db", quiet=True)
-    text, _ = api.export_program(tmp_path / "big.db")
+    text, _ = api.export_program(tmp_path / "big.db", select="accuracy")  # the fittest, as best_metrics
     again = api.run(api.parse(text), f"{data}:target=y")
     assert again["train_mse"] == out["best_metrics"]["train_mse"] < 1e-6
 
@@ -482,7 +482,7 @@ def _prune_then_run(folder: Path, seed: int, budget: int, regime: str) -> None:
         return
     metric = fitness_metric(record["metrics"])
     assert record["fitness"] >= pruning.floor(_best_fitness(db, record["from"]), metric.bounded, metric.tie_scale())
-    text, _ = api.export_program(db)
+    text, _ = api.export_program(db, select="accuracy")  # the fittest, whose prune is kept (the default: the pick)
     fresh = api.run(parse(text), seed=seed)
     assert fresh["failure"] is None
     assert _untimed({k: v for k, v in fresh.items() if k not in ("task", "seed", "failure")}) == \

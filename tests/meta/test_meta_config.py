@@ -19,8 +19,8 @@ QUARTIC = ROOT / "examples" / "quartic.mlev"
 
 
 @pytest.mark.parametrize("old, new, error, hint", [
-    ('evolve = ["f"]', 'evolve = ["g"]', f"4:1: error: evolve 'g' is not a definition of {QUARTIC}",
-     "definitions: f, or all"),
+    ('evolve = ["f"]', 'evolve = ["g"]', f"4:12: error: evolve 'g' is not a definition of {QUARTIC}",
+     "definitions: f, or all"),  # at the name (meta96)
     ('evolve = ["f"]', 'evolve = "f"', '4:1: error: `evolve` must be a list of definition names, got "f"',
      'evolve = ["f"], or ["all"] (the default)'),
     ("elites = 4", "elite = 4", "15:1: error: [inner] has no setting 'elite'",

@@ -34,7 +34,7 @@ def test_the_front_is_every_behaviour_no_smaller_one_matches_and_ends_at_the_bes
     run = data.load(run_db)
     groups = [g.representative for g in data.behaviours(run)]
     assert [c["rank"] for c in front] == list(range(1, len(front) + 1)) and len(front) >= 3
-    assert front[-1]["hash"] == api.best(run_db, 1)[0]["hash"]  # the run's shown best
+    assert front[-1]["hash"] == api.best(run_db, 1, select="accuracy")[0]["hash"]  # the run's fittest
     for c in front:  # on it: no smaller behaviour is as fit within float rounding, none of its size fitter
         scale = shown_scale(c["metrics"])
         assert not any(r.hash != c["hash"] and r.fitness is not None and (
@@ -142,7 +142,7 @@ def test_a_pruned_fitted_formula_is_sized_without_its_fit_s_scaling(tmp_path: Pa
     db = tmp_path / "run.db"
     out = api.evolve(tmp_path / "ab.mlev", ["f"], f"{tmp_path / 'ab.csv'}:target=y", budget=300, db=db, quiet=True,
                      seed=1)
-    best = api.best(db, 1)[0]
+    best = api.best(db, 1, select="accuracy")[0]  # the fittest (the default is PySR's pick: meta96)
     assert best["pruned"] is not None and best["hash"] == out["best_hash"]
     body = slots(parse(best["stored"]))[0].body  # the fit's `a + b * (f)`: f's nodes are the size
     assert isinstance(body, Call) and body.op == "add" and isinstance(body.args[1], Call)

@@ -34,12 +34,12 @@ from mlevolve.gp.backends import Resources
 from mlevolve.gp.engine import EvolveConfig
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
-from mlevolve.results import SHOWN_DIGITS, fitness_metric
+from mlevolve.results import DEFAULT_SELECTION, SHOWN_DIGITS, fitness_metric
 
 
 @typed
 def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
-         front: bool = False, select: str | None = None) -> builtins.list[dict[str, Any]]:
+         front: bool = False, select: str = DEFAULT_SELECTION) -> builtins.list[dict[str, Any]]:
     """The ``n`` (default 5) best distinct behaviours of an archive, best first: programs with the same behaviour
     (an FEC fingerprint, or equal metrics and shown text) are one entry, shown by one program (of those
     tied with its fittest within float rounding, the smallest: :func:`mlevolve.results.shown_order`, the
@@ -57,10 +57,11 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     (against the run's starting program, as :func:`show` gives it).
     ``digits``: the significant digits of the literals in ``program`` and ``evolved`` (0: every digit;
     ``stored`` keeps them all).
-    ``select``: the rule naming the run's answer (:func:`answer`; default None: ``accuracy``, the fittest, for the
-    list by fitness; ``best`` for the front); where it answers with another than the fittest, the list starts with
-    that answer, which alone has ``selected`` (the rule's name) and whose ``answer`` is :func:`answer`'s verdict, then
-    the fittest others. Raises :class:`SettingError` for another ``select``.
+    ``select``: the rule naming the run's answer (:func:`answer`; default
+    :data:`~mlevolve.results.DEFAULT_SELECTION`, ``best``, PySR's pick, as the commands' ``--select``; ``accuracy``
+    lists by fitness alone); where it answers with another than the fittest, the list starts with that answer, which
+    alone has ``selected`` (the rule's name) and whose ``answer`` is :func:`answer`'s verdict, then the fittest
+    others. Raises :class:`SettingError` for another ``select``.
 
     ``front``: the run's Pareto front of fitness against size instead (listed whole: ``n`` with it raises
     :class:`SettingError`), by size ascending, its last the fittest (:func:`mlevolve.report.data.front`): ``rank`` is
@@ -75,7 +76,7 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
 
 
 def best_answered(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS, front: bool = False,
-                  select: str | None = None) -> tuple[builtins.list[dict[str, Any]], dict[str, Any] | None]:
+                  select: str = DEFAULT_SELECTION) -> tuple[builtins.list[dict[str, Any]], dict[str, Any] | None]:
     """:func:`best`'s list, and where it starts with rule ``select``'s answer (not the fittest) that answer as
     :func:`answer` gives it (else None), from one read of the archive (``mlevolve best`` names both)."""
     from mlevolve.report import data
@@ -86,7 +87,6 @@ def best_answered(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGI
     n = 5 if n is None else n
     _at_least(n=n)
     _check_digits(digits)
-    select = select if select is not None else "best" if front else "accuracy"
     _check_select(select)
     run = data.load(db, top=1, digits=digits)
     if front and run.meta.get("kind") == "meta":  # each inner run's AUC on its own task: no common fitness
@@ -127,7 +127,7 @@ def _check_select(select: str) -> None:
 
 
 @typed
-def answer(db: str | Path, select: str = "best", digits: int = SHOWN_DIGITS) -> dict[str, Any] | None:
+def answer(db: str | Path, select: str = DEFAULT_SELECTION, digits: int = SHOWN_DIGITS) -> dict[str, Any] | None:
     """The run's answer in archive ``db`` as rule ``select`` chooses it (PySR's ``model_selection``, the rule of
     ``SymbolicRegressor``'s: :func:`mlevolve.report.data.selected`): ``best`` (the default) the highest PySR score of
     the front's formulas within 1.5 times the least train MSE, ``score`` the highest score, ``accuracy`` the fittest.
@@ -171,9 +171,10 @@ def no_score(db: str | Path) -> tuple[str, str]:
 @typed
 def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
          timeout: float = Resources.timeout, grammar: GrammarSpec | None = None,
-         digits: int = SHOWN_DIGITS, select: str = "accuracy") -> builtins.list[dict[str, Any]]:
+         digits: int = SHOWN_DIGITS, select: str = DEFAULT_SELECTION) -> builtins.list[dict[str, Any]]:
     """The program whose hash starts with ``key`` (default: the ``n`` best behaviours, rule ``select``'s answer
-    first as :func:`best` lists them), each with its ancestry.
+    first as :func:`best` lists them; ``select``'s default is :func:`best`'s and ``show --best``'s), each with its
+    ancestry.
 
     Each is a dict like :func:`best`'s (``rank`` only for the best) plus ``ancestry``: the chain of (best) parents
     to the root, newest first, each a dict of ``hash``, ``operator``, ``generation``, ``fitness`` and ``seq`` (or
@@ -190,7 +191,7 @@ def show(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
 
 def show_answered(db: str | Path, key: str | None = None, n: int = 1, confirm: int = 0,
                   timeout: float = Resources.timeout, grammar: GrammarSpec | None = None,
-                  digits: int = SHOWN_DIGITS, select: str = "accuracy",
+                  digits: int = SHOWN_DIGITS, select: str = DEFAULT_SELECTION,
                   ) -> tuple[builtins.list[dict[str, Any]], dict[str, Any] | None]:
     """:func:`show`'s list, and where it starts with rule ``select``'s answer (not the fittest) that answer as
     :func:`answer` gives it (else None), from one read of the archive (``show --best`` read it twice)."""
@@ -273,7 +274,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
 
 @typed
 def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | Path | None = None,
-           digits: int = SHOWN_DIGITS, select: str = "best") -> dict[str, Any]:
+           digits: int = SHOWN_DIGITS, select: str = DEFAULT_SELECTION) -> dict[str, Any]:
     """Write the HTML run report of archive ``db`` to ``output``; see docs/report.md.  Its top section is the run's
     answer as ``select`` chooses it (:func:`answer`).
 
@@ -319,28 +320,40 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
 @typed
 def export_from_archive(db: str | Path, key: str | None = None, task: str | None = None, *,
                         seed: int | None = None, epochs: int | None = None,
-                        grammar: GrammarSpec | None = None, script: str | None = None) -> str:
-    """Export the best program of an archive (or the one whose hash starts with ``key``).
+                        grammar: GrammarSpec | None = None, script: str | None = None,
+                        select: str = DEFAULT_SELECTION) -> str:
+    """Export the run's answer in an archive, rule ``select``'s (:func:`answer`; the default
+    :data:`~mlevolve.results.DEFAULT_SELECTION` as ``export --best``'s), or the program whose hash starts with ``key``.
 
     The task is ``task``, or the run's: a run on a data file is exported with the file's absolute
     path (stored in the archive), after checking that the file still holds the data the run was
     scored on, so the export works from any folder.  ``seed`` and ``epochs`` default to the run's;
     ``grammar`` (default: the base grammar) must be the run's (see :func:`archived_grammar`); ``script``
     as :func:`export`'s.  Raises :class:`MlevError` for a missing, foreign or damaged archive, a ``key`` no program
-    (or more than one) has, an archive with no scored candidate, and a data file gone or changed since the run.
+    (or more than one) has, an archive with no scored candidate, and a data file gone or changed since the run;
+    :class:`SettingError` for another ``select``.
     """
+    return export_archived(db, key, task, seed=seed, epochs=epochs, grammar=grammar, script=script, select=select)[0]
+
+
+def export_archived(db: str | Path, key: str | None = None, task: str | None = None, *,
+                    seed: int | None = None, epochs: int | None = None, grammar: GrammarSpec | None = None,
+                    script: str | None = None, select: str = DEFAULT_SELECTION) -> tuple[str, dict[str, Any]]:
+    """:func:`export_from_archive`'s script and the archive's meta, from one read of the archive (``export --best``
+    read it three times: for the answer, the program and the run's task)."""
     _not_empty(task)
-    program, meta, spec = _archived(db, key, task, grammar)
+    program, meta, spec = _archived(db, key, task, grammar, select=select)
     return _export(program, task or _archived_task(meta, db),
                    int(meta.get("seed", EvolveConfig.seed)) if seed is None else seed,
                    int(meta.get("epochs", Settings.epochs)) if epochs is None else epochs, spec, script,
-                   ["epochs"] if epochs is not None else [])  # the run's own epochs: a formula run's are unread
+                   ["epochs"] if epochs is not None else []), meta  # the run's own epochs: a formula run's are unread
 
 
 @typed
-def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None
-                   ) -> tuple[str, builtins.list[str]]:
-    """The best program of an archive (or the one whose hash starts with ``key``) as ``.mlev`` text, as
+def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None,
+                   select: str = DEFAULT_SELECTION) -> tuple[str, builtins.list[str]]:
+    """The run's answer in an archive by rule ``select`` (:func:`answer`; or the program whose hash starts with
+    ``key``) as ``.mlev`` text, as
     shown (simplified: the same values) with the run's task (a data file by absolute path), under a
     first comment line naming the archive; and the options with which ``mlevolve run`` scores it as
     the run did (the run's ``--seed`` and ``--epochs`` where they are not the defaults; a meta run's
@@ -350,7 +363,8 @@ def export_program(db: str | Path, key: str | None = None, *, grammar: GrammarSp
     from mlevolve.dsl.check import clamp_ranges
     from mlevolve.dsl.printer import format_program
 
-    program, meta, _ = _archived(db, key, None, grammar, data_task=True, verify=False)  # text: no data read
+    program, meta, _ = _archived(db, key, None, grammar, data_task=True, verify=False,  # text: no data read
+                                 select=select)
     defaults = (("seed", EvolveConfig.seed), ("epochs", Settings.epochs))
     options = [f"--{name} {int(meta[name])}" for name, default in defaults
                if name in meta and int(meta[name]) != default]
@@ -375,24 +389,30 @@ def drawn_per_candidate(text: str) -> bool:
 
 
 @typed
-def archived_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None) -> Program:
-    """The best program of an archive (or the one whose hash starts with ``key``) as shown, checked in
-    the run's grammar (``grammar``, see :func:`archived_grammar`).  Raises :class:`MlevError` naming ``db``."""
-    return _archived(db, key, None, grammar)[0]
+def archived_program(db: str | Path, key: str | None = None, *, grammar: GrammarSpec | None = None,
+                     select: str = DEFAULT_SELECTION) -> Program:
+    """The run's answer in an archive by rule ``select`` (:func:`answer`; or the program whose hash starts with
+    ``key``) as shown, checked in the run's grammar (``grammar``, see :func:`archived_grammar`).  Raises
+    :class:`MlevError` naming ``db``, :class:`SettingError` for another ``select``."""
+    return _archived(db, key, None, grammar, select=select)[0]
 
 
 def _archived(db: str | Path, key: str | None, task: str | None, grammar: GrammarSpec | None,
-              data_task: bool = False, verify: bool = True) -> tuple[Program, dict[str, Any], GrammarSpec]:
-    """The program (as shown, with ``task``, else the run's task: with ``data_task``, a data file by its
-    absolute path, :func:`_archived_task`, checked unless not ``verify``), the archive's meta and the grammar to
-    check it in."""
+              data_task: bool = False, verify: bool = True,
+              select: str = DEFAULT_SELECTION) -> tuple[Program, dict[str, Any], GrammarSpec]:
+    """The program (``key``'s, else rule ``select``'s answer; as shown, with ``task``, else the run's task: with
+    ``data_task``, a data file by its absolute path, :func:`_archived_task`, checked unless not ``verify``), the
+    archive's meta and the grammar to check it in, from one read of the archive."""
     from mlevolve.report import data
     from mlevolve.results import archived_whose, shown_program
 
+    _check_select(select)
     run = data.load(db, top=1, key=key)
     meta = dict(run.meta)
-    # the best as `best` and `show` show it: of programs tied within float rounding, the smallest
-    rows = [run.found] if key else [g.representative for g in data.behaviours(run)[:1]]
+    # the answer as `best` and `show` show it: of programs tied within float rounding, the smallest
+    pick = None if key else data.chosen(run, select)
+    rows = [run.found] if key else [pick.representative] if pick is not None else \
+        [g.representative for g in data.behaviours(run)[:1]]
     if not rows or rows[0] is None:  # (a hash not found is data.load's error) none scored: as `show --best` says
         message, hint = no_score(db)
         raise MlevError(message, file=str(db), hint=hint)

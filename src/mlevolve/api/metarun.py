@@ -66,15 +66,19 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                            "the .mlev file whose slots are evolved, relative to this configuration") from None
     try:
         names = evolvable(program, cfg.evolve, str(cfg.program))
-    except MlevError as err:  # the configuration's `evolve`, not a flag: named and placed as such
-        from mlevolve.meta.config import config_error
+    except MlevError as err:  # the configuration's `evolve`, not a flag: named and placed as such, at its name
+        from mlevolve.meta.config import config_entry_error
 
         if isinstance(err, SettingError):
             message = err.rename(lambda _: "evolve").message
-        else:  # a definition with no effect on the score: placed at `evolve`, which names it, and said where it is
+            name = _evolve_entry(err, cfg.evolve)
+        else:  # a definition with no effect on the score: placed at its name in `evolve`, and said where it is
             at = f":{err.span.line}:{err.span.column}" if err.span is not None else ""
             message = f"evolve: {err.message} ({cfg.program}{at})"
-        raise config_error(cfg.source, message, None, "evolve", err.hint) from None
+            idle_name = err.message.split("'")[1] if err.message.count("'") >= 2 else ""  # "activation 'act' has no"
+            name = next((n for n in cfg.evolve if n.split(".")[0] == idle_name), "")
+        nth = 2 if " twice" in message else 1  # the second writing of a name given twice
+        raise config_entry_error(cfg.source, message, None, "evolve", name, err.hint, nth, strip=True) from None
     for warning in said:
         warnings.warn(warning.message, warning.category, stacklevel=2)
     try:  # [inner] epochs and fit as evolve holds its flags: a setting the program's regime does not read is refused
@@ -88,7 +92,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     from mlevolve.gp.archive import runs_folder
 
     path = Path(db) if db is not None else runs_folder() / f"meta-{Path(config).stem}.db"
-    from mlevolve.report.data import default_generator
+    from mlevolve.report.data import default_generator, meta_command
 
     out = Path(output) if output is not None else default_generator(path)
     for given, setting in ((db, "db"), (output, "output")):  # a typo's folder is refused, not made (runs/ is)
@@ -103,6 +107,8 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
                 "data_sha256": _data_digests([*cfg.train, *cfg.validation]), **cfg.identity()}
     n = workers or os.cpu_count() or 1
     with Archive.for_run(path, identity) as archive:
+        # how it was made, for the report's resume line (not identity: a resume from another folder is the same run)
+        archive.set_meta("command", {"config": str(config), "output": None if output is None else str(output)})
         if not quiet and (held := archive.count()):  # as evolve's: a resumed run's first line, what is resumed
             print(f"resuming {path}: {counted(held, 'finished inner run')} archived, replayed "
                   "rather than run again", file=sys.stderr, flush=True)
@@ -113,7 +119,8 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         except KeyboardInterrupt:  # every finished inner run is a row
             raise RunInterrupted(str(path), archive.count()) from None
     try:  # every inner run is saved: a stop now (writing the generator) says so, as one during the runs does
-        return _write_generator(out, config, path, cfg, runner, history, chosen, best, summary)
+        return _write_generator(out, meta_command(config, db, output), path, cfg, runner, history, chosen, best,
+                                summary)
     except KeyboardInterrupt:
         raise RunInterrupted(str(path), int(summary["candidates"])) from None
 
@@ -168,6 +175,17 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
     return best, history, runner, chosen, summary
 
 
+def _evolve_entry(err: SettingError, names: Sequence[str]) -> str:
+    """The name of a configuration's ``evolve`` (``names``, as read) that :func:`evolvable`'s ``err`` is about, where
+    its error is placed: the name it quotes, ``all`` beside others, the empty one; "" where none is (the key)."""
+    if "all names every" in err.template:
+        return "all"
+    if "empty name" in err.template:
+        return ""
+    got = err.values.get("got")
+    return got if isinstance(got, str) and got in names else ""
+
+
 def _stop_workers() -> None:
     """End this process's pool workers at once (SIGTERM) on Ctrl-C.  They ignore it (it is the coordinator's to
     report), so they would run on to the ends of their inner runs, and the pool's shutdown and the interpreter's
@@ -182,14 +200,15 @@ def _stop_workers() -> None:
     end_processes(multiprocessing.active_children(), wait=5.0)
 
 
-def _write_generator(out: Path, config: str | Path, path: Path, cfg: Any, runner: Any, history: list[dict[str, Any]],
+def _write_generator(out: Path, command: str, path: Path, cfg: Any, runner: Any, history: list[dict[str, Any]],
                      chosen: dict[str, Any], best: Any, summary: dict[str, Any]) -> dict[str, Any]:
-    """Write a meta run's chosen generator to ``out`` with its header; the run's summary for :func:`meta`."""
+    """Write a meta run's chosen generator to ``out`` with its header (``command``: the one that made it, as
+    :func:`~mlevolve.report.data.meta_command` writes it); the run's summary for :func:`meta`."""
     import math
 
     from mlevolve.meta.provenance import environment, environment_line
 
-    header = (f"mlevolve generator evolved by `mlevolve meta {config}`\n"
+    header = (f"mlevolve generator evolved by `{command}`\n"
               f"archive: {path}; {counted(len(history), 'meta-generation')}; chosen: "
               f"{'the base grammar' if runner.chosen is None else f'meta-generation {runner.chosen}'}, "
               f"validation AUC {chosen.get('validation_auc', math.nan):.4f} on "

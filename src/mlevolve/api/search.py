@@ -46,7 +46,7 @@ from mlevolve.gp.engine import EvolveConfig
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.messages import counted
-from mlevolve.results import SHOWN_DIGITS, fitness_metric
+from mlevolve.results import DEFAULT_SELECTION, SHOWN_DIGITS, fitness_metric
 
 
 def _said(error: MlevError) -> tuple[str, Span | None]:
@@ -664,7 +664,7 @@ def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
 
 @typed
 def next_commands(db: str | Path, best_hash: str | None = None, failed: str | None = None,
-                  front: bool = False, select: str = "best") -> builtins.list[str]:
+                  front: bool = False, select: str = DEFAULT_SELECTION) -> builtins.list[str]:
     """The commands to run after a run: inspect the best, write the report, export the best; with ``front`` (a run
     whose programs have a train MSE: formulas), list the Pareto front, its smaller programs and PySR's pick.
     ``best_hash``: the summary's best where it is not the archive's (a run given a smaller budget than its archive holds

@@ -38,7 +38,7 @@
     nguyen1 = [0.0, 1.0]                      # formula tasks default to [0, 1] (fitness: R^2)
 
 Every mistake (unknown key, task or slot, a task in two splits, a bad number) is one
-:class:`MlevError` naming the entry.
+:class:`MlevError` naming the entry, at ``FILE:LINE:COL`` of its key, or of the item of a list it is about.
 """
 
 from __future__ import annotations
@@ -195,11 +195,12 @@ class _Text:
         """An error about ``key`` of ``table`` (None: the top level; no key: the table's header)."""
         return MlevError(message, toml_key_span(self.text, table, key) if table or key else None, hint, self.file)
 
-    def entry_error(self, message: str, table: str, key: str, entry: str, hint: str | None = None,
-                    nth: int = 1) -> MlevError:
-        """An error about ``entry``, one string of the list ``key`` of ``table`` (a task of ``[split] train``; its
-        ``nth`` writing there): at the entry as written (:func:`toml_entry_span`), else at the key."""
-        return MlevError(message, toml_entry_span(self.text, table, key, entry, nth), hint, self.file)
+    def entry_error(self, message: str, table: str | None, key: str, entry: str, hint: str | None = None,
+                    nth: int = 1, strip: bool = False) -> MlevError:
+        """An error about ``entry``, one string of the list ``key`` of ``table`` (None: the top level's; a task of
+        ``[split] train``; its ``nth`` writing there): at the entry as written (:func:`toml_entry_span`), else at the
+        key."""
+        return MlevError(message, toml_entry_span(self.text, table, key, entry, nth, strip), hint, self.file)
 
     def value(self, value: object, kind: str, table: str | None, key: str, example: str | None = None,
               noun: str | None = None, hint: str | None = None) -> Any:
@@ -216,23 +217,29 @@ def config_error(path: str | Path, message: str, table: str | None = None, key: 
     return _Text(str(path), config_text(path)).error(message, table, key, hint)
 
 
-def config_entry_error(path: str | Path, message: str, table: str, key: str, entry: str,
-                       hint: str | None = None) -> MlevError:
+def config_entry_error(path: str | Path, message: str, table: str | None, key: str, entry: str,
+                       hint: str | None = None, nth: int = 1, strip: bool = False) -> MlevError:
     """An error found after loading about ``entry``, one string of the list ``key`` of ``table`` in the configuration
-    file ``path`` (a task of ``[split] train``), at the entry's own place (:func:`toml_entry_span`)."""
-    return _Text(str(path), config_text(path)).entry_error(message, table, key, entry, hint)
+    file ``path`` (a task of ``[split] train``, a name of ``evolve``), at the entry's own place
+    (:func:`toml_entry_span`)."""
+    return _Text(str(path), config_text(path)).entry_error(message, table, key, entry, hint, nth, strip)
 
 
-def toml_entry_span(text: str, table: str, key: str, entry: str, nth: int = 1) -> Span | None:
+def toml_entry_span(text: str, table: str | None, key: str, entry: str, nth: int = 1,
+                    strip: bool = False) -> Span | None:
     """Where TOML ``text`` writes the string ``entry`` (its ``nth`` time) in the array ``key`` of ``table`` (inside
-    its quotes, the
-    array over one line or several), else where it writes the key (:func:`~mlevolve.dsl.errors.toml_key_span`):
-    ``train = ["a", "b"]``'s ``b``.  A string written with escapes is not matched (the key is the place)."""
+    its quotes; the array over one line or several, under the table's header or in an inline table
+    ``table = {key = [...]}``), else where it writes the key (:func:`~mlevolve.dsl.errors.toml_key_span`):
+    ``train = ["a", "b"]``'s ``b``.  A string is compared as TOML reads it (``"nguyen\\u0031"`` is ``nguyen1``);
+    ``strip``: with the space around it left out, as a reader that strips it (``evolve``) holds it."""
+    import re
+
     at = toml_key_span(text, table, key)
     if at is None:
         return None
     lines = source_lines(text)
     depth, opened = 0, False
+    inline = re.compile(r"[{,]\s*(?:" + "|".join(map(re.escape, (key, f'"{key}"', f"'{key}'"))) + r")\s*=\s*")
     for number in range(at.line, len(lines) + 1):
         line, i = lines[number - 1], at.end_column if number == at.line else 0
         while i < len(line):
@@ -245,7 +252,8 @@ def toml_entry_span(text: str, table: str, key: str, entry: str, nth: int = 1) -
                     end = line.find(c, end + 1)
                 if end < 0:
                     return at
-                nth -= line[i + 1:end] == entry
+                read = _toml_string(line[i:end + 1])
+                nth -= (read.strip() if strip and read is not None else read) == entry
                 if not nth:
                     return Span(number, i + 2, number, max(end, i + 2))
                 i = end
@@ -255,10 +263,23 @@ def toml_entry_span(text: str, table: str, key: str, entry: str, nth: int = 1) -
                 depth -= 1
                 if depth <= 0:
                     return at
+            elif not opened and c == "{" and (found := inline.search(line, i)):  # table = {..., key = [...]}
+                i = found.end() - 1
             elif not opened and c not in " \t=":  # not an array: the key is the place
                 return at
             i += 1
     return at
+
+
+def _toml_string(written: str) -> str | None:
+    """The string TOML reads from ``written``, one basic or literal string with its quotes; None where it is none."""
+    import tomllib
+
+    try:
+        value = tomllib.loads(f"v = {written}")["v"]
+    except tomllib.TOMLDecodeError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def config_text(path: str | Path) -> str:

@@ -26,6 +26,12 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.messages import counted
 from mlevolve.results import (
+    DEFAULT_SELECTION as DEFAULT_SELECTION,  # owned there, where the API's defaults read it; named here too
+)
+from mlevolve.results import (
+    MODEL_SELECTIONS as MODEL_SELECTIONS,
+)
+from mlevolve.results import (
     NOT_MEASURES,
     archived_whose,
     parse_archived,
@@ -242,7 +248,7 @@ def alike(run: Run, key: str, metrics: Mapping[str, Any]) -> tuple[dict[str, Any
     return {**stored, "how": f"{stored['how']}; as the run scored it, on tasks drawn for it"}, metrics, True
 
 
-def answer(run: Run, how: str = "accuracy") -> dict[str, Any] | None:
+def answer(run: Run, how: str = DEFAULT_SELECTION) -> dict[str, Any] | None:
     """The run's answer (see :func:`mlevolve.results.answer`) from the archive: its best against its
     start, with the re-evaluation ``evolve --confirm`` kept, when it is of this best.  None without a
     scored candidate.  ``how``: the rule choosing the answer (:func:`chosen`); where it picks a formula other than
@@ -281,7 +287,7 @@ def answer(run: Run, how: str = "accuracy") -> dict[str, Any] | None:
     return out
 
 
-def listed(run: Run, n: int | None, how: str = "accuracy") -> tuple[list[Group], bool]:
+def listed(run: Run, n: int | None, how: str = DEFAULT_SELECTION) -> tuple[list[Group], bool]:
     """The ``n`` (None: all) behaviours a list of a run's bests shows (``best``, ``show --best``, the report's top
     programs), one per shown text (:func:`distinct`): rule ``how``'s answer first where it is not the fittest
     (:func:`chosen`), then the fittest others; and whether the first is such an answer.  Where the answer is the
@@ -872,12 +878,6 @@ def distinct_front(run: Run) -> list[tuple[Group, float | None]]:
     return scored(kept[::-1])
 
 
-MODEL_SELECTIONS = ("accuracy", "best", "score")
-"""The rules of choosing a formula of a front, PySR's (``model_selection``): see :func:`selected`."""
-
-DEFAULT_SELECTION = "best"
-"""The rule a run's answer is chosen by where ``--select`` is not given: PySR's default pick."""
-
 
 def select_flag(select: str) -> str:
     """`` --select SELECT`` for a suggested command that reads the run's answer, or "" for the default rule."""
@@ -925,6 +925,27 @@ def default_generator(db: str | Path) -> Path:
     """Where ``mlevolve meta`` writes its generator without ``-o``: beside the archive ``db``, ``.grammar.toml`` for
     its suffix (:func:`mlevolve.api.meta`)."""
     return Path(db).with_suffix(".grammar.toml")
+
+
+def meta_command(config: str | Path, db: str | Path | None = None, output: str | Path | None = None) -> str:
+    """The command ``mlevolve meta CONFIG [--db DB] [-o OUTPUT]`` (None: not given), runnable as printed: each path
+    shell-quoted, as :func:`mlevolve.api.next_commands` quotes evolve's.  The one writer of a suggested meta command:
+    a generator file's header, the report's resume line."""
+    import shlex
+
+    return shlex.join(["mlevolve", "meta", str(config), *(["--db", str(db)] if db is not None else []),
+                       *(["-o", str(output)] if output is not None else [])])
+
+
+def meta_resume(meta: Mapping[str, Any], db: str | Path, config: str | Path | None = None) -> str | None:
+    """The command that resumes the meta run whose archive ``db`` holds ``meta`` (its meta table): its configuration
+    and ``-o`` as the run recorded them (``command``), else ``config`` where the caller knows it; None where neither
+    says (an archive made before archives kept it, no ``config``)."""
+    made = meta.get("command")
+    if isinstance(made, Mapping) and isinstance(made.get("config"), str):
+        output = made.get("output")
+        return meta_command(made["config"], db, output if isinstance(output, str) else None)
+    return None if config is None else meta_command(config, db)
 
 
 def meta_generations(run: Run) -> list[dict[str, Any]] | None:

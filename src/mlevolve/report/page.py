@@ -47,7 +47,8 @@ svg.lineage .h { fill: #986801; font-weight: bold; }
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
-def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: int = 5, select: str = "best") -> str:
+def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: int = 5,
+          select: str = data.DEFAULT_SELECTION) -> str:
     """The whole HTML document for ``run`` (optionally comparing with a ``baseline`` run), answer first:
     the program rule ``select`` chooses (:func:`mlevolve.report.data.chosen`) against the start, the curve, the top
     ``top`` behaviours, then the rest."""
@@ -71,13 +72,13 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
             + f'\n<p class="t-dim">Written by mlevolve from {escape(run.path)} at {generated}.</p>\n</body></html>\n')
 
 
-def command(run: Run, name: str, what: str, select: str = "best") -> str:
+def command(run: Run, name: str, what: str, select: str = data.DEFAULT_SELECTION) -> str:
     """The command ``mlevolve NAME DB WHAT`` the page suggests, runnable as printed: the archive's path, shell-quoted,
     and ``--select SELECT`` where the rule is not the default (``best``), so that it reads the answer the page names."""
     return f"mlevolve {name} {shlex.quote(run.path)} {what}{data.select_flag(select)}"
 
 
-def _answer(run: Run, select: str = "best") -> str:
+def _answer(run: Run, select: str = data.DEFAULT_SELECTION) -> str:
     """The headline: the program ``select`` chooses, its metric, the start's, the gain (and its spread), the test
     metric; where it is not the fittest, the fittest in a row of its own."""
     a = data.answer(run, select)
@@ -123,10 +124,15 @@ def _meta_answer(run: Run) -> str:
     meta-generation it holds and its validation AUC, as ``mlevolve meta`` printed them."""
     record = run.meta.get("summary")
     if not isinstance(record, Mapping) or "chosen_generation" not in record:
+        command = data.meta_resume(run.meta, run.path)
+        if command is not None:  # the configuration it was made with, as its run recorded it
+            rerun = f"rerun <code>{escape(command)}</code>"
+        else:  # an archive made before archives kept it
+            rerun = (f"rerun <code>{escape(data.meta_command('CONFIG', run.path))}</code>, CONFIG the configuration "
+                     "it was made with (the archive, written before archives kept its path, does not say),")
         return _section("The answer", "<p>A meta run's answer is the generator it learned; this run has not written "
-                        "it yet (it is in progress or was stopped): rerun <code>mlevolve meta CONFIG --db "
-                        f"{escape(run.path)}</code> to resume it. The programs below are its inner runs' candidates, "
-                        "each scored on its own inner run's task.</p>")
+                        f"it yet (it is in progress or was stopped): {rerun} to resume it. The programs below are its "
+                        "inner runs' candidates, each scored on its own inner run's task.</p>")
     output = record.get("output")
     where = (f"<code>{escape(str(output))}</code>" if isinstance(output, str) else
              f"<code>{escape(str(data.default_generator(run.path)))}</code> if <code>mlevolve meta</code> was not "
@@ -249,7 +255,7 @@ def _operators(run: Run) -> str:
     return _section("Operators", _img(plots.operators(stats), "operator success rates"), table)
 
 
-def _top(run: Run, top: int, select: str = "best") -> str:
+def _top(run: Run, top: int, select: str = data.DEFAULT_SELECTION) -> str:
     """The top ``top`` behaviours, as ``best`` lists them: rule ``select``'s answer first where it is not the
     fittest (:func:`mlevolve.report.data.listed`, marked), then the fittest."""
     groups, chosen = data.listed(run, top, select)
@@ -290,7 +296,7 @@ def _diff(run: Run, row: Row) -> str:
     return head + f'<pre class="diff">{"".join(out)}</pre>'
 
 
-def _shape(run: Run, select: str = "best") -> str:
+def _shape(run: Run, select: str = data.DEFAULT_SELECTION) -> str:
     """Fitness against size (the Pareto front NSGA-II works on), and the size distribution over the run; the front's
     program rule ``select`` picks (``--select``, PySR's pick by default) is named."""
     windows = data.size_distribution(run)
@@ -351,7 +357,7 @@ def _meta_shape(run: Run) -> str:
                     _img(plots.sizes(run, windows, limit=False), "size over the candidates"), table)
 
 
-def _lineage(run: Run, limit: int, select: str = "best") -> str:
+def _lineage(run: Run, limit: int, select: str = data.DEFAULT_SELECTION) -> str:
     """The ancestors of the run's answer by rule ``select`` (:func:`mlevolve.report.data.chosen`), or of the best
     program where the answer is the fittest."""
     groups = data.behaviours(run)
