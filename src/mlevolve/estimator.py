@@ -62,10 +62,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ValueError naming ``max_time``).  A second ``fit`` with the same ``db`` goes on from there with a fresh
     allowance, counted once its archive is read back (as start-up, however many candidates it holds).
 
-    After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
-    ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
-    ``I``, ``pi``, ``sin``, prints as that name, which ``sympy.sympify`` would read as the constant: take
-    :meth:`sympy`'s expression for algebra), ``metrics_`` (``train_r2``, ``test_r2``, ``train_mse``, ``test_mse``...),
+    After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit: the model), ``expression_`` (its
+    formula as ``mlevolve show --sympy`` prints it, its decimals to ``SHOWN_DIGITS`` (4) significant digits as every
+    text for reading is: text for people, where :meth:`sympy` is the model, every digit; a column named as a SymPy
+    constant or function, ``E``, ``I``, ``pi``, ``sin``, prints as that name, which ``sympy.sympify`` would read as
+    the constant: take :meth:`sympy`'s expression for algebra), ``metrics_`` (``train_r2``, ``test_r2``,
+    ``train_mse``, ``test_mse``...),
     ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``,
     ``grammar_path_`` (the grammar file predict reads, by its absolute path; None: the base grammar), ``front_`` (the
     run's Pareto front of fitness against size, smallest first, its last the fittest: each a dict of ``size``,
@@ -156,6 +158,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.algebra import formula_display
+        from mlevolve.results import SHOWN_DIGITS
 
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the last fit's: a fit that raises leaves the estimator unfitted, not half-fitted
@@ -223,11 +226,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                          if isinstance(v, int | float | str | None) and k not in left_out}
         limit = result.get("time_limit")  # stopped by max_time: its limit and the budget it stopped short of
         self.summary_["time_limit"] = None if limit is None else dict(limit)
-        def expression(text: str) -> str:  # as `show --sympy` prints it; the formula's text where SymPy cannot
-            program = parse(text)  # decide (a 0/0 or a comparison of infinities: algebra.UNDECIDABLE) or is too deep
+        def expression(text: str) -> str:  # as `show --sympy` prints it (SHOWN_DIGITS); the formula's text where
+            program = parse(text)  # SymPy cannot decide (a 0/0, a comparison of infinities: UNDECIDABLE), too deep
             formula = next(d for d in program.definitions if d.kind == "formula")
             try:
-                return formula_display(formula, formula_sympy(program, grammar=spec))[0]
+                return formula_display(formula, formula_sympy(program, grammar=spec), SHOWN_DIGITS)[0]
             except MlevError:
                 assert formula.body is not None  # a formula has one
                 return format_expr(formula.body)
@@ -264,16 +267,21 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def sympy(self, index: int | None = None) -> Any:
         """The best formula (``index``: ``front_[index]``'s, as :meth:`predict` takes it) as a SymPy expression of real
-        symbols named as its parameters (exact rationals: the literals as written).  SymPy's algebra, not float64's:
+        symbols named as its parameters, the one form every SymPy expression the project hands out takes
+        (:func:`~mlevolve.interpreter.algebra.formula_expr`, as the exported ``sympy_expr()``): a fitted constant a
+        ``sympy.Float`` of every digit predict uses (as PySR's ``sympy()``), whole numbers and small fractions exact
+        (``sympy.nsimplify(expr, rational=True)`` makes every constant exact).  SymPy's algebra, not float64's:
         off the data's range an expression may be defined where ``predict`` is NaN (``sigmoid(log(z))`` is
         ``1/(1 + 1/z)`` for every z, the log of a negative z NaN in NumPy).  A ValueError where the formula has no SymPy
         form that means what float64 computes (one holding ``zoo`` or ``I``: ``expression_`` is then its text)."""
-        from mlevolve.api import formula_sympy, parse
+        from mlevolve.api import check, parse
         from mlevolve.grammar.spec import load_grammar
+        from mlevolve.interpreter.algebra import formula_expr
 
         check_is_fitted(self, "program_")
         try:
-            return formula_sympy(parse(self._program(index)), grammar=load_grammar(self.grammar_path_))
+            checked = check(parse(self._program(index)), load_grammar(self.grammar_path_))
+            return formula_expr(next(d for d in checked.definitions if d.kind == "formula"))
         except MlevError as err:  # the grammar file it was fitted in is gone or changed, as for predict
             raise ValueError(_said(err)) from err
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import re
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +21,7 @@ from sklearn.base import clone
 import mlevolve
 from mlevolve.estimator import SymbolicRegressor
 from mlevolve.interpreter.algebra import sympy_display
+from mlevolve.results import SHOWN_DIGITS
 
 
 def _data(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +46,7 @@ def test_it_finds_the_formula_and_reports_the_runs_metrics(fitted: SymbolicRegre
         fitted.program_
     x0, x1 = sympy.symbols("x0 x1", real=True)
     assert sympy.simplify(fitted.sympy() - (x0**2 / x1 + sympy.Rational(1, 2))) == 0  # found exactly, at this seed
-    assert fitted.expression_ == sympy_display(fitted.sympy())[0]  # as `mlevolve show --sympy` prints it
+    assert fitted.expression_ == sympy_display(fitted.sympy(), SHOWN_DIGITS)[0]  # as `mlevolve show --sympy` prints it
 
 
 def test_predict_is_the_exported_formula(fitted: SymbolicRegressor, tmp_path: Path) -> None:
@@ -260,7 +262,8 @@ def test_a_fit_stopped_by_ctrl_c_names_an_archive_only_where_one_is_kept(
 def test_each_front_entry_has_its_archive_hash_and_export_by_it_gives_the_models_formula(tmp_path: Path) -> None:
     """front_ lacked the hash ``mlevolve best DB --front`` lists: with a kept db, ``export DB --best`` exports the
     fittest, and the formula predict uses (model_selection's pick) could not be named to export."""
-    from mlevolve.api import best, export_program, formula_sympy, parse
+    from mlevolve.api import best, check, export_program, parse
+    from mlevolve.interpreter.algebra import formula_expr
 
     x, y = _data(60)
     db = tmp_path / "sr.db"
@@ -269,7 +272,7 @@ def test_each_front_entry_has_its_archive_hash_and_export_by_it_gives_the_models
     assert [entry["hash"] for entry in model.front_] == list(listed)
     chosen = next(entry for entry in model.front_ if entry["program"] == model.program_)
     text, _ = export_program(db, chosen["hash"])
-    assert sympy.simplify(formula_sympy(parse(text)) - model.sympy()) == 0  # (shown simplified: the same values)
+    assert formula_expr(check(parse(text)).definitions[0]) == model.sympy()  # the form every SymPy one is
 
 
 def test_a_target_constant_on_the_rows_max_samples_drew_names_max_samples() -> None:
@@ -738,3 +741,32 @@ def test_a_formula_too_deep_for_sympys_printers_is_its_text_in_expression(monkey
     model = SymbolicRegressor(budget=40, population=10).fit(x, y)
     assert model.expression_ == model.program_.split("=\n", 1)[1].strip()  # the formula's body, as written
     assert all(entry["expression"] == entry["program"].split("=\n", 1)[1].strip() for entry in model.front_)
+
+
+def test_sympy_gives_floats_as_the_exported_sympy_expr_and_expression_the_shown_digits(tmp_path: Path) -> None:
+    """``sympy()`` gave exact rationals (2504917604409527*x0*x1/1000000000000000) where the exported
+    ``sympy_expr()``, ``show --sympy`` and PySR's ``sympy()`` give floats, and ``expression_`` printed every digit
+    where ``show --sympy`` rounds: ``sympy()`` is now the model (every digit, one function's form), ``expression_``
+    and the front's expressions text for reading (``SHOWN_DIGITS``)."""
+    from mlevolve.interpreter.algebra import formula_expr
+
+    model = SymbolicRegressor()
+    model.program_ = ("algorithm symbolic_regression\n\nformula f(x0: Scalar, x1: Scalar) -> Scalar =\n"
+                      "  2.504917604409527 * (x0 * x1) - 0.9448905628379902 + x0 / 3.0\n")
+    model.grammar_path_, model.front_ = None, []
+    expr = model.sympy()
+    assert str(expr) == "2.504917604409527*x0*x1 + 0.3333333333333333*x0 - 0.9448905628379902"  # never mixed
+    assert not [r for r in expr.atoms(sympy.Rational) if r.q > 100]
+    path = tmp_path / "found.py"
+    path.write_text(mlevolve.export_component(mlevolve.parse(model.program_), "f"), encoding="utf-8")
+    module = ModuleType("found")
+    exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+    assert module.sympy_expr() == expr == formula_expr(mlevolve.check(model.program_).definitions[0])
+    x = np.c_[np.linspace(-2.0, 2.0, 80), np.linspace(2.0, -1.0, 80)]
+    y = 2.504917604409527 * x[:, 0] * x[:, 1] - 0.9448905628379902
+    fitted = SymbolicRegressor(budget=40, population=10).fit(x, y)
+    for entry in [*fitted.front_, {"expression": fitted.expression_, "program": fitted.program_}]:
+        assert entry["expression"] == sympy_display(formula_expr(
+            mlevolve.check(entry["program"]).definitions[0]), SHOWN_DIGITS)[0]
+        digits = [len(d.replace(".", "").lstrip("0")) for d in re.findall(r"\d+\.\d+", entry["expression"])]
+        assert max(digits, default=0) <= SHOWN_DIGITS, entry["expression"]
