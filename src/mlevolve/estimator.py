@@ -396,9 +396,7 @@ def _said(err: MlevError) -> str:
 
 
 def _program(features: Any, n: int) -> tuple[Any, list[str]]:
-    """The starting program (its formula the first column) and its parameters' names: a DataFrame's column names
-    where the language takes them as parameters (an identifier, no keyword, once), each other one ``x`` and its
-    position (``x1``; ``x1_`` where a column is named ``x1``); without names ``x0``, ``x1``, ..."""
+    """The starting program (its formula the first column) and its parameters' names (:func:`parameter_names`)."""
     from mlevolve.api import check, parse
 
     def made(names: list[str]) -> Any:
@@ -416,14 +414,31 @@ def _program(features: Any, n: int) -> tuple[Any, list[str]]:
         program = made(given)
         if [p.name for p in program.definitions[0].params] == given:
             return program, given
-    kept = [name if takes(name) and given.index(name) == i else None for i, name in enumerate(given)]
-    names: list[str] = []
-    for i, name in enumerate(kept):
-        fallback = f"x{i}"
-        while name is None and (fallback in kept or fallback in names):
-            fallback += "_"
-        names.append(name or fallback)
+    names = parameter_names(given, takes)
     return made(names), names
+
+
+def parameter_names(columns: list[str], takes: Any) -> list[str]:
+    """The parameters' names of columns named ``columns``: a name the language takes (``takes(name)``) as it is;
+    else the name with each run of other characters than ASCII letters, digits and ``_`` written ``_`` (``x 2`` is
+    ``x_2``, ``2nd`` is ``x_2nd``), or where that is no name either (a keyword, an empty name) ``x`` and the column's
+    position (``x1``).  A name that is another column's, or an earlier column's, gets a numbered suffix (``x_2_2``):
+    only on such a clash, and never a name that a column keeps."""
+    kept = {name for name in columns if takes(name)}
+    names: list[str] = []
+    for i, name in enumerate(columns):
+        if name in kept and name not in names:
+            names.append(name)
+            continue
+        readable = re.sub(r"[^A-Za-z0-9_]+", "_", name)
+        readable = f"x_{readable}" if readable[:1].isdigit() else readable
+        base = readable if readable.strip("_") and takes(readable) else f"x{i}"  # not "_" alone (a column "é")
+        candidate, k = base, 1
+        while candidate in names or (candidate in kept and candidate != name):
+            k += 1
+            candidate = f"{base}_{k}"
+        names.append(candidate)
+    return names
 
 
 def _data_file(db: Path, X: Any, y: Any, names: list[str], weights: Any = None) -> tuple[Path, tuple[str, str], bool]:

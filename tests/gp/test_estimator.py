@@ -496,14 +496,19 @@ def test_scikit_learns_estimator_checks() -> None:
 @pytest.mark.parametrize(("features", "names"), [
     (np.array(["mass", "v"], dtype=object), ["mass", "v"]),  # a DataFrame's columns (feature_names_in_)
     (np.array(["let", "v"], dtype=object), ["x0", "v"]),  # a keyword is no parameter: it alone falls back
-    (np.array(["a b", "v"], dtype=object), ["x0", "v"]),
-    (np.array(["a b", "x0"], dtype=object), ["x0_", "x0"]),  # not the name of another column: it was, in x1
-    (np.array(["v", "v"], dtype=object), ["v", "x1"]),  # a name given twice names its first column
+    (np.array(["a b", "v"], dtype=object), ["a_b", "v"]),  # other characters as _
+    (np.array(["x1", "x 2", "x3"], dtype=object), ["x1", "x_2", "x3"]),  # was x1_: the formula read x1*x1_
+    (np.array(["x 2", "x_2"], dtype=object), ["x_2_2", "x_2"]),  # a numbered suffix on a real clash alone
+    (np.array(["let", "x0"], dtype=object), ["x0_2", "x0"]),
+    (np.array(["v", "v"], dtype=object), ["v", "v_2"]),  # a name given twice names its first column
+    (np.array(["2nd", "é", ""], dtype=object), ["x_2nd", "x1", "x2"]),  # no name of _ alone
     (np.array(["in", "let"], dtype=object), ["x0", "x1"]),
     (None, ["x0", "x1"]),
 ])
 def test_parameters_are_named_after_the_columns_where_the_language_takes_them(features: object,
                                                                                names: list[str]) -> None:
+    """Columns ['x1', 'x 2', 'x3'] were named x1, x1_, x3 (a user's pass: the formula read x1*x1_): a name the
+    language cannot take is written readably (x_2), numbered only where it clashes."""
     from mlevolve.estimator import _program
 
     program, got = _program(features, 2)
@@ -512,13 +517,13 @@ def test_parameters_are_named_after_the_columns_where_the_language_takes_them(fe
 
 def test_a_column_named_as_another_s_fallback_keeps_its_name_in_the_formula_found() -> None:
     """Columns 'a b' and 'x0' were named x0 and x1 (every name fell back): the formula found for y = 3 * df.x0 + 1
-    read '3*x1 + 1' (a user's pass); only 'a b' is renamed now, and not to x0."""
+    read '3*x1 + 1' (a user's pass); only 'a b' is renamed now, to a_b."""
     pandas = pytest.importorskip("pandas")
     x, _ = _data(40)
     frame = pandas.DataFrame(x[:, :2], columns=["a b", "x0"])
     model = SymbolicRegressor(budget=200, population=20, random_state=0).fit(frame, 3.0 * frame["x0"] + 1.0)
-    assert "formula f(x0_: Scalar, x0: Scalar)" in model.program_
-    assert model.metrics_["test_r2"] > 0.999999 and "x0_" not in model.expression_, model.expression_
+    assert "formula f(a_b: Scalar, x0: Scalar)" in model.program_
+    assert model.metrics_["test_r2"] > 0.999999 and "a_b" not in model.expression_, model.expression_
 
 
 @pytest.mark.parametrize("columns", [["a", "a", "b"], ["", "", "a"]])
@@ -543,8 +548,8 @@ def test_a_column_name_the_parser_reads_as_another_falls_back_to_its_position() 
     reads 'x ' as x); a name is taken only as the parameter of that very name."""
     from mlevolve.estimator import _program
 
-    for names, taken in ((["x", "x ", "c"], ["x", "x1", "c"]), (["x\t", "x", "c"], ["x0", "x", "c"]),
-                         (["x ", "c", "d"], ["x0", "c", "d"])):
+    for names, taken in ((["x", "x ", "c"], ["x", "x_", "c"]), (["x\t", "x", "c"], ["x_", "x", "c"]),
+                         (["x ", "c", "d"], ["x_", "c", "d"])):
         assert _program(np.array(names, dtype=object), 3)[1] == taken
 
 
