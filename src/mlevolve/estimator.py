@@ -84,10 +84,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     A ``fit`` that raises leaves the estimator unfitted (``predict`` raises NotFittedError), never with the last
     fit's formula and this one's columns.  ``fit`` raises ValueError for data that cannot be searched (too few
     rows, a constant target, values beyond 1e150: the data files' rules, in their words, after ``n_samples = N,
-    n_features = F``; a cell that is no number, text or a date or time, at its ``X[i, j]`` and a DataFrame's
-    column) or a setting's mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no
-    folder); a setting of the wrong type (``budget="5"``) is scikit-learn's ``InvalidParameterError``, a TypeError
-    too.
+    n_features = F``; a cell that is no number, text or a date or time, or that is NaN or an infinity, in X or y,
+    at its ``X[i, j]`` and a DataFrame's column, in one line, predict's X alike) or a setting's mistake (a budget
+    below 1, an unknown algorithm, no such grammar file, a db in no folder); a setting of the wrong type
+    (``budget="5"``) is scikit-learn's ``InvalidParameterError``, a TypeError too.
     """
 
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,

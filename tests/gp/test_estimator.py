@@ -775,3 +775,29 @@ def test_sympy_gives_floats_as_the_exported_sympy_expr_and_expression_the_shown_
             mlevolve.check(entry["program"]).definitions[0]), SHOWN_DIGITS)[0]
         digits = [len(d.replace(".", "").lstrip("0")) for d in re.findall(r"\d+\.\d+", entry["expression"])]
         assert max(digits, default=0) <= SHOWN_DIGITS, entry["expression"]
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    (np.nan, "NaN (a missing value: drop its row or fill it in first)"),
+    (np.inf, "inf (an infinity: drop its row, or clip or transform its column)"),
+    (-np.inf, "-inf (an infinity: drop its row, or clip or transform its column)"),
+    ("nan", "NaN (a missing value: drop its row or fill it in first)"),  # text that reads as a number
+])
+def test_a_cell_not_finite_is_one_line_naming_the_cell_and_column_in_fit_and_predict(value: Any, said: str) -> None:
+    """A NaN in X was scikit-learn's generic multi-line error with URLs, naming no cell, where a text cell is named
+    ``X[0, 3] (column 'name')``: every cell not finite, in X and y, fit and predict alike, is named that way."""
+    x, y = _data(30)
+    frame = pd.DataFrame(x, columns=["a", "b c"]).astype(object if isinstance(value, str) else float)
+    frame.iloc[5, 1] = value
+    with pytest.raises(ValueError) as raised:
+        SymbolicRegressor(budget=20).fit(frame, y)
+    assert str(raised.value) == f"X must hold finite numbers: X[5, 1] (column 'b c') is {said}"
+    bad = y.astype(object if isinstance(value, str) else float)
+    bad[7] = value
+    with pytest.raises(ValueError) as raised:
+        SymbolicRegressor(budget=20).fit(x, bad)
+    assert str(raised.value) == f"y must hold finite numbers: y[7] is {said}"
+    model = SymbolicRegressor(budget=20, population=10).fit(pd.DataFrame(x, columns=["a", "b c"]), y)
+    with pytest.raises(ValueError) as raised:
+        model.predict(frame)
+    assert str(raised.value) == f"X must hold finite numbers: X[5, 1] (column 'b c') is {said}"
