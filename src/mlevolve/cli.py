@@ -1089,12 +1089,12 @@ def _chosen(db: str, select: str, digits: int = 0) -> dict[str, Any] | None:
 
 
 def _chosen_lines(a: Mapping[str, Any], select: str) -> list[str]:
-    """The two lines naming an answer that is not the fittest (:func:`_chosen`) and the fittest."""
+    """The lines naming an answer that is not the fittest (:func:`_chosen`) and the fittest (and its prune's line)."""
     from mlevolve.report import summary
 
     name = a["metric"]["name"]
     return [f"answer:  {summary.answer_text(name, a['best'], a['start'], select)}",
-            f"fittest: {summary.fittest_text(name, a['fittest'], select)}"]
+            *summary.fittest_lines(name, a["fittest"], select)]
 
 
 def _answer_lines(a: Mapping[str, Any], select: str, started: bool) -> list[str]:

@@ -472,3 +472,25 @@ def test_show_best_confirm_s_spread_is_of_the_answer(run: dict[str, Any], capsys
     assert main(["show", str(run["db"]), "--best", "--confirm", "1", "--select", "accuracy"]) == 0
     [spread] = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("over 1 ")]
     assert " of the best minus the start's " in spread  # the answer is the fittest: as before
+
+
+def test_a_pruned_fittest_beside_the_answer_has_its_pruned_line_in_every_summary(run: dict[str, Any],
+                                                                               capsys: Capsys) -> None:
+    """The fittest was "the prune of candidate N" but no summary said what the prune did: the ``pruned:`` line was
+    given only where the answer is the fittest (the prune's record is the fittest's).  Evolve's summary, ``best``,
+    ``show --best`` and the report now give it under the fittest's line."""
+    seq = run["fittest"]["seq"]
+    said = f"pruned from candidate {seq} (hash "
+    lines = run["summary"]().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("fittest: "))
+    assert lines[at + 1].startswith(f"pruned:  {said}"), lines[at:at + 2]
+    for argv in (["best", str(run["db"])], ["show", str(run["db"]), "--best"]):
+        assert main(argv) == 0
+        shown = capsys.readouterr().out.splitlines()
+        at = next(i for i, line in enumerate(shown) if line.startswith("fittest: "))
+        assert shown[at + 1].startswith(f"pruned:  {said}"), (argv, shown[at:at + 2])
+    page = run["folder"] / "pruned.html"
+    assert main(["report", str(run["db"]), "-o", str(page)]) == 0
+    html = page.read_text()
+    assert "<th>fittest</th>" in html and f"<th>pruned</th><td>{said}" in html
+    capsys.readouterr()
