@@ -494,3 +494,22 @@ def test_a_pruned_fittest_beside_the_answer_has_its_pruned_line_in_every_summary
     html = page.read_text()
     assert "<th>fittest</th>" in html and f"<th>pruned</th><td>{said}" in html
     capsys.readouterr()
+
+
+def test_show_lists_the_nearest_ten_steps_of_ancestry_and_says_how_many_more(run: dict[str, Any],
+                                                                             capsys: Capsys) -> None:
+    """``show --best`` printed every step of the ancestry (60 lines after a 2,000-candidate run), burying the
+    program: the nearest 10 by default, a line saying how many earlier steps are left out and the flag that shows
+    them; ``--ancestry 0`` every step."""
+    def steps(*more: str) -> list[str]:
+        assert main(["show", str(run["db"]), "--best", *more]) == 0
+        out = capsys.readouterr().out.splitlines()
+        return out[out.index("ancestry:") + 1:]
+
+    every = [line for line in steps("--ancestry", "0") if line.startswith("    <- ")]
+    assert len(every) > 3, "the fixture's answer must have an ancestry of more than 3 steps"
+    assert steps("--ancestry", "3")[:4] == [*every[:3], f"    ... {len(every) - 3} earlier steps not shown "
+                                            "(--ancestry 0 shows every step, --ancestry N the nearest N)"]
+    default = steps()
+    assert default[:min(10, len(every))] == every[:10]
+    assert (len(every) > 10) == default[min(10, len(every))].startswith("    ... ")
