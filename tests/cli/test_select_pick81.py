@@ -162,7 +162,7 @@ def test_the_estimator_and_the_command_line_give_one_formula_for_one_archive(tmp
         assert out.read_text() == api.export_program(db, entry["hash"])[0]
         assert (api.answer(db, select) or {})["best"]["hash"] == entry["hash"]
     capsys.readouterr()
-    assert main(["show", str(db), "--best", "--sympy", "--digits", "0"]) == 0  # every digit, as expression_ has
+    assert main(["show", str(db), "--best", "--sympy"]) == 0  # the shown digits, as expression_ has
     assert capsys.readouterr().out.strip() == model.expression_
 
 
@@ -212,7 +212,7 @@ def test_every_command_gives_the_answer_s_verdict_not_the_fittest_s(run: dict[st
     assert _verdicts(run, capsys) == dict.fromkeys(("evolve", "best", "show", "report"), run["answer"]["verdict"])
     assert main(["best", str(run["db"]), "-n", "1"]) == 0
     header = capsys.readouterr().out.split("\n\n")[0].splitlines()
-    assert [line.split(":")[0] for line in header] == ["start", "answer", "fittest", "verdict"]
+    assert [line.split(":")[0] for line in header] == ["start", "answer", "fittest", "pruned", "verdict"]  # its prune
     assert not any(line.startswith("best:") for line in header)
     assert json.loads(run["summary"]("--json"))["selected"]["verdict"] == run["answer"]["verdict"]
     # where the answer is the fittest (--select accuracy): the fittest's verdict, best's two-line header, as before
@@ -244,8 +244,9 @@ def test_best_s_verdict_is_the_answer_s_where_the_fittest_s_differs(tmp_path: Pa
     assert main(["best", str(db), "-n", "3"]) == 0
     header = capsys.readouterr().out.split("\n\n")[0].splitlines()
     assert header[0] == next(line for line in summary if line.startswith("start:   "))
-    assert header[1:] == [next(line for line in summary if line.startswith(w)) for w in ("answer:", "fittest:")] + [
-        f"verdict: {answer['verdict']}"]
+    assert header[1:] == [next(line for line in summary if line.startswith(w)) for w in ("answer:", "fittest:",
+                                                                                         "pruned:")] + [
+        f"verdict: {answer['verdict']}"]  # (the fittest is pruned: its line under it)
     assert not any(fittest["verdict"] in line for line in header)
     # its words: the answer (not "the best found", which the fittest: line above contradicts), and what the fittest
     # gained that the rule does not count
