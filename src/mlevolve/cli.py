@@ -657,9 +657,19 @@ def _cmd_show(args: argparse.Namespace) -> int:
         elif args.confirm and c.get("failure"):  # --confirm re-evaluates a scored program against the start
             lines.append([("dim", f"--confirm: not re-evaluated: this candidate failed ({c['failure']})")])
         lines.append([("label", "ancestry:")] if c["ancestry"] else [("dim", "ancestry: none (a root)")])
-        lines += render.indented(render.ancestor_line(a) for a in c["ancestry"])
+        steps = c["ancestry"] if not args.ancestry else c["ancestry"][:args.ancestry]  # the nearest, as the report's
+        lines += render.indented(render.ancestor_line(a) for a in steps)
+        if len(steps) < len(c["ancestry"]):  # (the report draws the nearest 60 and says how many it left out)
+            left = len(c["ancestry"]) - len(steps)
+            lines += render.indented([[("dim", f"... {counted(left, 'earlier step')} not shown (--ancestry 0 shows "
+                                                f"every step, --ancestry N the nearest N)")]])
         print("\n".join(render.ansi(line, color) for line in lines) + "\n")
     return 0
+
+
+SHOWN_ANCESTRY = 10
+"""The steps of a program's ancestry ``show`` lists by default, its parent first (``--ancestry N``; 0: all): a
+search of thousands of candidates has chains of dozens of steps, which buried the program shown above them."""
 
 
 def _show_formula(args: argparse.Namespace) -> int:
@@ -1013,6 +1023,9 @@ def build_parser() -> argparse.ArgumentParser:
             "the gain and its spread", metavar="N")
     p.add_argument("--grammar", metavar="FILE",
                    help="with --confirm: the run's grammar file (default: the base grammar)")
+    p.add_argument("--ancestry", type=_ascii(int), default=SHOWN_ANCESTRY, metavar="N",
+                   help=f"the nearest N steps of each program's ancestry (default {SHOWN_ANCESTRY}; a line says how "
+                        "many earlier ones are left out); 0: every step")
     _digits(p, api.show, "; a .mlev file's formula: every digit unless given")
     p.set_defaults(run=_cmd_show)
 
@@ -1089,12 +1102,12 @@ def _chosen(db: str, select: str, digits: int = 0) -> dict[str, Any] | None:
 
 
 def _chosen_lines(a: Mapping[str, Any], select: str) -> list[str]:
-    """The two lines naming an answer that is not the fittest (:func:`_chosen`) and the fittest."""
+    """The lines naming an answer that is not the fittest (:func:`_chosen`) and the fittest (and its prune's line)."""
     from mlevolve.report import summary
 
     name = a["metric"]["name"]
     return [f"answer:  {summary.answer_text(name, a['best'], a['start'], select)}",
-            f"fittest: {summary.fittest_text(name, a['fittest'], select)}"]
+            *summary.fittest_lines(name, a["fittest"], select)]
 
 
 def _answer_lines(a: Mapping[str, Any], select: str, started: bool) -> list[str]:

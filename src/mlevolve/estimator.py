@@ -62,10 +62,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ValueError naming ``max_time``).  A second ``fit`` with the same ``db`` goes on from there with a fresh
     allowance, counted once its archive is read back (as start-up, however many candidates it holds).
 
-    After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit), ``expression_`` (its formula as
-    ``mlevolve show --sympy`` prints it: text for people; a column named as a SymPy constant or function, ``E``,
-    ``I``, ``pi``, ``sin``, prints as that name, which ``sympy.sympify`` would read as the constant: take
-    :meth:`sympy`'s expression for algebra), ``metrics_`` (``train_r2``, ``test_r2``, ``train_mse``, ``test_mse``...),
+    After ``fit``: ``program_`` (the best program, ``.mlev`` text, every digit: the model), ``expression_`` (its
+    formula as ``mlevolve show --sympy`` prints it, its decimals to ``SHOWN_DIGITS`` (4) significant digits as every
+    text for reading is: text for people, where :meth:`sympy` is the model, every digit; a column named as a SymPy
+    constant or function, ``E``, ``I``, ``pi``, ``sin``, prints as that name, which ``sympy.sympify`` would read as
+    the constant: take :meth:`sympy`'s expression for algebra), ``metrics_`` (``train_r2``, ``test_r2``,
+    ``train_mse``, ``test_mse``...),
     ``summary_`` (the run's counts: ``candidates``, ``evaluated``, ``fit_evaluations``...), ``n_features_in_``,
     ``grammar_path_`` (the grammar file predict reads, by its absolute path; None: the base grammar), ``front_`` (the
     run's Pareto front of fitness against size, smallest first, its last the fittest: each a dict of ``size``,
@@ -82,10 +84,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     A ``fit`` that raises leaves the estimator unfitted (``predict`` raises NotFittedError), never with the last
     fit's formula and this one's columns.  ``fit`` raises ValueError for data that cannot be searched (too few
     rows, a constant target, values beyond 1e150: the data files' rules, in their words, after ``n_samples = N,
-    n_features = F``; a cell that is no number, text or a date or time, at its ``X[i, j]`` and a DataFrame's
-    column) or a setting's mistake (a budget below 1, an unknown algorithm, no such grammar file, a db in no
-    folder); a setting of the wrong type (``budget="5"``) is scikit-learn's ``InvalidParameterError``, a TypeError
-    too.
+    n_features = F``; a cell that is no number, text or a date or time, or that is NaN or an infinity, in X or y,
+    at its ``X[i, j]`` and a DataFrame's column, in one line, predict's X alike) or a setting's mistake (a budget
+    below 1, an unknown algorithm, no such grammar file, a db in no folder); a setting of the wrong type
+    (``budget="5"``) is scikit-learn's ``InvalidParameterError``, a TypeError too.
     """
 
     def __init__(self, budget: int = 10_000, population: int | None = None, algorithm: str | None = None,
@@ -157,6 +159,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.algebra import formula_display
+        from mlevolve.results import SHOWN_DIGITS
 
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # the last fit's: a fit that raises leaves the estimator unfitted, not half-fitted
@@ -224,11 +227,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                                          if isinstance(v, int | float | str | None) and k not in left_out}
         limit = result.get("time_limit")  # stopped by max_time: its limit and the budget it stopped short of
         self.summary_["time_limit"] = None if limit is None else dict(limit)
-        def expression(text: str) -> str:  # as `show --sympy` prints it; the formula's text where SymPy cannot
-            program = parse(text)  # decide (a 0/0 or a comparison of infinities: algebra.UNDECIDABLE) or is too deep
+        def expression(text: str) -> str:  # as `show --sympy` prints it (SHOWN_DIGITS); the formula's text where
+            program = parse(text)  # SymPy cannot decide (a 0/0, a comparison of infinities: UNDECIDABLE), too deep
             formula = next(d for d in program.definitions if d.kind == "formula")
             try:
-                return formula_display(formula, formula_sympy(program, grammar=spec))[0]
+                return formula_display(formula, formula_sympy(program, grammar=spec), SHOWN_DIGITS)[0]
             except MlevError:
                 assert formula.body is not None  # a formula has one
                 return format_expr(formula.body)
@@ -265,16 +268,21 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def sympy(self, index: int | None = None) -> Any:
         """The best formula (``index``: ``front_[index]``'s, as :meth:`predict` takes it) as a SymPy expression of real
-        symbols named as its parameters (exact rationals: the literals as written).  SymPy's algebra, not float64's:
+        symbols named as its parameters, the one form every SymPy expression the project hands out takes
+        (:func:`~mlevolve.interpreter.algebra.formula_expr`, as the exported ``sympy_expr()``): a fitted constant a
+        ``sympy.Float`` of every digit predict uses (as PySR's ``sympy()``), whole numbers and small fractions exact
+        (``sympy.nsimplify(expr, rational=True)`` makes every constant exact).  SymPy's algebra, not float64's:
         off the data's range an expression may be defined where ``predict`` is NaN (``sigmoid(log(z))`` is
         ``1/(1 + 1/z)`` for every z, the log of a negative z NaN in NumPy).  A ValueError where the formula has no SymPy
         form that means what float64 computes (one holding ``zoo`` or ``I``: ``expression_`` is then its text)."""
-        from mlevolve.api import formula_sympy, parse
+        from mlevolve.api import check, parse
         from mlevolve.grammar.spec import load_grammar
+        from mlevolve.interpreter.algebra import formula_expr
 
         check_is_fitted(self, "program_")
         try:
-            return formula_sympy(parse(self._program(index)), grammar=load_grammar(self.grammar_path_))
+            checked = check(parse(self._program(index)), load_grammar(self.grammar_path_))
+            return formula_expr(next(d for d in checked.definitions if d.kind == "formula"))
         except MlevError as err:  # the grammar file it was fitted in is gone or changed, as for predict
             raise ValueError(_said(err)) from err
 
@@ -389,9 +397,7 @@ def _said(err: MlevError) -> str:
 
 
 def _program(features: Any, n: int) -> tuple[Any, list[str]]:
-    """The starting program (its formula the first column) and its parameters' names: a DataFrame's column names
-    where the language takes them as parameters (an identifier, no keyword, once), each other one ``x`` and its
-    position (``x1``; ``x1_`` where a column is named ``x1``); without names ``x0``, ``x1``, ..."""
+    """The starting program (its formula the first column) and its parameters' names (:func:`parameter_names`)."""
     from mlevolve.api import check, parse
 
     def made(names: list[str]) -> Any:
@@ -409,14 +415,31 @@ def _program(features: Any, n: int) -> tuple[Any, list[str]]:
         program = made(given)
         if [p.name for p in program.definitions[0].params] == given:
             return program, given
-    kept = [name if takes(name) and given.index(name) == i else None for i, name in enumerate(given)]
-    names: list[str] = []
-    for i, name in enumerate(kept):
-        fallback = f"x{i}"
-        while name is None and (fallback in kept or fallback in names):
-            fallback += "_"
-        names.append(name or fallback)
+    names = parameter_names(given, takes)
     return made(names), names
+
+
+def parameter_names(columns: list[str], takes: Any) -> list[str]:
+    """The parameters' names of columns named ``columns``: a name the language takes (``takes(name)``) as it is;
+    else the name with each run of other characters than ASCII letters, digits and ``_`` written ``_`` (``x 2`` is
+    ``x_2``, ``2nd`` is ``x_2nd``), or where that is no name either (a keyword, an empty name) ``x`` and the column's
+    position (``x1``).  A name that is another column's, or an earlier column's, gets a numbered suffix (``x_2_2``):
+    only on such a clash, and never a name that a column keeps."""
+    kept = {name for name in columns if takes(name)}
+    names: list[str] = []
+    for i, name in enumerate(columns):
+        if name in kept and name not in names:
+            names.append(name)
+            continue
+        readable = re.sub(r"[^A-Za-z0-9_]+", "_", name)
+        readable = f"x_{readable}" if readable[:1].isdigit() else readable
+        base = readable if readable.strip("_") and takes(readable) else f"x{i}"  # not "_" alone (a column "é")
+        candidate, k = base, 1
+        while candidate in names or (candidate in kept and candidate != name):
+            k += 1
+            candidate = f"{base}_{k}"
+        names.append(candidate)
+    return names
 
 
 def _data_file(db: Path, X: Any, y: Any, names: list[str], weights: Any = None) -> tuple[Path, tuple[str, str], bool]:

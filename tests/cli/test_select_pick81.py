@@ -162,7 +162,7 @@ def test_the_estimator_and_the_command_line_give_one_formula_for_one_archive(tmp
         assert out.read_text() == api.export_program(db, entry["hash"])[0]
         assert (api.answer(db, select) or {})["best"]["hash"] == entry["hash"]
     capsys.readouterr()
-    assert main(["show", str(db), "--best", "--sympy", "--digits", "0"]) == 0  # every digit, as expression_ has
+    assert main(["show", str(db), "--best", "--sympy"]) == 0  # the shown digits, as expression_ has
     assert capsys.readouterr().out.strip() == model.expression_
 
 
@@ -212,7 +212,7 @@ def test_every_command_gives_the_answer_s_verdict_not_the_fittest_s(run: dict[st
     assert _verdicts(run, capsys) == dict.fromkeys(("evolve", "best", "show", "report"), run["answer"]["verdict"])
     assert main(["best", str(run["db"]), "-n", "1"]) == 0
     header = capsys.readouterr().out.split("\n\n")[0].splitlines()
-    assert [line.split(":")[0] for line in header] == ["start", "answer", "fittest", "verdict"]
+    assert [line.split(":")[0] for line in header] == ["start", "answer", "fittest", "pruned", "verdict"]  # its prune
     assert not any(line.startswith("best:") for line in header)
     assert json.loads(run["summary"]("--json"))["selected"]["verdict"] == run["answer"]["verdict"]
     # where the answer is the fittest (--select accuracy): the fittest's verdict, best's two-line header, as before
@@ -244,8 +244,9 @@ def test_best_s_verdict_is_the_answer_s_where_the_fittest_s_differs(tmp_path: Pa
     assert main(["best", str(db), "-n", "3"]) == 0
     header = capsys.readouterr().out.split("\n\n")[0].splitlines()
     assert header[0] == next(line for line in summary if line.startswith("start:   "))
-    assert header[1:] == [next(line for line in summary if line.startswith(w)) for w in ("answer:", "fittest:")] + [
-        f"verdict: {answer['verdict']}"]
+    assert header[1:] == [next(line for line in summary if line.startswith(w)) for w in ("answer:", "fittest:",
+                                                                                         "pruned:")] + [
+        f"verdict: {answer['verdict']}"]  # (the fittest is pruned: its line under it)
     assert not any(fittest["verdict"] in line for line in header)
     # its words: the answer (not "the best found", which the fittest: line above contradicts), and what the fittest
     # gained that the rule does not count
@@ -530,3 +531,44 @@ def test_a_command_that_reads_the_answer_reads_the_archive_once(run: dict[str, A
     assert opened == [str(run["db"])]
     if argv[-1].endswith(".mlev"):
         assert (run["folder"] / "once.mlev").read_text() == api.export_program(run["db"], run["pick"]["hash"])[0]
+
+
+def test_a_pruned_fittest_beside_the_answer_has_its_pruned_line_in_every_summary(run: dict[str, Any],
+                                                                               capsys: Capsys) -> None:
+    """The fittest was "the prune of candidate N" but no summary said what the prune did: the ``pruned:`` line was
+    given only where the answer is the fittest (the prune's record is the fittest's).  Evolve's summary, ``best``,
+    ``show --best`` and the report now give it under the fittest's line."""
+    seq = run["fittest"]["seq"]
+    said = f"pruned from candidate {seq} (hash "
+    lines = run["summary"]().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("fittest: "))
+    assert lines[at + 1].startswith(f"pruned:  {said}"), lines[at:at + 2]
+    for argv in (["best", str(run["db"])], ["show", str(run["db"]), "--best"]):
+        assert main(argv) == 0
+        shown = capsys.readouterr().out.splitlines()
+        at = next(i for i, line in enumerate(shown) if line.startswith("fittest: "))
+        assert shown[at + 1].startswith(f"pruned:  {said}"), (argv, shown[at:at + 2])
+    page = run["folder"] / "pruned.html"
+    assert main(["report", str(run["db"]), "-o", str(page)]) == 0
+    html = page.read_text()
+    assert "<th>fittest</th>" in html and f"<th>pruned</th><td>{said}" in html
+    capsys.readouterr()
+
+
+def test_show_lists_the_nearest_ten_steps_of_ancestry_and_says_how_many_more(run: dict[str, Any],
+                                                                             capsys: Capsys) -> None:
+    """``show --best`` printed every step of the ancestry (60 lines after a 2,000-candidate run), burying the
+    program: the nearest 10 by default, a line saying how many earlier steps are left out and the flag that shows
+    them; ``--ancestry 0`` every step."""
+    def steps(*more: str) -> list[str]:
+        assert main(["show", str(run["db"]), "--best", *more]) == 0
+        out = capsys.readouterr().out.splitlines()
+        return out[out.index("ancestry:") + 1:]
+
+    every = [line for line in steps("--ancestry", "0") if line.startswith("    <- ")]
+    assert len(every) > 3, "the fixture's answer must have an ancestry of more than 3 steps"
+    assert steps("--ancestry", "3")[:4] == [*every[:3], f"    ... {len(every) - 3} earlier steps not shown "
+                                            "(--ancestry 0 shows every step, --ancestry N the nearest N)"]
+    default = steps()
+    assert default[:min(10, len(every))] == every[:10]
+    assert (len(every) > 10) == default[min(10, len(every))].startswith("    ... ")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import re
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +21,7 @@ from sklearn.base import clone
 import mlevolve
 from mlevolve.estimator import SymbolicRegressor
 from mlevolve.interpreter.algebra import sympy_display
+from mlevolve.results import SHOWN_DIGITS
 
 
 def _data(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +46,7 @@ def test_it_finds_the_formula_and_reports_the_runs_metrics(fitted: SymbolicRegre
         fitted.program_
     x0, x1 = sympy.symbols("x0 x1", real=True)
     assert sympy.simplify(fitted.sympy() - (x0**2 / x1 + sympy.Rational(1, 2))) == 0  # found exactly, at this seed
-    assert fitted.expression_ == sympy_display(fitted.sympy())[0]  # as `mlevolve show --sympy` prints it
+    assert fitted.expression_ == sympy_display(fitted.sympy(), SHOWN_DIGITS)[0]  # as `mlevolve show --sympy` prints it
 
 
 def test_predict_is_the_exported_formula(fitted: SymbolicRegressor, tmp_path: Path) -> None:
@@ -260,7 +262,8 @@ def test_a_fit_stopped_by_ctrl_c_names_an_archive_only_where_one_is_kept(
 def test_each_front_entry_has_its_archive_hash_and_export_by_it_gives_the_models_formula(tmp_path: Path) -> None:
     """front_ lacked the hash ``mlevolve best DB --front`` lists: with a kept db, ``export DB --best`` exports the
     fittest, and the formula predict uses (model_selection's pick) could not be named to export."""
-    from mlevolve.api import best, export_program, formula_sympy, parse
+    from mlevolve.api import best, check, export_program, parse
+    from mlevolve.interpreter.algebra import formula_expr
 
     x, y = _data(60)
     db = tmp_path / "sr.db"
@@ -269,7 +272,7 @@ def test_each_front_entry_has_its_archive_hash_and_export_by_it_gives_the_models
     assert [entry["hash"] for entry in model.front_] == list(listed)
     chosen = next(entry for entry in model.front_ if entry["program"] == model.program_)
     text, _ = export_program(db, chosen["hash"])
-    assert sympy.simplify(formula_sympy(parse(text)) - model.sympy()) == 0  # (shown simplified: the same values)
+    assert formula_expr(check(parse(text)).definitions[0]) == model.sympy()  # the form every SymPy one is
 
 
 def test_a_target_constant_on_the_rows_max_samples_drew_names_max_samples() -> None:
@@ -493,14 +496,19 @@ def test_scikit_learns_estimator_checks() -> None:
 @pytest.mark.parametrize(("features", "names"), [
     (np.array(["mass", "v"], dtype=object), ["mass", "v"]),  # a DataFrame's columns (feature_names_in_)
     (np.array(["let", "v"], dtype=object), ["x0", "v"]),  # a keyword is no parameter: it alone falls back
-    (np.array(["a b", "v"], dtype=object), ["x0", "v"]),
-    (np.array(["a b", "x0"], dtype=object), ["x0_", "x0"]),  # not the name of another column: it was, in x1
-    (np.array(["v", "v"], dtype=object), ["v", "x1"]),  # a name given twice names its first column
+    (np.array(["a b", "v"], dtype=object), ["a_b", "v"]),  # other characters as _
+    (np.array(["x1", "x 2", "x3"], dtype=object), ["x1", "x_2", "x3"]),  # was x1_: the formula read x1*x1_
+    (np.array(["x 2", "x_2"], dtype=object), ["x_2_2", "x_2"]),  # a numbered suffix on a real clash alone
+    (np.array(["let", "x0"], dtype=object), ["x0_2", "x0"]),
+    (np.array(["v", "v"], dtype=object), ["v", "v_2"]),  # a name given twice names its first column
+    (np.array(["2nd", "é", ""], dtype=object), ["x_2nd", "x1", "x2"]),  # no name of _ alone
     (np.array(["in", "let"], dtype=object), ["x0", "x1"]),
     (None, ["x0", "x1"]),
 ])
 def test_parameters_are_named_after_the_columns_where_the_language_takes_them(features: object,
                                                                                names: list[str]) -> None:
+    """Columns ['x1', 'x 2', 'x3'] were named x1, x1_, x3 (a user's pass: the formula read x1*x1_): a name the
+    language cannot take is written readably (x_2), numbered only where it clashes."""
     from mlevolve.estimator import _program
 
     program, got = _program(features, 2)
@@ -509,13 +517,13 @@ def test_parameters_are_named_after_the_columns_where_the_language_takes_them(fe
 
 def test_a_column_named_as_another_s_fallback_keeps_its_name_in_the_formula_found() -> None:
     """Columns 'a b' and 'x0' were named x0 and x1 (every name fell back): the formula found for y = 3 * df.x0 + 1
-    read '3*x1 + 1' (a user's pass); only 'a b' is renamed now, and not to x0."""
+    read '3*x1 + 1' (a user's pass); only 'a b' is renamed now, to a_b."""
     pandas = pytest.importorskip("pandas")
     x, _ = _data(40)
     frame = pandas.DataFrame(x[:, :2], columns=["a b", "x0"])
     model = SymbolicRegressor(budget=200, population=20, random_state=0).fit(frame, 3.0 * frame["x0"] + 1.0)
-    assert "formula f(x0_: Scalar, x0: Scalar)" in model.program_
-    assert model.metrics_["test_r2"] > 0.999999 and "x0_" not in model.expression_, model.expression_
+    assert "formula f(a_b: Scalar, x0: Scalar)" in model.program_
+    assert model.metrics_["test_r2"] > 0.999999 and "a_b" not in model.expression_, model.expression_
 
 
 @pytest.mark.parametrize("columns", [["a", "a", "b"], ["", "", "a"]])
@@ -540,8 +548,8 @@ def test_a_column_name_the_parser_reads_as_another_falls_back_to_its_position() 
     reads 'x ' as x); a name is taken only as the parameter of that very name."""
     from mlevolve.estimator import _program
 
-    for names, taken in ((["x", "x ", "c"], ["x", "x1", "c"]), (["x\t", "x", "c"], ["x0", "x", "c"]),
-                         (["x ", "c", "d"], ["x0", "c", "d"])):
+    for names, taken in ((["x", "x ", "c"], ["x", "x_", "c"]), (["x\t", "x", "c"], ["x_", "x", "c"]),
+                         (["x ", "c", "d"], ["x_", "c", "d"])):
         assert _program(np.array(names, dtype=object), 3)[1] == taken
 
 
@@ -738,3 +746,58 @@ def test_a_formula_too_deep_for_sympys_printers_is_its_text_in_expression(monkey
     model = SymbolicRegressor(budget=40, population=10).fit(x, y)
     assert model.expression_ == model.program_.split("=\n", 1)[1].strip()  # the formula's body, as written
     assert all(entry["expression"] == entry["program"].split("=\n", 1)[1].strip() for entry in model.front_)
+
+
+def test_sympy_gives_floats_as_the_exported_sympy_expr_and_expression_the_shown_digits(tmp_path: Path) -> None:
+    """``sympy()`` gave exact rationals (2504917604409527*x0*x1/1000000000000000) where the exported
+    ``sympy_expr()``, ``show --sympy`` and PySR's ``sympy()`` give floats, and ``expression_`` printed every digit
+    where ``show --sympy`` rounds: ``sympy()`` is now the model (every digit, one function's form), ``expression_``
+    and the front's expressions text for reading (``SHOWN_DIGITS``)."""
+    from mlevolve.interpreter.algebra import formula_expr
+
+    model = SymbolicRegressor()
+    model.program_ = ("algorithm symbolic_regression\n\nformula f(x0: Scalar, x1: Scalar) -> Scalar =\n"
+                      "  2.504917604409527 * (x0 * x1) - 0.9448905628379902 + x0 / 3.0\n")
+    model.grammar_path_, model.front_ = None, []
+    expr = model.sympy()
+    assert str(expr) == "2.504917604409527*x0*x1 + 0.3333333333333333*x0 - 0.9448905628379902"  # never mixed
+    assert not [r for r in expr.atoms(sympy.Rational) if r.q > 100]
+    path = tmp_path / "found.py"
+    path.write_text(mlevolve.export_component(mlevolve.parse(model.program_), "f"), encoding="utf-8")
+    module = ModuleType("found")
+    exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+    assert module.sympy_expr() == expr == formula_expr(mlevolve.check(model.program_).definitions[0])
+    x = np.c_[np.linspace(-2.0, 2.0, 80), np.linspace(2.0, -1.0, 80)]
+    y = 2.504917604409527 * x[:, 0] * x[:, 1] - 0.9448905628379902
+    fitted = SymbolicRegressor(budget=40, population=10).fit(x, y)
+    for entry in [*fitted.front_, {"expression": fitted.expression_, "program": fitted.program_}]:
+        assert entry["expression"] == sympy_display(formula_expr(
+            mlevolve.check(entry["program"]).definitions[0]), SHOWN_DIGITS)[0]
+        digits = [len(d.replace(".", "").lstrip("0")) for d in re.findall(r"\d+\.\d+", entry["expression"])]
+        assert max(digits, default=0) <= SHOWN_DIGITS, entry["expression"]
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    (np.nan, "NaN (a missing value: drop its row or fill it in first)"),
+    (np.inf, "inf (an infinity: drop its row, or clip or transform its column)"),
+    (-np.inf, "-inf (an infinity: drop its row, or clip or transform its column)"),
+    ("nan", "NaN (a missing value: drop its row or fill it in first)"),  # text that reads as a number
+])
+def test_a_cell_not_finite_is_one_line_naming_the_cell_and_column_in_fit_and_predict(value: Any, said: str) -> None:
+    """A NaN in X was scikit-learn's generic multi-line error with URLs, naming no cell, where a text cell is named
+    ``X[0, 3] (column 'name')``: every cell not finite, in X and y, fit and predict alike, is named that way."""
+    x, y = _data(30)
+    frame = pd.DataFrame(x, columns=["a", "b c"]).astype(object if isinstance(value, str) else float)
+    frame.iloc[5, 1] = value
+    with pytest.raises(ValueError) as raised:
+        SymbolicRegressor(budget=20).fit(frame, y)
+    assert str(raised.value) == f"X must hold finite numbers: X[5, 1] (column 'b c') is {said}"
+    bad = y.astype(object if isinstance(value, str) else float)
+    bad[7] = value
+    with pytest.raises(ValueError) as raised:
+        SymbolicRegressor(budget=20).fit(x, bad)
+    assert str(raised.value) == f"y must hold finite numbers: y[7] is {said}"
+    model = SymbolicRegressor(budget=20, population=10).fit(pd.DataFrame(x, columns=["a", "b c"]), y)
+    with pytest.raises(ValueError) as raised:
+        model.predict(frame)
+    assert str(raised.value) == f"X must hold finite numbers: X[5, 1] (column 'b c') is {said}"

@@ -32,6 +32,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mlevolve import api
+from mlevolve.cli import SHOWN_ANCESTRY
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive
 from mlevolve.report import data, render
@@ -431,10 +432,14 @@ def test_show_best_prints_program_metrics_and_ancestry(runs: dict[str, Path], ca
         shown["program"].splitlines())]
     assert "#" not in shown["program"] and "task koza_quartic" in shown["program"]  # no hand-written comments
     steps = [line for line in lines if line.startswith("    <- ")]
-    assert len(steps) == len(shown["ancestry"]) >= 1
-    for step, a in zip(steps, shown["ancestry"], strict=True):
+    assert len(steps) == min(len(shown["ancestry"]), SHOWN_ANCESTRY) >= 1  # the nearest steps; a line says the rest
+    left = len(shown["ancestry"]) - len(steps)
+    assert (f"    ... {left} earlier step" in out) == (left > 0)
+    for step, a in zip(steps, shown["ancestry"], strict=False):
         assert step.split()[1:3] == [a["hash"][:12], a["operator"]] and f"generation {a['generation']}" in step
     assert shown["ancestry"][-1]["operator"] == "random"  # the chain ends at a root the run drew
+    code, out, err = cli(capsys, "show", str(runs["run"]), "--best", "--ancestry", "0")  # every step
+    assert len([line for line in out.splitlines() if line.startswith("    <- ")]) == len(shown["ancestry"])
 
 
 def test_show_by_hash_and_mistakes(runs: dict[str, Path], tmp_path: Path, capsys: Capsys) -> None:

@@ -135,6 +135,15 @@ def too_deep(d: Definition, what: str) -> MlevError:
     return MlevError(f"formula '{d.name}' is too deep for {what}", d.span, "simplify it, or use the NumPy function")
 
 
+def formula_expr(d: Definition, digits: int | None = None) -> Any:
+    """The SymPy form of formula ``d`` that the project hands out (the estimator's ``sympy()``, the exported
+    module's ``sympy_expr()``): :func:`shown_expr` of :func:`sympy_of`, a fitted constant a ``sympy.Float`` (as
+    PySR's ``sympy()`` gives it), whole numbers and small fractions exact; every digit of float64 unless ``digits``
+    rounds the decimals (the model is every digit; ``show --sympy`` and ``expression_`` print it rounded, for
+    reading).  Raises as :func:`sympy_of` does."""
+    return shown_expr(sympy_of(d), digits)
+
+
 def formula_display(d: Definition, expr: Any, digits: int | None = None) -> tuple[str, str]:
     """:func:`sympy_display` of ``expr``, the SymPy form of formula ``d``; :class:`MlevError` located at ``d``
     (:func:`too_deep`) where SymPy's printers recurse too deep (``exp(exp(...))`` 1,000 deep builds, but does not

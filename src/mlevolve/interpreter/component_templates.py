@@ -338,29 +338,48 @@ def _weighted_rows(X: Any, y: Any, sample_weight: Any, unweighted: str) -> tuple
 
 
 def _text_numbers(data: Any, name: str) -> Any:
-    """``data``, or a ValueError at its first cell of text that is no number as a data file's cell is one (NumPy's
-    float, as Python's, reads ``1_000`` and other scripts' digits (``１２``), which the data files' reader refuses), or
-    at its first date or time (a datetime64 or timedelta64 array, a DataFrame's datetime column: NumPy's own error
-    named neither the cell nor the column, "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted").
-    mlevolve.SymbolicRegressor's check, copied into an exported learner's module (with ``_NUMBER``, the data files'
-    number rule: standalone.common.NUMBER)."""
+    """``data``, or a ValueError at its first cell that is NaN or an infinity (as a number, or as text that reads as
+    one: scikit-learn's error was many lines naming no cell), at its first cell of text that is no number as a data
+    file's cell is one (NumPy's float, as Python's, reads ``1_000`` and other scripts' digits (``１２``), which the
+    data files' reader refuses), or at its first date or time (a datetime64 or timedelta64 array, a DataFrame's
+    datetime column: NumPy's own error named neither the cell nor the column, "The DType <class
+    'numpy.dtypes.DateTime64DType'> could not be promoted").  Each names the cell ``X[i, j]`` and a DataFrame's
+    column.  mlevolve.SymbolicRegressor's check, for fit and predict, copied into an exported learner's module (with
+    ``_NUMBER``, the data files' number rule: standalone.common.NUMBER)."""
     cells = data if isinstance(data, np.ndarray) else np.asarray(data)
-    if cells.dtype.kind not in "OUSMm":  # numbers (or what validate_data refuses in its words)
-        return data
     columns = [str(c) for c in getattr(data, "columns", ())]  # a DataFrame's: its cell's column named too
-    for at, cell in np.ndenumerate(cells):
-        place = f"{name}[{', '.join(map(str, at))}]" + (
+
+    def place(at: tuple[int, ...]) -> str:
+        return f"{name}[{', '.join(map(str, at))}]" + (
             f" (column {columns[at[1]]!r})" if len(at) == 2 and at[1] < len(columns) else "")
+
+    def not_finite(at: tuple[int, ...], value: float) -> ValueError:
+        return ValueError(f"{name} must hold finite numbers: {place(at)} is " + (
+            "NaN (a missing value: drop its row or fill it in first)" if value != value else
+            f"{'-' * (value < 0)}inf (an infinity: drop its row, or clip or transform its column)"))
+
+    if cells.dtype.kind in "fiub":  # numbers: the first that is not finite
+        if len(bad := np.argwhere(~np.isfinite(cells.astype(np.float64)))):
+            at = tuple(int(i) for i in bad[0])
+            raise not_finite(at, float(cells[at]))
+        return data
+    if cells.dtype.kind not in "OUSMm":  # what validate_data refuses in its words
+        return data
+    for at, cell in np.ndenumerate(cells):
         if isinstance(cell, str) and not _NUMBER.fullmatch(cell.strip()):
             fix = comma_fix(cell.strip())  # a comma locale's 0,5 or 1,000: said as a data file's cell is
-            raise ValueError(f"{name} must hold numbers: {place}: {cell.strip()!r} is not a number (" + (
+            raise ValueError(f"{name} must hold numbers: {place(at)}: {cell.strip()!r} is not a number (" + (
                 f"write {fix}: a number's decimal point is '.', and it has no thousands separator" if fix else
                 "a number written as text is ASCII digits, as 1000 or 1e3, as in a data file: no _ or other scripts' "
                 "digits") + ")")
         if isinstance(cell, datetime.date | datetime.timedelta | np.datetime64 | np.timedelta64):
-            raise ValueError(f"{name} must hold numbers: {place} is a date or time, {cell}: convert it to "
+            raise ValueError(f"{name} must hold numbers: {place(at)} is a date or time, {cell}: convert it to "
                              "numbers first (a date's days since the first, (d - d.min()).dt.days; a duration's "
                              "seconds, d.dt.total_seconds())")
+        if isinstance(cell, str | float | int | np.number) and not isinstance(cell, complex | np.complexfloating):
+            value = float(cell)  # (text: a number, as the data files' rule reads it, nan and 1e999 too)
+            if value - value != 0:
+                raise not_finite(at, value)
     return data
 
 

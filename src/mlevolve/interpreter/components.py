@@ -41,7 +41,7 @@ from mlevolve.dsl.types import LAYER, Type, type_str
 from mlevolve.grammar.spec import GrammarSpec
 from mlevolve.interpreter import component_templates as templates
 from mlevolve.interpreter import runtime
-from mlevolve.interpreter.algebra import UNDECIDABLE, formula_display, shown_expr, sympy_of, too_deep, undecidable
+from mlevolve.interpreter.algebra import UNDECIDABLE, formula_display, formula_expr, sympy_of, too_deep, undecidable
 from mlevolve.interpreter.codegen import (
     _ZEROS,
     WIDTH,
@@ -429,14 +429,14 @@ _MAX_NESTING = 190
 
 
 def _symbolic(d: Definition) -> tuple[str, str, str]:
-    """A formula's SymPy expression as shown (:func:`shown_expr`, every digit) as srepr, LaTeX and plain text;
+    """A formula's SymPy expression as handed out (:func:`formula_expr`, every digit) as srepr, LaTeX and plain text;
     :class:`MlevError` when it is too deep for SymPy (whose expressions and printers recurse) or for ``sympify``."""
     import sympy
 
     error: MlevError | None = None
     try:
         expr = sympy_of(d)
-        srepr, (text, latex) = sympy.srepr(shown_expr(expr)), formula_display(d, expr)
+        srepr, (text, latex) = sympy.srepr(formula_expr(d)), formula_display(d, expr)
     except RecursionError:  # srepr's
         error = too_deep(d, "SymPy's printers")
     except MlevError:  # a ValueError too (too deep for SymPy): the mistake already in its words

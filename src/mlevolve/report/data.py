@@ -284,6 +284,8 @@ def answer(run: Run, how: str = DEFAULT_SELECTION) -> dict[str, Any] | None:
         f = groups[0].representative
         out["fittest"] = {"hash": f.hash, "seq": f.seq, "source": f.source, "size": f.size, "fitness": f.fitness,
                           "metrics": dict(f.metrics)}
+        if isinstance(record, Mapping):  # the prune is the fittest's: its line goes with the fittest, not the answer
+            out["fittest"]["pruned"] = pruned_line(record)
     return out
 
 

@@ -95,6 +95,7 @@ def _answer(run: Run, select: str = data.DEFAULT_SELECTION) -> str:
                      f"{': ' + best['note'] if best.get('note') else ''})"),
             *([("pruned", best["pruned"])] if best.get("pruned") else []),
             *([("fittest", summary.fittest_text(name, a["fittest"], select))] if a.get("fittest") else []),
+            *([("pruned", a["fittest"]["pruned"])] if (a.get("fittest") or {}).get("pruned") else []),
             ("start", f"{summary.side(name, start, best)}   ({start.get('how')})"),
             ("gain", a["verdict"]),
             ("spread", summary.spread_text(a) or f"one seed only: `{command(run, 'show', '--best', select)} --confirm "

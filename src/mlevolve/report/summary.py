@@ -145,7 +145,7 @@ def lines(result: Mapping[str, Any]) -> list[str]:
             f"start:   {start_text(name, a['start'], best)}",
             *([f"best:    {best_text(name, best, a['start'])}"] if not a.get("fittest") else
               [f"answer:  {answer_text(name, best, a['start'], result['selected']['rule'])}",
-               f"fittest: {fittest_text(name, a['fittest'], result['selected']['rule'])}"]),
+               *fittest_lines(name, a["fittest"], result["selected"]["rule"])]),
             *([f"pruned:  {best['pruned']}; its {_prune_cost(result)} evaluations counted; "
                f"`mlevolve show {shlex.quote(result['db'])} {result['pruned_from']['hash'][:12]}` shows it unpruned"]
               if best.get("pruned") and result.get("pruned_from") else []),
@@ -197,6 +197,14 @@ def fittest_text(name: str, fittest: Mapping[str, Any], select: str) -> str:
     shown = value(metrics[name]) if isinstance(metrics.get(name), int | float) else value(fittest["fitness"])
     return (f"{name} {shown}{test}  size {fittest['size']}  (hash {fittest['hash'][:12]}, {which(fittest)}; "
             f"--select accuracy answers with it)")
+
+
+def fittest_lines(name: str, fittest: Mapping[str, Any], select: str) -> list[str]:
+    """The fittest's line (:func:`fittest_text`) and, where the run's prune made or left it, the ``pruned:`` line
+    saying so (``data.pruned_line``): every summary that names a fittest apart from its answer (evolve's, ``best``,
+    ``show --best``) gives both, as a best that is the answer has its own ``pruned:`` line."""
+    return [f"fittest: {fittest_text(name, fittest, select)}",
+            *([f"pruned:  {fittest['pruned']}"] if fittest.get("pruned") else [])]
 
 
 def which(c: Mapping[str, Any]) -> str:
