@@ -379,7 +379,8 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
     """Run :func:`evolve`'s search of ``program``'s ``names`` by ``config`` on ``archive`` (opened for this run),
     candidates scored by ``backend`` (None: ``evaluator``, in this process), then score the starting
     program, prune the best and confirm it with ``confirm`` further seeds (``scoring``: the line that says where,
-    :func:`scoring_line`, said first unless ``quiet``, after a resumed run's :func:`resuming_line`); the archive's
+    :func:`scoring_line`, said first unless ``quiet``, after a resumed run's :func:`resuming_line`, and not where that
+    says the budget is reached: nothing new is scored); the archive's
     meta records the data's place, the environment, the summary and the task's variances and split sizes.  Ctrl-C
     propagates."""
     from mlevolve.gp.engine import Engine, search_collector
@@ -399,9 +400,10 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
     # without PyTorch's kernel choice: importing it here would cost the coordinator of a parallel run a second it does
     # not otherwise spend (its workers import it); its version and the CPU's flags are kept
     changed = provenance.record(archive, provenance.environment(torch=False))
-    if not quiet and (held := archive.count()):  # a resumed run's first line names its archive (README)
+    held = archive.count()
+    if not quiet and held:  # a resumed run's first line names its archive (README)
         print(resuming_line(path, held, budget), file=sys.stderr, flush=True)
-    if not quiet:
+    if not quiet and held < budget:  # where candidates are scored: none are where the budget is reached (hint96)
         print(scoring, file=sys.stderr, flush=True)
     if not quiet and changed:
         from mlevolve.report.summary import environment_note
