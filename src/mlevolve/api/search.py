@@ -36,7 +36,7 @@ from mlevolve.dsl.errors import (
     did_you_mean,
 )
 from mlevolve.dsl.ir import Program, Span
-from mlevolve.dsl.kinds import idle, written_warnings
+from mlevolve.dsl.kinds import idle, unread_inputs
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
 from mlevolve.gp.backends import Resources, compiled_here
@@ -54,12 +54,13 @@ def _said(error: MlevError) -> tuple[str, Span | None]:
 
 
 def _seed_warnings(program: Program, evolved: Sequence[str]) -> set[tuple[str, Span | None]]:
-    """The warnings of ``program``'s check about a body as written (an unread input, an unused ``let``:
-    :func:`mlevolve.dsl.kinds.written_warnings`) about slots ``evolved``: a seed body the search rewrites
-    (``learn(x, y, p) = w``, to evolve from), not said by ``evolve``."""
+    """The warnings of ``program``'s check about an input a body as written does not read
+    (:func:`mlevolve.dsl.kinds.unread_inputs`) of slots ``evolved``: a seed body the search rewrites (``learn(x, y, p)
+    = w``, to evolve from), not said by ``evolve``.  An unused or hiding ``let`` in one is said, once, before the
+    search, as ``check`` and ``run`` say it: the starting program is the user's, its dropped value a mistake."""
     if not program.written:
         return set()
-    return {_said(e) for e in written_warnings(program)} - {_said(e) for e in written_warnings(program, evolved)}
+    return {_said(e) for e in unread_inputs(program)} - {_said(e) for e in unread_inputs(program, evolved)}
 
 
 @typed
