@@ -279,7 +279,8 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
                            + "; its first row holds numbers, not the columns' names" * bare, "save the file with "
                            "commas between cells" if sep else "write the column names on the first line" if bare else
                            did_you_mean(target, header) + "columns: " + ", ".join(header),
-                           "" if sep or bare else closest(target, header) or "", option="target")  # a typo's place
+                           "" if sep or bare else closest(target, header) or "",  # a typo's place; the header
+                           **({} if sep or bare else {"option": "target"}))  # line's own mistake: at FILE:LINE
     if not rows:
         raise TaskError(f"{file}: empty dataset, the file has a header but no data rows",
                         "add one row per example below the header")
