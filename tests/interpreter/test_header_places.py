@@ -58,8 +58,8 @@ CASES = {  # name: (file text, program, task options, the error's two lines afte
                                       [":2: error: no column named 'y'; its first row holds numbers, not the columns' "
                                        "names", "hint: write the column names on the first line"]),
     "headerless_a_number_named": (BARE, QUARTIC, ":target=3.5",  # the formula's parameter: no column of its name
-                                  [":1: error: no column for parameter x; its first row holds numbers, not the "
-                                   "columns' names", "hint: write the column names on the first line"]),
+                                  [":1: error: no column named 'x'; its first row holds numbers, not the columns' "
+                                   "names", "hint: write the column names on the first line"]),
     "headerless_no_target": (BARE, QUARTIC, "",  # an option's mistake, no line at fault: the file alone
                              ["mlevolve run: error: {path}: which column is the target?",
                               "hint: write {path}:target=COLUMN"]),

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import DSL_KEYWORDS, NUMBER
+from mlevolve.interpreter.standalone.common import DSL_KEYWORDS
 from mlevolve.interpreter.standalone.data import _split, check_varies, file_spec, header_error, read_table
 from mlevolve.interpreter.standalone.spec import MIN_TRAIN_POINTS, TaskError, parse_spec, spec_value
 from mlevolve.interpreter.standalone.spelling import did_you_mean, listed
@@ -62,9 +62,6 @@ def file_points(path: str, target: str, inputs: Sequence[str], seed: int = 0, n_
     x, y, columns, *_ = read_table(path, target, "regression", POINT_MAX_ABS, weight=weight, params=inputs)
     x, y, columns, w = _weights(path, weight, x, y, columns)
     missing, extra = [p for p in inputs if p not in columns], [c for c in columns if c not in inputs]
-    if missing and all(NUMBER.fullmatch(c) for c in [*columns, target]):  # a row of data where the names belong
-        raise header_error(path, f"no column for {listed('parameter', missing)}; its first row holds numbers, not the "
-                           "columns' names", "write the column names on the first line")
     if missing or extra:  # the library's too (tasks.load_points)
         odd = [repr(c) for c in extra if not (c.isidentifier() and c.isascii()) or c in DSL_KEYWORDS]
         left = x[:, columns.index(extra[0])] if (missing, len(extra)) == ([target], 1) else None  # the one column
