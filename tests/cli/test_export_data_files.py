@@ -39,7 +39,8 @@ def _files(folder: Path) -> dict[str, str]:
              "empty.csv": "", "header.csv": "x,y\n", "twice.csv": "x,x,y\n1,2,3\n", "inf.csv": "x,y\n1,inf\n" + rows,
              "constant.csv": "x,y\n" + "".join(f"{a},5\n" for a in x), "few.csv": "x,y\n1,2\n2,3\n",
              "data.txt": "x,y\n1,2\n", "mixed.csv": "x,y\n" + rows + "0.5,abc\n", "only.csv": "y\n1\n2\n",
-             "nul.csv": "x,y\n1,2\x00\n" + rows}
+             "nul.csv": "x,y\n1,2\x00\n" + rows, "semi.csv": "x;y\n" + rows.replace(",", ";"),
+             "bare.csv": "0.5,2.5\n" + rows}  # no header: a row of numbers where the names belong
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="latin-1")  # not UTF-8 where it has an é: unreadable
     np.savez(folder / "good.npz", X=x[:, None], y=y)
@@ -59,7 +60,8 @@ BAD = ["good.npz", "extra.csv:target=y", "nan.csv:target=y", "text.csv:target=y"
        "good.npz:target=y", "good.csv:target=y:bogus=1", "good.csv:target=y:problem=maybe",
        "good.csv:target=y:problem=classification", "latin1.csv:target=y", "single.npz",
        "good.csv:target=y:fitness=bogus", "good.csv:target=y:problem=classification:fitness=relative",
-       "good.csv:target=y:n_train=1", "nul.csv:target=y"]
+       "good.csv:target=y:n_train=1", "nul.csv:target=y", "semi.csv:target=y", "bare.csv:target=y",
+       "bare.csv:target=2.5"]
 # (program, the script's loader, its keyword arguments); the script exported for good.csv:target=y
 PROGRAMS = {"formula": (QUARTIC, "formula_file", {"inputs": ("x",)}), "learner": (LEARNER, "learner_file", {}),
             "supervised": (MLP, "supervised_file", {})}
@@ -117,7 +119,8 @@ def test_a_script_exported_for_a_data_file_refuses_each_bad_file_as_the_library_
         want, got = _library(program, spec), _script(source, loader, spec, kwargs)
         assert got == want, (spec, got, want)
         refused += want is not None
-    assert refused >= len(BAD) - 3  # labels/problem=classification load for a learner or a network
+    assert refused >= len(BAD) - 4  # labels/problem=classification, bare.csv:target=2.5 load for a learner
+    # or a network
 
 
 @pytest.mark.e2e

@@ -129,3 +129,18 @@ def test_runs_of_other_slots_of_one_file_keep_apart_and_one_archive_for_both_is_
         "['linreg.predict']",
         "hint: pass another --db to start a new run (each set of evolved definitions keeps an archive of its own: "
         "without --db, a run of some definitions has a default archive named after them)"]
+
+
+@pytest.mark.parametrize("more", [[], ["--workers", "2"], ["--confirm", "2"]])
+def test_a_resumed_run_with_nothing_to_score_says_only_that(tmp_path: Path, capsys: Capsys, more: list[str]) -> None:
+    """Found by a fresh user's pass (hint96): a resume whose archive holds the budget said where its candidates are
+    scored ("scoring: 1 worker process") before saying nothing new is evaluated; every budget reached, equal or
+    smaller, with workers or a confirmation after it."""
+    db = tmp_path / "r.db"
+    assert cli(capsys, "evolve", QUARTIC, "--budget", "4", "--db", str(db), "--quiet")[0] == 0
+    for budget in ("4", "3"):
+        code, _, err = cli(capsys, "evolve", QUARTIC, "--budget", budget, "--db", str(db), *more)
+        lines = err.splitlines()
+        assert code == 0 and lines[0] == (f"resuming {db}: it holds 4 candidates; the budget of {budget} is reached, "
+                                          "so nothing new is evaluated")
+        assert not any(line.startswith("scoring:") for line in lines), err

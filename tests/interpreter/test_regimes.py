@@ -176,14 +176,14 @@ def test_a_standalone_loader_reads_integer_options_as_the_library_does() -> None
                            "end of the header makes an unnamed column))"),
     ("a,y,\n1,2,\n", "y", "{path}:1:3: column 3 has no name (hint: give every column its own name (a comma at the "
                           "end of the header makes an unnamed column))"),
-    ("a;b;y\n1;2;3\n", "y", "{path}: no column named 'y'; its cells seem separated by ';' (hint: save the file with "
+    ("a;b;y\n1;2;3\n", "y", "{path}:1: no column named 'y'; its cells seem separated by ';' (hint: save the file with "
                             "commas between cells)"),
-    ("a\tb\ty\n1\t2\t3\n", "y", "{path}: no column named 'y'; its cells seem separated by tabs (hint: save the file "
+    ("a\tb\ty\n1\t2\t3\n", "y", "{path}:1: no column named 'y'; its cells seem separated by tabs (hint: save the file "
                                 "with commas between cells)"),
     ("a,y\n1,2\n\"3,4\n5,6\n7,8\n", "y", "{path}:3:1: a quote opened here is not closed before the end of the file "
                                         "(line 5) (hint: close it (a quote inside a quoted cell is written twice))"),
     ("a,b,y\n1,2,3\n", "zz", "{path}: no column named 'zz' (hint: columns: a, b, y)"),
-    ("1,2,3\n2,3,5.5\n", "y", "{path}: no column named 'y'; its first row holds numbers, not the columns' names "
+    ("1,2,3\n2,3,5.5\n", "y", "{path}:1: no column named 'y'; its first row holds numbers, not the columns' names "
                              "(hint: write the column names on the first line)"),  # a file without its header row
     ("a,b,y\n1,2,3\n1,2\n", "y", "{path}:3: row has 2 cells, the header has 3 (hint: give every row one cell "
                                  "per column (a comma inside a cell needs quotes))"),

@@ -36,7 +36,7 @@ from mlevolve.dsl.errors import (
     did_you_mean,
 )
 from mlevolve.dsl.ir import Program, Span
-from mlevolve.dsl.kinds import idle, written_warnings
+from mlevolve.dsl.kinds import idle, unread_inputs
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
 from mlevolve.gp.backends import Resources, compiled_here
@@ -54,12 +54,13 @@ def _said(error: MlevError) -> tuple[str, Span | None]:
 
 
 def _seed_warnings(program: Program, evolved: Sequence[str]) -> set[tuple[str, Span | None]]:
-    """The warnings of ``program``'s check about a body as written (an unread input, an unused ``let``:
-    :func:`mlevolve.dsl.kinds.written_warnings`) about slots ``evolved``: a seed body the search rewrites
-    (``learn(x, y, p) = w``, to evolve from), not said by ``evolve``."""
+    """The warnings of ``program``'s check about an input a body as written does not read
+    (:func:`mlevolve.dsl.kinds.unread_inputs`) of slots ``evolved``: a seed body the search rewrites (``learn(x, y, p)
+    = w``, to evolve from), not said by ``evolve``.  An unused or hiding ``let`` in one is said, once, before the
+    search, as ``check`` and ``run`` say it: the starting program is the user's, its dropped value a mistake."""
     if not program.written:
         return set()
-    return {_said(e) for e in written_warnings(program)} - {_said(e) for e in written_warnings(program, evolved)}
+    return {_said(e) for e in unread_inputs(program)} - {_said(e) for e in unread_inputs(program, evolved)}
 
 
 @typed
@@ -379,7 +380,8 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
     """Run :func:`evolve`'s search of ``program``'s ``names`` by ``config`` on ``archive`` (opened for this run),
     candidates scored by ``backend`` (None: ``evaluator``, in this process), then score the starting
     program, prune the best and confirm it with ``confirm`` further seeds (``scoring``: the line that says where,
-    :func:`scoring_line`, said first unless ``quiet``, after a resumed run's :func:`resuming_line`); the archive's
+    :func:`scoring_line`, said first unless ``quiet``, after a resumed run's :func:`resuming_line`, and not where that
+    says the budget is reached: nothing new is scored); the archive's
     meta records the data's place, the environment, the summary and the task's variances and split sizes.  Ctrl-C
     propagates."""
     from mlevolve.gp.engine import Engine, search_collector
@@ -399,9 +401,10 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
     # without PyTorch's kernel choice: importing it here would cost the coordinator of a parallel run a second it does
     # not otherwise spend (its workers import it); its version and the CPU's flags are kept
     changed = provenance.record(archive, provenance.environment(torch=False))
-    if not quiet and (held := archive.count()):  # a resumed run's first line names its archive (README)
+    held = archive.count()
+    if not quiet and held:  # a resumed run's first line names its archive (README)
         print(resuming_line(path, held, budget), file=sys.stderr, flush=True)
-    if not quiet:
+    if not quiet and held < budget:  # where candidates are scored: none are where the budget is reached (hint96)
         print(scoring, file=sys.stderr, flush=True)
     if not quiet and changed:
         from mlevolve.report.summary import environment_note

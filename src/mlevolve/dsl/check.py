@@ -17,7 +17,7 @@ from typing import Protocol
 from mlevolve.dsl.errors import MlevError, foreign_hint
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Ref, Span, Tup, const, with_children
 from mlevolve.dsl.printer import format_expr, format_number
-from mlevolve.dsl.traverse import fold, walk
+from mlevolve.dsl.traverse import fold, replace_at, walk
 from mlevolve.dsl.types import INT, LAYER, MAX_SIZE, SCALAR, TENSOR, TupleType, Type, a_type, flatten, type_str
 from mlevolve.interpreter.standalone.common import comma_fix
 from mlevolve.messages import counted
@@ -491,7 +491,70 @@ def check_expr(
     expr: Expr, env: Env, prims: Primitives, expected: Type | None = None, allowed: frozenset[str] = frozenset()
 ) -> Type:
     """The type of ``expr`` in ``env``; if ``expected`` is given, it must fit; if ``allowed`` is given,
-    every node's type must be one of them (or a tuple of them)."""
+    every node's type must be one of them (or a tuple of them).  A type error's hint starts with the call a user
+    may have meant (:data:`MEANT`: ``did you mean dot(w, x)?`` for ``w * x`` where a Scalar is wanted) where the
+    primitive table has one that makes the body check."""
+    try:
+        return _check_expr(expr, env, prims, expected, allowed)
+    except UnknownSymbol:
+        raise
+    except MlevError as err:
+        if (meant := did_you_mean_call(expr, env, prims, expected, allowed)) is not None:
+            err.hint = f"did you mean {meant}?" + (f" {err.hint}" if err.hint else "")
+        raise
+
+
+# What a user may have meant by a primitive whose operands or result do not fit, tried in order on the same operands:
+# another product (elementwise, inner, matrix, outer) or the norm for an absolute value; the first that the primitive
+# table has a form of making the body check is named in a type error's hint (:func:`did_you_mean_call`).
+MEANT: Mapping[str, tuple[str, ...]] = {
+    "mul": ("dot", "matmul", "outer"),
+    "matmul": ("dot", "mul", "outer"),
+    "dot": ("mul", "matmul", "outer"),
+    "outer": ("dot", "matmul", "mul"),
+    "abs": ("norm",),
+    "norm": ("abs",),
+}
+# One-argument primitives a body of a type where another is wanted may have meant to be reduced by: a Vector's sum is
+# written mean or norm here (tried where no call of :data:`MEANT` in it fits).
+REDUCTIONS: tuple[str, ...] = ("mean", "norm")
+_MEANT_TRIED = 64  # calls of MEANT tried, in preorder (an error's cost stays linear in a deep body)
+
+
+def did_you_mean_call(expr: Expr, env: Env, prims: Primitives, expected: Type | None = None,
+                      allowed: frozenset[str] = frozenset()) -> str | None:
+    """The call a user may have meant where ``expr`` does not check (``"dot(w, x)"``): the first call in it (preorder)
+    whose op has alternatives in :data:`MEANT` for which, on the same operands, ``expr`` checks; else ``expr`` itself
+    reduced by the :data:`REDUCTIONS` that make it check (``"mean(x) or norm(x)"``); None where none does."""
+    def checks(candidate: Expr) -> bool:
+        try:
+            _check_expr(candidate, env, prims, expected, allowed)
+        except MlevError:
+            return False
+        return True
+
+    tried = 0
+    for index, node in enumerate(walk(expr)):
+        if not isinstance(node, Call) or node.op not in MEANT:
+            continue
+        tried += 1
+        if tried > _MEANT_TRIED:
+            break
+        fixes = [Call(op, node.args) for op in MEANT[node.op] if any(
+            len(s.args) == len(node.args) for s in prims.overloads(op))]
+        if fits_ := [f for f in fixes if checks(replace_at(expr, index, f))]:
+            return " or ".join(format_expr(f) for f in fits_)
+    body = expr
+    while isinstance(body, Let):
+        body = body.body
+    wrapped = [Call(op, (body,)) for op in REDUCTIONS if prims.overloads(op)]
+    fits_ = [w for w in wrapped if checks(replace_at(expr, expr.size - body.size, w))]
+    return " or ".join(format_expr(w) for w in fits_) or None
+
+
+def _check_expr(expr: Expr, env: Env, prims: Primitives, expected: Type | None,
+                allowed: frozenset[str]) -> Type:
+    """:func:`check_expr` without its hint's meant call."""
     types = infer(expr, env, prims, allowed, expected)
     if allowed:
         for node, t in zip(walk(expr), types, strict=True):

@@ -272,14 +272,14 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
             raise TaskError(f"column name '{h}' appears twice: columns {header.index(h) + 1} and {j + 1}" if h else
                             f"column {j + 1} has no name", "give every column its own name (a comma at the end of the "
                             "header makes an unnamed column)", f"{file}:{line}:{j + 1}")
-    if target not in header:
+    bare = all(NUMBER.fullmatch(h) for h in header)  # a row of data where the names belong (a formula's parameters')
+    if gone := next((name for name in (target, *[*params] * bare) if name not in header), ""):  # the line's own
         sep = next((f"by '{s}'" if s == ";" else "by tabs" for s in ";\t" if len(header) == 1 and s in header[0]), "")
-        bare = all(NUMBER.fullmatch(h) for h in header)  # a row of data where the names belong
-        raise header_error(file, f"no column named '{target}'" + f"; its cells seem separated {sep}" * bool(sep)
+        raise header_error(file, f"no column named '{gone}'" + f"; its cells seem separated {sep}" * bool(sep)
                            + "; its first row holds numbers, not the columns' names" * bare, "save the file with "
                            "commas between cells" if sep else "write the column names on the first line" if bare else
-                           did_you_mean(target, header) + "columns: " + ", ".join(header),
-                           "" if sep or bare else closest(target, header) or "", option="target")  # a typo's place
+                           did_you_mean(gone, header) + "columns: " + ", ".join(header),  # mistake: at FILE:LINE
+                           "" if sep or bare else closest(gone, header) or "", option="target" * (not sep and not bare))
     if not rows:
         raise TaskError(f"{file}: empty dataset, the file has a header but no data rows",
                         "add one row per example below the header")
