@@ -410,3 +410,30 @@ def test_a_resumed_training_needs_the_same_tasks_seed_and_threshold() -> None:
     assert same_bits(interpreted.learner_predictions(full, seed=1), want)  # draws nothing: the seed changes nothing
     assert same_bits(interpreted.learner_predictions(full, budget=runtime.Budget(max_error=50.0)), want)
     assert not same_bits(interpreted.learner_predictions(full), want)  # the same arrays: the (tampered) memory
+
+
+def test_a_learner_is_given_to_the_kernel_as_one_encoding_per_body() -> None:
+    """Each body reaches the kernel as one read-only array (its code, ranks and result registers) and its
+    constants: 15 arguments a call, not 22 (numba unboxes each, a call's fixed cost); the kernel's views
+    of it are the body's ``kernel``, ``ranks`` and results, and ``kernel``/``ranks`` share its memory."""
+    programs = [*LEARNERS, *random_learners(40, seed=3)]
+    seen = 0
+    for text in programs:
+        interpreted = interpret(mlevolve.check(text), SPEC)
+        program = interpreted._encoded
+        if program is None or interpreted.methods is None:
+            continue
+        seen += 1
+        args = program[0]
+        assert len(args) == 7 and args[6].tolist() == [opcodes.RANK[t] for t in interpreted.state_types]
+        for i, kind in enumerate(("setup", "predict", "learn")):
+            body = interpreted.methods.get(kind)
+            if body is None:
+                assert args[2 * i].shape == (0,) and args[2 * i + 1].shape == (0,)
+                continue
+            assert args[2 * i] is body.encoding and args[2 * i + 1] is body.consts
+            assert not body.encoding.flags.writeable and body.kernel.base is body.ranks.base is body.encoding
+            code, ranks, results = kernel.decoded(body.encoding, len(body.results))
+            assert np.array_equal(code, body.kernel) and np.array_equal(ranks, body.ranks)
+            assert tuple(results.tolist()) == body.results
+    assert seen >= 20

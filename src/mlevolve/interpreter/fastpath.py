@@ -107,7 +107,10 @@ class Body:
     and every register's rank; None when a primitive of the body has no opcode (then its program
     takes this NumPy path).  ``consts``: the constants as a ``float64`` array (for the kernel);
     ``result_ranks``: the ranks of the result registers (None without an encoding); ``draws``: whether
-    an instruction draws random numbers."""
+    an instruction draws random numbers.  ``encoding``: what the learner kernel is given of the body, one
+    read-only ``int64`` array (``[instructions, *kernel rows, *ranks, *result registers]``, ``kernel``
+    and ``ranks`` are views of it: fewer arguments for numba to unbox a call), or None (no encoding,
+    or a body made by :func:`formula_code.scalar_formula`, which no learner has)."""
 
     n_inputs: int
     constants: tuple[Any, ...]
@@ -120,6 +123,7 @@ class Body:
     consts: np.ndarray | None = field(default=None, repr=False)
     result_ranks: tuple[int, ...] | None = None
     draws: bool = False
+    encoding: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def _make(cls, *values: Any) -> Body:
@@ -253,7 +257,7 @@ class _Skeleton(NamedTuple):
         b = self.body
         consts = None if b.consts is None else np.array(constants, np.float64).reshape(-1)
         return Body._make(b.n_inputs, tuple(constants), b.zeros, b.steps, b.operands, b.result, b.kernel, b.ranks,
-                          consts, b.result_ranks, b.draws)
+                          consts, b.result_ranks, b.draws, b.encoding)
 
 
 # Shape (and signature) -> template: a body differing from a linearised one only in its literals' values
@@ -498,24 +502,26 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
         result = bases[reg >> 24] + (reg & mask)
     pairs = _PAIRS if len(_PAIRS) < 65536 else _fresh_pairs()
     numbered = tuple([_pair(pairs, bases[a >> 24] + (a & mask), bases[b >> 24] + (b & mask)) for a, b in operands])
-    kernel = ranks = consts = result_ranks = None
+    kernel = ranks = consts = result_ranks = encoding = None
     floats = all([type(c) is not int for c in constants])  # literals that are Ints (sizes) have no encoding
     if floats and None not in ops:
         # registers: inputs (then the rng a learner method takes, read by no opcode), constants, zeros, temporaries
         rank_list = [*input_ranks[0], *[0] * n_consts, *input_ranks[1], *temp_ranks]
         if -1 not in rank_list:
-            flat: list[int | None] = []  # no None here: every op has an opcode
+            flat: list[int | None] = [len(ops)]  # no None here: every op has an opcode
             for op, (a, b) in zip(ops, numbered, strict=True):
                 flat += (op, a, b)
-            kernel = np.array(flat, np.int64).reshape(-1, 3)
-            kernel.flags.writeable = False
-            ranks = np.array(rank_list, np.int64)
-            ranks.flags.writeable = False
+            end = len(flat)
+            # one array (the learner kernel's argument: kernel.decoded), the code and ranks views of it
+            encoding = np.array([*flat, *rank_list, *(result if isinstance(result, tuple) else (result,))], np.int64)
+            encoding.flags.writeable = False
+            kernel = encoding[1:end].reshape(-1, 3)
+            ranks = encoding[end:end + len(rank_list)]
             consts = np.array(constants, np.float64).reshape(-1)  # writable, as warm()'s: one specialisation
             result_ranks = tuple([rank_list[r] for r in (result if isinstance(result, tuple) else (result,))])
     draws = not opcodes.DRAWS.isdisjoint(ops)
     made = Body._make(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
-                      result_ranks, draws)
+                      result_ranks, draws, encoding)
     if skeleton_key is not None and not sized and floats:
         if len(_SKELETONS) >= 8192:
             _SKELETONS.clear()

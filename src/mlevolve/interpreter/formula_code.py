@@ -144,7 +144,7 @@ def _body(body_class: Any, n_inputs: int, constants: list[Any], code: list[tuple
     return body_class._make(n_inputs, tuple(constants), (), tuple([step for step, *_ in code]),
                             tuple([(a, b) for _, a, b, _ in code]), result, kernel,
                             _scalar_ranks(n_inputs + len(constants) + len(code)), consts, (opcodes.RANK[_SCALAR],),
-                            any([op in draws for *_, op in code]))
+                            any([op in draws for *_, op in code]), None)  # no encoding: no learner's body
 
 
 @lru_cache(maxsize=1024)
@@ -198,7 +198,8 @@ def refitted(made: tuple[Any, tuple[int, ...]], changes: dict[int, Expr],
         consts[register - n_in] = value[0]
     if scaling is None:
         return Body._make(n_in, tuple(consts), (), body.steps, body.operands, body.result, body.kernel, body.ranks,
-                          np.array(consts, np.float64).reshape(-1), body.result_ranks, body.draws)
+                          np.array(consts, np.float64).reshape(-1), body.result_ranks, body.draws,
+                          body.encoding)
     form, first_literal, second_literal = scaling[0], _literal(scaling[1]), _literal(scaling[2])
     if first_literal is None or second_literal is None or body.kernel is None:
         return None

@@ -392,18 +392,30 @@ def _body(code: Any, ranks: Any, consts: Any, n_inputs: int, dim: int, batch: in
 
 
 @numba.njit(cache=True, error_model="numpy")
-def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
-                   p_code: Any, p_ranks: Any, p_consts: Any, p_result: int,
-                   l_code: Any, l_ranks: Any, l_consts: Any, l_result: Any,
-                   has_setup: bool, state_ranks: Any, x_train: Any, y_train: Any, x_val: Any,
+def decoded(encoding: Any, n_results: int) -> Any:  # pragma: no cover - compiled
+    """A body's :attr:`fastpath.Body.encoding` (``[n, *n rows of 3, *ranks, *n_results result registers]``)
+    as (code (n, 3), ranks, result registers), views of it; an empty encoding (no setup) as three empty arrays."""
+    end = encoding.shape[0]
+    if end == 0:
+        return encoding.reshape((0, 3)), encoding, encoding
+    n = encoding[0]
+    return encoding[1:1 + 3 * n].reshape((n, 3)), encoding[1 + 3 * n:end - n_results], encoding[end - n_results:]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def learner_kernel(setup: Any, s_consts: Any, predict: Any, p_consts: Any, learn: Any, l_consts: Any,
+                   state_ranks: Any, x_train: Any, y_train: Any, x_val: Any,
                    classify: bool, max_error: float, rng: Any, start: int, carry: Any) -> Any:  # pragma: no cover
     """Train every task online and predict its validation examples, as
     :func:`standalone.learner.learner_predictions` does: each step runs over all tasks at once.
 
-    ``*_code``/``*_ranks``/``*_consts``: setup, predict and learn encoded (:mod:`opcodes`), their
-    inputs numbered as :func:`fastpath.linearise` numbers them (setup: rng; predict: the memory, x,
-    rng; learn: the memory, x, y, p, rng); ``*_result``: the result registers (setup and learn one
-    per memory item).  ``x_train`` (T, n, F), ``y_train`` (T, n), ``x_val`` (T, m, F), C-contiguous
+    ``setup``/``predict``/``learn``: each body's :attr:`fastpath.Body.encoding` (:func:`decoded`: its
+    code (:mod:`opcodes`), registers' ranks and result registers: setup and learn one per memory item,
+    predict one; setup's empty when there is none), its inputs numbered as :func:`fastpath.linearise`
+    numbers them (setup: rng; predict: the memory, x, rng; learn: the memory, x, y, p, rng);
+    ``*_consts``: its constants; ``state_ranks``: the memory items' ranks (0 Scalar, 1 Vector, 2
+    Matrix).  Few arguments, as numba's unboxing of each is a call's fixed cost.
+    ``x_train`` (T, n, F), ``y_train`` (T, n), ``x_val`` (T, m, F), C-contiguous
     float64; ``rng``: the ``numpy.random.Generator`` the draws take from (setup's, then each step's
     predict and learn, then validation's, as the NumPy loop draws); None for a program drawing nothing.
     ``start`` and ``carry`` (``float64``, empty for neither): with ``start`` 0 and a ``carry`` of the
@@ -419,6 +431,11 @@ def learner_kernel(s_code: Any, s_ranks: Any, s_consts: Any, s_result: Any,
     n_tasks, n_train, dim = x_train.shape
     n_val = x_val.shape[1]
     n_state = state_ranks.shape[0]
+    has_setup = setup.shape[0] > 0
+    s_code, s_ranks, s_result = decoded(setup, n_state)
+    p_code, p_ranks, p_results = decoded(predict, 1)
+    p_result = p_results[0]
+    l_code, l_ranks, l_result = decoded(learn, n_state)
     scratch = np.zeros(dim * dim)
     # The memory, as the first registers of predict and learn hold it: item k for every task, in turn.
     st_off, st_stride = _layout(state_ranks, dim, n_tasks, 0, 0)
@@ -623,22 +640,21 @@ def _as_float(array: Any) -> Any:
     return converted
 
 
-# No setup: read-only as a body's encoding is, so that numba compiles one specialisation for both.
-_EMPTY_CODE = np.zeros((0, 3), np.int64)
-_EMPTY_RANKS = np.zeros(1, np.int64)  # setup's one input, the rng
-_EMPTY_CODE.flags.writeable = _EMPTY_RANKS.flags.writeable = False
+# No setup: an empty encoding, read-only as a body's is, so that numba compiles one specialisation for both.
+_NO_SETUP = np.zeros(0, np.int64)
+_NO_SETUP.flags.writeable = False
 _EMPTY = np.zeros(0)
 _RANK = {"Scalar": 0, "Vector": 1, "Matrix": 2}
 
 
 def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[tuple[Any, ...], bool] | None:
-    """The kernel's arguments for a learner's bodies (:class:`fastpath.Body` by method) and whether
-    it draws random numbers, or None when a body has no encoding or its results do not fit the
-    memory (then the NumPy path scores it)."""
+    """The kernel's arguments for a learner's bodies (:class:`fastpath.Body` by method: each body's
+    ``encoding`` and ``consts``, then the memory's ranks) and whether it draws random numbers, or None
+    when a body has no encoding or its results do not fit the memory (then the NumPy path scores it)."""
     memory = _memory(state_types)
     if memory is None:
         return None
-    ranks, no_setup, state_ranks = memory
+    ranks, state_ranks = memory
     args: list[Any] = []
     draws = False
     for kind in ("setup", "predict", "learn"):
@@ -646,45 +662,30 @@ def encoded(methods: Any, state_types: tuple[str, ...]) -> tuple[tuple[Any, ...]
         if body is None:
             if kind != "setup":
                 return None
-            args += no_setup
+            args += (_NO_SETUP, _EMPTY)
             continue
-        if body.kernel is None or body.ranks is None or body.consts is None or body.result_ranks is None:
+        if body.encoding is None or body.consts is None or body.result_ranks is None:
             return None
         if body.result_ranks != (ranks if kind != "predict" else (0,)):
             return None
         draws = draws or body.draws
-        args += (body.kernel, body.ranks, body.consts, body.results[0] if kind == "predict" else _results(body.results))
-    return (*args, "setup" in methods, state_ranks), draws
+        args += (body.encoding, body.consts)
+    return (*args, state_ranks), draws
 
 
 _MEMORY: dict[tuple[str, ...], Any] = {}
-_RESULTS: dict[tuple[int, ...], Any] = {}
 
 
-def _memory(state_types: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[Any, ...], Any] | None:
-    """A memory's ranks, the arguments standing for no setup, and the ranks as an array (made once per
-    memory, shared: the kernel never writes them; writable, as warm()'s, for one specialisation), or None:
-    a type the kernel lacks."""
+def _memory(state_types: tuple[str, ...]) -> tuple[tuple[int, ...], Any] | None:
+    """A memory's ranks, and the ranks as an array (made once per memory, shared: the kernel never
+    writes it; writable, as warm()'s, for one specialisation), or None: a type the kernel lacks."""
     made = _MEMORY.get(state_types)
     if made is None and state_types not in _MEMORY:
         ranks = tuple(_RANK.get(t, -1) for t in state_types)
         if -1 not in ranks:
-            results, state_ranks = np.zeros(len(state_types), np.int64), np.array(ranks, np.int64)
-            made = (ranks, (_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, results), state_ranks)
+            made = (ranks, np.array(ranks, np.int64))
         _MEMORY[state_types] = made
     return made
-
-
-def _results(results: tuple[int, ...]) -> Any:
-    """A learn's result registers as an ``int64`` array, made once per tuple of registers (shared: the
-    kernel never writes it; writable, as warm()'s, for one specialisation)."""
-    array = _RESULTS.get(results)
-    if array is None:
-        array = np.array(results, np.int64)
-        if len(_RESULTS) >= 4096:
-            _RESULTS.clear()
-        _RESULTS[results] = array
-    return array
 
 
 def predictions(data: dict[str, Any], program: tuple[tuple[Any, ...], bool], max_error: float,
@@ -704,7 +705,7 @@ def predictions(data: dict[str, Any], program: tuple[tuple[Any, ...], bool], max
 def carry_size(program: tuple[tuple[Any, ...], bool], data: dict[str, Any]) -> int:
     """The numbers :func:`learner_kernel`'s ``carry`` holds for ``program`` on ``data``'s tasks: each
     memory item's values for every task (1, F or F*F numbers a task), then one kind per item."""
-    state_ranks = program[0][13]  # one array per memory's types (_memory): few, and each held below
+    state_ranks = program[0][6]  # one array per memory's types (_memory): few, and each held below
     n_tasks, _, dim = data["x_train"].shape
     key = (id(state_ranks), n_tasks, dim)
     held = _CARRY.get(key)
@@ -746,15 +747,19 @@ def warm() -> None:
     and learners that do not, on a one-task learner ``predict = dot(w, x)``, ``learn = w``: what the
     first learner of a process would otherwise wait for.  The learner regime's kernel (``Regime.kernels``): the
     formulas' are :func:`formula_kernel.warm`'s (``regimes.warm_kernels`` warms both, as CI does first)."""
-    predict = (np.array([[DOT, 0, 1]], np.int64), np.array([1, 1, 0, 0], np.int64))
-    learn = (np.zeros((0, 3), np.int64), np.array([1, 1, 0, 0, 0], np.int64))
-    for array in (*predict, *learn):
-        array.flags.writeable = False
-    program = (_EMPTY_CODE, _EMPTY_RANKS, _EMPTY, np.zeros(1, np.int64), *predict, np.zeros(0), 3,
-               *learn, np.zeros(0), np.zeros(1, np.int64), False, np.ones(1, np.int64))
+    predict = _encoding([DOT, 0, 1], [1, 1, 0, 0], 3)  # registers: w, x, rng, dot(w, x)
+    learn = _encoding([], [1, 1, 0, 0, 0], 0)  # w, x, y, p, rng: w unchanged
+    program = (_NO_SETUP, _EMPTY, predict, np.zeros(0), learn, np.zeros(0), np.ones(1, np.int64))
     data = {"x_train": np.ones((1, 2, 2)), "y_train": np.zeros((1, 2)), "x_val": np.ones((1, 2, 2))}
     run: Any = learner_kernel
     for rng in (None, np.random.default_rng(0)):
         run(*program, data["x_train"], data["y_train"], data["x_val"], False, 100.0, rng, 0, _EMPTY)
     for relative in (False, True):
         validation_errors(np.zeros((1, 2)), np.ones((1, 2)), relative)
+
+
+def _encoding(code: list[int], ranks: list[int], *results: int) -> Any:
+    """A body's encoding as :func:`fastpath.linearise` makes it (read-only; see :func:`decoded`): for :func:`warm`."""
+    encoding = np.array([len(code) // 3, *code, *ranks, *results], np.int64)
+    encoding.flags.writeable = False
+    return encoding
