@@ -311,13 +311,46 @@ def check_task_line(program: Program, file: str | None = None) -> None:
             return
         check_task_name(program.task, program.task_span, regime.name)  # the closest of the program's kind first
         check_task_kind(regime, program.task, program.task_span)
-        task_options(program.task, regime.name)
+        task_options(line_task(program, file) or program.task, regime.name)  # a hint reads the file it names
     except MlevError as err:
-        if err.span is None and err.file is None:  # an option's mistake: at the task line
+        if err.span is None and err.file is None:  # an option's mistake, or its file's: at the task line
             err.span = program.task_span
-            err.hint = _beside(program.task, file) or err.hint
+            err.hint = line_file_hint(err, program, file) or err.hint
         at_option(err, program)
         raise (err.located(file) if file else err).with_source(program.source) from None
+
+
+def line_task(program: Program, file: str | None = None) -> str | None:
+    """The task ``program``'s task line names (None: it has none), a data file's relative path read from the folder
+    of ``file`` (else of the file the program was read from, :attr:`Program.file`), as a meta configuration's
+    ``program`` is read from its own: ``task "data/h.csv:target=y"`` in ``sub/p.mlev`` reads ``sub/data/h.csv``
+    from any folder (:func:`~mlevolve.interpreter.tasks.spec_beside`).  A program read from text: the current
+    folder's, as ``--task`` always is."""
+    from mlevolve.interpreter.tasks import spec_beside
+
+    where = file or program.file
+    if program.task is None or where is None:
+        return program.task
+    return spec_beside(program.task, Path(where).parent)
+
+
+def line_file_hint(err: MlevError, program: Program, file: str | None = None) -> str | None:
+    """The hint for ``err`` when it says a task line's data file is missing: where its relative path was read from
+    and why (None: another error, a line that names no relative path, or a program read from text)."""
+    from mlevolve.interpreter.tasks import data_file_of
+
+    where = file or program.file
+    if not err.message.startswith("no such file: "):
+        return None
+    try:
+        name = data_file_of(program.task or "")
+    except MlevError:
+        return None
+    if where is None or name is None or Path(name).is_absolute():
+        return None
+    folder = Path(where).parent
+    return (f"a task line's relative path is read from its .mlev file's folder ({folder.resolve()}), wherever the "
+            "command runs: give the path from there, or a full path")
 
 
 def at_option(err: MlevError, program: Program) -> bool:

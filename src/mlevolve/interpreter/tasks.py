@@ -103,7 +103,7 @@ __all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "LEARNER_FITNESS", "MAX_CLASSE
            "Family", "Points", "Supervised", "Task", "TaskInfo", "arrays", "check_task_fits", "check_task_kind",
            "check_task_name",
            "data_source", "is_data_file", "list_tasks", "load_learner_data", "load_points", "load_task", "make_env",
-           "search_spec", "task_info", "task_options"]
+           "search_spec", "spec_beside", "task_info", "task_options"]
 
 TaskKind = Literal["supervised", "learner", "formula", "rl", "generative"]  # the regimes' names
 Problem = Literal["classification", "regression", "control", "density"]
@@ -762,6 +762,20 @@ def data_file_of(spec: str) -> str | None:
     for a built-in task."""
     name = _parse_spec(spec)[0]
     return name if name not in _INFOS and _looks_like_file(name) else None
+
+
+def spec_beside(spec: str, folder: str | Path) -> str:
+    """Task ``spec`` with its data file's relative path read from ``folder`` (a ``.mlev`` file's, whose task line
+    it is): ``data/h.csv:target=y`` in ``sub/p.mlev`` is ``sub/data/h.csv:target=y``; a built-in task, an absolute
+    path, a folder of ``.`` or a spec that names no file (its own error stands) is ``spec`` as given."""
+    try:
+        name = data_file_of(spec)
+    except MlevError:
+        return spec
+    head = spec.lstrip()
+    if name is None or Path(name).is_absolute() or Path(folder) == Path() or not head.startswith(name):
+        return spec
+    return str(Path(folder) / name) + head[len(name):]
 
 
 def is_data_file(spec: str) -> bool:
