@@ -57,9 +57,11 @@ def run(
     seed, epochs = _settings_of(checked, seed, epochs)
     data, _ = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
+    from mlevolve.interpreter.standalone.common import with_r2
+    from mlevolve.interpreter.tasks import arrays
 
     outcome = evaluate(checked, data, spec, Settings(seed=seed, epochs=epochs), name)
-    return {**outcome.as_dict(), "task": name, "seed": seed}
+    return {**with_r2(outcome.as_dict(), arrays(data)), "task": name, "seed": seed}  # R² as the script shows it
 
 
 @typed
