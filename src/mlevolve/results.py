@@ -407,6 +407,21 @@ def r_squared(mse: float, variance: float | None) -> float | None:
     return 1.0 - mse / variance
 
 
+def r2_beside(metrics: Mapping[str, Any], variances: Mapping[str, float] | None) -> dict[str, Any]:
+    """``metrics`` with ``SPLIT_r2`` (:func:`r_squared` of the split's target ``variances``, a run's archive's) after
+    each ``SPLIT_mse`` that has none: an archived candidate's metrics as ``mlevolve run`` and its exported script
+    report them (:func:`mlevolve.interpreter.standalone.common.with_r2`, the same R²), for ``best``, ``show`` and
+    the report."""
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        out[key] = value
+        split = key.removesuffix("_mse")
+        if key.endswith("_mse") and f"{split}_r2" not in metrics and isinstance(value, int | float) \
+                and (r2 := r_squared(float(value), (variances or {}).get(split))) is not None:
+            out[f"{split}_r2"] = r2
+    return out
+
+
 def scale_free(metric: Metric, metrics: Mapping[str, Any], variances: Mapping[str, float] | None = None,
                prefix: str | None = None) -> tuple[str, float] | None:
     """A scale-free companion of an MSE metric: R² on the same split (``prefix``: another split).

@@ -139,6 +139,49 @@ def test_a_task_line_mistake_is_named_at_its_place(capsys: Capsys, tmp_path: Pat
     assert err.replace(str(tmp_path) + "/", "").splitlines() == expected
 
 
+_AND_QUOTE = "; and write the spec in quotes on the task line: task \"{}:...\""
+
+
+@pytest.mark.parametrize(("line", "expected"), [  # a fresh-user pass: the quotes' error, then the option's
+    ("task x.csv:traget=y",  # an unknown key
+     ["p.mlev:2:12: error: unknown option 'traget' for task 'x.csv', a data file for a formula",
+      "    task x.csv:traget=y", "               ^^^^^^^^",
+      "hint: did you mean 'target'? options of a data file for a formula: target, problem, n_train, weight"
+      + _AND_QUOTE.format("x.csv")]),
+    ("task x.csv:target",  # a missing value
+     ["p.mlev:2:12: error: option 'target' has no value in task spec 'x.csv:target'", "    task x.csv:target",
+      "               ^^^^^^",
+      "hint: write it as NAME:key=value, or leave the option out" + _AND_QUOTE.format("x.csv")]),
+    ("task x.csv:target=y:problem=regresion",  # a bad value
+     ["p.mlev:2:21: error: option problem=regresion of task 'x.csv', a data file for a formula, must be regression",
+      "    task x.csv:target=y:problem=regresion", "                        ^^^^^^^^^^^^^^^^^",
+      "hint: did you mean 'regression'? write e.g. x.csv:target=y:problem=regression" + _AND_QUOTE.format("x.csv")]),
+    ("task x.csv:target=y:target=z",  # given twice
+     ["p.mlev:2:21: error: option 'target' is given twice in task spec 'x.csv:target=y:target=z'",
+      "    task x.csv:target=y:target=z", "                        ^^^^^^^^",
+      "hint: give each option once" + _AND_QUOTE.format("x.csv")]),
+    ("task koza_quartic:n_trian=5",  # a built-in task's
+     ["p.mlev:2:19: error: unknown option 'n_trian' for task 'koza_quartic', a formula task",
+      "    task koza_quartic:n_trian=5", "                      ^^^^^^^^^",
+      "hint: did you mean 'n_train'? options of a formula task: n_train, n_test" + _AND_QUOTE.format("koza_quartic")]),
+])
+def test_an_unquoted_task_line_s_option_mistake_is_said_with_the_quotes_in_one_error(
+        capsys: Capsys, tmp_path: Path, line: str, expected: list[str]) -> None:
+    """An unquoted task line whose option is wrong was two tries: the quotes' error, then, quoted, the option's.
+    One error now says the option's mistake at the option and the quotes in its hint (its file need not exist)."""
+    (tmp_path / "p.mlev").write_text(f"algorithm q\n{line}\n" + _FORMULA)
+    for command in ("check", "run"):
+        code, out, err = cli(capsys, command, str(tmp_path / "p.mlev"))
+        assert (code, out) == (2, "")
+        assert err.replace(str(tmp_path) + "/", "").splitlines() == expected
+    from mlevolve import api
+    from mlevolve.dsl.errors import MlevError
+
+    with pytest.raises(MlevError) as raised:
+        api.parse(f"algorithm q\n{line}\n" + _FORMULA)
+    assert raised.value.message == expected[0].split("error: ", 1)[1]
+
+
 def test_a_comment_or_a_quoted_task_is_no_second_task_line(capsys: Capsys, tmp_path: Path) -> None:
     (tmp_path / "p.mlev").write_text('algorithm q\ntask "koza_quartic:n_train=30"\n# task nguyen1\n' + _FORMULA
                                      + "# task again\n")

@@ -185,21 +185,64 @@ def test_a_missing_relative_data_file_is_said_to_be_read_from_the_current_folder
 
 
 @pytest.mark.parametrize("command", ["check", "run", "evolve", "export"])
-def test_a_task_line_s_data_file_found_beside_the_program_is_named(
+def test_a_task_line_s_data_file_is_read_from_the_program_s_folder(
         tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
-    """A task line's relative path is read from the current folder; where the program's folder holds the file,
-    the hint names it there (a new user ran `mlevolve run proj/f.mlev` from proj's parent)."""
+    """A task line's relative path is read from its .mlev file's folder, as a meta configuration's ``program`` is
+    (a new user ran `mlevolve run proj/f.mlev` from proj's parent and ./data/x.csv was read); a missing one is said
+    by the path looked at, the hint saying why there.  ``--task`` stays the current folder's (above)."""
+    (tmp_path / "proj" / "data").mkdir(parents=True)
+    regression_csv(tmp_path / "proj" / "data" / "x.csv")
+    (tmp_path / "proj" / "f.mlev").write_text(FORMULA_AB.replace("\n", '\ntask "data/x.csv:target=y"\n', 1))
+    (tmp_path / "proj" / "g.mlev").write_text(FORMULA_AB.replace("\n", '\ntask "data/gone.csv:target=y"\n', 1))
+    monkeypatch.chdir(tmp_path)
+    extra = ["-o", "f.py"] if command == "export" else ["--budget", "2", "--db", "r.db"] if command == "evolve" else []
+    assert cli(capsys, command, "proj/f.mlev", *extra)[0] == 0
+    err = usage_error(capsys, command, "proj/g.mlev", *extra).splitlines()
+    assert err[0] == "proj/g.mlev:2:6: error: no such file: proj/data/gone.csv"
+    assert err[-1] == (f"hint: a task line's relative path is read from its .mlev file's folder ({tmp_path / 'proj'}), "
+                       "wherever the command runs: give the path from there, or a full path")
+    monkeypatch.chdir(tmp_path / "proj")  # from the program's folder: the same file
+    assert cli(capsys, "check", "f.mlev")[0] == 0
+
+
+def test_the_api_reads_a_task_line_s_data_file_from_the_program_s_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``api.run`` of a path, and of a program parsed from that file, read its task line's file beside it; the
+    program's text alone (no file) reads it from the current folder, as ``--task`` does."""
+    from mlevolve import api
+
+    (tmp_path / "proj" / "data").mkdir(parents=True)
+    regression_csv(tmp_path / "proj" / "data" / "x.csv")
+    (tmp_path / "proj" / "f.mlev").write_text(text := FORMULA_AB.replace("\n", '\ntask "data/x.csv:target=y"\n', 1))
+    monkeypatch.chdir(tmp_path)
+    by_path = api.run(Path("proj/f.mlev"))
+    assert by_path["task"] == "proj/data/x.csv:target=y"
+    again = api.run(api.parse_file("proj/f.mlev"))
+    assert {k: v for k, v in again.items() if k != "train_seconds"} == {k: v for k, v in by_path.items()
+                                                                         if k != "train_seconds"}
+    with pytest.raises(MlevError, match=r"no such file: data/x\.csv"):
+        api.run(text)
+
+
+def test_a_run_on_a_task_line_s_data_file_resumes_from_another_folder_as_the_uninterrupted_run(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of ``proj/f.mlev`` made from proj's parent resumes from proj itself (the archive keeps the file's
+    absolute path and digest; the task line reads the same file from either folder): the resumed archive holds the
+    candidates of the run made in one go."""
+    import subprocess
+
     (tmp_path / "proj" / "data").mkdir(parents=True)
     regression_csv(tmp_path / "proj" / "data" / "x.csv")
     (tmp_path / "proj" / "f.mlev").write_text(FORMULA_AB.replace("\n", '\ntask "data/x.csv:target=y"\n', 1))
     monkeypatch.chdir(tmp_path)
-    extra = ["-o", "f.py"] if command == "export" else ["--budget", "2"] if command == "evolve" else []
-    err = usage_error(capsys, command, "proj/f.mlev", *extra).splitlines()
-    assert err[0].endswith("error: no such file: data/x.csv") and err[0].startswith("proj/f.mlev:")
-    assert err[-1] == (f"hint: a relative path is read from the current folder ({tmp_path}), not the program's: "
-                       "proj/data/x.csv is there; cd proj, or give its full path")
-    monkeypatch.chdir(tmp_path / "proj")  # from the program's folder: it runs
-    assert cli(capsys, "check", "f.mlev")[0] == 0
+    flags = ["--evolve", "f", "--seed", "1", "--quiet"]
+    assert cli(capsys, "evolve", "proj/f.mlev", *flags, "--budget", "12", "--db", "whole.db")[0] == 0
+    assert cli(capsys, "evolve", "proj/f.mlev", *flags, "--budget", "6", "--db", "part.db")[0] == 0
+    monkeypatch.chdir(tmp_path / "proj")
+    assert cli(capsys, "evolve", "f.mlev", *flags, "--budget", "12", "--db", "../part.db")[0] == 0
+    same = subprocess.run([sys.executable, str(Path(__file__).parents[2] / "benchmarks" / "same_archives.py"),
+                           str(tmp_path / "whole.db"), str(tmp_path / "part.db")], capture_output=True, text=True)
+    assert same.stdout.startswith("identical: 12 candidates"), same.stdout + same.stderr
 
 
 @pytest.mark.e2e

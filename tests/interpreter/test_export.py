@@ -224,7 +224,8 @@ def test_user_names_that_collide_with_the_scripts_names_still_work(name: str,
     assert text.count("\ndef supervised_task(") + text.count("\ndef learner_task(") == 1
 
 
-SCRIPT_CAPS = (438, 650)  # formula/learner, network: +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
+SCRIPT_CAPS = (450, 662)  # formula/learner, network: +12/+12 (stop 66) for R² beside each MSE (common.with_r2);
+# +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
 # (qa38) for --epochs refused, as mlevolve refuses it, by a script whose regime trains no epochs; +15 (qa39) for a
 # spec refused in the library's order and words by the library's own two functions (split_spec, spec_options); +4
 # (newuser40) for the text printed as `mlevolve run` prints it (6 digits, "failed: ..."), +1 for the names first

@@ -28,12 +28,13 @@ from mlevolve.dsl.errors import (
     normalize_newlines,
     option_span,
     read_bytes,
+    source_lines,
     type_hint,
     wrong_kind,
 )
-from mlevolve.dsl.ir import Expr, Program
+from mlevolve.dsl.ir import Expr, Program, Span
 from mlevolve.dsl.kinds import check_program, idle, written_warnings
-from mlevolve.dsl.parse import parse as _parse
+from mlevolve.dsl.parse import parse as _syntax
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
 from mlevolve.dsl.types import Type
@@ -62,6 +63,66 @@ def read_source(path: str | Path) -> str:
     text = normalize_newlines(text)
     wrong_kind(text, str(p), "a .mlev program")  # a grammar file or meta configuration: said so, not its syntax
     return text
+
+
+def _parse(text: str, file: str | None) -> Program:
+    """``text`` parsed (:func:`mlevolve.dsl.parse.parse`); a task line written without its quotes whose options hold
+    a mistake too (``task x.csv:traget=y``) is one error naming both, at the option (:func:`_unquoted_option`), not
+    the quotes' first and the option's once they are added."""
+    try:
+        return _syntax(text, file)
+    except MlevError as err:
+        if err.unquoted and (both := _unquoted_option(err, text)) is not None:
+            raise both.located(file or "<input>").with_source(err.source) from None
+        raise
+
+
+def _unquoted_option(err: MlevError, text: str) -> MlevError | None:
+    """The error of the unquoted task spec ``err`` is about (:attr:`MlevError.unquoted`) where one of its options is
+    wrong (no value, an unknown key, a value the option does not take, given twice), as :func:`check_task_line` says
+    it of the quoted line, at that option, its hint saying the quotes too; None where its options are fine or the
+    program, quoted, does not parse (the quotes' error stands)."""
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.tasks import check_task_kind, check_task_name, spec_checked
+
+    span, spec = err.span, err.unquoted
+    if span is None:
+        return None
+    lines = source_lines(text)
+    line = lines[span.line - 1]
+    at = span.column - 1
+    lines[span.line - 1] = f'{line[:at]}"{spec}"{line[at + len(spec):]}'
+    try:
+        program = _syntax("\n".join(lines))
+    except MlevError:
+        return None
+    try:
+        regime = regime_of(program)
+    except (MlevError, KeyError):  # no definitions, or a mix: the option checked as any other program's
+        regime = None
+    kind = regime.name if regime is not None else None
+    try:
+        check_task_name(spec, None, kind)  # a task of another kind: the quotes' error first
+        if regime is not None:
+            check_task_kind(regime, spec)
+        spec_checked(spec, kind)
+    except MlevError as mistake:
+        place = option_span(spec, mistake.option, Span(span.line, span.column - 1, span.line, span.end_column + 1))
+        if place is None:
+            return None
+        quotes = f'write the spec in quotes on the task line: task "{_spec_name(spec)}:..."'
+        return MlevError(mistake.message, place, f"{mistake.hint}; and {quotes}" if mistake.hint else quotes)
+    return None
+
+
+def _spec_name(spec: str) -> str:
+    """The name task ``spec`` starts with (its data file's, as written), before its options."""
+    from mlevolve.interpreter.standalone.spec import TaskError, split_spec
+
+    try:
+        return split_spec(spec)[0]
+    except TaskError:  # an option's form is wrong: the name is what precedes the first option
+        return spec.split(":")[0]
 
 
 @typed
@@ -295,7 +356,7 @@ def check_task_line(program: Program, file: str | None = None) -> None:
     that regime reads it (:func:`~mlevolve.interpreter.tasks.task_options`, the loaders' own check); no
     data is read.  ``mlevolve check`` runs it, and ``run``, ``evolve`` and ``export`` on a task line."""
     from mlevolve.interpreter.regimes import regime_of
-    from mlevolve.interpreter.tasks import check_task_kind, check_task_name, task_options
+    from mlevolve.interpreter.tasks import check_task_kind, check_task_name, spec_checked, task_options
 
     if program.task is None:
         return
@@ -311,13 +372,47 @@ def check_task_line(program: Program, file: str | None = None) -> None:
             return
         check_task_name(program.task, program.task_span, regime.name)  # the closest of the program's kind first
         check_task_kind(regime, program.task, program.task_span)
-        task_options(program.task, regime.name)
+        spec_checked(program.task, regime.name)  # its options as written: a hint mends the line itself
+        task_options(line_task(program, file) or program.task, regime.name)  # its file, where the line reads it
     except MlevError as err:
-        if err.span is None and err.file is None:  # an option's mistake: at the task line
+        if err.span is None and err.file is None:  # an option's mistake, or its file's: at the task line
             err.span = program.task_span
-            err.hint = _beside(program.task, file) or err.hint
+            err.hint = line_file_hint(err, program, file) or err.hint
         at_option(err, program)
         raise (err.located(file) if file else err).with_source(program.source) from None
+
+
+def line_task(program: Program, file: str | None = None) -> str | None:
+    """The task ``program``'s task line names (None: it has none), a data file's relative path read from the folder
+    of ``file`` (else of the file the program was read from, :attr:`Program.file`), as a meta configuration's
+    ``program`` is read from its own: ``task "data/h.csv:target=y"`` in ``sub/p.mlev`` reads ``sub/data/h.csv``
+    from any folder (:func:`~mlevolve.interpreter.tasks.spec_beside`).  A program read from text: the current
+    folder's, as ``--task`` always is."""
+    from mlevolve.interpreter.tasks import spec_beside
+
+    where = file or program.file
+    if program.task is None or where is None:
+        return program.task
+    return spec_beside(program.task, Path(where).parent)
+
+
+def line_file_hint(err: MlevError, program: Program, file: str | None = None) -> str | None:
+    """The hint for ``err`` when it says a task line's data file is missing: where its relative path was read from
+    and why (None: another error, a line that names no relative path, or a program read from text)."""
+    from mlevolve.interpreter.tasks import data_file_of
+
+    where = file or program.file
+    if not err.message.startswith("no such file: "):
+        return None
+    try:
+        name = data_file_of(program.task or "")
+    except MlevError:
+        return None
+    if where is None or name is None or Path(name).is_absolute():
+        return None
+    folder = Path(where).parent
+    return (f"a task line's relative path is read from its .mlev file's folder ({folder.resolve()}), wherever the "
+            "command runs: give the path from there, or a full path")
 
 
 def at_option(err: MlevError, program: Program) -> bool:

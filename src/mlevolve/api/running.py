@@ -44,7 +44,8 @@ def run(
     of every function taking a program).
     The result has ``task``, ``seed`` and ``failure`` (None, or the reason the program could not be trained, a dict
     of ``reason`` and ``where``: then no metrics); else the regime's metrics (a network's validation and test
-    metrics, ``params`` and ``steps``; a formula's ``train_*`` and ``test_*``; a learner's ``val_*``), ``fitness``
+    metrics, ``params`` and ``steps``; a formula's ``train_*`` and ``test_*``; a learner's ``val_*``; a regression's
+    ``SPLIT_r2`` after each ``SPLIT_mse``, as an exported script prints it), ``fitness``
     (what a search maximises) and ``train_seconds``.  ``seed`` and ``epochs`` (None: not given) default to those an
     exported program's first line names (:func:`exported_settings`: its run's), else to 0 and ``Settings.epochs``.
     Raises :class:`MlevError` for a program that does not check, a task or data file it cannot run on, or a setting
@@ -57,9 +58,11 @@ def run(
     seed, epochs = _settings_of(checked, seed, epochs)
     data, _ = _ready(checked, spec, name, seed, program, task)  # the user's mistakes first: PyTorch only after these
     from mlevolve.interpreter.evaluate import Settings, evaluate
+    from mlevolve.interpreter.standalone.common import with_r2
+    from mlevolve.interpreter.tasks import arrays
 
     outcome = evaluate(checked, data, spec, Settings(seed=seed, epochs=epochs), name)
-    return {**outcome.as_dict(), "task": name, "seed": seed}
+    return {**with_r2(outcome.as_dict(), arrays(data)), "task": name, "seed": seed}  # R² as the script shows it
 
 
 @typed

@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from mlevolve.api.checks import EXPORTED_FROM, RUN_SETTINGS, _at_least, _unread, check_seed
-from mlevolve.api.programs import _file_of, _program, at_option, at_param, check_task_line
+from mlevolve.api.programs import (
+    _file_of,
+    _program,
+    at_option,
+    at_param,
+    check_task_line,
+    line_file_hint,
+    line_task,
+)
 from mlevolve.arguments import typed
 from mlevolve.dsl.errors import (
     MlevError,
@@ -52,7 +60,7 @@ def _task_name(program: Program, task: str | None, file: str | None = None, *, s
         kind: str | None = regime_of(program).name
     except (MlevError, KeyError):  # no definitions, or a mix: the one-program rule's to report
         kind = None
-    return named(program.task, kind)
+    return named(line_task(program, file) or program.task, kind)
 
 
 def _kind_fits(program: Program, task: str) -> None:
@@ -83,6 +91,7 @@ def _load_task(checked: Program, name: str, seed: int, program: Program | str | 
             if err.span is not None or err.file is not None:
                 raise
             err.span = checked.task_span
+            err.hint = line_file_hint(err, checked, _file_of(program)) or err.hint  # where it was looked for, and why
         raise (err.located(file) if (file := _file_of(program)) else err).with_source(checked.source) from None
 
 
@@ -139,7 +148,8 @@ def check_task_data(program: Program, file: str | None = None, grammar: GrammarS
     if program.task is not None and (is_data_file(program.task) or
                                      task_info(program.task).kind not in ("rl", "generative")):
         spec = grammar or load_grammar()  # what runs: the grammar's learned rules inlined, as run inlines them
-        _ready(expand_program(program, spec.rules), spec, program.task, seed, file or program, None)
+        _ready(expand_program(program, spec.rules), spec, line_task(program, file) or program.task, seed,
+               file or program, None)
 
 
 _EXPORTED = re.compile(re.escape(EXPORTED_FROM) + " .*" + re.escape(RUN_SETTINGS).replace(r"\{\}", "([^()]*)"))

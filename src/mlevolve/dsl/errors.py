@@ -650,6 +650,10 @@ class MlevError(ValueError):
     #: where a program's task line is the spec, the error points at that option in it (:func:`option_span`).
     option: str = ""
 
+    #: The task spec a task line wrote without its quotes (``x.csv:traget=y``), else "": the API checks its options
+    #: too, so that one error names a mistake in them and the quotes (:func:`mlevolve.api.programs._parse`).
+    unquoted: str = ""
+
     #: The formula's parameter a data file's error is about ("d" of ``no column for parameter d``), else "": the
     #: error points at that parameter in the program's text, wherever the task was named (:func:`api.taskdata`).
     param: str = ""

@@ -282,8 +282,10 @@ def _unquoted_task(number: int, word: re.Match[str]) -> MlevError | None:
     if quoted or re.fullmatch(r"[A-Za-z_]\w*", name) or not re.search(r"[.:/=\\]", name):
         return None
     what = "a data file's name" if re.search(r"[./\\]", name.split(":")[0]) else "a task with options"
-    return MlevError(f"{what} is written in quotes on the task line", Span(number, word.start() + 1, number,
-                                                                           word.end()), f'write task "{name}"')
+    err = MlevError(f"{what} is written in quotes on the task line", Span(number, word.start() + 1, number,
+                                                                          word.end()), f'write task "{name}"')
+    err.unquoted = name
+    return err
 
 
 def _misspelt_task(number: int, words: list[re.Match[str]]) -> MlevError | None:

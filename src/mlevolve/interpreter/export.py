@@ -105,6 +105,8 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         + "".join(f", {k}=args.{k}" for k in regime.settings if k in ("epochs", "seed")) + '), "failure": None}',
         "    except CandidateFailure as err:",
         '        metrics = {"failure": {"reason": err.reason, "where": err.where}}',
+        *(['    metrics = with_r2(metrics, data)  # R² beside each MSE of a regression, as mlevolve run shows it']
+          if regime.name != "formula" else []),  # a formula reports its own R²
         f"    metrics.update(task=spec_name(args.task, {loader.table}), seed=args.seed)  # its one name, as mlevolve's",
         "    try:  # flushed here: a reader of stdout that left (`| head -1`) ends the script quietly (Python's docs)",
         '        print(json.dumps(metrics) if args.json else "\\n".join(  # as `mlevolve run` prints them',

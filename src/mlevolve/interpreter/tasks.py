@@ -103,7 +103,7 @@ __all__ = ["CHAIN_TRAP_REWARD", "DIGITS_DENSITY", "LEARNER_FITNESS", "MAX_CLASSE
            "Family", "Points", "Supervised", "Task", "TaskInfo", "arrays", "check_task_fits", "check_task_kind",
            "check_task_name",
            "data_source", "is_data_file", "list_tasks", "load_learner_data", "load_points", "load_task", "make_env",
-           "search_spec", "task_info", "task_options"]
+           "search_spec", "spec_beside", "spec_checked", "task_info", "task_options"]
 
 TaskKind = Literal["supervised", "learner", "formula", "rl", "generative"]  # the regimes' names
 Problem = Literal["classification", "regression", "control", "density"]
@@ -468,9 +468,19 @@ def task_options(spec: str, kind: str | None = None, **overrides: OptionValue) -
     """The name of task ``spec`` and its options (``overrides`` over the spec's), checked as a program of regime
     ``kind`` ("formula", "learner": a data file has options of their own for these; None: any other) takes them,
     no data read: a built-in task's name or a file's, each option one its task takes, given once, with a value it
-    takes (an integer in its range, one of its choices; integers as ``int``).  The one check of a task spec: the
+    takes (an integer in its range, one of its choices; integers as ``int``; :func:`spec_checked`), then that a
+    data file is there.  The one check of a task spec: the
     loaders run it before they load, and ``mlevolve check`` on a program's task line
     (:func:`mlevolve.api.check_task_line`), so a task line that check passes loads.  Raises :class:`MlevError`."""
+    name, options = spec_checked(spec, kind, **overrides)
+    if name not in _INFOS:
+        _data_file(name)
+    return name, options
+
+
+def spec_checked(spec: str, kind: str | None = None, **overrides: OptionValue) -> tuple[str, dict[str, OptionValue]]:
+    """:func:`task_options` but for a data file's existence: a spec's name and options as written (a task line's,
+    before its path is read from its file's folder).  Raises :class:`MlevError`."""
     name, given = _parse_spec(spec)
     check_task_name(spec)
     given = {**given, **overrides}
@@ -479,10 +489,7 @@ def task_options(spec: str, kind: str | None = None, **overrides: OptionValue) -
             ints, fitness, fresh = _family_options(name, given)
             return name, {**ints, "fitness": fitness, "fresh": fresh}
         table, what = _table(name, kind)
-        options = _options(name, given, table, what)
-    if name not in _INFOS:
-        _data_file(name)
-    return name, options
+        return name, _options(name, given, table, what)
 
 
 def _table(name: str, kind: str | None) -> tuple[Defaults, str]:
@@ -762,6 +769,20 @@ def data_file_of(spec: str) -> str | None:
     for a built-in task."""
     name = _parse_spec(spec)[0]
     return name if name not in _INFOS and _looks_like_file(name) else None
+
+
+def spec_beside(spec: str, folder: str | Path) -> str:
+    """Task ``spec`` with its data file's relative path read from ``folder`` (a ``.mlev`` file's, whose task line
+    it is): ``data/h.csv:target=y`` in ``sub/p.mlev`` is ``sub/data/h.csv:target=y``; a built-in task, an absolute
+    path, a folder of ``.`` or a spec that names no file (its own error stands) is ``spec`` as given."""
+    try:
+        name = data_file_of(spec)
+    except MlevError:
+        return spec
+    head = spec.lstrip()
+    if name is None or Path(name).is_absolute() or Path(folder) == Path() or not head.startswith(name):
+        return spec
+    return str(Path(folder) / name) + head[len(name):]
 
 
 def is_data_file(spec: str) -> bool:

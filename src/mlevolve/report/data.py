@@ -35,6 +35,7 @@ from mlevolve.results import (
     NOT_MEASURES,
     archived_whose,
     parse_archived,
+    r2_beside,
     shown_order,
     shown_program,
     shown_scale,
@@ -171,7 +172,8 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
         line = f"{pruned_line(earlier)} ({at}no longer the run's fittest)"
     if line is None and isinstance(record, Mapping) and record.get("hash") and record.get("from") == row.hash:
         line = f"pruned into {record['hash'][:12]}, the run's fittest: {_pruned_size(record)}"  # its candidate
-    return {"pruned": line, "first": _first_why(run, row), "fitness": row.fitness, "metrics": dict(row.metrics),
+    return {"pruned": line, "first": _first_why(run, row), "fitness": row.fitness,
+            "metrics": r2_beside(row.metrics, run.meta.get("target_variance")),  # R² as run and the script show it
             "hash": row.hash, "seq": row.seq,
             "operator": row.operator, "generation": row.generation, "program": whole(run, row),
             "stored": row.program, "evolved": evolved(run, row), "source": row.source, "failure": row.failure,

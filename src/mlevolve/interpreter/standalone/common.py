@@ -25,6 +25,17 @@ def check_finite(metrics: dict[str, Any], where: str) -> dict[str, Any]:
     return metrics
 
 
+def with_r2(metrics: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """``metrics`` with SPLIT_r2 (1 - MSE / Var(y) of data["y_SPLIT"]) after a regression's SPLIT_mse that has none"""
+    out, regression = dict[str, Any](), not (data.get("classification") or data.get("n_classes"))
+    for key, value in metrics.items():
+        out[key], split = value, key.removesuffix("_mse")
+        y = np.asarray(data.get(f"y_{split}", ()), np.float64)  # every task's targets together, for a learner
+        if regression and key != split and f"{split}_r2" not in metrics and y.size > 1 and np.var(y) > 0:
+            out[f"{split}_r2"] = 1.0 - float(value) / float(np.var(y))  # as the library's summary computes R²
+    return out
+
+
 @dataclass
 class Budget:
     """Limits on one evaluation; exceeding any is a recorded failure, not an error."""
