@@ -229,7 +229,7 @@ def test_a_run_on_a_task_line_s_data_file_resumes_from_another_folder_as_the_uni
     """A run of ``proj/f.mlev`` made from proj's parent resumes from proj itself (the archive keeps the file's
     absolute path and digest; the task line reads the same file from either folder): the resumed archive holds the
     candidates of the run made in one go."""
-    import subprocess
+    from tests.conftest import run_child
 
     (tmp_path / "proj" / "data").mkdir(parents=True)
     regression_csv(tmp_path / "proj" / "data" / "x.csv")
@@ -240,8 +240,9 @@ def test_a_run_on_a_task_line_s_data_file_resumes_from_another_folder_as_the_uni
     assert cli(capsys, "evolve", "proj/f.mlev", *flags, "--budget", "6", "--db", "part.db")[0] == 0
     monkeypatch.chdir(tmp_path / "proj")
     assert cli(capsys, "evolve", "f.mlev", *flags, "--budget", "12", "--db", "../part.db")[0] == 0
-    same = subprocess.run([sys.executable, str(Path(__file__).parents[2] / "benchmarks" / "same_archives.py"),
-                           str(tmp_path / "whole.db"), str(tmp_path / "part.db")], capture_output=True, text=True)
+    same = run_child([sys.executable, str(Path(__file__).parents[2] / "benchmarks" / "same_archives.py"),
+                      str(tmp_path / "whole.db"), str(tmp_path / "part.db")], capture_output=True, text=True,
+                     timeout=120)
     assert same.stdout.startswith("identical: 12 candidates"), same.stdout + same.stderr
 
 
