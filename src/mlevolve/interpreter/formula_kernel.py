@@ -45,6 +45,14 @@ library's functions swapped into the NumPy path, and values within a relative 1e
 for nearly every formula (each transcendental is within 4 ulp, ``tests/interpreter/test_kernel.py``;
 a chain of operations can amplify that). Each path is deterministic; ``MLEVOLVE_NO_JIT=1`` selects
 the NumPy path, the reference.
+
+Compile time (a fresh install's first formula run compiles these, then loads them from numba's cache).  numba
+compiles each ``njit`` function as a library of its own and links it, LLVM-compiled again, into each caller's:
+a helper called from one place only is ``inline="always"`` (no library of its own), while a helper called from
+several places stays a function (inlined, each copy would be typed again: all of them inlined took the warm-up
+from 15 to 25 CPU seconds).  No array slice copies or array expressions (``regs[:n] = x``, ``theta + step``):
+loops, the same operations, since a slice copy compiles numba's shape-mismatch message (its string functions),
+about 4 CPU seconds.  Stop 66 in ``benchmarks/RESULTS.md`` has the numbers.
 """
 
 from __future__ import annotations
@@ -96,14 +104,14 @@ def _step(op: int, a: int, b: int, out: int, regs: Any, n: int) -> None:  # prag
             regs[out, i] = _unary(op, regs[a, i])
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _run(code: Any, first: int, regs: Any, n: int) -> None:  # pragma: no cover - compiled
     """Instruction ``k`` of ``code`` writes row ``first + k`` of ``regs`` (one row of ``n`` points per register)."""
     for k in range(code.shape[0]):
         _step(code[k, 0], code[k, 1], code[k, 2], first + k, regs, n)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _partials(op: int, a: float, b: float, v: float) -> Any:  # pragma: no cover - compiled
     """``(d op / d a, d op / d b)`` at arguments ``a``, ``b`` and value ``v``: the rules of
     :data:`derivatives.DERIVATIVES`, the same IEEE operations (the second 0.0 for a unary op)."""
@@ -148,13 +156,13 @@ def _partials(op: int, a: float, b: float, v: float) -> Any:  # pragma: no cover
     return (1.0 if a > 0.0 else 0.0), 0.0  # RELU
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _term(partial: float, tangent: float) -> float:  # pragma: no cover - compiled
     """:func:`derivatives.term`: ``partial * tangent``, 0 where either is 0 (strong zeros)."""
     return partial * tangent if tangent != 0.0 and partial != 0.0 else 0.0
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _forward(code: Any, first: int, regs: Any, tangents: Any, active: Any, reach: Any, lost: Any,
              n: int) -> None:  # pragma: no cover - compiled
     """:func:`_run` with tangents, in one pass (:func:`fit.forward_tangents`): each instruction's values,
@@ -180,13 +188,15 @@ def _forward(code: Any, first: int, regs: Any, tangents: Any, active: Any, reach
                 tangents[out, j, i] = t
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _registers(code: Any, consts: Any, x: Any) -> Any:  # pragma: no cover - compiled
     """A register file: the inputs' rows (``x``: (inputs, n)), each constant's row, then the temporaries'."""
     n_in, n = x.shape[0], x.shape[1]
     first = n_in + consts.shape[0]
     regs = np.empty((first + code.shape[0], n))
-    regs[:n_in] = x
+    for r in range(n_in):  # (loops, not regs[:n_in] = x: numba's slice copy compiles a shape-error message, ~4 s)
+        for i in range(n):
+            regs[r, i] = x[r, i]
     for c in range(consts.shape[0]):
         regs[n_in + c, :] = consts[c]
     return regs
@@ -322,7 +332,7 @@ def _all_finite(jac: Any) -> bool:  # pragma: no cover - compiled
     return True
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _cube(v: float) -> float:  # pragma: no cover - compiled
     """Python's ``v ** 3``: the C library's ``pow`` of ``|v|``, negated for a negative ``v`` (CPython's float_pow)."""
     return -math.pow(-v, 3.0) if v < 0.0 else math.pow(v, 3.0)
@@ -357,7 +367,7 @@ def _jacobian(code: Any, first: int, result: int, regs: Any, tangents: Any, acti
     return constant
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _scaled_jacobian(pred: Any, tangent: Any, y: Any, w: Any, total: float, jac: Any,
                      work: Any) -> bool:  # pragma: no cover - compiled
     """``fit.scaled_jacobian`` of ``pred`` (n,) and its ``tangent`` (p, n) into ``jac`` (n, p), weighted by ``w``
@@ -393,7 +403,7 @@ def _scaled_jacobian(pred: Any, tangent: Any, y: Any, w: Any, total: float, jac:
     return False
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _needs_difference(jac: Any, tangent: Any, lost: Any, constant: bool, j: int) -> bool:  # pragma: no cover
     """:func:`fit.needs_difference` for column ``j``: ``tangent`` (p, n) and ``lost`` (p,) the output's."""
     n = jac.shape[0]
@@ -438,7 +448,8 @@ def _differences(code: Any, first: int, result: int, regs: Any, tangent: Any, lo
                 return spent
             size = abs(theta[j])
             step = sign * _FD_STEP * (size if size > 1.0 else 1.0)
-            trial[:] = theta
+            for k in range(p):
+                trial[k] = theta[k]
             trial[j] = theta[j] + step
             taken = trial[j] - theta[j]
             _predict(code, first, regs, site_reg, site_sign, trial)
@@ -463,9 +474,13 @@ def _normal(jac: Any, res: Any) -> Any:  # pragma: no cover - compiled
     a = np.zeros((p, p))
     g = np.zeros(p)
     if p == 1:
-        col = jac[:, 0].copy()
-        a[0, 0] = _sum(col * col, 0, n)
-        g[0] = _sum(col * res, 0, n)
+        col = np.empty(n)
+        for row in range(n):
+            col[row] = jac[row, 0] * jac[row, 0]
+        a[0, 0] = _sum(col, 0, n)
+        for row in range(n):
+            col[row] = jac[row, 0] * res[row]
+        g[0] = _sum(col, 0, n)
         return a, g
     for row in range(n):
         for i in range(p):
@@ -475,13 +490,15 @@ def _normal(jac: Any, res: Any) -> Any:  # pragma: no cover - compiled
     return a, g
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _solve(a: Any, b: Any) -> Any:  # pragma: no cover - compiled
     """:func:`fit._solve`: Gaussian elimination with partial pivoting; (x, False) when singular."""
     n = b.shape[0]
     m = np.empty((n, n + 1))
-    m[:, :n] = a
-    m[:, n] = b
+    for r in range(n):
+        for c in range(n):
+            m[r, c] = a[r, c]
+        m[r, n] = b[r]
     for col in range(n):
         pivot = col
         for r in range(col + 1, n):  # Python's max: the first of the largest
@@ -593,12 +610,17 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
                     for i in range(p):
                         for k in range(p):
                             damped[i, k] = a[i, k] + (mu if i == k else 0.0)
-                    step, solved = _solve(damped, -g)
+                    minus_g = np.empty(p)
+                    for i in range(p):
+                        minus_g[i] = -g[i]
+                    step, solved = _solve(damped, minus_g)
                     if not solved:
                         mu *= nu
                         nu *= 2.0
                         continue
-                    trial = theta + step
+                    trial = np.empty(p)
+                    for i in range(p):
+                        trial[i] = theta[i] + step[i]
                     calls += 1
                     _predict(code, first, regs, site_reg, site_sign, trial)
                     _residuals(regs[result], y, w, root, total, scale, r_new, dev, scratch)
@@ -632,7 +654,10 @@ def fit_numbers(code: Any, consts: Any, result: int, site_reg: Any, site_sign: A
                         length = 0.0
                         for i in range(p):
                             length += step[i] * step[i]
-                        if math.sqrt(length) <= 1e-15 * (1.0 + math.sqrt(_sum(theta * theta, 0, p))):
+                        squares = np.empty(p)
+                        for i in range(p):
+                            squares[i] = theta[i] * theta[i]
+                        if math.sqrt(length) <= 1e-15 * (1.0 + math.sqrt(_sum(squares, 0, p))):
                             break
                         mu *= nu
                         nu *= 2.0
