@@ -266,7 +266,14 @@ def evolve(
     kinds = evolving_kinds(checked, names)
     given_task = _task_name(checked, task, read_from)
     task_name = _task_name(checked, task, read_from, search="learner" in kinds)
-    _prestart_workers(checked, workers, dask)
+    from mlevolve.dsl.kinds import slots as all_slots
+    from mlevolve.gp.archive import default_path
+    from mlevolve.gp.serverstart import held
+
+    some = () if set(names) == {s.name for s in all_slots(checked)} else tuple(names)  # named in the default path
+    # a resume whose archive holds the budget scores nothing: no worker starts (checked again once the path is known)
+    done = held(db if db is not None else default_path(checked.name, task_name, spec.name, some)) >= budget
+    _prestart_workers(checked, workers, dask, done)
     from mlevolve.interpreter.tasks import data_source
 
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
@@ -292,9 +299,6 @@ def evolve(
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
                 "data_sha256": source[1] if source else None, **config.identity()}
-    from mlevolve.dsl.kinds import slots as all_slots
-
-    some = () if set(names) == {s.name for s in all_slots(checked)} else tuple(names)  # named in the default path
     path = _run_path(db, checked.name, task_name, given_task, spec.name, identity, config, restart_every, some)
     check_apart(path, "json_log", json_log, "the log would be appended into the SQLite file", defaulted=db is None)
     if json_log is not None:
@@ -315,8 +319,9 @@ def evolve(
 
     regime = regime_of_task(task_data)
     in_process = regime.cheap and not parallel
+    done = held(path) >= budget  # nothing to score: no workers or Dask cluster start (what is left runs here)
     backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime)) \
-        if portable and not in_process else None
+        if portable and not in_process and not done else None
     interrupted = False
     found: _Found | None = None  # once the search is over: a stop after it says its candidates are kept
     try:
@@ -648,18 +653,19 @@ def resuming_line(path: str | Path, held: int, budget: int) -> str:
     return f"resuming {path}: {done} archived, {budget - held:,} more to reach the budget of {budget:,}"
 
 
-def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
+def _prestart_workers(program: Program, workers: int, dask: str | None, done: bool = False) -> None:
     """Where the run will score in worker processes, start their fork server now: it imports what
     they need (PyTorch for the neural regimes) while this process reads the task.  One the command line
     started early on a guess (:func:`mlevolve.gp.serverstart.start_early`) is claimed where its preload is
-    the one needed, else replaced, or killed where the run scores without one."""
+    the one needed, else replaced, or killed where the run scores without one (``done``: its archive holds its
+    budget, nothing is scored)."""
     from mlevolve.gp.backends import prestart, worker_modules
     from mlevolve.gp.serverstart import discard
     from mlevolve.interpreter.regimes import regime_of
 
     with contextlib.suppress(MlevError):  # a mistake in the program is reported where it was before
         regime = regime_of(program)
-        if not dask and (workers != 1 or not regime.cheap):
+        if not dask and not done and (workers != 1 or not regime.cheap):
             prestart(worker_modules(regime))
             return
     discard()
