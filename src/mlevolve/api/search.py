@@ -327,8 +327,12 @@ def evolve(
     try:
         try:
             evaluator = factory.build(task_data, spec)
-            backend = placed(backend, evaluator, memory, parallel, given=memory_limit is not None)  # a cheap one: here
-            if isinstance(backend, InProcess):
+            if done:  # nothing to score: here, warmed only if something is (a start not archived), no note
+                backend = InProcess(lambda: evaluator, memory if memory_limit is not None or not regime.cheap else None,
+                                    warm=False)
+            else:
+                backend = placed(backend, evaluator, memory, parallel, given=memory_limit is not None)  # cheap: here
+            if isinstance(backend, InProcess) and not done:
                 _note_unchecked(regime.name, timeout)
             scoring = scoring_line(dask, None if isinstance(backend, InProcess) else slots)
             with Archive.for_run(path, identity, _SETTINGS) as archive:
