@@ -352,7 +352,8 @@ def evolve(
             if backend is not None:
                 backend.close(interrupted)
         return _summed_up(found, evaluator=evaluator, task_data=task_data, task_name=task_name, names=names,
-                          digits=digits, start_name=start_name, program_name=checked.name, init=init, path=path)
+                          digits=digits, start_name=start_name, program_name=checked.name, init=init, path=path,
+                          data_path=source[0] if source else None)
     except KeyboardInterrupt as stop:  # closing the archive or the workers, summing up: all is saved
         if isinstance(stop, RunInterrupted) or found is None:
             raise
@@ -460,7 +461,8 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
 
 
 def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str, names: builtins.list[str],
-               digits: int, start_name: str, program_name: str, init: str, path: Path) -> dict[str, Any]:
+               digits: int, start_name: str, program_name: str, init: str, path: Path,
+               data_path: str | None) -> dict[str, Any]:
     """:func:`evolve`'s return value from what its search ``found``: the summary with the shown best (the pruned one,
     where the prune kept an edit), its ``answer`` against the starting program, the next commands and why candidates
     failed where none scored."""
@@ -504,7 +506,7 @@ def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str,
     archived, reasons = found.archived, found.reasons
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": program_name,
-            "task": task_name, "evolve": names, "init": init, "answer": result,
+            "task": task_name, "data_path": data_path, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
                                   failed=reasons[0]["hash"] if best is None and reasons else None,
                                   front=best is not None and "train_mse" in best.metrics),
