@@ -80,9 +80,12 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     if not any(names):
         raise SettingError("{evolve} names nothing to evolve",
                            hint=f"name one or more of: {listed}, or all (the default)")
-    if not all(names):  # `--evolve 'f,'`, `f,,g`: a name left out, or a stray comma
-        raise SettingError("{evolve} {got!r} has an empty name", got=",".join(names),
-                           hint="separate the names by single commas, none at either end, as in f,g")
+    if not all(names):  # `--evolve 'f,'`, `f,,g`: a name left out, or a stray comma; a list's empty item
+        empty = SettingError("{evolve}[{index}] is an empty name", got=",".join(names), index=names.index("") + 1,
+                             hint='write a definition\'s name in each item, as ["f", "g"], or drop the empty one')
+        empty.flag_wording = ("{evolve} {got!r} has an empty name",
+                              "separate the names by single commas, none at either end, as in f,g")
+        raise empty.rename(lambda name: name)
     if list(names) == ["all"]:
         return available
     if "all" in names:
