@@ -57,7 +57,7 @@ from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import HELP, counted
 from mlevolve.meta.config import InnerConfig, MetaSettings
-from mlevolve.results import TIE_RTOL, drawn_per_candidate, dumps, shown_program
+from mlevolve.results import TIE_RTOL, drawn_per_candidate, dumps, saved_task, shown_program
 from mlevolve.script import (
     ArgumentParser,
     BooleanOnce,
@@ -481,14 +481,15 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             result["db"], None if result["best_hash"] is None or result["archived"] <= result["candidates"] else
             result["best_hash"], failed=(result["failures"] or [{}])[0].get("hash"),
             front="train_mse" in (result.get("best_metrics") or {}), select=_rule(args))
+    task = saved_task(result["task"], result["data_path"])  # a data file's task line: by its absolute path
     if pick is not None:  # the rule's answer, not the fittest: it, against the start, with the fittest beside it
         pick["metric"] = result["answer"]["metric"]  # (its description's notes of the task's classes and weights)
         result["selected"] = {"rule": _rule(args), "hash": pick["best"]["hash"], "size": pick["best"]["size"],
                               "program": shown_program(api.show(result["db"], pick["best"]["hash"], digits=0)[0][
-                                  "stored"], task=result["task"]), "fittest_hash": pick["fittest"]["hash"],
+                                  "stored"], task=task), "fittest_hash": pick["fittest"]["hash"],
                               "verdict": pick["verdict"]}  # (answer's: the fittest's, as every best_*)
     if args.json:  # programs as shown everywhere else (no hand-written comments, the run's task line), every digit
-        shown = shown_program(result["best_program"], task=result["task"]) if result["best_program"] else None
+        shown = shown_program(result["best_program"], task=task) if result["best_program"] else None
         print(dumps({**result, "best_program": shown}))
         return 0
     if pick is not None:

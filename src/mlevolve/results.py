@@ -837,6 +837,17 @@ def shown_program(text: str, *, only: Collection[str] | None = None, task: str |
     return format_program(replace(program, task=writable_task(task)))
 
 
+def saved_task(task: object, data_path: object) -> str | None:
+    """A run's ``task`` (its archive's ``task``, :func:`mlevolve.api.evolve`'s) as a program's task line names it where
+    the program is shown or saved (``show``, ``best``, the report, ``export``, ``evolve --json``): a data file by the
+    absolute path the run read it at (``data_path``; a relative one would be read from the folder of the file the text
+    is saved in, docs/data.md), its options as the run gave them; a built-in task (no ``data_path``) by its name;
+    None where ``task`` is none."""
+    if not isinstance(task, str):
+        return None
+    return task if not isinstance(data_path, str) else ":".join([data_path, *task.split(":", 1)[1:]])
+
+
 def writable_task(task: str | None) -> str | None:
     """``task`` where a ``task`` line can name it, else None: a quoted name holds no quote or line break (a data
     file named so is run with ``--task``), so no program shown with it fails to parse back."""

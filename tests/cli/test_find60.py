@@ -217,6 +217,10 @@ def test_an_exported_learner_refuses_text_and_dates_as_the_estimator_does(tmp_pa
         (numbers[:, None], np.array(["x"] * n), "y must hold numbers: y[0]: 'x' is not a number"),
         (pd.DataFrame({"a": numbers, "b c": np.r_[numbers[:3], np.nan, numbers[4:]]}), numbers,
          "X must hold finite numbers: X[3, 1] (column 'b c') is NaN"),  # was scikit-learn's lines naming no cell
+        (pd.DataFrame({"a": numbers, "b c": pd.array([1, 2, None, *range(3, n)], dtype="Int64")}), numbers,
+         "X must hold finite numbers: X[2, 1] (column 'b c') is <NA> (a missing value"),  # a nullable column's NA
+        (numbers[:, None], np.array([*numbers[:4], None, *numbers[5:]], dtype=object),
+         "y must hold finite numbers: y[4] is None (a missing value"),
         (numbers[:, None], np.r_[numbers[:2], np.inf, numbers[3:]], "y must hold finite numbers: y[2] is inf"),
         (pd.DataFrame(np.ones((n, 2)), columns=["a", "a"]), numbers, "X has two columns named 'a': give each column "
                                                                      "its own name"),

@@ -884,3 +884,17 @@ def test_counts_in_messages_have_thousands_separators(tmp_path: Path) -> None:
     with pytest.raises(OperatorError) as edits:
         parse_operator("repeat(4, repeat(4, repeat(4, repeat(4, repeat(4, tweak())))))", ["Scalar"], "deep")
     assert edits.value.message == "operator deep makes up to 1,024 edits, more than 8"
+
+
+@pytest.mark.parametrize(("names", "index"), [(["f", ""], 2), (["", "f"], 1), ([" f ", " "], 2)])
+def test_the_api_s_list_with_an_empty_name_is_said_as_its_item_not_the_flag_s_commas(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: list[str], index: int) -> None:
+    """``api.evolve(..., ["f", ""])`` said "evolve 'f,' has an empty name" and a hint about commas, the wording of
+    ``--evolve f,`` (which keeps it): a list's empty item is named as the item."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MlevError) as raised:
+        api.evolve(ROOT / "examples" / "quartic.mlev", names, "nguyen4", budget=5, db=tmp_path / "e.db", quiet=True)
+    assert (raised.value.message, raised.value.hint) == (
+        f"evolve[{index}] is an empty name", 'write a definition\'s name in each item, as ["f", "g"], or drop the '
+                                             "empty one")
+    assert not (tmp_path / "e.db").exists()

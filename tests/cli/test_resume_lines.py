@@ -144,3 +144,28 @@ def test_a_resumed_run_with_nothing_to_score_says_only_that(tmp_path: Path, caps
         assert code == 0 and lines[0] == (f"resuming {db}: it holds 4 candidates; the budget of {budget} is reached, "
                                           "so nothing new is evaluated")
         assert not any(line.startswith("scoring:") for line in lines), err
+
+
+@pytest.mark.parametrize("where", [{"workers": 2}, {"dask": "local:2"}, {"workers": 1}])
+def test_a_resume_whose_archive_holds_the_budget_starts_no_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: dict[str, object]) -> None:
+    """A resume with nothing to score started its worker processes (``--workers 2``) or a Dask cluster
+    (``--dask local:2``, 8-9 s) before it opened its archive, and warmed numba's kernels in process (1-3 s): none
+    starts and nothing is warmed now, at the --db given or the default archive alike, and the answer is the
+    archive's, as before."""
+    from mlevolve.gp import backends
+
+    monkeypatch.chdir(tmp_path)
+    made = [api.evolve(QUARTIC, ["f"], "nguyen4", budget=6, db=tmp_path / "r.db", quiet=True),
+            api.evolve(QUARTIC, ["f"], "nguyen4", budget=6, quiet=True)]  # the default archive
+
+    def started(*_: object, **__: object) -> None:
+        raise AssertionError("workers started for a run with nothing to score")
+
+    monkeypatch.setattr(backends, "make_backend", started)
+    monkeypatch.setattr(backends, "prestart", started)
+    monkeypatch.setattr(backends, "_warm", started)
+    again = [api.evolve(QUARTIC, ["f"], "nguyen4", budget=6, db=tmp_path / "r.db", quiet=True, **where),
+             api.evolve(QUARTIC, ["f"], "nguyen4", budget=6, quiet=True, **where)]
+    assert [r["best_program"] for r in again] == [r["best_program"] for r in made]
+    assert [r["archived"] for r in again] == [6, 6]

@@ -801,3 +801,33 @@ def test_a_cell_not_finite_is_one_line_naming_the_cell_and_column_in_fit_and_pre
     with pytest.raises(ValueError) as raised:
         model.predict(frame)
     assert str(raised.value) == f"X must hold finite numbers: X[5, 1] (column 'b c') is {said}"
+
+
+@pytest.mark.parametrize(("dtype", "value", "said"), [
+    ("Int64", pd.NA, "<NA>"), ("Float64", pd.NA, "<NA>"), ("boolean", pd.NA, "<NA>"), ("string", pd.NA, "<NA>"),
+    (object, None, "None"), (object, pd.NaT, "NaT"),
+])
+def test_a_missing_cell_of_a_nullable_column_is_one_line_naming_the_cell_in_fit_and_predict(
+        dtype: Any, value: Any, said: str) -> None:
+    """A pandas nullable column's <NA> (Int64, Float64, boolean, string), None and NaT reached scikit-learn's
+    generic multi-line error: each is one line naming its cell and column, as a NaN is, in X and y (a Series or
+    an array of objects), fit and predict alike."""
+    x, y = _data(30)
+    frame = pd.DataFrame(x, columns=["a", "b c"])
+    column = {"Int64": np.round(x[:, 1] * 10), "boolean": x[:, 1] > 0, "string": [str(v) for v in x[:, 1]],
+              object: list(x[:, 1])}.get(dtype, x[:, 1])
+    frame["b c"] = pd.Series(column, dtype=dtype)
+    frame.loc[5, "b c"] = value
+    how = f"is {said} (a missing value: drop its row or fill it in first)"
+    with pytest.raises(ValueError) as raised:
+        SymbolicRegressor(budget=20).fit(frame, y)
+    assert str(raised.value) == f"X must hold finite numbers: X[5, 1] (column 'b c') {how}"
+    for target in (pd.Series(list(y), dtype=object), np.array(list(y), dtype=object)):
+        target[7] = value
+        with pytest.raises(ValueError) as raised:
+            SymbolicRegressor(budget=20).fit(x, target)
+        assert str(raised.value) == f"y must hold finite numbers: y[7] {how}"
+    model = SymbolicRegressor(budget=20, population=10).fit(pd.DataFrame(x, columns=["a", "b c"]), y)
+    with pytest.raises(ValueError) as raised:
+        model.predict(frame)
+    assert str(raised.value) == f"X must hold finite numbers: X[5, 1] (column 'b c') {how}"

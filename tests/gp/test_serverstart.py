@@ -335,3 +335,23 @@ def test_reap_children_leaves_the_process_no_child() -> None:
     done = run_child([sys.executable, "-c", _REAPED], cwd=ROOT, env=environment(), capture_output=True, text=True,
                      timeout=300)
     assert (done.returncode, done.stdout) == (0, "no child\n"), done.stderr
+
+
+def test_early_preload_starts_nothing_for_a_resume_whose_db_holds_its_budget(tmp_path: Path) -> None:
+    """A resume with nothing to score started a fork server from the command line's guess: where ``--db`` holds
+    ``--budget`` candidates or more, none starts (a --db that is no archive, or holds fewer: the guess stands)."""
+    import sqlite3
+
+    db = tmp_path / "r.db"
+    argv = ["evolve", MLP, "--workers", "2", "--db", str(db), "--budget"]
+    assert early_preload([*argv, "3"]) == NEURAL  # no archive yet
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE candidates (seq INTEGER)")
+        conn.executemany("INSERT INTO candidates VALUES (?)", [(i,) for i in range(3)])
+    conn.close()
+    assert early_preload([*argv, "3"]) is None
+    assert early_preload([*argv[:-1], "--budget=2"]) is None
+    assert early_preload([*argv, "4"]) == NEURAL
+    assert early_preload(argv[:-1]) == NEURAL  # the default budget: the run decides
+    db.write_text("not an archive")
+    assert early_preload([*argv, "1"]) == NEURAL

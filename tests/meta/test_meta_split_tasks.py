@@ -60,6 +60,28 @@ def test_a_split_task_the_program_cannot_run_on_is_an_error_at_its_entry(tmp_pat
     assert not (tmp_path / "m.db").exists()
 
 
+
+@pytest.mark.parametrize("key, value, line, said, hint", [
+    ("evolve", '["f", ""]', 2, "evolve[2] is an empty name",
+     'write a definition\'s name in each item, as evolve = ["f", "g"], or drop the empty one'),
+    ("evolve", '[" "]', 2, "evolve[1] is an empty name",
+     'write a definition\'s name in each item, as evolve = ["f", "g"], or drop the empty one'),
+    ("train", '["nguyen1", "nguyen3", ""]', 5, "[split] train[3] is an empty task name",
+     "write a task in each item (`mlevolve tasks` lists them), or drop the empty one"),
+])
+def test_an_empty_item_of_a_configuration_list_is_named_as_the_list_item_at_its_place(
+        tmp_path: Path, capsys: Capsys, key: str, value: str, line: int, said: str, hint: str) -> None:
+    """``evolve = ["f", ""]`` said "evolve 'f,' has an empty name" and a hint about commas, the wording of the
+    command line's ``--evolve f,``; an empty task said "task spec ''": each is the list's item, at its quotes."""
+    config = _config(tmp_path, value if key == "train" else '["nguyen1", "nguyen3"]')
+    if key == "evolve":
+        config.write_text(config.read_text().replace('evolve = ["f"]', f"evolve = {value}"))
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
+    written = config.read_text().splitlines()[line - 1]
+    column = written.rindex('"', 0, written.rindex('"')) + 2  # inside the last item's quotes
+    assert err.splitlines() == [f"{config}:{line}:{column}: error: {said}", f"hint: {hint}"]
+    assert not (tmp_path / "m.db").exists()
+
 def test_a_data_file_beside_the_configuration_but_not_here_is_named_there(
         tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     """A data file's relative path is read from the current folder, as `--task`'s and a task line's are; `program`

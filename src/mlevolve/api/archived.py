@@ -34,7 +34,7 @@ from mlevolve.gp.backends import Resources
 from mlevolve.gp.engine import EvolveConfig
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
-from mlevolve.results import DEFAULT_SELECTION, SHOWN_DIGITS, fitness_metric
+from mlevolve.results import DEFAULT_SELECTION, SHOWN_DIGITS, fitness_metric, saved_task
 
 
 @typed
@@ -418,7 +418,7 @@ def _archived(db: str | Path, key: str | None, task: str | None, grammar: Gramma
         raise MlevError(message, file=str(db), hint=hint)
     spec = archived_grammar(meta, db, grammar)
     where = f"{db}#{rows[0].hash[:12]}"
-    run_task = meta.get("task") if isinstance(meta.get("task"), str) else None
+    run_task = saved_task(meta.get("task"), meta.get("data_path"))  # a data file: absolute, read wherever it is saved
     # a found program as shown: no hand-written comments (they described the file's program), the run's task
     # line, unless the task's name cannot be written as one (a quote or line break in a file name)
     named = task if meta.get("kind") == "meta" else (  # a meta run's programs have no one task
@@ -476,11 +476,8 @@ def _archived_task(meta: Mapping[str, Any], db: str | Path,
                              f"best.mlev --task {shlex.quote(tasks[0])} --seed N` scores on one task (`export ... "
                              "--task T -o best.py`: as a script); the meta run's answer is its grammar file "
                              "(`mlevolve evolve FILE --grammar GRAMMAR.toml`)")
-    if not isinstance(spec, str) or not isinstance(path, str) or not digest:
-        return spec if isinstance(spec, str) else None
-    options = spec.split(":", 1)[1:]
-    absolute = ":".join([path, *options])
-    if not verify:
+    absolute = saved_task(spec, path if digest else None)  # the data file by its absolute path
+    if absolute is None or not isinstance(path, str) or not digest or not verify:
         return absolute
     if not Path(path).is_file():
         raise MlevError(f"the run's data file {path} is missing", file=str(db),

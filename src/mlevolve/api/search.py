@@ -80,9 +80,12 @@ def evolvable(program: Program, names: Sequence[str], file: str = "the program")
     if not any(names):
         raise SettingError("{evolve} names nothing to evolve",
                            hint=f"name one or more of: {listed}, or all (the default)")
-    if not all(names):  # `--evolve 'f,'`, `f,,g`: a name left out, or a stray comma
-        raise SettingError("{evolve} {got!r} has an empty name", got=",".join(names),
-                           hint="separate the names by single commas, none at either end, as in f,g")
+    if not all(names):  # `--evolve 'f,'`, `f,,g`: a name left out, or a stray comma; a list's empty item
+        empty = SettingError("{evolve}[{index}] is an empty name", got=",".join(names), index=names.index("") + 1,
+                             hint='write a definition\'s name in each item, as ["f", "g"], or drop the empty one')
+        empty.flag_wording = ("{evolve} {got!r} has an empty name",
+                              "separate the names by single commas, none at either end, as in f,g")
+        raise empty.rename(lambda name: name)
     if list(names) == ["all"]:
         return available
     if "all" in names:
@@ -266,7 +269,14 @@ def evolve(
     kinds = evolving_kinds(checked, names)
     given_task = _task_name(checked, task, read_from)
     task_name = _task_name(checked, task, read_from, search="learner" in kinds)
-    _prestart_workers(checked, workers, dask)
+    from mlevolve.dsl.kinds import slots as all_slots
+    from mlevolve.gp.archive import default_path
+    from mlevolve.gp.serverstart import held
+
+    some = () if set(names) == {s.name for s in all_slots(checked)} else tuple(names)  # named in the default path
+    # a resume whose archive holds the budget scores nothing: no worker starts (checked again once the path is known)
+    done = held(db if db is not None else default_path(checked.name, task_name, spec.name, some)) >= budget
+    _prestart_workers(checked, workers, dask, done)
     from mlevolve.interpreter.tasks import data_source
 
     source = data_source(task_name)  # read before the data is loaded: a file changed meanwhile is refused next time
@@ -292,9 +302,6 @@ def evolve(
                 "program": format(checked), "task": task_name, "evolve": names, "epochs": epochs,
                 "grammar": f"{spec.name}:{spec.digest}", "scoring": SCORING_VERSION,
                 "data_sha256": source[1] if source else None, **config.identity()}
-    from mlevolve.dsl.kinds import slots as all_slots
-
-    some = () if set(names) == {s.name for s in all_slots(checked)} else tuple(names)  # named in the default path
     path = _run_path(db, checked.name, task_name, given_task, spec.name, identity, config, restart_every, some)
     check_apart(path, "json_log", json_log, "the log would be appended into the SQLite file", defaulted=db is None)
     if json_log is not None:
@@ -315,15 +322,20 @@ def evolve(
 
     regime = regime_of_task(task_data)
     in_process = regime.cheap and not parallel
+    done = held(path) >= budget  # nothing to score: no workers or Dask cluster start (what is left runs here)
     backend = make_backend(factory, workers, dask, timeout, memory, worker_modules(regime)) \
-        if portable and not in_process else None
+        if portable and not in_process and not done else None
     interrupted = False
     found: _Found | None = None  # once the search is over: a stop after it says its candidates are kept
     try:
         try:
             evaluator = factory.build(task_data, spec)
-            backend = placed(backend, evaluator, memory, parallel, given=memory_limit is not None)  # a cheap one: here
-            if isinstance(backend, InProcess):
+            if done:  # nothing to score: here, warmed only if something is (a start not archived), no note
+                backend = InProcess(lambda: evaluator, memory if memory_limit is not None or not regime.cheap else None,
+                                    warm=False)
+            else:
+                backend = placed(backend, evaluator, memory, parallel, given=memory_limit is not None)  # cheap: here
+            if isinstance(backend, InProcess) and not done:
                 _note_unchecked(regime.name, timeout)
             scoring = scoring_line(dask, None if isinstance(backend, InProcess) else slots)
             with Archive.for_run(path, identity, _SETTINGS) as archive:
@@ -343,7 +355,8 @@ def evolve(
             if backend is not None:
                 backend.close(interrupted)
         return _summed_up(found, evaluator=evaluator, task_data=task_data, task_name=task_name, names=names,
-                          digits=digits, start_name=start_name, program_name=checked.name, init=init, path=path)
+                          digits=digits, start_name=start_name, program_name=checked.name, init=init, path=path,
+                          data_path=source[0] if source else None)
     except KeyboardInterrupt as stop:  # closing the archive or the workers, summing up: all is saved
         if isinstance(stop, RunInterrupted) or found is None:
             raise
@@ -451,7 +464,8 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
 
 
 def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str, names: builtins.list[str],
-               digits: int, start_name: str, program_name: str, init: str, path: Path) -> dict[str, Any]:
+               digits: int, start_name: str, program_name: str, init: str, path: Path,
+               data_path: str | None) -> dict[str, Any]:
     """:func:`evolve`'s return value from what its search ``found``: the summary with the shown best (the pruned one,
     where the prune kept an edit), its ``answer`` against the starting program, the next commands and why candidates
     failed where none scored."""
@@ -495,7 +509,7 @@ def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str,
     archived, reasons = found.archived, found.reasons
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
             "best_metrics": dict(best.metrics) if best else None, "program_name": program_name,
-            "task": task_name, "evolve": names, "init": init, "answer": result,
+            "task": task_name, "data_path": data_path, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
                                   failed=reasons[0]["hash"] if best is None and reasons else None,
                                   front=best is not None and "train_mse" in best.metrics),
@@ -648,18 +662,19 @@ def resuming_line(path: str | Path, held: int, budget: int) -> str:
     return f"resuming {path}: {done} archived, {budget - held:,} more to reach the budget of {budget:,}"
 
 
-def _prestart_workers(program: Program, workers: int, dask: str | None) -> None:
+def _prestart_workers(program: Program, workers: int, dask: str | None, done: bool = False) -> None:
     """Where the run will score in worker processes, start their fork server now: it imports what
     they need (PyTorch for the neural regimes) while this process reads the task.  One the command line
     started early on a guess (:func:`mlevolve.gp.serverstart.start_early`) is claimed where its preload is
-    the one needed, else replaced, or killed where the run scores without one."""
+    the one needed, else replaced, or killed where the run scores without one (``done``: its archive holds its
+    budget, nothing is scored)."""
     from mlevolve.gp.backends import prestart, worker_modules
     from mlevolve.gp.serverstart import discard
     from mlevolve.interpreter.regimes import regime_of
 
     with contextlib.suppress(MlevError):  # a mistake in the program is reported where it was before
         regime = regime_of(program)
-        if not dask and (workers != 1 or not regime.cheap):
+        if not dask and not done and (workers != 1 or not regime.cheap):
             prestart(worker_modules(regime))
             return
     discard()

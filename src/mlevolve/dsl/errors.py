@@ -788,13 +788,20 @@ class SettingError(MlevError):
     """Switches the hint writes as one types them to the value given: ``{fit}`` with ``False`` reads ``--no-fit``
     from the command line (a ``--NAME/--no-NAME`` flag), ``fit False`` from the API."""
 
+    flag_wording: tuple[str, str | None] | None = None
+    """The template and hint said where the setting is a command-line flag (its name renamed to ``--NAME``), where
+    the value was typed otherwise than the API's (``--evolve f,`` is a comma-separated text, ``evolve=["f", ""]`` a
+    list): None, the same wording."""
+
     def rename(self, name_of: Callable[[str], str]) -> SettingError:
         """This error with every setting written as ``name_of(name)`` (e.g. a command-line flag)."""
         names = {**{n: name_of(n) for n in self.settings}, **self.values}
-        self.message = self.template.format_map(names)
+        flag = self.flag_wording is not None and any(name_of(n).startswith("--") for n in self.settings)
+        template, hint = self.flag_wording if flag and self.flag_wording else (self.template, self.hint_template)
+        self.message = template.format_map(names)
         typed = {n: (f if on else "--no-" + f[2:]) if (f := name_of(n)).startswith("--") else f"{f} {on}"
                  for n, on in self.switches.items()}
-        self.hint = self.hint_template.format_map({**names, **typed}) if self.hint_template is not None else None
+        self.hint = hint.format_map({**names, **typed}) if hint is not None else None
         self.args = (self.message,)
         return self
 

@@ -456,14 +456,16 @@ class InProcess:
     the oldest, so a run gets the same answers in the same order (the pool's trajectory,
     reproduced in process)."""
 
-    def __init__(self, factory: Factory, memory: int | None = None, batch: int = 1) -> None:
+    def __init__(self, factory: Factory, memory: int | None = None, batch: int = 1, warm: bool = True) -> None:
         self.evaluator = factory()
         self.memory = memory
         # What a first candidate imports lazily and the kernels it calls, warmed now (:func:`_warm`): outside the
         # memory limit (half imported under it, a module broke this process for good; a worker is replaced, this one
         # cannot be), and outside the first candidates' time budget and recorded seconds.  The seconds numba spent
-        # compiling them.
-        self.warmup = _warm(self.evaluator, memory)
+        # compiling them.  Not ``warm``: before the first request only (a resumed run whose archive holds its budget
+        # may score none: numba's 1-3 s were its whole wait).
+        self.warmup = _warm(self.evaluator, memory) if warm else 0.0
+        self._cold = not warm
         self.batch = max(1, batch)
         self.slots = 1 if self.batch == 1 else 2 * self.batch
         self._queue: list[Request] = []
@@ -473,6 +475,9 @@ class InProcess:
         self._known = Known()
 
     def _run(self, request: Request) -> None:
+        if self._cold:  # warmed before its first request (not ``warm``)
+            self._cold = False
+            self.warmup = _warm(self.evaluator, self.memory)
         request = outgoing(request, self._known.count, parsed=True)
         self._done.append((request.job, run_request(self.evaluator, request, self.memory, self._programs,
                                                     self._known)))

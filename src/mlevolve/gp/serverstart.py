@@ -73,7 +73,31 @@ def early_preload(argv: Sequence[str]) -> tuple[str, ...] | None:
     kind = _first_kind(options["file"])
     if kind is None or workers < 0 or (workers == 1 and KIND_PRELOADS[kind] == _LIGHT):
         return None
+    with contextlib.suppress(ValueError):  # a resume whose --db holds its --budget scores nothing: no workers
+        if "--db" in options and "--budget" in options and held(options["--db"]) >= int(options["--budget"]):
+            return None
     return KIND_PRELOADS[kind]
+
+
+def held(db: str | Path) -> int:
+    """How many candidates the archive ``db`` holds, read without a lock (SQLite read-only); 0 where it is no file or
+    no archive (the run says why).  A run whose archive holds its budget already starts no workers: nothing is
+    scored (``api.search.evolve``, :func:`early_preload`)."""
+    import sqlite3
+
+    path = Path(db)
+    if not path.is_file():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return 0
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
 
 
 def _evolve_options(argv: Sequence[str]) -> dict[str, str] | None:

@@ -339,7 +339,8 @@ def _weighted_rows(X: Any, y: Any, sample_weight: Any, unweighted: str) -> tuple
 
 def _text_numbers(data: Any, name: str) -> Any:
     """``data``, or a ValueError at its first cell that is NaN or an infinity (as a number, or as text that reads as
-    one: scikit-learn's error was many lines naming no cell), at its first cell of text that is no number as a data
+    one: scikit-learn's error was many lines naming no cell) or missing (None, pandas' ``<NA>`` of a nullable
+    column, ``NaT``), at its first cell of text that is no number as a data
     file's cell is one (NumPy's float, as Python's, reads ``1_000`` and other scripts' digits (``１２``), which the
     data files' reader refuses), or at its first date or time (a datetime64 or timedelta64 array, a DataFrame's
     datetime column: NumPy's own error named neither the cell nor the column, "The DType <class
@@ -353,10 +354,14 @@ def _text_numbers(data: Any, name: str) -> Any:
         return f"{name}[{', '.join(map(str, at))}]" + (
             f" (column {columns[at[1]]!r})" if len(at) == 2 and at[1] < len(columns) else "")
 
+    def missing(at: tuple[int, ...], shown: str) -> ValueError:  # NaN, None, pandas' <NA> and NaT alike
+        return ValueError(f"{name} must hold finite numbers: {place(at)} is {shown} (a missing value: drop its row "
+                          "or fill it in first)")
+
     def not_finite(at: tuple[int, ...], value: float) -> ValueError:
-        return ValueError(f"{name} must hold finite numbers: {place(at)} is " + (
-            "NaN (a missing value: drop its row or fill it in first)" if value != value else
-            f"{'-' * (value < 0)}inf (an infinity: drop its row, or clip or transform its column)"))
+        return missing(at, "NaN") if value != value else ValueError(
+            f"{name} must hold finite numbers: {place(at)} is "
+            f"{'-' * (value < 0)}inf (an infinity: drop its row, or clip or transform its column)")
 
     if cells.dtype.kind in "fiub":  # numbers: the first that is not finite
         if len(bad := np.argwhere(~np.isfinite(cells.astype(np.float64)))):
@@ -366,6 +371,11 @@ def _text_numbers(data: Any, name: str) -> Any:
     if cells.dtype.kind not in "OUSMm":  # what validate_data refuses in its words
         return data
     for at, cell in np.ndenumerate(cells):
+        # a missing cell: None, pandas' NA (a nullable Int64, boolean or string column's) and NaT, by their type's
+        # name (an exported module imports no pandas), NumPy's NaT: scikit-learn's error was many lines
+        if cell is None or type(cell).__name__ in ("NAType", "NaTType") or (
+                isinstance(cell, np.datetime64 | np.timedelta64) and np.isnat(cell)):
+            raise missing(at, "None" if cell is None else str(cell))
         if isinstance(cell, str) and not _NUMBER.fullmatch(cell.strip()):
             fix = comma_fix(cell.strip())  # a comma locale's 0,5 or 1,000: said as a data file's cell is
             raise ValueError(f"{name} must hold numbers: {place(at)}: {cell.strip()!r} is not a number (" + (

@@ -409,6 +409,11 @@ def load_config(path: str | Path) -> MetaConfig:
     evolve = tuple(name.strip() for name in at.value(  # space around a name typed is none of it, as --evolve's
         data.get("evolve", ["all"]), "strings", None, "evolve", noun="a list of definition names",
         hint='evolve = ["f"], or ["all"] (the default)'))
+    for i, name in enumerate(evolve):  # an item of the list, not --evolve's "f," (the flag's comma wording)
+        if not name:
+            raise at.entry_error(f"evolve[{i + 1}] is an empty name", None, "evolve", "", strip=True,
+                                 hint="write a definition's name in each item, as evolve = [\"f\", \"g\"], or drop "
+                                      "the empty one")
     split = at.value(data.get("split", {}), "table", None, "split", noun="a table of task lists",
                      hint="write train = [...], validation = [...], test = [...] under a [split] header")
     parts: dict[str, tuple[str, ...]] = {}
@@ -434,7 +439,11 @@ def load_config(path: str | Path) -> MetaConfig:
                        hint="name 2 or more tasks in [split] train (`mlevolve tasks` lists them)")
     seen: dict[str, str] = {}
     for part, tasks in parts.items():
-        for t in tasks:
+        for i, t in enumerate(tasks):
+            if not t.strip():  # an item of the list: its place, not a task spec's wording of ''
+                raise at.entry_error(f"[split] {part}[{i + 1}] is an empty task name", "split", part, t,
+                                     hint="write a task in each item (`mlevolve tasks` lists them), or drop the "
+                                          "empty one")
             if t in seen and seen[t] == part:
                 raise at.entry_error(f"task {t!r} is given twice in [split] {part}", "split", part, t,
                                      hint="name each task once: a task given twice would count twice", nth=2)

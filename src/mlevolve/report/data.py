@@ -36,6 +36,7 @@ from mlevolve.results import (
     archived_whose,
     parse_archived,
     r2_beside,
+    saved_task,
     shown_order,
     shown_program,
     shown_scale,
@@ -146,7 +147,8 @@ def evolved(run: Run, row: Row, exact: bool = False) -> str:
 def whole(run: Run, row: Row) -> str:
     """The shown text of the whole program, its ``task`` line the run's task (a meta run's candidate, an inner run's
     best: that run's task, its ``source``), its literals to ``run.digits``."""
-    task = row.source if run.meta.get("kind") == "meta" else run.meta.get("task")
+    meta = run.meta  # a data file by its absolute path, as export writes it
+    task = row.source if meta.get("kind") == "meta" else saved_task(meta.get("task"), meta.get("data_path"))
     return shown_program(row.program, task=task if isinstance(task, str) else None,
                          archive=str(run.path), whose=archived_whose(row.seq, row.source), digits=run.digits)
 

@@ -21,7 +21,7 @@ from typing import Any
 from mlevolve.gp.archive import Row
 from mlevolve.report import data, lineage, plots, render, summary
 from mlevolve.report.data import Run
-from mlevolve.results import shown_program
+from mlevolve.results import saved_task, shown_program
 
 _CSS = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
@@ -205,8 +205,9 @@ def _identity(run: Run) -> str:
             ("state", data.state(run) if m else None)]
     rows = [(k, None if v is None else str(v)) for k, v in rows]  # text, left-aligned
     program = m.get("program")
+    task = saved_task(m.get("task"), m.get("data_path"))  # a data file by its absolute path, as export writes it
     start = [] if not isinstance(program, str) else [
-        "<h3>Starting program</h3>", _code(render.code(shown_program(program, task=m.get("task"), digits=run.digits,
+        "<h3>Starting program</h3>", _code(render.code(shown_program(program, task=task, digits=run.digits,
                                                                 archive=str(run.path), whose="the starting program")))]
     return _section("Run", _table(rows), *start)
 
