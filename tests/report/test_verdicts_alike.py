@@ -16,7 +16,7 @@ import mlevolve.api as api
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive
 from mlevolve.report import data
-from mlevolve.results import APART, Metric, answer, shown_number, verdict
+from mlevolve.results import APART, Metric, answer, shown_metric, shown_number, verdict
 from tests.conftest import ROOT
 
 LEARNER = ROOT / "examples" / "linear_regression.mlev"
@@ -91,9 +91,9 @@ def test_best_show_and_the_report_give_the_summarys_verdict(no_edit: tuple[Path,
     assert report is not None
     for got in (listed["answer"], shown["answer"], report):
         assert (got["verdict"], got["gain"]) == (result["answer"]["verdict"], result["answer"]["gain"])
-    assert listed["pruned"].endswith(f"where it scores fitness {_meta(db)['pruned']['from_fitness']:.6g})")
+    assert listed["pruned"].endswith(f"where it scores fitness {shown_metric(_meta(db)['pruned']['from_fitness'])})")
     # the report's answer gave the common draw's fitness and its counts the own draw's, for one hash, unexplained
-    own = f"fitness {listed['fitness']:.6g} on its own draw"
+    own = f"fitness {shown_metric(listed['fitness'])} on its own draw"
     note = f"scored on the prune's 100 common tasks, as the start; {own}"
     assert report["best"]["note"] == result["answer"]["best"]["note"] == note
     assert report["best"]["pruned"] == result["answer"]["best"]["pruned"] == listed["pruned"]
