@@ -5,8 +5,9 @@ library only, so that :mod:`mlevolve.results` reads it without NumPy."""
 import math
 
 METRIC_DIGITS = 5  # significant digits of a metric shown as text, by every command, report and exported script
-# (run, evolve's summary and progress, best, show, report): 5 tell an MSE of 0.012345 from 0.012349 and an R² of
-# 0.99987 from 0.99991 without the last, noisy digits of a float; --json, the API's dicts and the archive keep all 17.
+# (run, evolve's summary and progress, best, show, report): 5 resolve 1e-5 to 1e-4 relative, the order of the least
+# gain a verdict counts (results.GAIN_RTOL, 1e-5), and leave out a float's last, noisy digits (float32 training);
+# --json, the API's dicts and the archive keep all 17 (the verdict widens two values it compares until they differ).
 
 
 def shown_number(x: float, digits: int) -> str:
