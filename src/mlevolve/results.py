@@ -30,7 +30,6 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Definition, Expr, Program
 from mlevolve.interpreter.standalone.shown import METRIC_DIGITS as METRIC_DIGITS  # the rule of a metric as text
 from mlevolve.interpreter.standalone.shown import shown_metric as shown_metric
-from mlevolve.interpreter.standalone.shown import shown_number as shown_number
 
 T = TypeVar("T")
 
@@ -80,7 +79,7 @@ def _apart(x: float, other: float | None, digits: int = METRIC_DIGITS) -> str:
     """``x`` to ``digits`` significant digits, or as many more (up to 17) as tell it from ``other``."""
     while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
         digits += 1
-    return shown_number(x, digits)
+    return shown_metric(x, digits)
 
 
 def tied(a: float, b: float, scale: float = 0.0) -> bool:

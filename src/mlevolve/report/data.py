@@ -34,7 +34,7 @@ from mlevolve.results import (
     archived_whose,
     parse_archived,
     r2_beside,
-    shown_number,
+    shown_metric,
     shown_order,
     shown_program,
     shown_scale,
@@ -429,9 +429,9 @@ def apart(old: Any, new: Any, least: int = METRIC_DIGITS) -> tuple[str, str]:
     if not (isinstance(old, float) and isinstance(new, float)):
         return str(old), str(new)
     for d in range(least, 18):
-        if shown_number(old, d) != shown_number(new, d):
-            return shown_number(old, d), shown_number(new, d)
-    return shown_number(old, least), shown_number(new, least)
+        if shown_metric(old, d) != shown_metric(new, d):
+            return shown_metric(old, d), shown_metric(new, d)
+    return shown_metric(old, least), shown_metric(new, least)
 
 
 # -- distinct behaviours --------------------------------------------------------------------------------

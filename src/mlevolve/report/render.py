@@ -19,7 +19,7 @@ from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES
 from mlevolve.messages import counted
 from mlevolve.report.summary import which
-from mlevolve.results import METRIC_DIGITS, shown_metric, shown_number
+from mlevolve.results import METRIC_DIGITS, shown_metric
 
 Token = tuple[str, str]
 Line = list[Token]
@@ -71,7 +71,7 @@ def code(text: str) -> list[Line]:
 
 def number(value: float | None, digits: int = METRIC_DIGITS) -> str:
     """A metric's value as every command shows it (:func:`mlevolve.results.shown_metric`), "—" for none."""
-    return "—" if value is None else shown_number(value, digits)
+    return "—" if value is None else shown_metric(value, digits)
 
 
 def metrics_text(metrics: Mapping[str, Any]) -> str:

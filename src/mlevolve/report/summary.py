@@ -13,19 +13,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlevolve.messages import counted
-from mlevolve.results import APART, APART_CONFIRMED, METRIC_DIGITS, SOURCES, shown_metric, shown_number
+from mlevolve.results import APART, APART_CONFIRMED, METRIC_DIGITS, SOURCES, shown_metric
 
 
 def value(x: float | None, other: float | None = None, digits: int = METRIC_DIGITS) -> str:
     """``x`` to ``digits`` significant digits (a metric's: :data:`~mlevolve.results.METRIC_DIGITS`), or to as many
     more (up to 17) as it takes to print it differently from ``other``: two different values never read the same
     ("better than the start's 0.99887" of 0.99887; ``mlevolve grammar diff``'s "1 -> 1" of a weight that changed
-    in its 8th digit), nor as a round number it is not (:func:`mlevolve.results.shown_number`)."""
+    in its 8th digit), nor as a round number it is not (:func:`mlevolve.results.shown_metric`)."""
     if x is None:
         return "—"
     while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
         digits += 1
-    return shown_number(x, digits)
+    return shown_metric(x, digits)
 
 
 def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None) -> str:
