@@ -57,7 +57,7 @@ from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import HELP, counted
 from mlevolve.meta.config import InnerConfig, MetaSettings
-from mlevolve.results import TIE_RTOL, drawn_per_candidate, dumps, saved_task, shown_program
+from mlevolve.results import TIE_RTOL, drawn_per_candidate, dumps, saved_task, shown_metric, shown_program
 from mlevolve.script import (
     ArgumentParser,
     BooleanOnce,
@@ -320,7 +320,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         for key, value in result.items():
             if key != "failure":
-                print(f"{key:>16}: {value:.6g}" if isinstance(value, float) else f"{key:>16}: {value}")
+                print(f"{key:>16}: {shown_metric(value)}" if isinstance(value, float) else f"{key:>16}: {value}")
         if result["failure"]:
             print(f"{'failed':>16}: {result['failure']['reason']} ({result['failure']['where']})")
     return 1 if result["failure"] else 0
@@ -581,7 +581,7 @@ def _cmd_best(args: argparse.Namespace) -> int:
         lines = render.candidate(row, row["rank"])
         if args.front:  # its size (and score) in the headline, after the rank
             lines[0][1:1] = [("text", f"  size {row['size']}"),
-                             *([("text", f"  score {row['score']:.4g}")] if row["score"] is not None else []),
+                             *([("text", f"  score {shown_metric(row['score'])}")] if row["score"] is not None else []),
                              *([("text", "  PySR's pick" if select == "best" else f"  answer (--select "
                                           f"{select})")] if row["pick"] else [])]
         for line in lines:

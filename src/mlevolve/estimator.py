@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.interpreter.component_templates import _text_numbers, _unique_columns
 from mlevolve.report.data import DEFAULT_SELECTION, MODEL_SELECTIONS, selected
+from mlevolve.results import shown_metric
 
 
 class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -307,7 +308,7 @@ def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> st
     ``predict(X, index=i)``), size, R² on the fitted and the held-out rows and expression, ``chosen`` marked."""
     def r2(entry: dict[str, Any], key: str) -> str:
         value = entry["metrics"].get(key)
-        return "-" if value is None else f"{value:.6g}"
+        return "-" if value is None else shown_metric(value)
 
     rows = [(str(i), str(e["size"]), r2(e, "train_r2"), r2(e, "test_r2"), e["expression"]) for i, e in enumerate(front)]
     head = ("index", "size", "train_r2", "test_r2", "expression")

@@ -6,7 +6,9 @@ outcomes for people, from the metrics dict alone (no evaluator is imported): whi
 fitness is (:func:`fitness_metric`), a scale-free companion (R²), a comparison of the best program
 with the starting one, the spread of the gain over re-evaluation seeds, strict JSON, and the one
 function through which every program shown to a person passes (:func:`shown_program`).  It depends
-only on the language package (for :func:`shown_program`), so neither side needs the other's imports.
+only on the language package (for :func:`shown_program`) and on the rule of a metric shown as text
+(:mod:`mlevolve.interpreter.standalone.shown`, standard library only, which exported scripts carry), so
+neither side needs the other's imports.
 
 The one failure policy lives here: :func:`guarded` runs any step of scoring a candidate (a probe,
 a training, a worker's request) and turns whatever the candidate raises into a :class:`Failure`;
@@ -26,6 +28,8 @@ from typing import Any, Generic, TypeVar
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Definition, Expr, Program
+from mlevolve.interpreter.standalone.shown import METRIC_DIGITS as METRIC_DIGITS  # the rule of a metric as text
+from mlevolve.interpreter.standalone.shown import shown_metric as shown_metric
 
 T = TypeVar("T")
 
@@ -71,21 +75,11 @@ _BOUNDED = ("r2", "accuracy", "auc")  # at most 1, with differences of order 1: 
 _LOG_LIKELIHOOD = ("nll",)
 
 
-def shown_number(x: float, digits: int) -> str:
-    """``x`` to ``digits`` significant digits, or to as many more (up to 17) as it takes not to read as a round
-    number it is not: 0.999998 is not shown as ``1`` (a perfect score), nor 99.99999 as ``100``."""
-    text = f"{x:.{digits}g}"
-    while digits < 17 and "e" not in text and math.isfinite(x) and float(text) != x and float(text).is_integer():
-        digits += 1
-        text = f"{x:.{digits}g}"
-    return text
-
-
-def _apart(x: float, other: float | None, digits: int = 5) -> str:
+def _apart(x: float, other: float | None, digits: int = METRIC_DIGITS) -> str:
     """``x`` to ``digits`` significant digits, or as many more (up to 17) as tell it from ``other``."""
     while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
         digits += 1
-    return shown_number(x, digits)
+    return shown_metric(x, digits)
 
 
 def tied(a: float, b: float, scale: float = 0.0) -> bool:

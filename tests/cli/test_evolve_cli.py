@@ -23,7 +23,7 @@ from mlevolve.dsl.parse import parse
 from mlevolve.dsl.printer import format_expr
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.interpreter.algebra import sympy_display
-from mlevolve.results import SHOWN_DIGITS, rounded, simplified
+from mlevolve.results import SHOWN_DIGITS, rounded, shown_metric, simplified
 from tests.conftest import ROOT, Capsys, archive_meta, cli, run_child, usage_error
 
 QUARTIC = str(ROOT / "examples" / "quartic.mlev")
@@ -386,7 +386,7 @@ def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsy
     for rank, (block, group) in enumerate(zip(blocks, ranked, strict=True), 1):
         r = group[0]
         lines = block.splitlines()
-        assert lines[0] == (f"#{rank}  fitness {r.fitness:.6g}  hash {r.hash[:12]}  (candidate {r.seq}, "
+        assert lines[0] == (f"#{rank}  fitness {shown_metric(r.fitness)}  hash {r.hash[:12]}  (candidate {r.seq}, "
                             f"{r.operator}, generation {r.generation})")
         assert lines[1].startswith("    train_mse ") and "test_mse" in lines[1] and "train_seconds" not in lines[1]
         if len(group) > 1:

@@ -21,7 +21,7 @@ from sklearn.base import clone
 import mlevolve
 from mlevolve.estimator import SymbolicRegressor
 from mlevolve.interpreter.algebra import sympy_display
-from mlevolve.results import SHOWN_DIGITS
+from mlevolve.results import SHOWN_DIGITS, shown_metric
 
 
 def _data(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -190,6 +190,7 @@ def test_verbose_prints_the_front_with_the_chosen_formula_marked(capsys: pytest.
     assert len(rows) == len(model.front_)
     for i, (row, entry) in enumerate(zip(rows, model.front_, strict=True)):
         assert row.split()[:2] == [str(i), str(entry["size"])] and entry["expression"] in row
+        assert row.split()[2] == shown_metric(entry["metrics"]["train_r2"])  # as every command shows a metric
     assert [row.endswith("<-") for row in rows].count(True) == 1
     marked = next(i for i, row in enumerate(rows) if row.endswith("<-"))
     assert model.front_[marked]["program"] == model.program_

@@ -26,7 +26,7 @@ from mlevolve.gp.engine import Engine
 from mlevolve.report import data
 from mlevolve.report import summary as summary_text
 from mlevolve.report.data import pruned_line
-from mlevolve.results import fitness_metric
+from mlevolve.results import fitness_metric, shown_metric
 from tests.conftest import ROOT, Capsys, cli, run_child
 from tests.conftest import archive_rows as rows
 
@@ -523,7 +523,7 @@ def test_a_learner_scored_on_tasks_of_its_own_is_pruned_on_one_common_draw(tmp_p
     [line] = [line for line in summary_text.lines(out) if line.startswith("pruned:")]
     own = record["from_own_metrics"]["fitness"]  # the run's score of it, on its own draw: `best` lists it so
     assert line.startswith(f"pruned:  pruned from candidate {record['from_seq']} (hash {record['from'][:12]}; "
-                           f"fitness {own:.6g} on its own draw): ")
+                           f"fitness {shown_metric(own)} on its own draw): ")
     assert " on 100 common tasks; its " in line
 
 
@@ -770,7 +770,8 @@ def test_a_best_pruned_back_into_the_files_program_is_no_gain(tmp_path: Path) ->
     [shown] = api.show(db, record["hash"][:12])
     assert shown["answer"]["verdict"] == result["answer"]["verdict"]
     own = record["from_own_metrics"]["val_accuracy"]  # what `best` lists the unpruned candidate at, said beside it
-    assert f"(hash {record['from'][:12]}; val_accuracy {own:.6g} on its own draw)" in result["answer"]["best"]["pruned"]
+    said = result["answer"]["best"]["pruned"]
+    assert f"(hash {record['from'][:12]}; val_accuracy {shown_metric(own)} on its own draw)" in said
 
 
 def test_a_best_no_edit_of_which_is_kept_is_shown_as_the_common_draw_scores_it(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from mlevolve.dsl.ir import Call
 from mlevolve.dsl.kinds import slots
 from mlevolve.dsl.parse import parse
 from mlevolve.report import data
-from mlevolve.results import shown_scale, tied
+from mlevolve.results import shown_metric, shown_scale, tied
 from tests.conftest import ROOT, Capsys
 
 
@@ -64,7 +64,7 @@ def test_the_command_lists_the_front_with_sizes_and_scores(run_db: Path, capsys:
                           "score within 1.5x the least train_mse)\n\n")
     heads = [line for line in out.splitlines() if line.startswith("#")]
     assert [h.split("  ")[:3] for h in heads] == [
-        [f"#{c['rank']}", f"size {c['size']}", f"score {c['score']:.4g}"] for c in front]
+        [f"#{c['rank']}", f"size {c['size']}", f"score {shown_metric(c['score'])}"] for c in front]
     assert [h.split("  ")[3] == "PySR's pick" for h in heads] == [c["pick"] for c in front]
     assert not any(c["drawn"] for c in front)  # nguyen4's points are fixed: no word of draws
     assert main(["best", str(run_db), "--front", "-n", "3"]) == 2

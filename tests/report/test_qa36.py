@@ -19,6 +19,7 @@ from mlevolve.gp.archive import Archive
 from mlevolve.meta.config import load_config
 from mlevolve.report import data, page
 from mlevolve.report.render import candidate, plain
+from mlevolve.results import shown_metric
 from tests.conftest import ROOT, Capsys
 
 QUARTIC = ROOT / "examples" / "quartic.mlev"
@@ -225,7 +226,7 @@ def test_a_meta_reports_answer_names_its_grammar_file_and_draws_no_front(tmp_pat
     run = data.load(db)
     html = page.build(run)
     said = (f"{summary['rules']} learned rules, {summary['operators']} operators; meta-generation "
-            f"{summary['chosen_generation']}, validation AUC {summary['best_validation_auc']:.4f}")
+            f"{summary['chosen_generation']}, validation AUC {shown_metric(summary['best_validation_auc'])}")
     assert f"the grammar file <code>{out}</code> ({said})" in html
     assert "Pareto" not in html and "there is no front of fitness against size" in html
     sizes = [int(r.size) for r in run.rows]  # the rows' sizes (text lengths) are nowhere on the page as sizes

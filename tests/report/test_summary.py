@@ -119,7 +119,7 @@ archive: runs/lr-linear.db  (search 3.5 s)
 
 metric:  val_mse on the validation split (lower is better); fitness = -val_mse
 start:   val_mse 3.8e-06  R² 0.999997   (the file's program, evaluated apart: the run started from random programs)
-best:    val_mse 1.14  R² 0.1231   (hash 3f9a1c2b4d5e, candidate 187)
+best:    val_mse 1.14  R² 0.12308   (hash 3f9a1c2b4d5e, candidate 187)
 verdict: WORSE than the start (val_mse 1.14 higher, 3e+05 times the start's val_mse): the starting program beats \
 everything this run found
 spread:  one seed only; `--confirm N` (evolve or show) re-evaluates with N more seeds

@@ -16,7 +16,7 @@ import mlevolve.api as api
 from mlevolve.dsl.errors import MlevError
 from mlevolve.gp.archive import Archive
 from mlevolve.report import data
-from mlevolve.results import APART, Metric, answer, shown_number, verdict
+from mlevolve.results import APART, Metric, answer, shown_metric, verdict
 from tests.conftest import ROOT
 
 LEARNER = ROOT / "examples" / "linear_regression.mlev"
@@ -65,11 +65,11 @@ def test_only_the_runs_best_is_said_to_lose_to_the_start_for_the_whole_run() -> 
 
 @given(x=st.floats(-1e6, 1e6, allow_nan=False), digits=st.integers(1, 8))
 def test_a_number_is_never_shown_as_a_round_number_it_is_not(x: float, digits: int) -> None:
-    text = shown_number(x, digits)
+    text = shown_metric(x, digits)
     assert math.isclose(float(text), x, rel_tol=10.0 ** (1 - digits), abs_tol=0.0) or "e" in text
     if "e" not in text and float(text).is_integer():
         assert float(text) == x or len(text.replace("-", "").replace(".", "")) >= 17
-    assert shown_number(0.999998, 5) == "0.999998" and shown_number(1.0, 5) == "1"
+    assert shown_metric(0.999998, 5) == "0.999998" and shown_metric(1.0, 5) == "1"
 
 
 # ------------------------------------------------------------------------------------------ the commands
@@ -91,9 +91,9 @@ def test_best_show_and_the_report_give_the_summarys_verdict(no_edit: tuple[Path,
     assert report is not None
     for got in (listed["answer"], shown["answer"], report):
         assert (got["verdict"], got["gain"]) == (result["answer"]["verdict"], result["answer"]["gain"])
-    assert listed["pruned"].endswith(f"where it scores fitness {_meta(db)['pruned']['from_fitness']:.6g})")
+    assert listed["pruned"].endswith(f"where it scores fitness {shown_metric(_meta(db)['pruned']['from_fitness'])})")
     # the report's answer gave the common draw's fitness and its counts the own draw's, for one hash, unexplained
-    own = f"fitness {listed['fitness']:.6g} on its own draw"
+    own = f"fitness {shown_metric(listed['fitness'])} on its own draw"
     note = f"scored on the prune's 100 common tasks, as the start; {own}"
     assert report["best"]["note"] == result["answer"]["best"]["note"] == note
     assert report["best"]["pruned"] == result["answer"]["best"]["pruned"] == listed["pruned"]

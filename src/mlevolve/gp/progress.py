@@ -23,7 +23,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from mlevolve.gp.record import shown_size
-from mlevolve.results import dumps, shown_number
+from mlevolve.results import dumps, shown_metric
 
 # The fields of each ``--json-log`` line, in order: what makes a file an mlevolve JSON log (api.check_json_log).
 LOG_FIELDS = ("seq", "hash", "source", "fitness", "failure", "generation", "size")
@@ -62,7 +62,7 @@ class Progress:
         best = engine.hall_of_fame[0].score if len(engine.hall_of_fame) else float("nan")
         c = engine.counts  # no scored candidate yet (all failed so far): best "-", the failures counted beside
         hurdle = {"hurdle": f"{c['hurdle']:,}"} if getattr(engine, "hurdled", True) else {}
-        return {"best": shown_number(best, 4) if math.isfinite(best) else "-", "cache": f"{c['cache']:,}",
+        return {"best": shown_metric(best) if math.isfinite(best) else "-", "cache": f"{c['cache']:,}",
                 "fec": f"{c['fec']:,}", **hurdle, "failed": f"{c['failed']:,}"}
 
     def __call__(self, engine: Any, candidate: Any, stored: bool = False) -> None:

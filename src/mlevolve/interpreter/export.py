@@ -110,7 +110,7 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         f"    metrics.update(task=spec_name(args.task, {loader.table}), seed=args.seed)  # its one name, as mlevolve's",
         "    try:  # flushed here: a reader of stdout that left (`| head -1`) ends the script quietly (Python's docs)",
         '        print(json.dumps(metrics) if args.json else "\\n".join(  # as `mlevolve run` prints them',
-        '            [f"{k:>16}: {v:.6g}" if isinstance(v, float) else f"{k:>16}: {v}"',
+        '            [f"{k:>16}: {shown_metric(v)}" if isinstance(v, float) else f"{k:>16}: {v}"',
         '             for k, v in metrics.items() if k != "failure"]',
         '            + [f"{\'failed\':>16}: {err[\'reason\']} ({err[\'where\']})"',
         '               for err in [metrics["failure"]] if err]), flush=True)',
@@ -267,9 +267,10 @@ def _module(name: str) -> tuple[list[str], list[ast.ImportFrom | ast.Import], li
     return deps, imports, pieces
 
 
-# The standalone modules that read what a user types (a task spec, an integer, a name's spelling): a script shows
-# them last, beside its main, so that it reads as the program, its data, its training loop, then the plumbing.
-_READING = ("spelling", "spec")
+# The standalone modules that read what a user types (a task spec, an integer, a name's spelling) and show its
+# metrics (shown.py: the library's rule, METRIC_DIGITS): a script shows them last, beside its main, so that it
+# reads as the program, its data, its training loop, then the plumbing.
+_READING = ("spelling", "spec", "shown")
 
 
 def _closure(roots: list[str]) -> list[str]:
@@ -382,7 +383,7 @@ def export_source(program: Program, spec: GrammarSpec, task: str, seed: int = 0,
     dim = regime.dim and "DIM" in {n.id for n in ast.walk(ast.parse(functions)) if isinstance(n, ast.Name)}
     main = main_source(regime, program, wiring, task, seed, epochs, dim, refused, beside)
     loader = regime.loader_for(task)
-    modules = _closure([loader.module, regime.module])
+    modules = _closure([loader.module, regime.module, "shown"])  # shown: main prints the metrics by it
     parsed = {m: _module(m) for m in modules}
     binders = {name: piece for m in parsed.values() for piece in m[2] for name in piece.binds}
 

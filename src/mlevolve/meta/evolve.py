@@ -69,7 +69,7 @@ from mlevolve.meta.config import InnerConfig, MetaConfig, config_error, config_t
 from mlevolve.meta.mine import Elite, mine, rewrite
 from mlevolve.meta.stats import normalised_auc, normalised_curve
 from mlevolve.report.summary import environment_note
-from mlevolve.results import tied
+from mlevolve.results import shown_metric, tied
 
 META_FORMAT = 3  # the layout of the stored inner-run details; part of a meta archive's identity
 _DETAILS = "CREATE TABLE IF NOT EXISTS inner_runs (hash TEXT PRIMARY KEY, detail TEXT NOT NULL)"
@@ -188,7 +188,8 @@ class BoundsCheck:
             key = self.keys.get(task, task)
             found.append(ConfigWarning(config_error(
                 self.source, f"[bounds] {key} = [{lo:g}, {hi:g}], but the best fitness of {runs} is {effect} "
-                f"(best fitness {min(bests):.4g} to {max(bests):.4g}): the task tells generators apart by nothing",
+                f"(best fitness {shown_metric(min(bests))} to {shown_metric(max(bests))}): the task tells generators "
+                "apart by nothing",
                 "bounds", key, hint="lo and hi are the worst and best fitness to tell generators apart by: set them "
                                      "to cover what the task's inner runs reach (other bounds are another run: pass "
                                      "another --db)"), config_text(self.source)))

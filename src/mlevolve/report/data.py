@@ -29,18 +29,20 @@ from mlevolve.results import (
     DEFAULT_SELECTION as DEFAULT_SELECTION,  # owned there, where the API's defaults read it; named here too
 )
 from mlevolve.results import (
-    MODEL_SELECTIONS as MODEL_SELECTIONS,
-)
-from mlevolve.results import (
+    METRIC_DIGITS,
     NOT_MEASURES,
     archived_whose,
     parse_archived,
     r2_beside,
     saved_task,
+    shown_metric,
     shown_order,
     shown_program,
     shown_scale,
     tied,
+)
+from mlevolve.results import (
+    MODEL_SELECTIONS as MODEL_SELECTIONS,
 )
 
 if TYPE_CHECKING:  # imported where a lineage is drawn: a search's summary never does (0.2-0.3 s)
@@ -381,7 +383,7 @@ def pruned_line(record: Mapping[str, Any]) -> str:
     candidate's score on its own draw, as ``best`` lists it, then beside its hash); or
     ``no edit kept (N evaluations)`` (``... on 100 common tasks, where it scores fitness 0.99998``: what its
     verdict reads); or ``not pruned: the best fails on the 100 common tasks (REASON)``.  The
-    error is shown at the fewest digits (6 at least) that tell its two values apart, :func:`apart`."""
+    error is shown at the fewest digits (a metric's, 5, at least) that tell its two values apart, :func:`apart`."""
     from mlevolve.results import fitness_metric
 
     spent = counted(record.get("evaluations", 0), "evaluation")
@@ -422,15 +424,16 @@ def common_draw_note(record: Any, key: str, own: Mapping[str, Any]) -> str | Non
     return f"scored on the prune's {record['tasks']:,} common tasks, as the start{mine}"
 
 
-def apart(old: Any, new: Any, least: int = 6) -> tuple[str, str]:
-    """Two values of a metric as text, floats at the fewest significant digits, ``least`` at least, that tell them
-    apart (``1.00000012`` and ``1.00000013``: 9), or at ``least`` digits when they are equal."""
+def apart(old: Any, new: Any, least: int = METRIC_DIGITS) -> tuple[str, str]:
+    """Two values of a metric as text, floats at the fewest significant digits, ``least`` at least (a metric's,
+    :data:`~mlevolve.results.METRIC_DIGITS`), that tell them apart (``1.00000012`` and ``1.00000013``: 9), or as
+    every metric is shown (:func:`~mlevolve.results.shown_metric`) when they are equal."""
     if not (isinstance(old, float) and isinstance(new, float)):
         return str(old), str(new)
     for d in range(least, 18):
-        if f"{old:.{d}g}" != f"{new:.{d}g}":
-            return f"{old:.{d}g}", f"{new:.{d}g}"
-    return f"{old:.{least}g}", f"{new:.{least}g}"
+        if shown_metric(old, d) != shown_metric(new, d):
+            return shown_metric(old, d), shown_metric(new, d)
+    return shown_metric(old, least), shown_metric(new, least)
 
 
 # -- distinct behaviours --------------------------------------------------------------------------------

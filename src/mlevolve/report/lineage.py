@@ -52,7 +52,7 @@ def svg(graph: nx.DiGraph, focus: str) -> str:
     for n, (x, y) in position.items():
         attrs = graph.nodes[n]
         css = "focus" if n == focus else "missing" if attrs["missing"] else "failed" if attrs["fitness"] is None else ""
-        detail = "not in the archive" if attrs["missing"] else f"fitness {number(attrs['fitness'], 5)}"
+        detail = "not in the archive" if attrs["missing"] else f"fitness {number(attrs['fitness'])}"
         parts.append(f'<g class="node {css}"><title>{escape(n)}</title>'
                      f'<rect x="{x:.0f}" y="{y:.0f}" width="{WIDTH}" height="{HEIGHT}" rx="5"/>'
                      f'<text x="{x + 6:.0f}" y="{y + 18:.0f}"><tspan class="h">{escape(n[:8])}</tspan> '

@@ -19,7 +19,7 @@ from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES
 from mlevolve.messages import counted
 from mlevolve.report.summary import which
-from mlevolve.results import shown_number
+from mlevolve.results import METRIC_DIGITS, shown_metric
 
 Token = tuple[str, str]
 Line = list[Token]
@@ -69,14 +69,15 @@ def code(text: str) -> list[Line]:
     return [code_line(line) for line in text.splitlines()]
 
 
-def number(value: float | None, digits: int = 6) -> str:
-    return "—" if value is None else shown_number(value, digits)
+def number(value: float | None, digits: int = METRIC_DIGITS) -> str:
+    """A metric's value as every command shows it (:func:`mlevolve.results.shown_metric`), "—" for none."""
+    return "—" if value is None else shown_metric(value, digits)
 
 
 def metrics_text(metrics: Mapping[str, Any]) -> str:
     """A candidate's metrics on one line, without the fitness and time; a metric with no value (a meta run's
     ``evals_to_target`` where the target was never reached) as "—", not Python's ``None``."""
-    return ", ".join(f"{k} {number(v, 4)}" if v is None or isinstance(v, float) else f"{k} {v}"
+    return ", ".join(f"{k} {number(v)}" if v is None or isinstance(v, float) else f"{k} {v}"
                      for k, v in metrics.items() if k not in ("fitness", "train_seconds"))
 
 
@@ -147,7 +148,7 @@ def same_line(c: Mapping[str, Any], shown: int = 4) -> list[Line]:
 
 
 def _fitness(value: float | None) -> str:
-    return "failed" if value is None else f"fitness {value:.6g}"
+    return "failed" if value is None else f"fitness {shown_metric(value)}"
 
 
 # -- back ends ------------------------------------------------------------------------------------------

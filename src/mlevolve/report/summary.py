@@ -13,19 +13,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlevolve.messages import counted
-from mlevolve.results import APART, APART_CONFIRMED, SOURCES, shown_number
+from mlevolve.results import APART, APART_CONFIRMED, METRIC_DIGITS, SOURCES, shown_metric
 
 
-def value(x: float | None, other: float | None = None, digits: int = 5) -> str:
-    """``x`` to ``digits`` significant digits, or to as many more (up to 17) as it takes to print it differently
-    from ``other``: two different values never read the same ("better than the start's 0.99887" of 0.99887;
-    ``mlevolve grammar diff``'s "1 -> 1" of a weight that changed in its 8th digit), nor as a round number it is
-    not (:func:`mlevolve.results.shown_number`)."""
+def value(x: float | None, other: float | None = None, digits: int = METRIC_DIGITS) -> str:
+    """``x`` to ``digits`` significant digits (a metric's: :data:`~mlevolve.results.METRIC_DIGITS`), or to as many
+    more (up to 17) as it takes to print it differently from ``other``: two different values never read the same
+    ("better than the start's 0.99887" of 0.99887; ``mlevolve grammar diff``'s "1 -> 1" of a weight that changed
+    in its 8th digit), nor as a round number it is not (:func:`mlevolve.results.shown_metric`)."""
     if x is None:
         return "—"
     while other is not None and other != x and digits < 17 and f"{x:.{digits}g}" == f"{other:.{digits}g}":
         digits += 1
-    return shown_number(x, digits)
+    return shown_metric(x, digits)
 
 
 def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None) -> str:
@@ -33,12 +33,12 @@ def side(name: str, s: Mapping[str, Any], other: Mapping[str, Any] | None = None
     is compared with, whose metric value it is printed distinctly from (see :func:`value`)."""
     out = f"{name} {value(s.get('value'), (other or {}).get('value'))}"
     if s.get("scale_free"):
-        out += f"  R² {shown_number(s['scale_free']['value'], 4)}"
+        out += f"  R² {shown_metric(s['scale_free']['value'])}"
     test = s.get("test")
     if test:
         out += f"  {test['name']} {value(test['value'], ((other or {}).get('test') or {}).get('value'))}"
         if test.get("scale_free"):
-            out += f" (R² {shown_number(test['scale_free']['value'], 4)})"
+            out += f" (R² {shown_metric(test['scale_free']['value'])})"
     return out
 
 
@@ -284,4 +284,4 @@ def generator_text(summary: Mapping[str, Any]) -> str:
     return (f"{counted(int(summary.get('rules') or 0), 'learned rule')}, "
             f"{counted(int(summary.get('operators') or 0), 'operator')}; "
             + ("the base grammar: no meta-generation's best beat it on validation" if chosen is None
-               else f"meta-generation {chosen}, validation AUC {'n/a' if auc is None else format(auc, '.4f')}"))
+               else f"meta-generation {chosen}, validation AUC {'n/a' if auc is None else shown_metric(auc)}"))
