@@ -36,8 +36,8 @@ def test_the_linear_regression_example_with_an_elementwise_product_is_told_dot(
 @pytest.mark.parametrize(("predict", "learn", "meant"), [
     ("sigmoid(w * x)", "(w, m)", "hint: did you mean sigmoid(dot(w, x))? the body's type must be"),  # in context
     ("let z = w * x in z", "(w, m)", "hint: did you mean dot(w, x) for w * x? the body's type must be"),  # let's value
-    ("dot(m * x, w)", "(w, m)", "hint: did you mean dot(matmul(m, x), w)? it takes"),  # an operand no form takes
-    ("dot(w, x)", "(w + matmul(x, w), m)", "hint: did you mean dot(x, w) for matmul(x, w)? it takes"),
+    ("dot(m * x, w)", "(w, m)", "hint: did you mean matmul(m, x)? it takes"),  # the caret at it: alone
+    ("dot(w, x)", "(w + matmul(x, w), m)", "hint: did you mean dot(x, w)? it takes"),  # ranked: not "or x * w"
     ("abs(x)", "(w, m)", "hint: did you mean norm(x)? the body's type must be"),  # |x| of a vector: its norm
     ("x", "(w, m)", "hint: did you mean mean(x) or norm(x)? the body's type must be"),  # a reduction of the body
 ])

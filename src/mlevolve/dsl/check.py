@@ -494,16 +494,20 @@ def check_expr(
     every node's type must be one of them (or a tuple of them).  A type error's hint starts with the call a user
     may have meant (:data:`MEANT`: ``did you mean dot(w, x)?`` for ``w * x`` where a Scalar is wanted) where the
     primitive table has one that makes the body check; said in its context where it is nested
-    (``did you mean sin(dot(w, x))?``), the caret then at the call to replace (:func:`did_you_mean_call`)."""
+    (``did you mean sin(dot(w, x))?``), the caret then at the call to replace (:func:`did_you_mean_call`), alone
+    where the error is at that call already."""
     try:
         return _check_expr(expr, env, prims, expected, allowed)
     except UnknownSymbol:
         raise
     except MlevError as err:
         if (meant := did_you_mean_call(expr, env, prims, expected, allowed)) is not None:
-            err.hint = f"did you mean {meant[0]}?" + (f" {err.hint}" if err.hint else "")
-            if meant[1] is not None:  # the caret at the call to replace, not at the whole body around it
-                err.span = meant[1]
+            text, alone, span = meant
+            if span is not None and span == err.span:  # the caret is at the call to replace already: it alone
+                text = alone
+            elif span is not None:  # the caret at the call to replace, not at the whole body around it
+                err.span = span
+            err.hint = f"did you mean {text}?" + (f" {err.hint}" if err.hint else "")
         raise
 
 
@@ -528,13 +532,14 @@ _MEANT_TRIED = 64  # calls of MEANT tried, in preorder (an error's cost stays li
 
 
 def did_you_mean_call(expr: Expr, env: Env, prims: Primitives, expected: Type | None = None,
-                      allowed: frozenset[str] = frozenset()) -> tuple[str, Span | None] | None:
+                      allowed: frozenset[str] = frozenset()) -> tuple[str, str, Span | None] | None:
     """The call a user may have meant where ``expr`` does not check, and where to point at it: the first call in
     ``expr`` (preorder) whose op has alternatives in :data:`MEANT` of which one, on the same operands, makes ``expr``
     check (the first in MEANT's order); said as ``expr`` fixed where it is a short one-line call around the call
     (``"sin(dot(w, x))"``), else as the call for the one it replaces (``"dot(w, x) for w * x"``), or alone where it
-    is ``expr`` (``"dot(w, x)"``), with the replaced call's span (None where it is ``expr``); else ``expr`` itself
-    reduced by the :data:`REDUCTIONS` that make it check (``"mean(x) or norm(x)"``, None); None where none does."""
+    is ``expr`` (``"dot(w, x)"``), then the call alone and the replaced call's span (None where it is ``expr``);
+    else ``expr`` itself reduced by the :data:`REDUCTIONS` that make it check (``"mean(x) or norm(x)"``, twice, and
+    None); None where none does."""
     def checks(candidate: Expr) -> bool:
         try:
             _check_expr(candidate, env, prims, expected, allowed)
@@ -552,13 +557,14 @@ def did_you_mean_call(expr: Expr, env: Env, prims: Primitives, expected: Type | 
         fixes = [Call(op, node.args) for op in MEANT[node.op] if any(
             len(s.args) == len(node.args) for s in prims.overloads(op))]
         if fit := next((f for f in fixes if checks(replace_at(expr, index, f))), None):
-            return _in_context(expr, index, node, fit), (node.span if index else None)
+            return _in_context(expr, index, node, fit), format_expr(fit), (node.span if index else None)
     body = expr
     while isinstance(body, Let):
         body = body.body
     wrapped = [Call(op, (body,)) for op in REDUCTIONS if prims.overloads(op)]
     fits_ = [w for w in wrapped if checks(replace_at(expr, expr.size - body.size, w))]
-    return (" or ".join(format_expr(w) for w in fits_), None) if fits_ else None
+    said = " or ".join(format_expr(w) for w in fits_)
+    return (said, said, None) if fits_ else None
 
 
 _MEANT_WIDTH = 40  # the widest fixed body a meant call's hint shows whole
