@@ -742,7 +742,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     output = args.output or str(Path(args.db).with_suffix(".html"))
     result = api.report(args.db, output, top=args.top, baseline=args.baseline, digits=args.digits,
                         select=_rule(args))
-    print(f"wrote {result['output']} ({counted(result['candidates'], 'candidate')}, {result['state']})")
+    print(f"wrote {result['output']} ({counted(result['candidates'], result['unit'])}, {result['state']})")
     return 0
 
 

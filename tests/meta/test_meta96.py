@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mlevolve import api
+from mlevolve.cli import main
 from mlevolve.report import data, page
 from tests.conftest import ROOT, Capsys, usage_error
 
@@ -119,3 +120,12 @@ def test_meta_command_quotes_every_path() -> None:
         "mlevolve meta 'my c.toml' --db d.db"
     assert data.meta_resume({}, "d.db") is None and data.meta_resume({}, "d.db", "c.toml") == \
         "mlevolve meta c.toml --db d.db"
+
+
+def test_a_meta_run_s_report_counts_its_inner_runs(spaced: dict[str, Path], tmp_path: Path, capsys: Capsys) -> None:
+    """``mlevolve report`` of a meta archive said "(26 candidates, finished)" of its inner runs (qfix98)."""
+    out = tmp_path / "r.html"
+    assert main(["report", str(spaced["db"]), "-o", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert re.fullmatch(rf"wrote {re.escape(str(out))} \(\d+ inner runs?, finished\)\n", said), said
+    assert api.report(spaced["db"], out)["unit"] == "inner run"

@@ -280,7 +280,8 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
 
     ``baseline``: another archive of the same task (say, a random-search run) whose best-so-far
     curve is drawn with this run's.  ``digits`` as :func:`best`'s.  Returns a dict of ``output`` (str), ``candidates``
-    (the rows read, int) and ``state`` (str: the run finished, in progress or interrupted, or empty).  Raises
+    (the rows read, int), ``state`` (str: the run finished, in progress or interrupted, or empty) and ``unit`` (str:
+    what a row is, ``"candidate"``, or a meta run's ``"inner run"``).  Raises
     :class:`MlevError` for a missing, foreign or damaged archive, a baseline of another task or kind of run or the
     run's own archive, and an ``output`` that is an archive, in no folder, or a file mlevolve did not write.
     """
@@ -314,7 +315,8 @@ def report(db: str | Path, output: str | Path, *, top: int = 5, baseline: str | 
                         "program on the same task)")
     text = page.build(run, other, top=top, select=select)
     write_atomic(output, text)
-    return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty"}
+    return {"output": str(output), "candidates": len(run.rows), "state": data.state(run) if run.rows else "empty",
+            "unit": "inner run" if run.meta.get("kind") == "meta" else "candidate"}
 
 
 @typed

@@ -493,20 +493,30 @@ def check_expr(
     """The type of ``expr`` in ``env``; if ``expected`` is given, it must fit; if ``allowed`` is given,
     every node's type must be one of them (or a tuple of them).  A type error's hint starts with the call a user
     may have meant (:data:`MEANT`: ``did you mean dot(w, x)?`` for ``w * x`` where a Scalar is wanted) where the
-    primitive table has one that makes the body check."""
+    primitive table has one that makes the body check; said in its context where it is nested
+    (``did you mean sin(dot(w, x))?``), the caret then at the call to replace (:func:`did_you_mean_call`), alone
+    where the error is at that call already."""
     try:
         return _check_expr(expr, env, prims, expected, allowed)
     except UnknownSymbol:
         raise
     except MlevError as err:
         if (meant := did_you_mean_call(expr, env, prims, expected, allowed)) is not None:
-            err.hint = f"did you mean {meant}?" + (f" {err.hint}" if err.hint else "")
+            text, alone, span = meant
+            if span is not None and span == err.span:  # the caret is at the call to replace already: it alone
+                text = alone
+            elif span is not None:  # the caret at the call to replace, not at the whole body around it
+                err.span = span
+            err.hint = f"did you mean {text}?" + (f" {err.hint}" if err.hint else "")
         raise
 
 
 # What a user may have meant by a primitive whose operands or result do not fit, tried in order on the same operands:
 # another product (elementwise, inner, matrix, outer) or the norm for an absolute value; the first that the primitive
-# table has a form of making the body check is named in a type error's hint (:func:`did_you_mean_call`).
+# table has a form of making the body check is named in a type error's hint (:func:`did_you_mean_call`), alone: the
+# order is the ranking (``dot(x, w)``, not ``dot(x, w) or x * w``: an inner product is the likelier meaning of a
+# product of two Vectors, a matrix product's of a Matrix and a Vector).  The :data:`REDUCTIONS` are named together:
+# a mean and a norm are equally likely meanings of a Vector reduced to a Scalar, and only the user knows which.
 MEANT: Mapping[str, tuple[str, ...]] = {
     "mul": ("dot", "matmul", "outer"),
     "matmul": ("dot", "mul", "outer"),
@@ -522,10 +532,14 @@ _MEANT_TRIED = 64  # calls of MEANT tried, in preorder (an error's cost stays li
 
 
 def did_you_mean_call(expr: Expr, env: Env, prims: Primitives, expected: Type | None = None,
-                      allowed: frozenset[str] = frozenset()) -> str | None:
-    """The call a user may have meant where ``expr`` does not check (``"dot(w, x)"``): the first call in it (preorder)
-    whose op has alternatives in :data:`MEANT` for which, on the same operands, ``expr`` checks; else ``expr`` itself
-    reduced by the :data:`REDUCTIONS` that make it check (``"mean(x) or norm(x)"``); None where none does."""
+                      allowed: frozenset[str] = frozenset()) -> tuple[str, str, Span | None] | None:
+    """The call a user may have meant where ``expr`` does not check, and where to point at it: the first call in
+    ``expr`` (preorder) whose op has alternatives in :data:`MEANT` of which one, on the same operands, makes ``expr``
+    check (the first in MEANT's order); said as ``expr`` fixed where it is a short one-line call around the call
+    (``"sin(dot(w, x))"``), else as the call for the one it replaces (``"dot(w, x) for w * x"``), or alone where it
+    is ``expr`` (``"dot(w, x)"``), then the call alone and the replaced call's span (None where it is ``expr``);
+    else ``expr`` itself reduced by the :data:`REDUCTIONS` that make it check (``"mean(x) or norm(x)"``, twice, and
+    None); None where none does."""
     def checks(candidate: Expr) -> bool:
         try:
             _check_expr(candidate, env, prims, expected, allowed)
@@ -542,14 +556,30 @@ def did_you_mean_call(expr: Expr, env: Env, prims: Primitives, expected: Type | 
             break
         fixes = [Call(op, node.args) for op in MEANT[node.op] if any(
             len(s.args) == len(node.args) for s in prims.overloads(op))]
-        if fits_ := [f for f in fixes if checks(replace_at(expr, index, f))]:
-            return " or ".join(format_expr(f) for f in fits_)
+        if fit := next((f for f in fixes if checks(replace_at(expr, index, f))), None):
+            return _in_context(expr, index, node, fit), format_expr(fit), (node.span if index else None)
     body = expr
     while isinstance(body, Let):
         body = body.body
     wrapped = [Call(op, (body,)) for op in REDUCTIONS if prims.overloads(op)]
     fits_ = [w for w in wrapped if checks(replace_at(expr, expr.size - body.size, w))]
-    return " or ".join(format_expr(w) for w in fits_) or None
+    said = " or ".join(format_expr(w) for w in fits_)
+    return (said, said, None) if fits_ else None
+
+
+_MEANT_WIDTH = 40  # the widest fixed body a meant call's hint shows whole
+
+
+def _in_context(expr: Expr, index: int, node: Expr, fix: Expr) -> str:
+    """``fix``, meant for ``node`` at preorder ``index`` of ``expr``, as a hint says it: alone where ``node`` is
+    ``expr``; ``expr`` fixed where it is a call of one short line (``sin(dot(w, x))``); else ``dot(w, x) for w * x``,
+    so that it never reads as a replacement of the whole body."""
+    if index == 0:
+        return format_expr(fix)
+    whole = format_expr(replace_at(expr, index, fix))
+    if isinstance(expr, Call) and "\n" not in whole and len(whole) <= _MEANT_WIDTH:
+        return whole
+    return f"{format_expr(fix)} for {format_expr(node)}"
 
 
 def _check_expr(expr: Expr, env: Env, prims: Primitives, expected: Type | None,

@@ -26,6 +26,7 @@ last commit, so the same command resumes it.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno
 import fcntl
 import json
@@ -814,12 +815,23 @@ def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, A
 
 
 def _program_diff(was: str, now: str) -> str:
-    """Two programs' texts by their first line that differs (comment and task lines aside, :func:`_setting`), from
-    just before its first changed character: ``the program text differs: archive has 'x + x * x', now 'x * x + x'``."""
-    old, new = _setting("program", was), _setting("program", now)
-    at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
-    then = old[at].strip() if at < len(old) else "(end of program)"
-    later = new[at].strip() if at < len(new) else "(end of program)"
+    """Two programs' texts by their first lines that differ (comment and task lines aside, :func:`_setting`), from
+    just before its first changed character: ``the program text differs: archive has 'x + x * x', now 'x * x + x'``.
+    Lines are matched as a diff matches them, each side's changed lines said in one line: a line added or removed is
+    said with the line after it (``archive has 'sqft + rooms', now 'let scale = 2.0 * age in sqft + rooms'``), not
+    against the next line of the other text, which is the same (it read ``now 'let scale = 2.0 * age in'``)."""
+    old = [line.strip() for line in _setting("program", was)]
+    new = [line.strip() for line in _setting("program", now)]
+    hunk = next((op for op in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+                 if op[0] != "equal"), None)
+    if hunk is None:  # the same code lines (only a comment or the task line differs): nothing to show
+        return "the program text differs"
+    _, i1, i2, j1, j2 = hunk
+    if i1 == i2 or j1 == j2:  # an addition or removal: with the line after it (or before it, at the end)
+        i1, i2, j1, j2 = (i1, i2 + 1, j1, j2 + 1) if i2 < len(old) and j2 < len(new) else \
+            (max(i1 - 1, 0), i2, max(j1 - 1, 0), j2)
+    then = " ".join(old[i1:i2]) or "(end of program)"
+    later = " ".join(new[j1:j2]) or "(end of program)"
     same = next((i for i, (a, b) in enumerate(zip(then, later, strict=False)) if a != b), min(len(then), len(later)))
     if same > 12:  # from just before the first changed character
         then, later = "..." + then[same - 8:], "..." + later[same - 8:]

@@ -46,6 +46,7 @@ import contextlib
 import csv
 import functools
 import hashlib
+import os
 import re
 from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -782,7 +783,16 @@ def spec_beside(spec: str, folder: str | Path) -> str:
     head = spec.lstrip()
     if name is None or Path(name).is_absolute() or Path(folder) == Path() or not head.startswith(name):
         return spec
-    return str(Path(folder) / name) + head[len(name):]
+    return tidy_path(Path(folder) / name) + head[len(name):]
+
+
+def tidy_path(path: str | Path) -> str:
+    """``path`` as shown and read once joined to a file's folder: ``bad/../data/h.csv`` is ``data/h.csv``
+    (:func:`os.path.normpath`) where both name the same file (a folder that is a link may not), else as joined;
+    never a path the user typed, which is named as typed."""
+    joined = str(path)
+    tidy = os.path.normpath(joined)
+    return tidy if os.path.realpath(tidy) == os.path.realpath(joined) else joined
 
 
 def is_data_file(spec: str) -> bool:
