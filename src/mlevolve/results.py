@@ -30,6 +30,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Definition, Expr, Program
 from mlevolve.interpreter.standalone.shown import METRIC_DIGITS as METRIC_DIGITS  # the rule of a metric as text
 from mlevolve.interpreter.standalone.shown import shown_metric as shown_metric
+from mlevolve.interpreter.standalone.spec import TaskError, split_spec
 
 T = TypeVar("T")
 
@@ -839,7 +840,14 @@ def saved_task(task: object, data_path: object) -> str | None:
     None where ``task`` is none."""
     if not isinstance(task, str):
         return None
-    return task if not isinstance(data_path, str) else ":".join([data_path, *task.split(":", 1)[1:]])
+    if not isinstance(data_path, str):
+        return task
+    try:  # the name as the reader splits it: a folder's name may hold ':' (runs/12:00/d.csv:target=y)
+        name = split_spec(task)[0]
+    except TaskError:
+        name = task.split(":")[0]
+    at = task.find(name)
+    return data_path + (task[at + len(name):] if at >= 0 else task.partition(":")[1] + task.partition(":")[2])
 
 
 def writable_task(task: str | None) -> str | None:

@@ -45,3 +45,19 @@ def test_every_shown_or_saved_program_names_the_data_file_by_its_absolute_path(
     Path("p.mlev").write_text(api.best(tmp_path / "r.db")[0]["program"])  # shown, saved in another folder: it
     code, _, err = cli(capsys, "check", "p.mlev")  # reads the run's file
     assert code == 0, err
+
+
+@pytest.mark.parametrize(("task", "path", "saved"), [
+    ("xy.csv:target=y", "/d/xy.csv", "/d/xy.csv:target=y"),
+    ("xy.csv", "/d/xy.csv", "/d/xy.csv"),
+    ("runs/12:00/xy.csv:target=y", "/d/runs/12:00/xy.csv", "/d/runs/12:00/xy.csv:target=y"),  # a folder's ':'
+    ("runs/12:00/xy.npz", "/d/runs/12:00/xy.npz", "/d/runs/12:00/xy.npz"),
+    ("nguyen1:n_train=5", None, "nguyen1:n_train=5"),
+])
+def test_saved_task_keeps_the_options_after_the_data_file_s_name_as_the_reader_splits_it(
+        task: str, path: str | None, saved: str) -> None:
+    """A data file whose folder's name holds ':' (a timestamped folder) kept ``:00/xy.csv:target=y`` after the
+    absolute path, split at the first ':'; the options follow the name the reader reads (``split_spec``)."""
+    from mlevolve.results import saved_task
+
+    assert saved_task(task, path) == saved
