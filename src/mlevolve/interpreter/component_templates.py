@@ -368,7 +368,7 @@ def _text_numbers(data: Any, name: str) -> Any:
             at = tuple(int(i) for i in bad[0])
             raise not_finite(at, float(cells[at]))
         return data
-    if cells.dtype.kind not in "OUSMm":  # what validate_data refuses in its words
+    if cells.dtype.kind not in "OUSMm" or not cells.ndim:  # what validate_data refuses in its words (y=None too)
         return data
     for at, cell in np.ndenumerate(cells):
         # a missing cell: None, pandas' NA (a nullable Int64, boolean or string column's) and NaT, by their type's
