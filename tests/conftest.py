@@ -167,6 +167,13 @@ def light_cli(argv: list[str], cwd: Path) -> tuple[int, str, list[str]]:
 CLOCK = ("seconds", "created")  # a candidate's clock readings: never the same twice
 
 
+def generator_body(path: str | Path) -> str:
+    """A meta run's generator file less its provenance, the lines that name the run's own paths (its command with
+    ``--db`` and ``-o``, its archive): what two runs of one configuration into other files must write alike."""
+    own = ("# archive:", "# mlevolve generator evolved by")
+    return "".join(line for line in Path(path).read_text().splitlines(True) if not line.startswith(own))
+
+
 def archive_rows(db: str | Path, columns: tuple[str, ...] | None = None) -> list[tuple[Any, ...]]:
     """The archive's candidates in order, read with plain sqlite3 (read-only): ``columns`` (default:
     all but the clock readings, in the table's order), with ``train_seconds`` dropped from the metrics."""

@@ -34,7 +34,7 @@ from mlevolve.grammar.spec import GrammarError, GrammarSpec, load_grammar
 from mlevolve.interpreter.codegen import compile_program
 from mlevolve.meta import vary
 from mlevolve.meta.mine import Elite, mine, rewrite
-from tests.conftest import ROOT, archive_rows, environment, run_mlevolve, spawn
+from tests.conftest import ROOT, archive_rows, environment, generator_body, run_mlevolve, spawn
 from tests.meta import assert_rules_reexpand
 
 SCALAR = frozenset({"Scalar"})
@@ -510,9 +510,7 @@ def test_a_meta_run_given_more_generations_goes_on_as_if_made_at_once(tmp_path: 
     made = api.meta(configs[2], fresh, tmp_path / "fresh.grammar.toml", quiet=True)
     assert more["generations"] == made["generations"] == 2 and more["inner_runs_fresh"] < made["inner_runs_fresh"]
     assert history(grown) == history(fresh) and len(history(grown)) == 2
-    provenance = ("# archive:", "# mlevolve generator evolved by")  # the run's own paths: its archive, its command
-    strip = lambda p: [line for line in p.read_text().splitlines() if not line.startswith(provenance)]  # noqa: E731
-    assert strip(tmp_path / "grown.grammar.toml") == strip(tmp_path / "fresh.grammar.toml")
+    assert generator_body(tmp_path / "grown.grammar.toml") == generator_body(tmp_path / "fresh.grammar.toml")
     fewer = api.meta(configs[1], grown, tmp_path / "again.grammar.toml", quiet=True)
     assert fewer["generations"] == 1 and fewer["inner_runs_fresh"] == 0 and history(grown) == history(fresh)
     configs[2].write_text(configs[2].read_text().replace("budget = 80", "budget = 50"))  # still another run
@@ -555,10 +553,7 @@ def test_meta_run_killed_and_resumed_ends_like_an_uninterrupted_one(tmp_path: Pa
     assert resumed["inner_runs_replayed"] >= 4 and resumed["inner_runs_fresh"] > 0  # some saved, not all
     assert resumed["inner_runs_fresh"] + resumed["inner_runs_replayed"] == \
         whole["inner_runs_fresh"] + whole["inner_runs_replayed"]
-    def body(path: Path) -> str:  # the generator, without the header line naming the archive
-        return "".join(line for line in path.read_text().splitlines(True) if not line.startswith("# archive:"))
-
-    assert body(tmp_path / "k.toml") == body(tmp_path / "whole.toml")
+    assert generator_body(tmp_path / "k.toml") == generator_body(tmp_path / "whole.toml")
 
 
 def test_operator_crossover_splices_steps() -> None:

@@ -27,7 +27,7 @@ from mlevolve import api
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.meta import vary
 from mlevolve.meta.config import load_config
-from tests.conftest import ROOT, Capsys, spawn, usage_error
+from tests.conftest import ROOT, Capsys, generator_body, spawn, usage_error
 from tests.meta.test_meta import SCALAR, evolved
 from tests.meta.test_meta_focus import _tv  # the drawn distributions' distance, computed from the weights
 
@@ -144,10 +144,7 @@ def test_a_killed_meta_run_with_max_step_resumes_to_the_uninterrupted_one(tmp_pa
     assert [h["digest"] for h in _history(db)] == [h["digest"] for h in _history(tmp_path / "whole.db")]
     assert [h["step"] for h in _history(db)] == [h["step"] for h in _history(tmp_path / "whole.db")]
 
-    def body(path: Path) -> str:  # the generator, without the header line naming the archive
-        return "".join(line for line in path.read_text().splitlines(True) if not line.startswith("# archive:"))
-
-    assert body(tmp_path / "k.toml") == body(tmp_path / "whole.toml")
+    assert generator_body(tmp_path / "k.toml") == generator_body(tmp_path / "whole.toml")
 
 
 def test_a_resume_turning_max_step_on_or_off_is_refused_in_words_that_read() -> None:
