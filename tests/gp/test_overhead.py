@@ -60,7 +60,7 @@ from mlevolve.gp.record import FAILED, FitnessLex, FitnessSize, HallOfFame, RunR
 from mlevolve.gp.scheduler import Job
 from mlevolve.grammar.spec import load_grammar
 from mlevolve.results import Failure, Outcome
-from tests.conftest import ROOT, run_child
+from tests.conftest import ROOT, load_module, run_child
 
 EXAMPLES = [(ROOT / "examples" / "quartic.mlev", "f"), (ROOT / "examples" / "linear_regression.mlev", "linreg.learn"),
             (ROOT / "examples" / "mlp_digits.mlev", "act")]
@@ -637,18 +637,8 @@ def test_the_overhead_benchmarks_stages_split_the_overhead_and_are_put_back() ->
 def test_the_overhead_benchmarks_cold_sweep_counts_as_evaluation() -> None:
     """``benchmarks/overhead.py --cold``: the instant evaluator's sweep of memory before each evaluation is timed as
     the evaluation's (so subtracted from the overhead); without a sweep nothing is."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("overhead_benchmark", ROOT / "benchmarks" / "overhead.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    sys.modules["overhead_benchmark"] = script  # (its dataclasses look their module up there)
-    try:
-        spec.loader.exec_module(script)
-        plain = script.measure("learner", 40, instant=True)
-        cold = script.measure("learner", 40, instant=True, sweep=1 << 22)
-    finally:
-        del sys.modules["overhead_benchmark"]
+    script = load_module(ROOT / "benchmarks" / "overhead.py")
+    plain = script.measure("learner", 40, instant=True)
+    cold = script.measure("learner", 40, instant=True, sweep=1 << 22)
     assert plain["evaluation_mean"] == 0.0 and plain["candidates"] == cold["candidates"] == 40
     assert cold["evaluation_mean"] > 0.0  # µs a candidate: the sweeps' CPU, not the engine's

@@ -571,8 +571,8 @@ class Seen(event.Listener):
     def on_start(self, ev):
         seen.append(ev.data["dispatcher"].py_func.__module__ + "." + ev.data["dispatcher"].__name__)
 
-    def on_end(self, ev):
-        pass
+    def on_end(self, ev):  # a numba Listener must define it: only the compiles' starts are counted
+        return None
 
 
 event.register("numba:compile", Seen())
