@@ -82,19 +82,57 @@ def test_an_empty_item_of_a_configuration_list_is_named_as_the_list_item_at_its_
     assert err.splitlines() == [f"{config}:{line}:{column}: error: {said}", f"hint: {hint}"]
     assert not (tmp_path / "m.db").exists()
 
-def test_a_data_file_beside_the_configuration_but_not_here_is_named_there(
-        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A data file's relative path is read from the current folder, as `--task`'s and a task line's are; `program`
-    is the configuration's own (relative to it). Run from another folder, a config naming `xy.csv` said only "no
-    such file" (a fresh-user pass): the hint now names the file beside the configuration, as a task line's does."""
+def test_a_data_file_is_read_from_the_configurations_folder_from_any_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``[split]`` task's data file, and a ``[bounds]`` key's, is read from the configuration's folder, as its
+    `program` is (meta67: it was read from the current folder, so a config naming `xy.csv` ran only from its own
+    folder): the same configuration from two folders is the same tasks, bounds and identity."""
     config = _config(tmp_path, '["nguyen1", "xy.csv:target=y"]')
+    config.write_text(config.read_text() + '\n[bounds]\n"./xy.csv:target=y" = [0.0, 0.5]\n')
+    data = f"{tmp_path / 'xy.csv'}:target=y"
+    base = load_grammar()
+    checked = []
+    for folder, given in ((tmp_path / "elsewhere", Path("..") / config.name), (tmp_path, Path(config.name))):
+        folder.mkdir(exist_ok=True)
+        monkeypatch.chdir(folder)
+        cfg = load_config(given)
+        assert cfg.train == ("nguyen1", data) and cfg.bounds[data] == (0.0, 0.5)
+        assert cfg.written_as(data) == "xy.csv:target=y"  # said as written
+        checked.append(api.metarun._meta_tasks(cfg, api.programs._program(cfg.program, base), base))
+    assert checked[0].identity() == checked[1].identity() and checked[0].train == ("nguyen1", data)
+
+
+@pytest.mark.parametrize("here", [False, True])
+def test_a_missing_data_file_says_where_it_was_looked_for_and_why(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch, here: bool) -> None:
+    """The message names the path read (the configuration's folder's); the hint why, and the path to write where
+    the current folder holds the file (meta67)."""
+    config = _config(tmp_path, '["nguyen1", "zz.csv:target=y"]')
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
+    if here:
+        (elsewhere / "zz.csv").write_text(XY)
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
-    assert err.splitlines()[1] == (f"hint: a relative path is read from the current folder ({elsewhere}), not the "
-                                   f"configuration's: {tmp_path / 'xy.csv'} is there; cd {tmp_path}, or give its full "
-                                   "path")
+    assert err.splitlines() == [
+        f"{config}:5:22: error: [split] train: no such file: {tmp_path / 'zz.csv'}",
+        f"hint: a [split] task's relative path is read from the configuration's folder ({tmp_path}), wherever the "
+        "command runs, as `program` is: give the path from there, or a full path"
+        + ("; zz.csv is in the current folder: from the configuration's, it is elsewhere/zz.csv" if here else "")]
+    assert not (tmp_path / "m.db").exists()
+
+
+def test_a_meta_run_resumes_from_another_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its identity holds each data file's absolute path and digest, not the path as the current folder reads it:
+    run again from another folder, every inner run is replayed (meta67)."""
+    config = _config(tmp_path, '["nguyen1", "xy.csv:target=y"]')
+    (tmp_path / "elsewhere").mkdir()
+    runs = []
+    for folder, given in ((tmp_path, config.name), (tmp_path / "elsewhere", f"../{config.name}")):
+        monkeypatch.chdir(folder)
+        runs.append(api.meta(given, tmp_path / "m.db", tmp_path / "g.toml"))
+    assert runs[0]["inner_runs_fresh"] > 0 and runs[1]["inner_runs_fresh"] == 0
+    assert runs[1]["inner_runs_replayed"] == runs[0]["inner_runs_fresh"] + runs[0]["inner_runs_replayed"]
 
 
 def test_a_formula_on_a_data_file_has_unit_bounds_and_its_inner_run_reads_the_columns(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mlevolve.api.checks import check_apart, check_not_overwriting, check_output, write_atomic
-from mlevolve.api.programs import _beside, _program, format
+from mlevolve.api.programs import _program, format
 from mlevolve.api.search import RunInterrupted, evolvable, scoring_line
 from mlevolve.api.taskdata import _kind_fits, _ready, check_settings_apply
 from mlevolve.arguments import typed
@@ -235,7 +235,7 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     from mlevolve.interpreter.regimes import regime_of
     from mlevolve.interpreter.standalone.spec import spec_value, split_spec
     from mlevolve.interpreter.tasks import SAMPLE_OPTIONS, canonical_spec
-    from mlevolve.meta.config import config_entry_error
+    from mlevolve.meta.config import config_entry_error, missing_hint
 
     kind = regime_of(program).name
     given, formula = dict(cfg.bounds), kind == "formula"
@@ -246,35 +246,36 @@ def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
     spelling: dict[str, str] = {}  # a task's one name: its spelling in [split]
     keys: dict[str, str] = {}  # a task's one name: its [bounds] key as written
     for part in ("train", "validation", "test"):
-        for t in getattr(cfg, part):
+        for t in getattr(cfg, part):  # as read (a data file's path from the configuration's folder)
+            w = cfg.written_as(t)  # as written: where its mistakes are placed and how they name it
             try:
                 _kind_fits(program, t)  # before its data is read
                 _ready(program, spec, t, cfg.meta.seed, program, t)
             except MlevError as err:
                 where = f"{err.file}: " if err.file and err.span is None else ""  # a data file's cell
-                raise config_entry_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part, t,
-                                         _beside(t, cfg.source, "the configuration's") or err.hint) from None
+                raise config_entry_error(cfg.source, f"[split] {part}: {where}{err.message}", "split", part, w,
+                                         missing_hint(cfg.source, w, err.message) or err.hint) from None
             name = canonical_spec(t, kind)  # a held-out task spelt another way is still the training task (said
             # so before its bounds: the second spelling has none of its own)
             if name in seen:
-                raise config_entry_error(cfg.source, f"[split] {part}: task {t!r} is task {seen[name][1]!r} of "
-                                         f"[split] {seen[name][0]}, written another way", "split", part, t,
+                raise config_entry_error(cfg.source, f"[split] {part}: task {w!r} is task {seen[name][1]!r} of "
+                                         f"[split] {seen[name][0]}, written another way", "split", part, w,
                                          hint=f"a task is in one split, once; both are {name}")
             if t not in given and not formula:
-                raise config_entry_error(cfg.source, f"task {t!r} needs [bounds] {t} = [lo, hi]", "split", part, t,
+                raise config_entry_error(cfg.source, f"task {w!r} needs [bounds] {w} = [lo, hi]", "split", part, w,
                                          hint="only formula tasks have default bounds ([0, 1], their fitness being "
                                               "R^2)")
-            seen[name] = (part, t)
+            seen[name] = (part, w)
             base, options = split_spec(name)  # held out: another function, not more or fewer points of one
             source = ":".join([base, *(f"{k}={spec_value(v)}" for k, v in options.items() if k not in SAMPLE_OPTIONS)])
-            if (other := drawn.setdefault(source, (part, t)))[0] != part:
-                raise config_entry_error(cfg.source, f"[split] {part}: task {t!r} is {other[1]!r} of [split] "
+            if (other := drawn.setdefault(source, (part, w)))[0] != part:
+                raise config_entry_error(cfg.source, f"[split] {part}: task {w!r} is {other[1]!r} of [split] "
                                          f"{other[0]} with other sample sizes: its points come from the same function",
-                                         "split", part, t, hint="a split holds other functions or datasets than the "
+                                         "split", part, w, hint="a split holds other functions or datasets than the "
                                          "others (another task, or another dim= or target=), not the same with other "
                                          "n_train=, n_tasks=")
             bounds[name] = given.get(t, (0.0, 1.0))
-            spelling[name], keys[name] = t, cfg.bounds_keys.get(t, t)
+            spelling[name], keys[name] = w, cfg.bounds_keys.get(t, w)
             named[part] = (*named.get(part, ()), name)
     return replace(cfg, bounds=bounds, spelling=spelling, bounds_keys=keys, **named)
 

@@ -440,20 +440,3 @@ def at_param(err: MlevError, program: Program) -> bool:
         err.message = f"{re.sub(r'(:[0-9]+){1,2}$', '', err.file)}: {err.message}"
     err.span, err.file = spans[0], None
     return True
-
-
-def _beside(task: str, file: str | None, whose: str = "the program's") -> str:
-    """The hint for data file ``task`` names by a relative path that the current folder lacks and ``file``'s folder
-    holds (``whose``: a program's, a meta configuration's; a path is read from the current folder, not the file's),
-    else ``""``."""
-    from mlevolve.interpreter.tasks import data_file_of, tidy_path
-
-    try:
-        name = data_file_of(task)
-    except MlevError:  # a spec with no name: its own error stands
-        return ""
-    if file is None or name is None or Path(name).is_absolute() or Path(name).exists():
-        return ""
-    there = tidy_path(Path(file).parent / name)
-    return (f"a relative path is read from the current folder ({Path.cwd()}), not {whose}: {there} is "
-            f"there; cd {Path(file).parent}, or give its full path") if Path(there).is_file() else ""

@@ -2,7 +2,8 @@
 
     program = "../../examples/quartic.mlev"   # relative to this file
     evolve = ["f"]
-    [split]                                   # committed before any run; test tasks never enter mining
+    [split]                                   # committed before any run; test tasks never enter mining;
+                                              # a data file's path (data/h.csv:target=y) relative to this file
     train = ["nguyen1", "nguyen3", "nguyen5"]
     validation = ["nguyen2"]
     test = ["nguyen4", "nguyen6", "nguyen7", "nguyen8"]
@@ -401,7 +402,7 @@ def load_config(path: str | Path) -> MetaConfig:
                         hint='add program = "PATH.mlev" at the top (relative to this file)')
     given = at.value(data["program"], "string", None, "program", noun="a path (a string)",
                      hint='program = "../../examples/quartic.mlev" (relative to this file)')
-    program = (p.parent / given).resolve()
+    program = Path(beside_config(p, given)).resolve()
     if not given.strip() or not program.is_file():  # "": it read as this file's folder
         raise at.error("`program` is empty" if not given.strip() else f"`program` names a folder: {program}"
                        if program.is_dir() else f"`program` names no file: {program}", None,
@@ -438,6 +439,7 @@ def load_config(path: str | Path) -> MetaConfig:
         raise at.error("[split] train needs at least 2 tasks (rules must be reused across tasks)", "split", "train",
                        hint="name 2 or more tasks in [split] train (`mlevolve tasks` lists them)")
     seen: dict[str, str] = {}
+    read: dict[str, str] = {}  # each task as written: as read, its data file's path from the configuration's folder
     for part, tasks in parts.items():
         for i, t in enumerate(tasks):
             if not t.strip():  # an item of the list: its place, not a task spec's wording of ''
@@ -457,6 +459,7 @@ def load_config(path: str | Path) -> MetaConfig:
                 check_task_name(t)
             except MlevError as err:
                 raise at.entry_error(f"[split] {part}: {err.message}", "split", part, t, hint=err.hint) from None
+            read[t] = beside_config(p, t, task=True)
     inner = _section(data, "inner", InnerConfig, at)
     _check_inner(inner, at, set(data.get("inner", {})))
     meta = _section(data, "meta", MetaSettings, at)
@@ -490,26 +493,66 @@ def load_config(path: str | Path) -> MetaConfig:
     keys: dict[str, str] = {}  # a task's [bounds] key as written
     given = at.value(data.get("bounds", {}), "table", None, "bounds", noun="a table of task = [lo, hi]",
                      hint="write TASK = [lo, hi] under a [bounds] header")
-    spelt = {one: t for t in seen if (one := _one_name(t))}  # a task's one name: its spelling in the split
+    by_path = {r: t for t, r in read.items()}  # a task as read: as the split writes it
+    spelt = {one: t for t in seen if (one := _one_name(read[t]))}  # a task's one name: its spelling in the split
     for t, value in given.items():
-        task = t if t in seen else spelt.get(_one_name(t) or "")  # the split's task, however spelt
+        key = beside_config(p, t, task=True)  # a [bounds] key's data file is read as the split's are
+        task = t if t in seen else by_path.get(key) or spelt.get(_one_name(key) or "")  # the split's, however spelt
         if task is None:
             raise at.error(f"[bounds] names task {t!r}, which is in no split", "bounds", t,
                            hint=f"tasks in the split: {', '.join(seen)}")
-        if task in bounds:
+        if read[task] in bounds:
             raise at.error(f"[bounds] names task {task!r} twice", "bounds", t, hint="give each task's bounds once")
         pair = at.value(value, "numbers", "bounds", t, "[0.0, 1.0]")
         if not (len(pair) == 2 and pair[0] < pair[1]):
             raise at.error(f"[bounds] {t} must be [lo, hi] with lo < hi, got {toml_text(value)}", "bounds", t,
                            hint="the task's worst and best fitness, for the normalisation")
-        bounds[task], keys[task] = (pair[0], pair[1]), t
+        bounds[read[task]], keys[read[task]] = (pair[0], pair[1]), t
     given_tasks = set(bounds)
-    for t in seen:
+    for t in read.values():
         if t not in bounds and not is_data_file(t) and task_info(t).kind == "formula":
             bounds[t] = (0.0, 1.0)  # a formula's fitness is its training R^2 (= 1 - MSE / Var(y))
-    return MetaConfig(program, tuple(evolve), parts["train"], parts["validation"], parts["test"], inner, meta,
+    train, validation, test = (tuple(read[t] for t in parts[part]) for part in ("train", "validation", "test"))
+    return MetaConfig(program, tuple(evolve), train, validation, test, inner, meta,
                       bounds, file, frozenset(data.get("inner", {})), frozenset(bounds) - frozenset(given_tasks),
-                      {t: t for t in seen}, keys)
+                      by_path, keys)
+
+
+def beside_config(config: str | Path, written: str, task: bool = False) -> str:
+    """A path that configuration file ``config`` writes (its ``program``; with ``task``, a ``[split]`` task or
+    ``[bounds]`` key, whose data file's path it is, a built-in task's name left as it is) read from the
+    configuration's folder, made absolute: ``data/h.csv:target=y`` in ``sub/m.toml`` is
+    ``/…/sub/data/h.csv:target=y`` from any current folder, so that a run's identity (its tasks) is the same
+    from every folder and resumes from any (:func:`~mlevolve.interpreter.tasks.spec_beside`)."""
+    import os
+
+    from mlevolve.interpreter.tasks import spec_beside
+
+    folder = Path(os.path.abspath(config)).parent
+    return spec_beside(written, folder) if task else str(folder / written)
+
+
+def missing_hint(config: str | Path, written: str, message: str) -> str | None:
+    """The hint for ``message``, an error about the ``[split]`` task ``written`` (as the configuration ``config``
+    writes it), when it says the task's data file is missing: where its relative path was read from and why, and
+    the path to write where the current folder holds the file; None for another error or path."""
+    import os
+
+    from mlevolve.interpreter.tasks import data_file_of
+
+    if not message.startswith("no such file: "):
+        return None
+    try:
+        name = data_file_of(written)
+    except MlevError:
+        return None
+    if name is None or Path(name).is_absolute():
+        return None
+    folder = Path(os.path.abspath(config)).parent
+    here = (f"; {name} is in the current folder: from the configuration's, it is "
+            f"{os.path.relpath(os.path.abspath(name), folder)}") if Path(name).is_file() else ""
+    return (f"a [split] task's relative path is read from the configuration's folder ({folder}), wherever the "
+            f"command runs, as `program` is: give the path from there, or a full path{here}")
 
 
 def _one_name(task: str) -> str | None:
