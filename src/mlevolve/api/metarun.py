@@ -120,7 +120,7 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
             raise RunInterrupted(str(path), archive.count()) from None
     try:  # every inner run is saved: a stop now (writing the generator) says so, as one during the runs does
         return _write_generator(out, meta_command(config, db, output), path, cfg, runner, history, chosen, best,
-                                summary)
+                                summary, program)
     except KeyboardInterrupt:
         raise RunInterrupted(str(path), int(summary["candidates"])) from None
 
@@ -201,9 +201,11 @@ def _stop_workers() -> None:
 
 
 def _write_generator(out: Path, command: str, path: Path, cfg: Any, runner: Any, history: list[dict[str, Any]],
-                     chosen: dict[str, Any], best: Any, summary: dict[str, Any]) -> dict[str, Any]:
+                     chosen: dict[str, Any], best: Any, summary: dict[str, Any],
+                     program: Program) -> dict[str, Any]:
     """Write a meta run's chosen generator to ``out`` with its header (``command``: the one that made it, as
-    :func:`~mlevolve.report.data.meta_command` writes it); the run's summary for :func:`meta`."""
+    :func:`~mlevolve.report.data.meta_command` writes it); the run's summary for :func:`meta`, with the commands to
+    run next (:func:`meta_next`; ``program``: the configuration's, checked)."""
     import math
 
     from mlevolve.meta.provenance import environment, environment_line
@@ -224,7 +226,38 @@ def _write_generator(out: Path, command: str, path: Path, cfg: Any, runner: Any,
         raise SettingError("cannot write {path}: {why}", path=str(out), why=err.strerror or str(err),
                            hint="create its folder first, or pass another {output}") from None
     write_atomic(out, best.to_toml(header=header))
-    return {**summary, "db": str(path), "output": str(out)}
+    return {**summary, "db": str(path), "output": str(out), "next": meta_next(cfg, program, path, out)}
+
+
+def meta_next(cfg: Any, program: Program, db: str | Path, out: str | Path) -> builtins.list[str]:
+    """The commands to run after a meta run, as ``evolve``'s summary ends with its own (:func:`next_commands`), each
+    runnable as printed from the current folder: what the generator ``out`` learned (``grammar diff``), an ``evolve``
+    of the configuration's ``program`` (``cfg.program``'s, its slots ``cfg.evolve``) on the first meta-test task
+    with that generator, at the inner runs' settings where they differ from ``evolve``'s defaults (budget,
+    population, ...), and the report of the archive ``db``."""
+    import shlex
+
+    from mlevolve.api.checks import _UNREAD
+    from mlevolve.gp.engine import EvolveConfig
+    from mlevolve.interpreter.factory import evolving_kinds
+    from mlevolve.interpreter.settings import Settings
+
+    inner, default = cfg.inner, EvolveConfig()
+    unread = _UNREAD.get(inner.algorithm, ("", ()))[1]
+    flags = [f"--{name} {value}" for name, value in (
+        ("budget", inner.budget), ("population", inner.population), ("tournament", inner.tournament),
+        ("algorithm", inner.algorithm), ("init", inner.init)) if value != getattr(default, name) and name not in unread]
+    if "epochs" in cfg.written and inner.epochs != Settings.epochs:  # evolve's default
+        flags.append(f"--epochs {inner.epochs}")
+    if EvolveConfig.fitting(inner.fit, evolving_kinds(program, cfg.evolve)) is False:  # evolve fits by default
+        flags.append("--no-fit")
+    shown = os.path.relpath(cfg.program)  # from here where it is below the current folder, else in full
+    shown = str(cfg.program) if shown.startswith("..") else shown
+    q = shlex.quote
+    return [f"mlevolve grammar diff {q(str(out))}",
+            f"mlevolve evolve {q(shown)} --evolve {q(','.join(cfg.evolve))} --task {q(cfg.test[0])} "
+            f"--grammar {q(str(out))} {' '.join(flags)}".rstrip(),
+            f"mlevolve report {q(str(db))} -o {q(str(Path(db).with_suffix('.html')))}"]
 
 
 def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:
