@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Capsys, cli
+from tests.conftest import ROOT, Capsys, archive_rows, cli
 
 XY = "x,y\n" + "".join(f"{i / 4},{(i / 4) ** 2 + 0.5}\n" for i in range(-10, 10))
 
@@ -72,3 +72,40 @@ def test_the_printed_evolve_takes_the_inner_runs_algorithm_without_a_setting_it_
     program = api.programs._program(cfg.program, load_grammar())
     evolve = api.metarun.meta_next(cfg, program, "m.db", "g.toml")[1]
     assert evolve.endswith("--grammar g.toml --budget 8 --algorithm random --init random")
+
+
+@pytest.fixture(scope="module")
+def meta_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished meta run's archive (a few seconds)."""
+    from mlevolve import api
+
+    folder = tmp_path_factory.mktemp("meta67")
+    api.meta(_config(folder), folder / "m.db", folder / "g.toml")
+    return folder / "m.db"
+
+
+@pytest.mark.parametrize("command", [["best", "-n", "9"], ["show", "-n", "9"], ["show", "--best"]])
+def test_best_and_show_name_a_meta_row_an_inner_run_of_a_generator_in_a_meta_generation(
+        meta_db: Path, capsys: Capsys, command: list[str]) -> None:
+    """A meta archive's row is an inner run: a generator's on a task, in a meta-generation.  Its headline said
+    "candidate 2, generator D on T, generation 0", the words of an evolve run's candidate and generation (meta67)."""
+    from mlevolve import api
+
+    rows = {c["hash"][:12]: c for c in api.best(meta_db, n=9)}
+    code, out, _ = cli(capsys, command[0], str(meta_db), *command[1:])
+    heads = [line for line in out.splitlines() if line.startswith("#")]
+    assert code == 0 and heads and "candidate" not in out
+    for line in heads:
+        c = rows[line.split("hash ")[1][:12]]
+        assert line.endswith(f"  (inner run {c['seq']} of generator {c['operator']} on {c['task']}, "
+                             f"meta-generation {c['generation']})"), line
+
+
+def test_a_meta_rows_number_given_for_a_hash_is_named_an_inner_runs(meta_db: Path, capsys: Capsys) -> None:
+    rows = dict(archive_rows(meta_db, ("seq", "hash")))
+    seq = next(s for s in sorted(rows) if not any(h.startswith(str(s)) for h in rows.values()))
+    code, _, err = cli(capsys, "show", str(meta_db), str(seq))
+    assert code == 2 and err.splitlines() == [
+        f"{meta_db}: error: '{seq}' is an inner run's number, not a hash: inner run {seq}'s hash is {rows[seq][:12]}",
+        f"hint: give {rows[seq][:12]} for inner run {seq}; a hash (or a unique prefix of one), not an inner run's "
+        "number, names a program"]

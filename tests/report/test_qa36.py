@@ -76,8 +76,8 @@ def test_a_meta_archives_report_answers_with_the_generator(tmp_path: Path, capsy
     for c in shown:
         assert api.parse(c["program"]).task == c["task"] in load_config(config).train
     assert main(["show", str(db)]) == 0
-    assert f"(candidate {shown[0]['seq']}, generator {shown[0]['operator']} on {shown[0]['task']}, generation " in \
-        capsys.readouterr().out
+    assert f"(inner run {shown[0]['seq']} of generator {shown[0]['operator']} on {shown[0]['task']}, " \
+        "meta-generation " in capsys.readouterr().out  # a meta row in its own terms (meta67)
     assert main(["best", str(db), "--front"]) == 2  # its sizes are inner runs' text lengths: no front
     assert capsys.readouterr().err.startswith(f"{db}: error: a meta archive's candidates are inner runs, each scored "
                                               "by its AUC: there is no front of fitness against size\n")

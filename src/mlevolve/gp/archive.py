@@ -618,14 +618,16 @@ class Archive:
         if numbered is None or matches == [numbered[0]]:
             return
         seq, numbered_hash = int(prefix), numbered[0][:12]
+        row = "inner run" if self.meta().get("kind") == "meta" else "candidate"  # as best lists a meta archive's
+        a = "an" if row[0] in "aeiou" else "a"
         starts = f"the {listed('hash', _shown(matches), 'hashes')}"
-        message = f"{prefix!r} starts {starts} and is candidate {seq}'s number (its hash is {numbered_hash})" \
-            if matches else f"{prefix!r} is a candidate's number, not a hash: candidate {seq}'s hash is {numbered_hash}"
+        message = f"{prefix!r} starts {starts} and is {row} {seq}'s number (its hash is {numbered_hash})" \
+            if matches else f"{prefix!r} is {a} {row}'s number, not a hash: {row} {seq}'s hash is {numbered_hash}"
         other = f"{matches[0][:12]} for the program whose hash starts {prefix}" if len(matches) == 1 else \
             f"more of the hash for a program whose hash starts {prefix}"
-        raise MlevError(message, file=str(self.path), hint=f"give {numbered_hash} for candidate {seq}" +
+        raise MlevError(message, file=str(self.path), hint=f"give {numbered_hash} for {row} {seq}" +
                         (f", or {other}: neither is guessed" if matches else
-                         "; a hash (or a unique prefix of one), not a candidate's number, names a program"))
+                         f"; a hash (or a unique prefix of one), not {a} {row}'s number, names a program"))
 
 
 def _shown(hashes: list[str]) -> list[str]:

@@ -83,7 +83,8 @@ def metrics_text(metrics: Mapping[str, Any]) -> str:
 
 def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
     """``#1  fitness F  hash H  (candidate S, OPERATOR, generation G)`` for a candidate dict (see ``data.describe``);
-    a meta run's inner run: ``(candidate S, generator DIGEST on TASK, generation G)``; a pruned best: ``(the prune of
+    a meta run's row, an inner run, in its own terms: ``(inner run S of generator DIGEST on TASK, meta-generation G)``
+    (meta67: it read "candidate S", "generation G"); a pruned best: ``(the prune of
     candidate S)``, ranked with why it is first where another reads fitter (``first``); the run's answer by a
     ``--select`` rule that is not the fittest (``selected``, :func:`mlevolve.api.best`): ``#1 (answer, --select
     best)``."""
@@ -93,10 +94,10 @@ def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
         out += [("failure", f"failed: {c.get('failure') or 'no fitness'}")]
     else:
         out += [("text", "fitness "), ("fitness", number(c["fitness"]))]
-    made = f"generator {c['operator']} on {c['task']}" if "task" in c else c["operator"]  # a meta run's inner run
     first = f"; {c['first']}" if c.get("first") and rank is not None else ""  # a pruned best ranked first: why
     where = f"  ({which(c)}{first})" if c.get("source") == "pruned" else \
-        f"  (candidate {c['seq']}, {made}, generation {c['generation']})"
+        f"  (inner run {c['seq']} of generator {c['operator']} on {c['task']}, meta-generation {c['generation']})" \
+        if "task" in c else f"  (candidate {c['seq']}, {c['operator']}, generation {c['generation']})"
     return [*out, ("text", "  hash "), ("hash", c["hash"][:12]), ("dim", where)]
 
 
