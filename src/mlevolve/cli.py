@@ -53,6 +53,7 @@ from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, RESTART_POPULATIONS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
+from mlevolve.interpreter.compiling import compile_seconds
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import HELP, counted
@@ -312,7 +313,10 @@ def _unread_flags(args: argparse.Namespace, file: str | None) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from mlevolve.report.summary import compiled_line
+
     _unread_flags(args, args.file)
+    compiled = compile_seconds()  # what numba compiles in this command, which train_seconds leaves out
     result = _located(args.file, lambda: api.run(_path(args.file), args.task, seed=args.seed, epochs=args.epochs,
                                                  grammar=load_grammar(args.grammar)))
     if args.json:
@@ -323,6 +327,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 print(f"{key:>16}: {shown_metric(value)}" if isinstance(value, float) else f"{key:>16}: {value}")
         if result["failure"]:
             print(f"{'failed':>16}: {result['failure']['reason']} ({result['failure']['where']})")
+        if note := compiled_line(compile_seconds() - compiled):
+            print(note)
     return 1 if result["failure"] else 0
 
 
@@ -460,6 +466,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     _dask_alone(args)
     _no_ignored_flags(args)
     _unread_flags(args, args.file)
+    compiled = compile_seconds()  # what numba compiles in this command, which the search's time leaves out
     try:
         result = _located(args.file, lambda: api.evolve(
             _path(args.file), names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm,
@@ -499,7 +506,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             print(summary.environment_note(result["environment_changed"]), file=sys.stderr)
         print(summary.one_line(result))
     else:
-        print("\n".join(summary.lines(result)))
+        print("\n".join(summary.lines(result, compiled=compile_seconds() - compiled)))
     return 0
 
 

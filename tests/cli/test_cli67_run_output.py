@@ -1,0 +1,101 @@
+"""What fresh users read wrong in a run's output (cli67): a summary silent on the seconds numba spent compiling
+kernels, one caret under a span of several lines, a signed fitness on the progress line, a report naming its task
+two ways, and best rows whose metrics read equal."""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlevolve import api
+from mlevolve.cli import main
+from mlevolve.report import summary
+
+from ..report.test_summary import GOLDEN, RESULT
+
+
+# -------------------------------------------------------------- 1: the seconds numba compiled, in the summary
+def test_the_summary_says_the_seconds_numba_compiled_below_the_search_time() -> None:
+    """A fresh install's first run read "search 0.053 s" of an 18 s command: the compile has its own line."""
+    head, _, rest = GOLDEN.partition("\n\n")
+    assert "\n".join(summary.lines(RESULT, compiled=38.24)) == (
+        head + "\ncompiling kernels 38.2 s (numba, once per install: cached for later runs)\n\n" + rest)
+    assert "\n".join(summary.lines(RESULT, compiled=summary.WARMUP_SHOWN)) == GOLDEN  # a cache load: no line
+
+
+def test_evolve_measures_the_compile_it_waited_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The line is measured, by numba's own ``numba:compile`` events during the command, not guessed."""
+    from numba.core import event
+
+    real = api.evolve
+
+    @functools.wraps(real)  # (the flags are read from its signature)
+    def compiling_evolve(*args: Any, **kwargs: Any) -> Any:
+        with event.trigger_event("numba:compile", data={"dispatcher": None}):  # type: ignore[no-untyped-call]
+            time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "evolve", compiling_evolve)
+    monkeypatch.setattr(summary, "WARMUP_SHOWN", 0.2)
+    assert main(["evolve", "examples/quartic.mlev", "--task", "nguyen4", "--budget", "10", "--seed", "1",
+                 "--db", str(tmp_path / "r.db"), "--quiet"]) == 0  # --quiet: one line, none of this
+    assert "compiling kernels" not in capsys.readouterr().out
+    assert main(["evolve", "examples/quartic.mlev", "--task", "nguyen4", "--budget", "10", "--seed", "1",
+                 "--db", str(tmp_path / "s.db")]) == 0
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("compiling kernels")]
+    assert len(said) == 1 and re.fullmatch(r"compiling kernels 0\.[3-9] s \(numba, once per install: cached for "
+                                           r"later runs\)", said[0]), said
+
+
+# -------------------------------------------------------------- 2: carets under a span of several lines
+MULTI_CALL = ("algorithm q\ntask koza_quartic\n\nformula f(x: Scalar) -> Scalar =\n"
+              "  let v = dot(x,\n              x) in\n  v + 1\n")
+
+
+def test_an_error_over_several_lines_marks_its_first_to_the_end_and_says_where_it_ends(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "m.mlev"
+    path.write_text(MULTI_CALL)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[1:3] == ["      let v = dot(x,", "              ^^^^^^ (continues to line 6)"]
+
+
+def test_every_caret_is_drawn_by_one_rule() -> None:
+    """A span on one line: carets under it, no note; over several: to the first line's end, the last line named;
+    a warning renders through the same rule as an error."""
+    from mlevolve.dsl.errors import MlevError, RenderedWarning
+    from mlevolve.dsl.ir import Span
+
+    src = "a = foo(1,\n        2)   \nb\n"
+    one = MlevError("bad", Span(1, 5, 1, 7), file="f")
+    assert str(one.with_source(src)).splitlines()[1:] == ["    a = foo(1,", "        ^^^"]
+    many = MlevError("bad", Span(1, 5, 2, 10), file="f")
+    assert str(RenderedWarning(many, src)).splitlines() == [
+        "f:1:5: warning: bad", "    a = foo(1,", "        ^^^^^^ (continues to line 2)"]
+
+
+def test_run_says_the_compile_its_train_seconds_leave_out(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """``run`` of a fresh install printed train_seconds 0.000187 for a command that waited on the compile."""
+    from numba.core import event
+
+    real = api.run
+
+    @functools.wraps(real)
+    def compiling_run(*args: Any, **kwargs: Any) -> Any:
+        with event.trigger_event("numba:compile", data={"dispatcher": None}):  # type: ignore[no-untyped-call]
+            time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "run", compiling_run)
+    monkeypatch.setattr(summary, "WARMUP_SHOWN", 0.2)
+    assert main(["run", "examples/quartic.mlev", "--task", "nguyen4"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"compiling kernels 0\.[3-9] s \(numba, once per install: cached for later runs\)", out[-1])
