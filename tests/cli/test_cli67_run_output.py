@@ -99,3 +99,33 @@ def test_run_says_the_compile_its_train_seconds_leave_out(monkeypatch: pytest.Mo
     assert main(["run", "examples/quartic.mlev", "--task", "nguyen4"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert re.fullmatch(r"compiling kernels 0\.[3-9] s \(numba, once per install: cached for later runs\)", out[-1])
+
+
+# -------------------------------------------------------------- 3: the progress shows the metric, not the fitness
+def test_the_progress_shows_the_metric_the_summary_shows_for_the_same_candidate(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A lower-is-better run's progress read ``best -5.1814e-06`` where the summary read ``val_mse 5.1814e-06``."""
+    assert main(["evolve", "examples/linear_regression.mlev", "--task", "linear:fresh=0", "--restart-every", "0",
+                 "--budget", "12", "--seed", "1", "--no-prune", "--db", str(tmp_path / "r.db")]) == 0
+    out, err = capsys.readouterr()
+    last = [line for line in err.splitlines() if line.startswith("[")][-1]
+    shown = re.search(r"\] best (val_mse \S+)  ", last)
+    best = re.search(r"^best: +(val_mse \S+)  ", out, re.MULTILINE)
+    assert shown is not None and best is not None and shown[1] == best[1], (last, out)
+    assert not shown[1].startswith("val_mse -")
+
+
+def test_a_fitness_no_metric_names_is_shown_as_it_is() -> None:
+    from types import SimpleNamespace
+
+    from mlevolve.gp.progress import shown_best
+    from mlevolve.results import Outcome
+
+    def cand(metrics: dict[str, Any]) -> Any:
+        outcome = Outcome(metrics)
+        return SimpleNamespace(score=outcome.fitness, outcome=outcome)
+
+    assert shown_best(cand({"val_mse": 0.0123, "fitness": -0.0123})) == "val_mse 0.0123"
+    assert shown_best(cand({"val_accuracy": 0.5, "fitness": 0.5})) == "val_accuracy 0.5"
+    assert shown_best(cand({"fitness": -0.25, "steps": 3})) == "-0.25"
+    assert shown_best(None) == "-"
