@@ -129,3 +129,22 @@ def test_a_fitness_no_metric_names_is_shown_as_it_is() -> None:
     assert shown_best(cand({"val_accuracy": 0.5, "fitness": 0.5})) == "val_accuracy 0.5"
     assert shown_best(cand({"fitness": -0.25, "steps": 3})) == "-0.25"
     assert shown_best(None) == "-"
+
+
+# -------------------------------------------------------------- 4: the report names its task one way
+def test_every_place_the_report_names_a_data_files_task_gives_its_absolute_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The title and the Run table said ``d.csv:target=y`` where the starting program's task line (stop 66) said
+    the absolute path the run read it at."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("x,y\n" + "".join(f"{i / 10},{(i / 10) ** 2 + i / 20}\n" for i in range(-20, 21)))
+    (tmp_path / "p.mlev").write_text('algorithm q\ntask "d.csv:target=y"\nformula f(x: Scalar) -> Scalar =\n'
+                                     "  x * x\n")
+    assert main(["evolve", "p.mlev", "--budget", "8", "--seed", "1", "--db", "r.db", "--quiet"]) == 0
+    assert main(["report", "r.db", "-o", "r.html"]) == 0
+    capsys.readouterr()
+    page = (tmp_path / "r.html").read_text()
+    absolute = f"{tmp_path / 'd.csv'}:target=y"
+    named = [page[max(0, m.start() - len(str(tmp_path)) - 1):m.end()] for m in re.finditer(r"d\.csv", page)]
+    assert len(named) >= 4 and all(n.endswith(str(tmp_path / "d.csv")) for n in named), named
+    assert f"<title>q on {absolute}</title>" in page and f"<td>task</td><td>{absolute}</td>" in page
