@@ -584,8 +584,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
     if rows and not args.front and (note := tie_note(rows)):
         print(f"{note}\n")
     color = render.use_color(sys.stdout)
-    for row in rows:
-        lines = render.candidate(row, row["rank"])
+    for row, digits in zip(rows, render.apart_digits(rows), strict=True):  # rows that read alike: to more digits
+        lines = render.candidate({**row, "digits": digits}, row["rank"])
         if args.front:  # its size (and score) in the headline, after the rank
             lines[0][1:1] = [("text", f"  size {row['size']}"),
                              *([("text", f"  score {shown_metric(row['score'])}")] if row["score"] is not None else []),
@@ -653,8 +653,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
                                select=_rule(args))  # --best: the answer first
     if shown[0].get("selected") and key is not None:  # read with the list: the archive loaded once
         print("\n".join(_chosen_lines(key, _rule(args))) + "\n")
-    for c in shown:
-        lines = render.candidate(c, c.get("rank"), c["program"])
+    for c, digits in zip(shown, render.apart_digits(shown), strict=True):  # rows that read alike: to more digits
+        lines = render.candidate({**c, "digits": digits}, c.get("rank"), c["program"])
         if c.get("answer"):
             lines += [[("label", "against the start:")], *render.indented([("text", line)] for line in (
                 f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'], c['answer']['best'])}",

@@ -148,3 +148,35 @@ def test_every_place_the_report_names_a_data_files_task_gives_its_absolute_path(
     named = [page[max(0, m.start() - len(str(tmp_path)) - 1):m.end()] for m in re.finditer(r"d\.csv", page)]
     assert len(named) >= 4 and all(n.endswith(str(tmp_path / "d.csv")) for n in named), named
     assert f"<title>q on {absolute}</title>" in page and f"<td>task</td><td>{absolute}</td>" in page
+
+
+# -------------------------------------------------------------- 5: ranked rows that read alike
+def test_ranked_rows_whose_metrics_read_alike_show_the_digits_that_tell_them_apart(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``#1 ... val_mse 0.00012346`` above ``#2 ... val_mse 0.00012346``: ``best``, ``show`` and the report's top
+    programs show those rows, and only those, to the digits that differ; other rows and an exact tie as ever."""
+    from mlevolve.gp.archive import Archive, Row
+    from mlevolve.report import render
+    from tests.report.test_kinds56_distinct import META, PROGRAM
+
+    def row(seq: int, body: str, mse: float) -> Row:
+        return Row(seq, f"{seq:02d}" * 16, PROGRAM.format(body), -mse, {"val_mse": mse, "test_mse": 1.0,
+                   "fitness": -mse}, None, None, "evaluated", None, "point", (), 0, 3, 0.1)
+
+    db = tmp_path / "r.db"
+    with Archive.for_run(db, META) as archive:
+        for r in (row(0, "x", 0.000123456712), row(1, "sin(x)", 0.000123456789), row(2, "x * x", 0.25)):
+            archive.add(r)
+    assert main(["best", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "#1  fitness -0.0001234567  hash" in out and "#2  fitness -0.0001234568  hash" in out
+    assert "val_mse 0.0001234567, test_mse 1" in out and "val_mse 0.0001234568, test_mse 1" in out
+    assert "#3  fitness -0.25  hash" in out and "val_mse 0.25, test_mse 1" in out  # the others: as ever
+    assert main(["show", str(db), "--best", "-n", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "fitness -0.0001234567" in out and "fitness -0.0001234568" in out
+    assert main(["report", str(db), "-o", str(tmp_path / "r.html")]) == 0
+    page = (tmp_path / "r.html").read_text()
+    assert "val_mse 0.0001234567" in page and "val_mse 0.0001234568" in page
+    tie = [{"fitness": 0.5, "metrics": {"m": 0.5}}, {"fitness": 0.5, "metrics": {"m": 0.5}}]
+    assert render.apart_digits(tie) == [{}, {}]  # equal values: a tie, read alike

@@ -272,12 +272,13 @@ def _top(run: Run, top: int, select: str = data.DEFAULT_SELECTION) -> str:
     if not groups:
         return _section("Top programs", "<p>No candidate has a fitness yet.</p>")
     cards = []
-    for rank, group in enumerate(groups, 1):
+    described = [data.describe(run, g.representative, g) for g in groups]
+    for rank, (group, c, digits) in enumerate(zip(groups, described, render.apart_digits(described), strict=True), 1):
         row = group.representative
-        c = {**data.describe(run, row, group), **({"selected": select} if chosen and rank == 1 else {})}
+        c = {**c, "digits": digits, **({"selected": select} if chosen and rank == 1 else {})}
         same = "".join(f"<br>{render.html(line)}" for line in (*render.pruned_line(c), *render.same_line(c)))
         cards.append(f'<div class="card"><p>{render.html(render.headline(c, rank))}<br>'
-                     f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span>{same}</p>'
+                     f'<span class="t-dim">{escape(render.metrics_text(c["metrics"], digits))}</span>{same}</p>'
                      f"{_code(render.code(c['evolved']))}{_diff(run, row)}</div>")
     return _section(f"Top {len(groups):,} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
                     "or equal metrics and text) are one entry, shown by the smallest of those tied with its fittest "
