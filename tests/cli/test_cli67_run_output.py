@@ -180,3 +180,5 @@ def test_ranked_rows_whose_metrics_read_alike_show_the_digits_that_tell_them_apa
     assert "val_mse 0.0001234567" in page and "val_mse 0.0001234568" in page
     tie = [{"fitness": 0.5, "metrics": {"m": 0.5}}, {"fitness": 0.5, "metrics": {"m": 0.5}}]
     assert render.apart_digits(tie) == [{}, {}]  # equal values: a tie, read alike
+    rounding = [{"fitness": -0.3 * (1 + 1e-15), "metrics": {}}, {"fitness": -0.3, "metrics": {}}]
+    assert render.apart_digits(rounding) == [{}, {}]  # equal within float rounding (results.tied): a tie too

@@ -9,6 +9,7 @@ for a terminal (colours only when asked for, so piped output stays plain) and :f
 from __future__ import annotations
 
 import html as _html
+import itertools
 import math
 import os
 import re
@@ -20,7 +21,7 @@ from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES
 from mlevolve.messages import counted
 from mlevolve.report.summary import which
-from mlevolve.results import METRIC_DIGITS, shown_metric
+from mlevolve.results import METRIC_DIGITS, shown_metric, tied
 
 Token = tuple[str, str]
 Line = list[Token]
@@ -88,7 +89,8 @@ def apart_digits(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, int]]:
     ``metrics``), the significant digits of each value that reads as another row's at
     :data:`~mlevolve.results.METRIC_DIGITS` but is not equal to it: as many as tell the values apart (``0.00012346``
     and ``0.00012346``, ranked apart, read ``0.0001234567`` and ``0.0001234568``); empty for every other row
-    and value, shown as everywhere (equal values are a tie, shown alike).  Keys: the metrics' names, and
+    and value, shown as everywhere (values equal within float rounding, :func:`~mlevolve.results.tied`, are a tie:
+    shown alike, as the list ranks them).  Keys: the metrics' names, and
     ``fitness``."""
     out: list[dict[str, int]] = [{} for _ in rows]
     keys = dict.fromkeys(k for r in rows for k in ("fitness", *(r.get("metrics") or {})))
@@ -99,9 +101,9 @@ def apart_digits(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, int]]:
             if isinstance(v, float) and math.isfinite(v):
                 alike.setdefault(shown_metric(v), []).append((i, v))
         for same in alike.values():
-            values = {v for _, v in same}
+            apart = [(a, b) for (_, a), (_, b) in itertools.combinations(same, 2) if not tied(a, b)]
             digits = METRIC_DIGITS
-            while digits < 17 and len({shown_metric(v, digits) for v in values}) < len(values):
+            while digits < 17 and any(shown_metric(a, digits) == shown_metric(b, digits) for a, b in apart):
                 digits += 1
             if digits > METRIC_DIGITS:
                 for i, _ in same:
