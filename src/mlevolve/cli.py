@@ -53,6 +53,7 @@ from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, RESTART_POPULATIONS
 from mlevolve.gp.search import ALGORITHMS
 from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
+from mlevolve.interpreter.compiling import compile_seconds
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.messages import HELP, counted
@@ -312,7 +313,10 @@ def _unread_flags(args: argparse.Namespace, file: str | None) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from mlevolve.report.summary import compiled_line
+
     _unread_flags(args, args.file)
+    compiled = compile_seconds()  # what numba compiles in this command, which train_seconds leaves out
     result = _located(args.file, lambda: api.run(_path(args.file), args.task, seed=args.seed, epochs=args.epochs,
                                                  grammar=load_grammar(args.grammar)))
     if args.json:
@@ -323,6 +327,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 print(f"{key:>16}: {shown_metric(value)}" if isinstance(value, float) else f"{key:>16}: {value}")
         if result["failure"]:
             print(f"{'failed':>16}: {result['failure']['reason']} ({result['failure']['where']})")
+        if note := compiled_line(compile_seconds() - compiled):
+            print(note)
     return 1 if result["failure"] else 0
 
 
@@ -460,6 +466,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     _dask_alone(args)
     _no_ignored_flags(args)
     _unread_flags(args, args.file)
+    compiled = compile_seconds()  # what numba compiles in this command, which the search's time leaves out
     try:
         result = _located(args.file, lambda: api.evolve(
             _path(args.file), names, args.task, budget=args.budget, db=args.db, algorithm=args.algorithm,
@@ -499,7 +506,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             print(summary.environment_note(result["environment_changed"]), file=sys.stderr)
         print(summary.one_line(result))
     else:
-        print("\n".join(summary.lines(result)))
+        print("\n".join(summary.lines(result, compiled=compile_seconds() - compiled)))
     return 0
 
 
@@ -578,8 +585,8 @@ def _cmd_best(args: argparse.Namespace) -> int:
     if rows and not args.front and (note := tie_note(rows)):
         print(f"{note}\n")
     color = render.use_color(sys.stdout)
-    for row in rows:
-        lines = render.candidate(row, row["rank"])
+    for row, digits in zip(rows, render.apart_digits(rows), strict=True):  # rows that read alike: to more digits
+        lines = render.candidate({**row, "digits": digits}, row["rank"])
         if args.front:  # its size (and score) in the headline, after the rank
             lines[0][1:1] = [("text", f"  size {row['size']}"),
                              *([("text", f"  score {shown_metric(row['score'])}")] if row["score"] is not None else []),
@@ -647,8 +654,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
                                select=_rule(args))  # --best: the answer first
     if shown[0].get("selected") and key is not None:  # read with the list: the archive loaded once
         print("\n".join(_chosen_lines(key, _rule(args))) + "\n")
-    for c in shown:
-        lines = render.candidate(c, c.get("rank"), c["program"])
+    for c, digits in zip(shown, render.apart_digits(shown), strict=True):  # rows that read alike: to more digits
+        lines = render.candidate({**c, "digits": digits}, c.get("rank"), c["program"])
         if c.get("answer"):
             lines += [[("label", "against the start:")], *render.indented([("text", line)] for line in (
                 f"start: {summary.side(c['answer']['metric']['name'], c['answer']['start'], c['answer']['best'])}",

@@ -267,6 +267,16 @@ def _blocks(out: str) -> list[list[str]]:
     return [b.splitlines() for b in out.split("\n\n") if b.startswith("#")]
 
 
+def _fitness_listed(db: Any, n: int) -> list[str]:
+    """The fitness of each of the ``n`` rows ``best -n N`` lists as it shows them: rows that read alike at
+    METRIC_DIGITS (the answer and the fittest beside it, often) to the digits that tell them apart (cli67)."""
+    from mlevolve.report import render
+
+    rows = api.best(db, n, select="best")
+    return [render.number(r["fitness"], d.get("fitness", 5)) for r, d in zip(rows, render.apart_digits(rows),
+                                                                          strict=True)]
+
+
 def test_best_n_1_lists_the_answer_s_text_marked_and_then_the_fittest(run: dict[str, Any], capsys: Capsys) -> None:
     """best DB -n 1 named the pick above a list holding only the fittest: the answer's text was never printed."""
     pick, fittest = run["pick"], run["fittest"]
@@ -279,7 +289,7 @@ def test_best_n_1_lists_the_answer_s_text_marked_and_then_the_fittest(run: dict[
     assert main(["best", str(run["db"]), "-n", "2"]) == 0
     first, second = _blocks(capsys.readouterr().out)
     assert f"hash {pick['hash'][:12]}" in first[0] and second[0].startswith(
-        f"#2  fitness {shown_metric(fittest['fitness'])}  hash {fittest['hash'][:12]}")
+        f"#2  fitness {_fitness_listed(run['db'], 2)[1]}  hash {fittest['hash'][:12]}")
     rows = api.best(run["db"], 2, select="best")  # the API, asked: the same list, the answer marked
     assert [r["hash"] for r in rows] == [pick["hash"], fittest["hash"]] and rows[0]["selected"] == "best"
     assert "selected" not in rows[1] and rows[0]["answer"]["verdict"] == (api.answer(run["db"]) or {})["verdict"]
@@ -306,9 +316,9 @@ def test_show_best_n_2_lists_the_answer_then_the_fittest(run: dict[str, Any], ca
     out = capsys.readouterr().out
     assert out.startswith("answer:  ") and out.splitlines()[1].startswith("fittest: ")  # named above, as -n 1 did
     first, second = _blocks(out)
-    assert first[0].startswith(f"#1 (answer, --select best)  fitness {shown_metric(pick['fitness'])}  "
-                               f"hash {pick['hash'][:12]}")
-    assert second[0].startswith(f"#2  fitness {shown_metric(fittest['fitness'])}  hash {fittest['hash'][:12]}")
+    listed = _fitness_listed(run["db"], 2)
+    assert first[0].startswith(f"#1 (answer, --select best)  fitness {listed[0]}  hash {pick['hash'][:12]}")
+    assert second[0].startswith(f"#2  fitness {listed[1]}  hash {fittest['hash'][:12]}")
     verdict = (api.answer(run["db"]) or {})["verdict"]
     lines = out.splitlines()  # (show's blocks hold blank lines: the program's header, then its definitions)
     assert lines[lines.index("against the start:") + 3].strip() == verdict  # the first block's: the answer's

@@ -629,6 +629,17 @@ def quoted_line(line: str, column: int, width: int = 1, limit: int = QUOTE_WIDTH
     return left + head + marked + tail + right, " " * (len(left) + len(head)) + "^" * carets
 
 
+def marked_lines(line: str, span: Span) -> tuple[str, str]:
+    """The source ``line`` (the first of ``span``) and the carets under the span's part of it: a span over several
+    lines (a call or a let written across them) is marked from its column to the line's last character, and the
+    caret line ends ``(continues to line N)``, N its last line; every caret of a diagnostic is drawn here."""
+    if span.end_line > span.line:
+        width = max(1, len(line.rstrip()) - span.column + 1)
+        text, caret = quoted_line(line, span.column, width)
+        return text, f"{caret} (continues to line {span.end_line})"
+    return quoted_line(line, span.column, max(1, span.end_column - span.column + 1))
+
+
 class MlevError(ValueError):
     """A user-facing error: bad source text, a type error, a bad flag, an unknown task...
 
@@ -710,11 +721,7 @@ class MlevError(ValueError):
         lines = [f"{where}: {label}: {self.message}" if where else f"{label}: {self.message}"]
         src_lines = _quoted_lines(source) if source is not None else ()
         if self.span is not None and 0 < self.span.line <= len(src_lines) and src_lines[self.span.line - 1].strip():
-            width = 1
-            if self.span.end_line == self.span.line:
-                width = max(1, self.span.end_column - self.span.column + 1)
-            text, caret = quoted_line(src_lines[self.span.line - 1], self.span.column, width)
-            lines += ["    " + text, "    " + caret]
+            lines += ["    " + line for line in marked_lines(src_lines[self.span.line - 1], self.span)]
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)

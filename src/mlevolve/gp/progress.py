@@ -23,7 +23,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from mlevolve.gp.record import shown_size
-from mlevolve.results import dumps, shown_metric
+from mlevolve.results import dumps, fitness_metric, shown_metric
 
 # The fields of each ``--json-log`` line, in order: what makes a file an mlevolve JSON log (api.check_json_log).
 LOG_FIELDS = ("seq", "hash", "source", "fitness", "failure", "generation", "size")
@@ -34,6 +34,18 @@ def warmup_note(seconds: float) -> str:
     """What the first progress line adds where numba spent ``seconds`` compiling the run's kernels before it (none at
     or under :data:`WARMUP_SHOWN`: a load from numba's cache compiles nothing)."""
     return f"; kernels compiled first in {seconds:.1f} s, not counted" if seconds > WARMUP_SHOWN else ""
+
+
+def shown_best(best: Any) -> str:
+    """The best candidate as the progress shows it: the metric its fitness is and its value, as the summary shows
+    them (:func:`mlevolve.results.fitness_metric`, :func:`shown_metric`): ``val_mse 1.5612e-06``, not the fitness
+    ``-1.5612e-06`` (higher is better) that ranks it; its fitness where no metric names it; "-" for none yet."""
+    score = float("nan") if best is None else best.score
+    if not math.isfinite(score):
+        return "-"
+    metrics = getattr(getattr(best, "outcome", None), "metrics", None) or {}
+    name = fitness_metric(metrics).name
+    return f"{name} {shown_metric(metrics[name])}" if name != "fitness" else shown_metric(score)
 
 
 class Progress:
@@ -59,10 +71,10 @@ class Progress:
         self._shown = -1.0  # when the bar's status was last set (perf_counter): at most every 0.2 s
 
     def _status(self, engine: Any) -> dict[str, Any]:
-        best = engine.hall_of_fame[0].score if len(engine.hall_of_fame) else float("nan")
+        best = engine.hall_of_fame[0] if len(engine.hall_of_fame) else None
         c = engine.counts  # no scored candidate yet (all failed so far): best "-", the failures counted beside
         hurdle = {"hurdle": f"{c['hurdle']:,}"} if getattr(engine, "hurdled", True) else {}
-        return {"best": shown_metric(best) if math.isfinite(best) else "-", "cache": f"{c['cache']:,}",
+        return {"best": shown_best(best), "cache": f"{c['cache']:,}",
                 "fec": f"{c['fec']:,}", **hurdle, "failed": f"{c['failed']:,}"}
 
     def __call__(self, engine: Any, candidate: Any, stored: bool = False) -> None:

@@ -53,7 +53,7 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
     the program rule ``select`` chooses (:func:`mlevolve.report.data.chosen`) against the start, the curve, the top
     ``top`` behaviours, then the rest."""
     meta = run.meta.get("kind") == "meta"
-    task = _splits(run) if meta else str(run.meta.get("task", "?"))
+    task = _splits(run) if meta else named_task(run)
     title = f"{run.meta.get('program_name', '?')}{', a meta run: ' if meta else ' on '}{task}"
     body = [f"<h1>mlevolve run report: {escape(title)}</h1>", *_notes(run)]
     entries = data.meta_generations(run)
@@ -158,6 +158,14 @@ def _table(rows: Iterable[Sequence[Any]], head: Sequence[str] | None = None) -> 
     return "\n".join([*out, "</table>"])
 
 
+def named_task(run: Run, none: str | None = "?") -> str | None:
+    """The run's task as every place of the report names it (the title, the Run table, a program's task line): a data
+    file by the absolute path the run read it at, as ``export`` and the shown programs write it
+    (:func:`mlevolve.results.saved_task`), a built-in task by its name; ``none`` where the archive records none."""
+    task = saved_task(run.meta.get("task"), run.meta.get("data_path"))
+    return none if task is None else task
+
+
 def _section(title: str, *content: str) -> str:
     return f"<section><h2>{escape(title)}</h2>\n" + "\n".join(content) + "\n</section>"
 
@@ -197,7 +205,7 @@ def _identity(run: Run) -> str:
     created = m.get("created")
     if m.get("kind") == "meta":
         return _meta_identity(run)
-    rows = [("archive", run.path), ("program", m.get("program_name")), ("task", m.get("task")),
+    rows = [("archive", run.path), ("program", m.get("program_name")), ("task", named_task(run)),
             ("evolving", ", ".join(m.get("evolve") or []) or None), ("algorithm", m.get("algorithm")),
             ("settings", settings or None), ("init", m.get("init")), ("seed", m.get("seed")),
             *([("epochs", m.get("epochs"))] if data.reads(run, "epochs") else []), ("grammar", m.get("grammar")),
@@ -205,7 +213,7 @@ def _identity(run: Run) -> str:
             ("state", data.state(run) if m else None)]
     rows = [(k, None if v is None else str(v)) for k, v in rows]  # text, left-aligned
     program = m.get("program")
-    task = saved_task(m.get("task"), m.get("data_path"))  # a data file by its absolute path, as export writes it
+    task = named_task(run, None)
     start = [] if not isinstance(program, str) else [
         "<h3>Starting program</h3>", _code(render.code(shown_program(program, task=task, digits=run.digits,
                                                                 archive=str(run.path), whose="the starting program")))]
@@ -264,12 +272,13 @@ def _top(run: Run, top: int, select: str = data.DEFAULT_SELECTION) -> str:
     if not groups:
         return _section("Top programs", "<p>No candidate has a fitness yet.</p>")
     cards = []
-    for rank, group in enumerate(groups, 1):
+    described = [data.describe(run, g.representative, g) for g in groups]
+    for rank, (group, c, digits) in enumerate(zip(groups, described, render.apart_digits(described), strict=True), 1):
         row = group.representative
-        c = {**data.describe(run, row, group), **({"selected": select} if chosen and rank == 1 else {})}
+        c = {**c, "digits": digits, **({"selected": select} if chosen and rank == 1 else {})}
         same = "".join(f"<br>{render.html(line)}" for line in (*render.pruned_line(c), *render.same_line(c)))
         cards.append(f'<div class="card"><p>{render.html(render.headline(c, rank))}<br>'
-                     f'<span class="t-dim">{escape(render.metrics_text(c["metrics"]))}</span>{same}</p>'
+                     f'<span class="t-dim">{escape(render.metrics_text(c["metrics"], digits))}</span>{same}</p>'
                      f"{_code(render.code(c['evolved']))}{_diff(run, row)}</div>")
     return _section(f"Top {len(groups):,} behaviours", "<p>Programs with the same behaviour (an FEC fingerprint, "
                     "or equal metrics and text) are one entry, shown by the smallest of those tied with its fittest "

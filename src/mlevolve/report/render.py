@@ -9,6 +9,8 @@ for a terminal (colours only when asked for, so piped output stays plain) and :f
 from __future__ import annotations
 
 import html as _html
+import itertools
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,7 +21,7 @@ from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES
 from mlevolve.messages import counted
 from mlevolve.report.summary import which
-from mlevolve.results import METRIC_DIGITS, shown_metric
+from mlevolve.results import METRIC_DIGITS, shown_metric, tied
 
 Token = tuple[str, str]
 Line = list[Token]
@@ -74,11 +76,39 @@ def number(value: float | None, digits: int = METRIC_DIGITS) -> str:
     return "—" if value is None else shown_metric(value, digits)
 
 
-def metrics_text(metrics: Mapping[str, Any]) -> str:
+def metrics_text(metrics: Mapping[str, Any], digits: Mapping[str, int] | None = None) -> str:
     """A candidate's metrics on one line, without the fitness and time; a metric with no value (a meta run's
-    ``evals_to_target`` where the target was never reached) as "—", not Python's ``None``."""
-    return ", ".join(f"{k} {number(v)}" if v is None or isinstance(v, float) else f"{k} {v}"
-                     for k, v in metrics.items() if k not in ("fitness", "train_seconds"))
+    ``evals_to_target`` where the target was never reached) as "—", not Python's ``None``; ``digits``: a metric's
+    significant digits where it is not :data:`~mlevolve.results.METRIC_DIGITS` (:func:`apart_digits`)."""
+    return ", ".join(f"{k} {number(v, (digits or {}).get(k, METRIC_DIGITS))}" if v is None or isinstance(v, float)
+                     else f"{k} {v}" for k, v in metrics.items() if k not in ("fitness", "train_seconds"))
+
+
+def apart_digits(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, int]]:
+    """For each row of a ranked list (``best``, ``show``, the report's top programs: dicts with ``fitness`` and
+    ``metrics``), the significant digits of each value that reads as another row's at
+    :data:`~mlevolve.results.METRIC_DIGITS` but is not equal to it: as many as tell the values apart (``0.00012346``
+    and ``0.00012346``, ranked apart, read ``0.0001234567`` and ``0.0001234568``); empty for every other row
+    and value, shown as everywhere (values equal within float rounding, :func:`~mlevolve.results.tied`, are a tie:
+    shown alike, as the list ranks them).  Keys: the metrics' names, and
+    ``fitness``."""
+    out: list[dict[str, int]] = [{} for _ in rows]
+    keys = dict.fromkeys(k for r in rows for k in ("fitness", *(r.get("metrics") or {})))
+    for key in keys:
+        alike: dict[str, list[tuple[int, float]]] = {}
+        for i, r in enumerate(rows):
+            v = r.get("fitness") if key == "fitness" else (r.get("metrics") or {}).get(key)
+            if isinstance(v, float) and math.isfinite(v):
+                alike.setdefault(shown_metric(v), []).append((i, v))
+        for same in alike.values():
+            apart = [(a, b) for (_, a), (_, b) in itertools.combinations(same, 2) if not tied(a, b)]
+            digits = METRIC_DIGITS
+            while digits < 17 and any(shown_metric(a, digits) == shown_metric(b, digits) for a, b in apart):
+                digits += 1
+            if digits > METRIC_DIGITS:
+                for i, _ in same:
+                    out[i][key] = digits
+    return out
 
 
 def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
@@ -87,13 +117,14 @@ def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
     (meta67: it read "candidate S", "generation G"); a pruned best: ``(the prune of
     candidate S)``, ranked with why it is first where another reads fitter (``first``); the run's answer by a
     ``--select`` rule that is not the fittest (``selected``, :func:`mlevolve.api.best`): ``#1 (answer, --select
-    best)``."""
+    best)``; ``digits``: a ranked list's digits of its values (:func:`apart_digits`), where not the rule's."""
     answer = [("label", f" (answer, --select {c['selected']})")] if c.get("selected") else []
     out: Line = [("label", f"#{rank}"), *answer, ("text", "  ")] if rank is not None else []
     if c["fitness"] is None:
         out += [("failure", f"failed: {c.get('failure') or 'no fitness'}")]
     else:
-        out += [("text", "fitness "), ("fitness", number(c["fitness"]))]
+        out += [("text", "fitness "), ("fitness", number(c["fitness"], c.get("digits", {}).get("fitness",
+                                                                                              METRIC_DIGITS)))]
     first = f"; {c['first']}" if c.get("first") and rank is not None else ""  # a pruned best ranked first: why
     where = f"  ({which(c)}{first})" if c.get("source") == "pruned" else \
         f"  (inner run {c['seq']} of generator {c['operator']} on {c['task']}, meta-generation {c['generation']})" \
@@ -119,7 +150,7 @@ def indented(lines: Iterable[Line], prefix: str = "    ") -> list[Line]:
 def candidate(c: Mapping[str, Any], rank: int | None = None, text: str | None = None) -> list[Line]:
     """The block ``best`` prints for a candidate: headline, metrics, then the program (default: its evolved part)."""
     body = c["evolved"] if text is None else text
-    measured = metrics_text(c["metrics"])  # none for a failed candidate: no line of blanks
+    measured = metrics_text(c["metrics"], c.get("digits"))  # none for a failed candidate: no line of blanks
     return [headline(c, rank), *([[("indent", "    "), ("dim", measured)]] if measured else []), *pruned_line(c),
             *same_line(c), *indented(code(body))]
 

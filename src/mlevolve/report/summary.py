@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mlevolve.gp.progress import WARMUP_SHOWN
 from mlevolve.messages import counted
 from mlevolve.results import APART, APART_CONFIRMED, METRIC_DIGITS, SOURCES, shown_metric
 
@@ -113,8 +114,19 @@ def environment_note(changed: Sequence[str], kept: str = "its candidates are kep
     return f"note: this archive's last run was in another environment ({'; '.join(changed)}): {kept}"
 
 
-def lines(result: Mapping[str, Any]) -> list[str]:
-    """The summary ``mlevolve evolve`` prints at the end of a run."""
+def compiled_line(seconds: float) -> str | None:
+    """The summary's line of the ``seconds`` numba spent compiling the kernels while the command ran (measured:
+    :func:`mlevolve.interpreter.compiling.compile_seconds` before and after), which no shown time counts (a fresh
+    install's first run: "search 0.053 s" of an 18 s command); None at or under :data:`WARMUP_SHOWN` (a load from
+    numba's cache compiles nothing)."""
+    if seconds <= WARMUP_SHOWN:
+        return None
+    return f"compiling kernels {seconds:.1f} s (numba, once per install: cached for later runs)"
+
+
+def lines(result: Mapping[str, Any], compiled: float = 0.0) -> list[str]:
+    """The summary ``mlevolve evolve`` prints at the end of a run; ``compiled``: the seconds numba spent compiling
+    kernels in the command (:func:`compiled_line`), said below the search's time."""
     old = result.get("replayed_counts") or {}  # a resumed run: what the archive answered, apart from this run's
     counts = ", ".join(f"{k} {(result.get(k) or 0) - old.get(k, 0):,}" for k in SOURCES
                        if k != "hurdle" or result.get(k) is not None)  # None (or, in older archives, absent): no hurdle
@@ -131,7 +143,8 @@ def lines(result: Mapping[str, Any]) -> list[str]:
         if result.get("restart_every") is not None:  # the value used (a learner search's default: 20 x the population)
             head += f" (every {result['restart_every']:,})"
     out = [head, *filter(None, [beyond_budget(result), time_limited(result)]),
-           f"archive: {result['db']}  (search {result['seconds']} s)"]  # not the archive's time: the search's
+           f"archive: {result['db']}  (search {result['seconds']} s)",  # not the archive's time: the search's
+           *filter(None, [compiled_line(compiled)])]
     a = result.get("answer")
     if a is None or result.get("best_hash") is None:
         message, hint = no_score_text(result["db"], result.get("failures") or [], True)
