@@ -271,8 +271,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """The best formula (``index``: ``front_[index]``'s, as :meth:`predict` takes it) as a SymPy expression of real
         symbols named as its parameters, the one form every SymPy expression the project hands out takes
         (:func:`~mlevolve.interpreter.algebra.formula_expr`, as the exported ``sympy_expr()``): a fitted constant a
-        ``sympy.Float`` of every digit predict uses (as PySR's ``sympy()``), whole numbers and small fractions exact
-        (``sympy.nsimplify(expr, rational=True)`` makes every constant exact).  SymPy's algebra, not float64's:
+        ``sympy.Float`` of every digit predict uses (as PySR's ``sympy()``; 6.29, never 629/100), whole numbers exact
+        (:func:`~mlevolve.interpreter.algebra.literal`; ``sympy.nsimplify(expr, rational=True)`` makes every constant
+        exact).  SymPy's algebra, not float64's:
         off the data's range an expression may be defined where ``predict`` is NaN (``sigmoid(log(z))`` is
         ``1/(1 + 1/z)`` for every z, the log of a negative z NaN in NumPy).  A ValueError where the formula has no SymPy
         form that means what float64 computes (one holding ``zoo`` or ``I``: ``expression_`` is then its text)."""

@@ -311,8 +311,8 @@ $latex_name = $latex
 
 def $sympy_name() -> Any:
     """The formula as a SymPy expression (needs sympy; real symbols), its constants as `mlevolve show --sympy
-    --digits 0` prints them: a fitted constant as the float64 value the function uses, whole numbers and small
-    fractions exact (``sympy.nsimplify(expr, rational=True)`` makes every constant an exact rational).  SymPy's
+    --digits 0` prints them: a fitted constant a Float of the float64 value the function uses (never a fraction),
+    whole numbers exact (``sympy.nsimplify(expr, rational=True)`` makes every constant an exact rational).  SymPy's
     algebra, not float64's: where the function is NaN (a log of a negative number) the expression may be defined
     (``sigmoid(log(x))`` is ``1/(1 + 1/x)`` for every x)."""
     import sympy
