@@ -267,6 +267,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             out = np.asarray(function(*X.T), dtype=np.float64)
         return np.broadcast_to(out, (X.shape[0],)).copy()
 
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """scikit-learn's R² of :meth:`predict` on ``X`` (n, F) against ``y`` (n,); ``y`` and ``sample_weight`` checked
+        as ``fit`` checks them (a missing, non-finite or text cell a ValueError at its place, ``y[i]``, in fit's
+        words: scikit-learn's said "Input contains NaN" of no cell)."""
+        return float(super().score(X, _text_numbers(y, "y"), _text_numbers(sample_weight, "sample_weight")))
+
     def sympy(self, index: int | None = None) -> Any:
         """The best formula (``index``: ``front_[index]``'s, as :meth:`predict` takes it) as a SymPy expression of real
         symbols named as its parameters, the one form every SymPy expression the project hands out takes
