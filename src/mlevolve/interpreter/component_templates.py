@@ -346,7 +346,7 @@ def _nullable(data: Any) -> bool:
     ``string``: its missing cell is ``<NA>``), whose cells are then read as objects, so that its missing cell is said
     as ``<NA>``, as the user wrote it, in X and y alike (NumPy's float array made it NaN).  By the dtype's ``na_value``
     type's name: an exported module imports no pandas."""
-    dtypes = getattr(data, "dtypes", None)
+    dtypes: Any = getattr(data, "dtypes", None)
     found = dtypes.tolist() if hasattr(dtypes, "tolist") and not isinstance(dtypes, np.dtype) else [
         getattr(data, "dtype", None)]
     return any(type(getattr(d, "na_value", None)).__name__ == "NAType" for d in found)
