@@ -85,8 +85,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     A ``fit`` that raises leaves the estimator unfitted (``predict`` raises NotFittedError), never with the last
     fit's formula and this one's columns.  ``fit`` raises ValueError for data that cannot be searched (too few
     rows, a constant target, values beyond 1e150: the data files' rules, in their words, after ``n_samples = N,
-    n_features = F``; a cell that is no number, text or a date or time, or that is NaN or an infinity, in X or y,
-    at its ``X[i, j]`` and a DataFrame's column, in one line, predict's X alike) or a setting's mistake (a budget
+    n_features = F``; a cell that is no number, text or a date or time, or that is NaN, missing or an infinity, in X or
+    y, at its ``X[i, j]`` and a DataFrame's column, as written (a nullable column's ``<NA>``), in one line, predict's
+    and score's alike) or a setting's mistake (a budget
     below 1, an unknown algorithm, no such grammar file, a db in no folder); a setting of the wrong type
     (``budget="5"``) is scikit-learn's ``InvalidParameterError``, a TypeError too.
     """
