@@ -76,3 +76,20 @@ def test_a_bad_cell_is_said_alike_in_x_and_y_in_fit_predict_and_score(model: Sym
     with pytest.raises(ValueError) as raised:
         model.score(pd.DataFrame(x, columns=["a", "b"]), target)  # scikit-learn's "Input contains NaN" before
     assert str(raised.value) == ys
+
+
+def test_an_exported_learner_regressor_says_a_bad_cell_alike(tmp_path: Any) -> None:
+    """The exported learner's module carries the same check (its own copy): a nullable target's <NA> is said as
+    written in fit and in score."""
+    import mlevolve
+    from tests.conftest import EXAMPLES, load_module
+
+    path = tmp_path / "linreg.py"
+    path.write_text(mlevolve.api.export_component(EXAMPLES / "linear_regression.mlev", "linreg"))
+    module = load_module(path)
+    x, y = _data()
+    target = _column("Float64", y, pd.NA, 5)
+    for call in (lambda: module.Linreg().fit(x, target), lambda: module.Linreg().fit(x, y).score(x, target)):
+        with pytest.raises(ValueError) as raised:
+            call()
+        assert str(raised.value) == f"y must hold finite numbers: y[5] is <NA> {MISSING}"

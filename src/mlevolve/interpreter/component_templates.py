@@ -341,17 +341,6 @@ def _weighted_rows(X: Any, y: Any, sample_weight: Any, unweighted: str) -> tuple
     return (X, y, np.arange(len(y))) if kept.all() else (X[kept], y[kept], np.flatnonzero(kept))
 
 
-def _nullable(data: Any) -> bool:
-    """Whether ``data`` (a pandas Series or DataFrame) has a nullable column (``Int64``, ``Float64``, ``boolean``,
-    ``string``: its missing cell is ``<NA>``), whose cells are then read as objects, so that its missing cell is said
-    as ``<NA>``, as the user wrote it, in X and y alike (NumPy's float array made it NaN).  By the dtype's ``na_value``
-    type's name: an exported module imports no pandas."""
-    dtypes: Any = getattr(data, "dtypes", None)
-    found = dtypes.tolist() if hasattr(dtypes, "tolist") and not isinstance(dtypes, np.dtype) else [
-        getattr(data, "dtype", None)]
-    return any(type(getattr(d, "na_value", None)).__name__ == "NAType" for d in found)
-
-
 def _text_numbers(data: Any, name: str) -> Any:
     """``data``, or a ValueError at its first cell that is NaN or an infinity (as a number, or as text that reads as
     one: scikit-learn's error was many lines naming no cell) or missing (None, pandas' ``<NA>`` of a nullable
@@ -362,8 +351,14 @@ def _text_numbers(data: Any, name: str) -> Any:
     'numpy.dtypes.DateTime64DType'> could not be promoted").  Each names the cell ``X[i, j]`` and a DataFrame's
     column.  mlevolve.SymbolicRegressor's check, for fit and predict, copied into an exported learner's module (with
     ``_NUMBER``, the data files' number rule: standalone.common.NUMBER)."""
-    cells = data if isinstance(data, np.ndarray) else data.to_numpy(dtype=object) if _nullable(data) else \
-        np.asarray(data)  # (np.asarray makes a DataFrame's <NA> NaN, even as objects)
+    # a pandas nullable column (Int64, Float64, boolean, string) read as objects, so that its missing cell is said as
+    # written, <NA>, in X and y alike (np.asarray makes it NaN, even as objects); by the dtype's na_value type's name,
+    # as the module imports no pandas
+    dtypes: Any = getattr(data, "dtypes", None)
+    kinds = dtypes.tolist() if hasattr(dtypes, "tolist") and not isinstance(dtypes, np.dtype) else [
+        getattr(data, "dtype", None)]
+    nullable = any(type(getattr(d, "na_value", None)).__name__ == "NAType" for d in kinds)
+    cells = data if isinstance(data, np.ndarray) else data.to_numpy(dtype=object) if nullable else np.asarray(data)
     columns = [str(c) for c in getattr(data, "columns", ())]  # a DataFrame's: its cell's column named too
 
     def place(at: tuple[int, ...]) -> str:
