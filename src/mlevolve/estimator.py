@@ -85,8 +85,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     A ``fit`` that raises leaves the estimator unfitted (``predict`` raises NotFittedError), never with the last
     fit's formula and this one's columns.  ``fit`` raises ValueError for data that cannot be searched (too few
     rows, a constant target, values beyond 1e150: the data files' rules, in their words, after ``n_samples = N,
-    n_features = F``; a cell that is no number, text or a date or time, or that is NaN or an infinity, in X or y,
-    at its ``X[i, j]`` and a DataFrame's column, in one line, predict's X alike) or a setting's mistake (a budget
+    n_features = F``; a cell that is no number, text or a date or time, or that is NaN, missing or an infinity, in X or
+    y, at its ``X[i, j]`` and a DataFrame's column, as written (a nullable column's ``<NA>``), in one line, predict's
+    and score's alike) or a setting's mistake (a budget
     below 1, an unknown algorithm, no such grammar file, a db in no folder); a setting of the wrong type
     (``budget="5"``) is scikit-learn's ``InvalidParameterError``, a TypeError too.
     """
@@ -267,12 +268,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             out = np.asarray(function(*X.T), dtype=np.float64)
         return np.broadcast_to(out, (X.shape[0],)).copy()
 
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """scikit-learn's R² of :meth:`predict` on ``X`` (n, F) against ``y`` (n,); ``y`` and ``sample_weight`` checked
+        as ``fit`` checks them (a missing, non-finite or text cell a ValueError at its place, ``y[i]``, in fit's
+        words: scikit-learn's said "Input contains NaN" of no cell)."""
+        return float(super().score(X, _text_numbers(y, "y"), _text_numbers(sample_weight, "sample_weight")))
+
     def sympy(self, index: int | None = None) -> Any:
         """The best formula (``index``: ``front_[index]``'s, as :meth:`predict` takes it) as a SymPy expression of real
         symbols named as its parameters, the one form every SymPy expression the project hands out takes
         (:func:`~mlevolve.interpreter.algebra.formula_expr`, as the exported ``sympy_expr()``): a fitted constant a
-        ``sympy.Float`` of every digit predict uses (as PySR's ``sympy()``), whole numbers and small fractions exact
-        (``sympy.nsimplify(expr, rational=True)`` makes every constant exact).  SymPy's algebra, not float64's:
+        ``sympy.Float`` of every digit predict uses (as PySR's ``sympy()``; 6.29, never 629/100), whole numbers exact
+        (:func:`~mlevolve.interpreter.algebra.literal`; ``sympy.nsimplify(expr, rational=True)`` makes every constant
+        exact).  SymPy's algebra, not float64's:
         off the data's range an expression may be defined where ``predict`` is NaN (``sigmoid(log(z))`` is
         ``1/(1 + 1/z)`` for every z, the log of a negative z NaN in NumPy).  A ValueError where the formula has no SymPy
         form that means what float64 computes (one holding ``zoo`` or ``I``: ``expression_`` is then its text)."""

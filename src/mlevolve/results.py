@@ -747,7 +747,7 @@ def _uncommented(program: Program) -> Program:
 def shown_algebra(text: str, digits: int | None = None) -> str | None:
     """A program's formula as SymPy's algebra writes it (:func:`~mlevolve.interpreter.algebra.sympy_display`,
     its decimals to ``digits`` significant digits), where that reads otherwise than the formula as
-    :func:`shown_program` shows it (``1.7 + 2.5 * ((x0 - x1 / x0 / 7.5) * x0)`` is ``5*x0**2/2 - x1/3 + 17/10``);
+    :func:`shown_program` shows it (``1.7 + 2.5 * ((x0 - x1 / x0 / 7.5) * x0)`` is ``2.5*x0**2 - 0.3333*x1 + 1.7``);
     None for a program without a formula, where the two read alike but for spaces, or where SymPy cannot write it
     (too deep, or a comparison it cannot decide: :data:`~mlevolve.interpreter.algebra.UNDECIDABLE`).  Algebra, not
     float64: a step undefined at some point (``x1 / x0 * x0`` at x0 = 0) may be gone from it."""

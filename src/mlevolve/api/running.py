@@ -125,7 +125,8 @@ def export_component(
 
 @typed
 def formula_sympy(program: Program | str | Path, *, grammar: GrammarSpec | None = None) -> Any:
-    """The SymPy expression of a program's formula (real symbols, literals as exact rationals);
+    """The SymPy expression of a program's formula (real symbols; a whole-number literal an exact Integer, a decimal
+    literal a Float of its float64 value, 6.29 and never 629/100: ``mlevolve.interpreter.algebra.literal``);
     ``sympy.latex`` of it is its LaTeX.  Raises :class:`MlevError` when the program has no formula."""
     from mlevolve.interpreter.algebra import sympy_of
 

@@ -1166,6 +1166,13 @@ CANCELLATION: tuple[Rule, ...] = (
     Rule("div-mul-cancel-right", P("div", P("mul", V("y"), V("x")), V("x")), lambda b: b["y"],
          "(y * x) / x = y (x != 0)"),
     Rule("div-div-cancel", P("div", V("x"), P("div", V("x"), V("y"))), lambda b: b["y"], "x / (x / y) = y (x, y != 0)"),
+    # a literal a prune snapped to 0 is a term removed, not a rounder literal: 0.0 * x was kept and shown as "fewer
+    # digits"; its term goes (NaN at an infinite x in float64, so scored, as every cancellation)
+    Rule("add-zero-product", P("add", V("x"), P("mul", V("y"), C(0.0), commute=True), commute=True),
+         lambda b: b["x"], "x + 0 * y = x (y finite)"),
+    Rule("sub-zero-product", P("sub", V("x"), P("mul", V("y"), C(0.0), commute=True)), lambda b: b["x"],
+         "x - 0 * y = x (y finite)"),
+    Rule("mul-zero", P("mul", V("x"), C(0.0), commute=True), lambda b: Num(0.0), "0 * x = 0 (x finite)"),
 )
 
 

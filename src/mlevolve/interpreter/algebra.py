@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlevolve.dsl.errors import MlevError
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Ref, Tup
-from mlevolve.dsl.printer import format_number, simple_fraction
+from mlevolve.dsl.printer import format_number
 from mlevolve.dsl.simplify import numpy_value
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ def _apply(op: Callable[..., Any], args: list[Any]) -> Any:
 
 
 def sympy_of(d: Definition) -> sympy.Expr:
-    """The SymPy expression of a formula definition: real symbols, literals as exact rationals.
+    """The SymPy expression of a formula definition: real symbols, each literal by :func:`literal`'s rule (a whole
+    number an exact Integer, a decimal a Float of its float64 value: ``6.29``, never 629/100).
 
     Iterative over the body (no recursion limit).  A constant subexpression is what float64 computes where that is
     not finite: ``0.0 / 0.0`` is ``sympy.nan``, ``log(0.0)`` ``-oo``, ``1.0 / -0.0`` ``-oo``; ``a / 0.0`` is
@@ -138,9 +139,9 @@ def too_deep(d: Definition, what: str) -> MlevError:
 def formula_expr(d: Definition, digits: int | None = None) -> Any:
     """The SymPy form of formula ``d`` that the project hands out (the estimator's ``sympy()``, the exported
     module's ``sympy_expr()``): :func:`shown_expr` of :func:`sympy_of`, a fitted constant a ``sympy.Float`` (as
-    PySR's ``sympy()`` gives it), whole numbers and small fractions exact; every digit of float64 unless ``digits``
-    rounds the decimals (the model is every digit; ``show --sympy`` and ``expression_`` print it rounded, for
-    reading).  Raises as :func:`sympy_of` does."""
+    PySR's ``sympy()`` gives it), whole numbers and fractions of integer literals exact (:func:`literal`); every
+    digit of float64 unless ``digits`` rounds the decimals (the model is every digit; ``show --sympy`` and
+    ``expression_`` print it rounded, for reading).  Raises as :func:`sympy_of` does."""
     return shown_expr(sympy_of(d), digits)
 
 
@@ -165,29 +166,55 @@ def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:
 
 def shown_expr(expr: Any, digits: int | None = None) -> Any:
     """``expr`` multiplied out where that is shorter (:func:`_multiplied_out`), with its constants as a reader
-    expects them: a rational of denominator over 100 (a fitted constant, 28719351/100000000) or beyond 10^15 becomes
-    the shortest decimal that reads back as the same float (0.28719351, 1.0e+300), and then every other fraction
-    too, so that one expression never mixes the two (0.28719351*x + 0.5*x**2, not ... + x**2/2); an expression
-    whose constants are all whole numbers and small fractions (x/3, 3*x/10) stays exact.  With ``digits``, every
+    expects them: a decimal literal is a Float already (:func:`literal`); a rational of the integers a user wrote of
+    denominator over 100 (``x / 1000``) or beyond 10^15 becomes the shortest decimal that reads back as the same float
+    (0.001, 1.0e+300), and where the expression holds a decimal, every other fraction too, so that one expression
+    never mixes the two (0.28719351*x + 0.5*x**2, not ... + x**2/2); an expression whose constants are all whole
+    numbers and small fractions of integer literals (``x / 3``: x/3) stays exact.  With ``digits``, every
     decimal shown is then rounded to that many significant digits, after SymPy has folded the exact ones (a
     constant folded from rounded ones would be off in its shown digits, and ``1.74*exp(x + 0.4811)`` folds as its
-    decimals appear: ``2.815*exp(x)``): ``expr`` itself keeps exact rationals for algebra."""
+    decimals appear: ``2.815*exp(x)``): ``expr`` itself keeps every digit for algebra."""
     import sympy
 
-    early = expr.atoms(sympy.Rational)  # decimals before multiplying out: 8.622*z/(1 + exp(-x)), as a fitted p/q
-    if any(r.q > 100 or abs(r) > 10**15 for r in early):  # is distributed (p*z/(q + q*exp(-x)), q = 6250000000000)
-        expr = expr.xreplace({r: sympy.Float(repr(float(r))) for r in early if r.q > 1 or abs(r) > 10**15})
+    early = expr.atoms(sympy.Rational)  # decimals before multiplying out: 8.622*z/(1 + exp(-x)), as a p/q of a user's
+    if expr.has(sympy.Float) or any(r.q > 100 or abs(r) > 10**15 for r in early):  # integers, is distributed
+        expr = _as_decimals(expr, lambda r: r.q > 1 or abs(r) > 10**15)
     expr = _multiplied_out(expr)
     rationals = expr.atoms(sympy.Rational)
-    decimal = any(r.q > 100 or abs(r) > 10**15 for r in rationals)  # a huge whole number too: 1e300 as 1.0e+300
-    shown = expr.xreplace({r: sympy.Float(repr(float(r))) for r in rationals
-                           if r.q > 100 or abs(r) > 10**15 or (decimal and r.q > 1)})
+    decimal = bool(expr.atoms(sympy.Float)) or any(r.q > 100 or abs(r) > 10**15 for r in rationals)  # (1e300 too)
+    shown = _as_decimals(expr, lambda r: r.q > 100 or abs(r) > 10**15 or (decimal and r.q > 1))
     for _ in range(3) if digits else ():  # rounded after SymPy folds decimals (1.74*exp(x + 0.4811): 2.815*exp(x))
         rounded = {f: sympy.Float(f"{float(f):.{digits}g}") for f in shown.atoms(sympy.Float)}
         if all(float(f) == float(r) for f, r in rounded.items()):
             break
         shown = shown.xreplace(rounded)
     return shown
+
+
+def _as_decimals(expr: Any, chosen: Callable[[Any], bool]) -> Any:
+    """``expr`` with each rational ``chosen`` picks written as the shortest decimal that reads back as its float, but
+    a power's exponent: ``sqrt(x)`` stays ``sqrt(x)`` beside a decimal (``0.5*sqrt(x)``, not ``0.5*x**0.5``).
+    Iterative: a node is rebuilt only where an argument changed."""
+    import sympy
+
+    done: dict[Any, Any] = {}
+    stack: list[tuple[Any, bool]] = [(expr, False)]
+    while stack:
+        node, exponent = stack[-1]
+        if isinstance(node, sympy.Rational):
+            stack.pop()
+            done[node, exponent] = sympy.Float(repr(float(node))) if not exponent and chosen(node) else node
+            continue
+        flags = [isinstance(node, sympy.Pow) and i == 1 for i in range(len(node.args))]
+        waiting = [(a, f) for a, f in zip(node.args, flags, strict=True) if (a, f) not in done]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        stack.pop()
+        args = [done[a, f] for a, f in zip(node.args, flags, strict=True)]
+        changed = any(n is not a for n, a in zip(args, node.args, strict=True))
+        done[node, exponent] = node.func(*args) if changed else node
+    return done[expr, False]
 
 
 # The most terms one product of sums may make when multiplied out for display: 2**9, nine two-term factors
@@ -258,6 +285,25 @@ def _signed_by_symbols(op: str, children: tuple[Expr, ...], kids: list[Any], flo
     return len(found) > 1
 
 
+# The largest whole number a decimal literal may hold and be read as an exact Integer (``2.0`` as 2): every integer
+# to 2**53 is exact in float64; beyond, a literal's digits are float64's rounding (1e300 stays a Float)
+EXACT_WHOLE = 2**53
+
+
+def literal(node: Num) -> Any:
+    """The SymPy number of literal ``node``, by one rule: an integer literal (``3``), or a decimal literal whose value
+    is a whole number of magnitude at most :data:`EXACT_WHOLE` (``2.0``), is an exact ``sympy.Integer``; every other
+    decimal literal (a fitted constant: ``6.29``, ``0.3333333333333333``) is a ``sympy.Float`` of its float64 value
+    (its shortest digits), as PySR's ``sympy()`` gives it, never a fraction (not 629/100 nor 1/3).  Arithmetic of
+    integers alone stays exact (``x / 3`` is x/3); one with a Float is a Float (``0.5 * x / 3``)."""
+    import sympy
+
+    if node.is_int:
+        return sympy.Integer(format_number(node))
+    value = float(node.value)
+    return sympy.Integer(int(value)) if value.is_integer() and abs(value) <= EXACT_WHOLE else sympy.Float(repr(value))
+
+
 def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
     """The iterative walk of :func:`sympy_of`: one SymPy operation per IR node."""
     import sympy
@@ -276,9 +322,9 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
             frames.append((children[len(kids)], child_scope, []))
             continue
         frames.pop()
-        if isinstance(node, Num):  # as written, or the simple fraction whose float it is (1/3, not 0.3333333333333333)
-            fraction, floats[id(node)] = simple_fraction(float(node.value)), float(node.value)
-            value: Any = sympy.Rational(*fraction) if fraction else sympy.Rational(format_number(node))
+        if isinstance(node, Num):  # a whole number exact (2, 2.0), a decimal a Float (6.29, 0.3333333333333333)
+            floats[id(node)] = float(node.value)
+            value: Any = literal(node)
         elif isinstance(node, Ref):
             value = scope[node.name]
         elif isinstance(node, Let):

@@ -296,6 +296,10 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
             out = predict(*(s[None] for s in self.state_), X, np.random.default_rng(self.predict_seed_))
         return np.broadcast_to(np.asarray(out, np.float64), (X.shape[0],)).copy()
 
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """scikit-learn's R² of predict(X) against y, y and sample_weight checked as fit checks them."""
+        return float(super().score(X, _text_numbers(y, "y"), _text_numbers(sample_weight, "sample_weight")))
+
 
 _SHAPES = {
     "Scalar": lambda n, dim: (n,),
@@ -311,8 +315,8 @@ $latex_name = $latex
 
 def $sympy_name() -> Any:
     """The formula as a SymPy expression (needs sympy; real symbols), its constants as `mlevolve show --sympy
-    --digits 0` prints them: a fitted constant as the float64 value the function uses, whole numbers and small
-    fractions exact (``sympy.nsimplify(expr, rational=True)`` makes every constant an exact rational).  SymPy's
+    --digits 0` prints them: a fitted constant a Float of the float64 value the function uses (never a fraction),
+    whole numbers exact (``sympy.nsimplify(expr, rational=True)`` makes every constant an exact rational).  SymPy's
     algebra, not float64's: where the function is NaN (a log of a negative number) the expression may be defined
     (``sigmoid(log(x))`` is ``1/(1 + 1/x)`` for every x)."""
     import sympy
@@ -347,7 +351,14 @@ def _text_numbers(data: Any, name: str) -> Any:
     'numpy.dtypes.DateTime64DType'> could not be promoted").  Each names the cell ``X[i, j]`` and a DataFrame's
     column.  mlevolve.SymbolicRegressor's check, for fit and predict, copied into an exported learner's module (with
     ``_NUMBER``, the data files' number rule: standalone.common.NUMBER)."""
-    cells = data if isinstance(data, np.ndarray) else np.asarray(data)
+    # a pandas nullable column (Int64, Float64, boolean, string) read as objects, so that its missing cell is said as
+    # written, <NA>, in X and y alike (np.asarray makes it NaN, even as objects); by the dtype's na_value type's name,
+    # as the module imports no pandas
+    dtypes: Any = getattr(data, "dtypes", None)
+    kinds = dtypes.tolist() if hasattr(dtypes, "tolist") and not isinstance(dtypes, np.dtype) else [
+        getattr(data, "dtype", None)]
+    nullable = any(type(getattr(d, "na_value", None)).__name__ == "NAType" for d in kinds)
+    cells = data if isinstance(data, np.ndarray) else data.to_numpy(dtype=object) if nullable else np.asarray(data)
     columns = [str(c) for c in getattr(data, "columns", ())]  # a DataFrame's: its cell's column named too
 
     def place(at: tuple[int, ...]) -> str:

@@ -59,6 +59,7 @@ import numpy.typing as npt
 from mlevolve.dsl.errors import KIND_USE, MlevError, closest, did_you_mean, file_kind
 from mlevolve.dsl.types import with_article
 from mlevolve.interpreter.standalone import data as _data
+from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
@@ -660,14 +661,16 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, OptionValue]]:
 
 
 def _columns_of(spec: str) -> tuple[str, list[str]] | None:
-    """The CSV file a task spec starts with and its header's column names, or None where none can be read."""
+    """The CSV file a task spec starts with and its header's column names, or None where none can be read or the file
+    has no header (its first row all numbers: data, by the reader's header rule, ``standalone.data._read_csv``)."""
     for end in (m.end() for m in re.finditer(r"\.csv(?=\s*:)", spec, re.IGNORECASE)):
         try:
             with open(name := spec[:end].strip(), encoding="utf-8-sig", newline="") as f:
                 header = next((row for row in csv.reader(f) if any(cell.strip() for cell in row)), None)
         except (OSError, UnicodeDecodeError, csv.Error):
             continue
-        return (name, [cell.strip() for cell in header]) if header else None
+        names = [cell.strip() for cell in header] if header else []
+        return (name, names) if names and not all(NUMBER.fullmatch(c) for c in names) else None
     return None
 
 

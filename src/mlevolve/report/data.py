@@ -366,13 +366,36 @@ def scaling_uncounted(text: str, size: int) -> bool:
 
 
 def _pruned_size(record: Mapping[str, Any]) -> str:
-    """What a kept prune did to its candidate's size: ``17 -> 7 nodes``, or ``still 9 nodes, fewer digits``; a
-    fitted formula's with ``(the fitted a + b * f not counted)``, as its program shows them."""
+    """What a kept prune did to its candidate's size: ``17 -> 7 nodes``; ``still 9 nodes, fewer digits`` where only
+    literals were rounded; ``still 9 nodes, a term zeroed (a literal snapped to 0)`` where its program holds a
+    product by a literal 0 (``0.0 * x``: a term removed, which the program could not drop as written); a fitted
+    formula's with ``(the fitted a + b * f not counted)``, as its program shows them."""
     nodes = counted(record["size"], "node")
     if scaling_uncounted(record["program"], record["size"]):  # `still 1 node` beside `0.1 + 2 * x`: say which size
         nodes += f" ({SCALING_UNCOUNTED})"
-    return f"{record['from_size']:,} -> {nodes}" if record["size"] != record["from_size"] else \
-        f"still {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
+    if record["size"] != record["from_size"]:
+        return f"{record['from_size']:,} -> {nodes}"
+    if zeroed(record["program"]):  # a snap to 0 is no rounder literal (it read "fewer digits" beside 0.0 * x)
+        return f"still {nodes}, {ZEROED}"
+    return f"still {nodes}, fewer digits"  # a prune keeps only what is simpler: here, rounder literals
+
+
+ZEROED = "a term zeroed (a literal snapped to 0)"
+
+
+def zeroed(text: str) -> bool:
+    """Whether program ``text`` holds a product by a float literal 0 (``0.0 * x``, ``x * 0.0``): a term a prune's
+    snap to 0 removed in value but not in nodes."""
+    from mlevolve.dsl.ir import Call, Num
+    from mlevolve.dsl.parse import parse
+    from mlevolve.dsl.traverse import walk
+
+    try:
+        bodies = [e for d in parse(text).definitions for e in (d.body, *(m.body for m in d.methods)) if e is not None]
+    except MlevError:  # an archive's text that no longer parses: nothing to say of it
+        return False
+    return any(isinstance(n, Call) and n.op == "mul" and any(isinstance(a, Num) and not a.is_int and a.value == 0
+                                                             for a in n.args) for b in bodies for n in walk(b))
 
 
 def pruned_line(record: Mapping[str, Any]) -> str:

@@ -272,7 +272,14 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
             raise TaskError(f"column name '{h}' appears twice: columns {header.index(h) + 1} and {j + 1}" if h else
                             f"column {j + 1} has no name", "give every column its own name (a comma at the end of the "
                             "header makes an unnamed column)", f"{file}:{line}:{j + 1}")
-    bare = all(NUMBER.fullmatch(h) for h in header)  # a row of data where the names belong (a formula's parameters')
+    # The header rule: the first row that is not blank is the header, the columns' names, unless every cell of it is
+    # a number: then it is data, and the file has no header, so target= names no column (a number named, 3.5, too:
+    # the row was taken as the header and silently lost).  A mistake at FILE:LINE, the first row's line.
+    bare = all(NUMBER.fullmatch(h) for h in header)
+    if bare and target in header and not any(name not in header for name in params):
+        raise header_error(file, f"target={target} names a cell of its first row, which holds numbers, not the "
+                           "columns' names (a row of data: the file has no header)",
+                           "write the column names on the first line")
     if gone := next((name for name in (target, *[*params] * bare) if name not in header), ""):  # the line's own
         sep = next((f"by '{s}'" if s == ";" else "by tabs" for s in ";\t" if len(header) == 1 and s in header[0]), "")
         raise header_error(file, f"no column named '{gone}'" + f"; its cells seem separated {sep}" * bool(sep)

@@ -1,0 +1,107 @@
+"""Every SymPy form of a formula handed to a user (``api.formula_sympy``, the estimator's ``sympy()`` and
+``expression_`` through ``algebra.formula_expr``, ``show --sympy``, the summary's algebra line, an exported module's
+``sympy_expr()``) shows a decimal literal as a Float: a fitted 6.29 was ``629/100``, a prune's
+``6.222222222222222`` ``56/9``.  The rule (``algebra.literal``): a whole number exact (``2.0`` is 2), every other
+decimal a Float of its float64 value; arithmetic of integer literals alone stays exact (``x / 3``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import mlevolve
+from mlevolve.dsl.errors import MlevError
+from mlevolve.interpreter.algebra import formula_expr, sympy_display
+from mlevolve.results import shown_algebra
+from tests.conftest import load_module
+
+
+def _text(body: str) -> str:
+    return f"algorithm a\nformula f(x: Scalar, y: Scalar) -> Scalar =\n  {body}\n"
+
+
+def _fractions(expr: Any) -> list[Any]:
+    """The rationals of denominator over 1 in ``expr`` that are no power's exponent (sqrt's 1/2 is one)."""
+    import sympy
+
+    found, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, sympy.Rational) and arg.q > 1 and not (isinstance(node, sympy.Pow) and i == 1):
+                found.append(arg)
+            stack.append(arg)
+    return found
+
+
+@pytest.mark.parametrize(("body", "full", "shown"), [
+    ("6.29 + 6.222222222222222 * log(x)", "6.222222222222222*log(x) + 6.29", "6.222*log(x) + 6.29"),
+    ("0.3333333333333333 * x", "0.3333333333333333*x", "0.3333*x"),
+    ("0.5 * x + y / 3", "0.5*x + 0.3333333333333333*y", "0.5*x + 0.3333*y"),  # one expression: no x/2 beside 0.5
+    ("x / 3", "x/3", "x/3"),  # integers a user wrote: exact
+    ("2.0 * x + 1.0", "2*x + 1", "2*x + 1"),  # a whole number: exact
+])
+def test_a_decimal_literal_is_a_float_in_every_sympy_form(body: str, full: str, shown: str) -> None:
+    import sympy
+
+    program = mlevolve.check(_text(body))
+    expr = formula_expr(program.definitions[0])  # the estimator's sympy(), the exported sympy_expr()
+    assert sympy.sstr(expr, full_prec=False) == full
+    assert sympy_display(mlevolve.api.formula_sympy(_text(body)), 4)[0] == shown  # show --sympy, expression_
+    assert shown_algebra(_text(body), 4) in (shown, None)  # the summary's and best's line
+    if "." in body:  # a decimal shown: no fraction beside it
+        assert not _fractions(expr)
+
+
+def test_an_exported_formula_module_gives_floats(tmp_path: Any) -> None:
+    source = mlevolve.api.export_component(_text("6.29 + 6.222222222222222 * log(x)"), "f")
+    path = tmp_path / "f_module.py"
+    path.write_text(source)
+    module = load_module(path)
+    import sympy
+
+    expr = module.sympy_expr()
+    assert not _fractions(expr) and {float(f) for f in expr.atoms(sympy.Float)} == {6.29, 6.222222222222222}
+    assert "629/100" not in source and "56/9" not in source and r"\frac{" not in source  # its LaTeX and docstring
+
+
+DECIMALS = st.floats(0.001, 1000.0).filter(lambda v: not v.is_integer()).map(repr)
+UNARY = ["abs", "exp", "log", "sqrt", "square", "sin", "cos", "tanh", "sigmoid", "relu", "neg", "reciprocal"]
+BINARY = ["add", "sub", "mul", "div", "min", "max"]
+fitted = st.recursive(st.one_of(st.sampled_from(["x", "y"]), DECIMALS), lambda kids: st.one_of(
+    st.builds(lambda op, a: f"{op}({a})", st.sampled_from(UNARY), kids),
+    st.builds(lambda op, a, b: f"{op}({a}, {b})", st.sampled_from(BINARY), kids, kids)), max_leaves=10)
+POINTS = np.random.default_rng(67).uniform(-3.0, 3.0, size=(2, 64))
+
+
+@settings(max_examples=200, deadline=None)
+@given(fitted)
+@example("add(6.29, mul(6.222222222222222, log(x)))")
+@example("div(mul(0.5, x), add(y, 0.25))")
+@example("add(mul(0.5, x), div(sqrt(y), add(x, x)))")  # 0.25*sqrt(y)/x: its exponent stays 1/2
+def test_a_formula_of_decimals_has_no_fraction_and_computes_its_value(body: str) -> None:
+    """For random formulas of decimal literals: the handed-out SymPy form holds no rational of denominator over 1
+    (but a square root's exponent) where it holds a decimal, and lambdified it is what the program computes, NaN
+    where it is NaN and within rtol 1e-6 (atol 1e-9) where it is finite, at 64 random points of [-3, 3]^2."""
+    import sympy
+
+    from mlevolve.grammar.spec import load_grammar
+    from mlevolve.interpreter.fastpath import formula_function
+
+    try:
+        program = mlevolve.check(_text(body))
+        expr = formula_expr(program.definitions[0])  # type: ignore[arg-type]
+    except MlevError:
+        return  # the program's text is shown where SymPy's form would not mean what float64 computes
+    assert not expr.has(sympy.Float) or not _fractions(expr), (body, expr)  # (x + x is 2*x: y/(2*x) is exact)
+    x, y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)
+    with np.errstate(all="ignore"):
+        got = np.broadcast_to(sympy.lambdify((x, y), expr, "numpy")(*POINTS), POINTS[0].shape)
+        want = np.broadcast_to(formula_function(program, load_grammar())(*POINTS), POINTS[0].shape)
+    finite = np.isfinite(want)
+    assert np.array_equal(np.isnan(got), np.isnan(want)), (body, expr)
+    assert np.allclose(got[finite], want[finite], rtol=1e-6, atol=1e-9), (body, expr)
