@@ -600,16 +600,31 @@ def _cmd_best(args: argparse.Namespace) -> int:
 
 def tie_note(rows: Sequence[Mapping[str, Any]]) -> str | None:
     """The line ``mlevolve best`` prints where its list (:func:`mlevolve.api.best`'s rows, best first) puts a program
-    above a fitter one, which :func:`mlevolve.results.shown_order` does to those tied with it
-    (:data:`mlevolve.results.TIE_RTOL`; the smaller first): the first such pair, and the rule.  None where the list
-    is in order of fitness.  A ``--select`` answer heading the list (``selected``) is first by its rule, not fitness:
-    left out."""
+    above a fitter one, saying why for each such pair: the run's pruned best (``source`` ``pruned``), first in its
+    candidate's place as the answer (:func:`mlevolve.report.data.behaviours`), scored on the prune's common draw of
+    tasks (its ``pruned`` line says so) or within the prune's tolerance below its candidate; else a tie that
+    :func:`mlevolve.results.shown_order` lists smallest first (:data:`mlevolve.results.TIE_RTOL`).  None where the
+    list is in order of fitness.  A ``--select`` answer heading the list (``selected``) is first by its rule, not
+    fitness, which its own lines say: left out."""
+    pruned: list[str] = []
+    ties: list[str] = []
     for above, below in itertools.pairwise([r for r in rows if not r.get("selected")]):
         if above["fitness"] is not None and below["fitness"] is not None and below["fitness"] > above["fitness"]:
-            return (f"order: by fitness, a tie (within {TIE_RTOL:g} relative) listed smallest first (#{below['rank']}, "
-                    f"size {below['size']}, is fitter than #{above['rank']}, size {above['size']}, by "
-                    f"{below['fitness'] - above['fitness']:.3g}: a tie)")
-    return None
+            gap = (f"#{below['rank']}, size {below['size']}, is fitter than #{above['rank']}, size {above['size']}, "
+                   f"by {below['fitness'] - above['fitness']:.3g}")
+            if above.get("source") == "pruned":
+                common = re.search(r" on ([\d,]+) common tasks?\b", above.get("pruned") or "")
+                at = f"#{above['rank']}"
+                why = (f"{at} is scored on the prune's {common[1]} common tasks, the others each on tasks drawn for "
+                       "it" if common else f"{at}'s edits cost it less than the prune's tolerance below its candidate")
+                pruned.append(f"the run's best pruned, the answer, first in its candidate's place ({gap}: {why})")
+            else:
+                ties.append(gap)
+    tie = (f"a tie (within {TIE_RTOL:g} relative) listed smallest first ({'; '.join(ties)}: "
+           f"{'a tie' if len(ties) == 1 else 'ties'})") if ties else None
+    if not pruned:
+        return None if tie is None else f"order: by fitness, {tie}"
+    return f"order: by fitness, but {'; and '.join([*pruned, *([tie] if tie else [])])}"
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
