@@ -202,5 +202,27 @@ def test_bounds_given_twice_for_one_task_are_an_error(tmp_path: Path, capsys: Ca
     config.write_text(config.read_text() + '\n[bounds]\n"nguyen1:n_train=30" = [0.0, 0.5]\n'
                                            '"nguyen1:n_train=3e1" = [0.0, 0.6]\n')
     err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
-    assert err.splitlines() == [f"{config}:25:2: error: [bounds] names task 'nguyen1:n_train=30' twice",
-                                "hint: give each task's bounds once"]
+    assert err.splitlines() == [f"{config}:25:2: error: [bounds] names task 'nguyen1:n_train=30' twice, as "
+                                "'nguyen1:n_train=30' and 'nguyen1:n_train=3e1'", "hint: give each task's bounds once"]
+
+
+@pytest.mark.parametrize("train, test, line", [
+    ('["data/xy.csv:target=y", "nguyen1"]', '["./data/xy.csv:target=y"]', 7),  # qa102: across parts
+    ('["data/xy.csv:target=y", "nguyen1", "data/../data/xy.csv:target=y"]', '["nguyen4"]', 5),
+])
+def test_one_data_file_by_two_paths_is_refused_quoting_each_entry_as_written(
+        tmp_path: Path, capsys: Capsys, train: str, test: str, line: int) -> None:
+    """qa102: train's ``data/a.csv:target=y`` and test's ``./data/a.csv:target=y`` read one file; the error quoted the
+    second spelling for both entries (the run knew the task by its path, one spelling for the two)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "xy.csv").write_text(XY)
+    config = _config(tmp_path, train)
+    config.write_text(config.read_text().replace('test = ["nguyen4"]', f"test = {test}"))
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
+    second = "./data/xy.csv:target=y" if line == 7 else "data/../data/xy.csv:target=y"
+    part = "test" if line == 7 else "train"
+    column = config.read_text().splitlines()[line - 1].index(second) + 1  # its first character
+    assert err.splitlines() == [
+        f"{config}:{line}:{column}: error: [split] {part}: task '{second}' is task 'data/xy.csv:target=y' of [split] "
+        "train, written another way", f"hint: a task is in one split, once; both are {tmp_path}/data/xy.csv:target=y"]
+    assert not (tmp_path / "m.db").exists()

@@ -460,6 +460,12 @@ def load_config(path: str | Path) -> MetaConfig:
             except MlevError as err:
                 raise at.entry_error(f"[split] {part}: {err.message}", "split", part, t, hint=err.hint) from None
             read[t] = beside_config(p, t, task=True)
+            if (first := next((w for w in read if w != t and read[w] == read[t]), None)) is not None:
+                # one data file by two relative paths: quoted each as written (the run knows a task by what it
+                # reads, so a later message would quote one spelling for both)
+                raise at.entry_error(f"[split] {part}: task {t!r} is task {first!r} of [split] {seen[first]}, "
+                                     "written another way", "split", part, t,
+                                     hint=f"a task is in one split, once; both are {read[t]}")
     inner = _section(data, "inner", InnerConfig, at)
     _check_inner(inner, at, set(data.get("inner", {})))
     meta = _section(data, "meta", MetaSettings, at)
@@ -502,7 +508,9 @@ def load_config(path: str | Path) -> MetaConfig:
             raise at.error(f"[bounds] names task {t!r}, which is in no split", "bounds", t,
                            hint=f"tasks in the split: {', '.join(seen)}")
         if read[task] in bounds:
-            raise at.error(f"[bounds] names task {task!r} twice", "bounds", t, hint="give each task's bounds once")
+            also = f", as {keys[read[task]]!r} and {t!r}" if keys[read[task]] != t else ""  # each key as written
+            raise at.error(f"[bounds] names task {task!r} twice{also}", "bounds", t,
+                           hint="give each task's bounds once")
         pair = at.value(value, "numbers", "bounds", t, "[0.0, 1.0]")
         if not (len(pair) == 2 and pair[0] < pair[1]):
             raise at.error(f"[bounds] {t} must be [lo, hi] with lo < hi, got {toml_text(value)}", "bounds", t,
