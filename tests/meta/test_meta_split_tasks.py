@@ -226,3 +226,29 @@ def test_one_data_file_by_two_paths_is_refused_quoting_each_entry_as_written(
         f"{config}:{line}:{column}: error: [split] {part}: task '{second}' is task 'data/xy.csv:target=y' of [split] "
         "train, written another way", f"hint: a task is in one split, once; both are {tmp_path}/data/xy.csv:target=y"]
     assert not (tmp_path / "m.db").exists()
+
+
+@pytest.mark.parametrize("key, note", [
+    ("data/typo.csv:target=y", "; no such file: {d}/data/typo.csv"),  # a missing file: said in the hint
+    ("data/other.csv:target=y", ""),  # a file that exists but is in no split: just that
+])
+def test_a_bounds_key_in_no_split_is_said_so_and_a_missing_file_of_it_in_the_hint(
+        tmp_path: Path, capsys: Capsys, key: str, note: str) -> None:
+    """qa102: docs/meta.md said a missing data file of a [bounds] key is ``no such file``; a key names a split task,
+    whose file the split reads, so one in no split is said so first, its file's absence in the hint."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "other.csv").write_text(XY)
+    config = _config(tmp_path, '["nguyen1", "nguyen3"]')
+    config.write_text(config.read_text() + f'\n[bounds]\n"{key}" = [0.0, 1.0]\n')
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
+    assert err.splitlines() == [f"{config}:24:2: error: [bounds] names task '{key}', which is in no split",
+                                "hint: tasks in the split: nguyen1, nguyen3, nguyen2, nguyen4"
+                                + note.format(d=tmp_path)]
+
+
+def test_a_bounds_key_of_a_split_task_whose_file_is_missing_is_the_split_entrys_no_such_file(
+        tmp_path: Path, capsys: Capsys) -> None:
+    config = _config(tmp_path, '["nguyen1", "data/gone.csv:target=y"]')
+    config.write_text(config.read_text() + '\n[bounds]\n"./data/gone.csv:target=y" = [0.0, 1.0]\n')
+    err = usage_error(capsys, "meta", str(config), "--db", str(tmp_path / "m.db"), "-o", str(tmp_path / "g.toml"))
+    assert err.splitlines()[0] == f"{config}:5:22: error: [split] train: no such file: {tmp_path}/data/gone.csv", err

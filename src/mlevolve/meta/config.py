@@ -504,9 +504,9 @@ def load_config(path: str | Path) -> MetaConfig:
     for t, value in given.items():
         key = beside_config(p, t, task=True)  # a [bounds] key's data file is read as the split's are
         task = t if t in seen else by_path.get(key) or spelt.get(_one_name(key) or "")  # the split's, however spelt
-        if task is None:
+        if task is None:  # a key's data file is a split task's, read there: one in no split is never read
             raise at.error(f"[bounds] names task {t!r}, which is in no split", "bounds", t,
-                           hint=f"tasks in the split: {', '.join(seen)}")
+                           hint=f"tasks in the split: {', '.join(seen)}{_missing_note(key)}")
         if read[task] in bounds:
             also = f", as {keys[read[task]]!r} and {t!r}" if keys[read[task]] != t else ""  # each key as written
             raise at.error(f"[bounds] names task {task!r} twice{also}", "bounds", t,
@@ -561,6 +561,18 @@ def missing_hint(config: str | Path, written: str, message: str) -> str | None:
             f"{os.path.relpath(os.path.abspath(name), folder)}") if Path(name).is_file() else ""
     return (f"a [split] task's relative path is read from the configuration's folder ({folder}), wherever the "
             f"command runs, as `program` is: give the path from there, or a full path{here}")
+
+
+def _missing_note(task: str) -> str:
+    """``; no such file: PATH`` where ``task`` (a ``[bounds]`` key as read, :func:`beside_config`) names a data file
+    that does not exist (a mistyped path, most likely), else ``''``."""
+    from mlevolve.interpreter.tasks import data_file_of
+
+    try:
+        name = data_file_of(task)
+    except MlevError:
+        return ""
+    return f"; no such file: {name}" if name is not None and not Path(name).exists() else ""
 
 
 def _one_name(task: str) -> str | None:
