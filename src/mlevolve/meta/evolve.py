@@ -64,6 +64,7 @@ from mlevolve.dsl.printer import format_expr, format_program
 from mlevolve.dsl.traverse import program_hash
 from mlevolve.gp.archive import Archive, Row
 from mlevolve.grammar.spec import GrammarSpec, Production, load_grammar
+from mlevolve.messages import counted
 from mlevolve.meta import provenance, vary
 from mlevolve.meta.config import InnerConfig, MetaConfig, config_error, config_text
 from mlevolve.meta.mine import Elite, mine, rewrite
@@ -275,16 +276,19 @@ def displaces(difference: float, se: float | None, margin: float) -> bool:
 
 
 def generation_line(generation: int, paired: bool, best: float, tasks: Sequence[str], selection: str,
-                    validation: float, validation_auc: float, counts: tuple[int, int, int]) -> str:
+                    validation: float, validation_auc: float, counts: tuple[int, int, int, int]) -> str:
     """The log line of one meta-generation: its best generator's fitness on the training ``tasks``, its validation
-    score (by ``selection``) and mean AUC, and ``counts``: its rules, its operators, and the rules mined.  ``paired``
+    score (by ``selection``: the mean of the validation tasks' AUCs, the worst one's, or the two averaged) and mean
+    AUC, and ``counts``: the best generator's learned rules and evolved operators, the rules mined from the
+    generation's elites, and how many of those are new to the pool that rule addition draws from.  ``paired``
     (``[meta] fitness = "paired"``): the fitness and the validation score are AUC gains over the base grammar,
     written with their sign (``+0.0889``); else they are AUCs, values, written without one (``0.8759``)."""
     kind, sign = ("AUC gain over base", "+") if paired else ("AUC", "")
-    rules, operators, mined = counts
+    rules, operators, mined, fresh = counts
     return (f"meta-generation {generation}: best {kind} {best:{sign}.4f} on {', '.join(tasks)}; validation "
-            f"{selection} {validation:{sign}.4f} (AUC {validation_auc:.4f}); rules {rules:,}, operators {operators:,}; "
-            f"mined {mined:,}")
+            f"{selection} {validation:{sign}.4f} (AUC {validation_auc:.4f}); the best has "
+            f"{counted(rules, 'rule')}, {counted(operators, 'operator')}; mined {counted(mined, 'rule')} from the "
+            f"elites ({fresh:,} new to the pool)")
 
 
 REDRAWS = 100  # draws in a row that all repeat a generator before :func:`distinct` keeps a repeat
@@ -700,7 +704,8 @@ class MetaRun:
             found, _ = mine(corpus, base.restrict(self.types), max_rules=m.rules_per_generation,
                             min_tasks=m.min_tasks, generation=generation)
             names = {p.op for p in pool}
-            pool = [f.production for f in found if f.production.op not in names] + pool
+            fresh = [f.production for f in found if f.production.op not in names]
+            pool = fresh + pool
             pool = pool[:4 * m.rules_per_generation]
             top = ranked[0]
             snapshot, step = self.snapshot(top.spec)
@@ -725,7 +730,7 @@ class MetaRun:
                 warnings.warn(warning, stacklevel=2)
             self.log(generation_line(generation, m.fitness == "paired", top.fitness,
                                      [self.config.written_as(t) for t in tasks], m.selection, val, val_auc,
-                                     (len(top.spec.rules), len(top.spec.operators), len(found))))
+                                     (len(top.spec.rules), len(top.spec.operators), len(found), len(fresh))))
             self.archive.set_meta("meta_generations", history + held[len(history):])
         return best_spec, history
 
