@@ -200,7 +200,9 @@ def _show_library(spec: GrammarSpec) -> None:
 def _cmd_grammar_diff(args: argparse.Namespace) -> int:
     base, other = load_grammar(args.base), load_grammar(args.grammar)
     lines = api.grammar_diff(base, other)
-    print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {counted(len(lines), 'change')}")
+    from mlevolve.api.metarun import diff_count
+
+    print(f"# {base.name} ({base.digest}) -> {other.name} ({other.digest}): {diff_count(lines)}")
     for line in lines:
         print(line)
     return 0

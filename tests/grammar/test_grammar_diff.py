@@ -97,3 +97,20 @@ def test_productions_dropped_and_added_are_listed_both_ways_in_the_grammars_orde
     assert [line.split("   w=")[0] for line in added if line.startswith("+ ") and "->" in line] == \
            [f"+ {p}" for p in gone]
     assert "- literals.Int" in dropped and "+ literals.Int   w=1" in added
+
+
+def test_the_heading_counts_what_is_listed_a_common_rescaling_as_its_weights(tmp_path: Path, capsys: Capsys) -> None:
+    """qa102: the heading said ``4 changes`` over 3 weight lines and one line of 17 weights scaled alike; it now
+    counts the lines of their own and the rescaled weights apart."""
+    from mlevolve.meta.vary import mix_base
+
+    mixed = mix_base(BASE.with_weights({"min(Scalar,Scalar)": 5.0}), BASE, 0.2, frozenset({"Scalar"}))
+    (tmp_path / "m.grammar.toml").write_text(mixed.to_toml(BASE))
+    code, out, _ = cli(capsys, "grammar", "diff", "base", str(tmp_path / "m.grammar.toml"))
+    listed = out.splitlines()[1:]
+    alike = [line for line in listed if " alike (a common rescaling" in line]
+    assert code == 0 and len(alike) == 1, out
+    scaled = int(alike[0].split()[1])
+    assert scaled >= 3 and out.splitlines()[0].endswith(f": {len(listed) - 1} change"
+                                                        f"{'s' if len(listed) != 2 else ''}, {scaled} weights scaled "
+                                                        "alike"), out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -384,3 +385,15 @@ def grammar_diff(base: GrammarSpec, other: GrammarSpec) -> builtins.list[str]:
         lines += [f"- restrict.{f.name} keep {k}" for k in sorted(was.keep - f.keep)]
     lines += [f"- restrict.{name}" for name in sorted(focus.keys() - {f.name for f in other.focus})]
     return lines
+
+
+def diff_count(lines: Sequence[str]) -> str:
+    """The count of :func:`grammar_diff`'s ``lines`` as ``grammar diff``'s heading says it: ``4 changes``, or where
+    lines say a common rescaling of many weights at once, those apart, ``3 changes, 17 weights scaled alike`` (a
+    rescaling's line is not one change, nor are its weights as many changes of their own)."""
+    alike = [int(m[1].replace(",", "")) for line in lines if (m := _ALIKE.match(line))]
+    own = counted(len(lines) - len(alike), "change")
+    return f"{own}, {counted(sum(alike), 'weight')} scaled alike" if alike else own
+
+
+_ALIKE = re.compile(r"~ ([\d,]+) weights x\S+ alike \(a common rescaling")  # grammar_diff's line of one
