@@ -56,7 +56,7 @@ from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
 from mlevolve.interpreter.compiling import compile_seconds
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
-from mlevolve.messages import HELP, counted
+from mlevolve.messages import HELP, counted, in_repository
 from mlevolve.meta.config import InnerConfig, MetaSettings
 from mlevolve.results import TIE_RTOL, drawn_per_candidate, dumps, saved_task, shown_metric, shown_program
 from mlevolve.script import (
@@ -970,7 +970,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "object, the same keys in every run (null where one does not apply): evaluation_seconds is "
                         "the scorers' own seconds scoring, waiting_seconds the candidates' waits for a worker or "
                         "the coordinator, summed over candidates (they overlap: it can exceed the wall time; null "
-                        "in process); docs/evolve.md")
+                        f"in process); {in_repository('docs/evolve.md')}")
     _option(p, api.evolve, "confirm", "re-evaluate the best and the starting program with N more seeds, for the "
             "gain's spread", metavar="N")
     _digits(p, api.evolve)
@@ -1001,7 +1001,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("meta", help="evolve the generator itself (grammar weights, learned rules, operators) "
                        "on training tasks; writes an evolved grammar file (resumable)")
-    p.add_argument("config", metavar="CONFIG", help="meta configuration, e.g. benchmarks/meta/train.toml")
+    p.add_argument("config", metavar="CONFIG",
+                   help=f"meta configuration, e.g. {in_repository('benchmarks/meta/train.toml')}")
     p.add_argument("--db", metavar="PATH", help="SQLite meta archive (default runs/meta-<config>.db); "
                    "the same command resumes the run")
     p.add_argument("-o", "--output", metavar="GRAMMAR", help="where to write the evolved grammar "
@@ -1070,7 +1071,8 @@ def build_parser() -> argparse.ArgumentParser:
 SELECT_HELP = ("which formula of the run's Pareto front is its answer, by the rule of SymbolicRegressor's "
                "model_selection: best, PySR's pick, the highest score (-d ln(train_mse) / d size) of those within "
                "1.5x the least train_mse (it recovered 15 of 51 noisy problems to accuracy's 2: "
-               "benchmarks/model_selection.py); accuracy, the fittest; score, the highest score. Runs without a "
+               f"{in_repository('benchmarks/model_selection.py')}); accuracy, the fittest; score, the highest score. "
+               "Runs without a "
                "train_mse (not formulas): the fittest (default best)")
 
 

@@ -47,4 +47,10 @@ COUNTS_EVERY_CORE = "--workers 0 is one per core (as -1 is for joblib's n_jobs)"
 # read_decimal's: every float flag of mlevolve and of the scripts (space around a value typed is none of it)
 DECIMAL_RULE = ("a number is ASCII digits with an optional fraction and exponent, as 0.5 or 1e-3: no sign, inner "
                 "space, comma (the decimal point is '.') or _")
+def in_repository(path: str) -> str:
+    """``path`` (``benchmarks/meta/evidence.py``, ``docs/meta.md``), a file of mlevolve's source repository that the
+    installed package lacks, said as such where output names it: from another folder the bare path names nothing."""
+    return f"{path} in the mlevolve repository"
+
+
 HELP = "run `{prog} --help`"  # the hint of a mistake argparse finds (an unknown option, a bad value)

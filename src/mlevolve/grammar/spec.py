@@ -50,6 +50,7 @@ from mlevolve.dsl.printer import format_expr
 from mlevolve.grammar.oplang import ACTIONS, COMBINATORS, OperatorError, parse_operator
 from mlevolve.grammar.places import Place, locate
 from mlevolve.grammar.rules import Rule, RuleError, expand, make_rule, substitute
+from mlevolve.messages import in_repository
 
 _T = TypeVar("_T")
 
@@ -62,7 +63,7 @@ class GrammarError(MlevError):
 
     def __init__(self, message: str, span: Any = None, hint: str | None = None, file: str | None = None,
                  place: Place | None = None) -> None:
-        super().__init__(message, span, hint or "a grammar file is TOML as docs/meta.md describes; "
+        super().__init__(message, span, hint or f"a grammar file is TOML as {in_repository('docs/meta.md')} describes; "
                          "`mlevolve grammar show` lists the base grammar", file)
         self.place = place
         self.production: Production | None = None  # a weight's error: whose (its place is the file's to find)
@@ -742,8 +743,8 @@ def _weight(value: object, what: str, place: Place, name: str, key: str = "weigh
 
 
 # The hint of a malformed value: where the layout is documented (not a path inside the installed package).
-_LAYOUT = ("a grammar file's tables and keys are in docs/meta.md (and the comments of the base grammar, "
-           "grammar/base.toml in mlevolve's source); `mlevolve grammar show` lists the base grammar")
+_LAYOUT = (f"a grammar file's tables and keys are in {in_repository('docs/meta.md')} (and the comments of the base "
+           "grammar, grammar/base.toml in mlevolve's source); `mlevolve grammar show` lists the base grammar")
 
 
 def _malformed(place: Place, err: Exception) -> str:

@@ -62,6 +62,7 @@ from mlevolve.dsl.errors import (
     wrong_kind,
 )
 from mlevolve.dsl.ir import Span
+from mlevolve.messages import in_repository
 
 
 @dataclass(frozen=True)
@@ -384,7 +385,7 @@ def load_config(path: str | Path) -> MetaConfig:
     p = Path(path)
     file = str(p)
     raw = read_bytes(p, "a meta configuration", "no such file",
-                     "pass a meta configuration, e.g. benchmarks/meta/train.toml",
+                     f"pass a meta configuration, e.g. {in_repository('benchmarks/meta/train.toml')}",
                      "write it to a .toml file and give its path")
     decoded = decode_utf8(raw, file, "a meta configuration (TOML)")  # an archive named as such; binary; not UTF-8
     try:
@@ -434,7 +435,8 @@ def load_config(path: str | Path) -> MetaConfig:
     if not parts["test"]:  # part of the run's identity: an archive made without them could never be measured
         raise at.error("[split] test needs at least 1 task: the held-out tasks the evidence measures the generator on",
                        "split", "test", hint='name them before the run, e.g. test = ["nguyen4"]: the archive keeps '
-                       "the split, and evidence.py refuses a configuration other than the one that made it")
+                       f"the split, and {in_repository('benchmarks/meta/evidence.py')} refuses a configuration other "
+                       "than the one that made it")
     if len(parts["train"]) < 2:
         raise at.error("[split] train needs at least 2 tasks (rules must be reused across tasks)", "split", "train",
                        hint="name 2 or more tasks in [split] train (`mlevolve tasks` lists them)")

@@ -19,6 +19,7 @@ from html import escape
 from typing import Any
 
 from mlevolve.gp.archive import Row
+from mlevolve.messages import in_repository
 from mlevolve.report import data, lineage, plots, render, summary
 from mlevolve.report.data import Run
 from mlevolve.results import saved_task, shown_program
@@ -140,7 +141,8 @@ def _meta_answer(run: Run) -> str:
              "given <code>-o</code> (the archive, written before archives kept the path, does not say)")
     return _section("The answer", f"<p>A meta run's answer is the generator it learned: the grammar file {where} "
                     f"({escape(summary.generator_text(record))}), whose evidence on held-out tasks "
-                    "<code>benchmarks/meta/evidence.py</code> measures (docs/meta.md). Its meta-generations are at the "
+                    f"{in_repository('<code>benchmarks/meta/evidence.py</code>')} measures "
+                    f"({in_repository('docs/meta.md')}). Its meta-generations are at the "
                     "end of this page; the programs below are its inner runs' candidates, each scored on its own inner "
                     "run's task.</p>")
 
