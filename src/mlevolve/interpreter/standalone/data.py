@@ -272,9 +272,8 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
             raise TaskError(f"column name '{h}' appears twice: columns {header.index(h) + 1} and {j + 1}" if h else
                             f"column {j + 1} has no name", "give every column its own name (a comma at the end of the "
                             "header makes an unnamed column)", f"{file}:{line}:{j + 1}")
-    # The header rule: the first row that is not blank is the header, the columns' names, unless every cell of it is
-    # a number: then it is data, and the file has no header, so target= names no column (a number named, 3.5, too:
-    # the row was taken as the header and silently lost).  A mistake at FILE:LINE, the first row's line.
+    # The header rule: the first non-blank row names the columns unless every cell of it is a number: then it is data
+    # (no header), and a target= naming one of its cells is refused at FILE:LINE (the row was silently lost before).
     bare = all(NUMBER.fullmatch(h) for h in header)
     if bare and target in header and not any(name not in header for name in params):
         raise header_error(file, f"target={target} names a cell of its first row, which holds numbers, not the "
