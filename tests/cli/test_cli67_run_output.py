@@ -44,13 +44,66 @@ def test_evolve_measures_the_compile_it_waited_on(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(api, "evolve", compiling_evolve)
     monkeypatch.setattr(summary, "WARMUP_SHOWN", 0.2)
     assert main(["evolve", "examples/quartic.mlev", "--task", "nguyen4", "--budget", "10", "--seed", "1",
-                 "--db", str(tmp_path / "r.db"), "--quiet"]) == 0  # --quiet: one line, none of this
-    assert "compiling kernels" not in capsys.readouterr().out
+                 "--db", str(tmp_path / "r.db"), "--quiet"]) == 0  # --quiet: its one line ends with it
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and re.search(r"; archive \S+; compiling kernels 0\.[3-9] s \(numba, once per install: "
+                                       r"cached for later runs\)$", out[0]), out
     assert main(["evolve", "examples/quartic.mlev", "--task", "nguyen4", "--budget", "10", "--seed", "1",
                  "--db", str(tmp_path / "s.db")]) == 0
     said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("compiling kernels")]
     assert len(said) == 1 and re.fullmatch(r"compiling kernels 0\.[3-9] s \(numba, once per install: cached for "
                                            r"later runs\)", said[0]), said
+
+
+# A worker's compile, faked where every process of a run starts (``sitecustomize``): each worker's warm-up, which
+# precedes its first candidate, spends 1.2 s in a numba compile event (past WARMUP_SHOWN), as on a fresh install.
+WORKER_COMPILE = """
+import time
+
+import mlevolve.gp.backends as backends
+
+
+def _slow_warm(evaluator, limit=None, _warm=backends._warm):
+    from numba.core import event
+
+    from mlevolve.interpreter import compiling
+
+    compiling.register()
+    before = compiling.compile_seconds()
+    with event.trigger_event("numba:compile", data={"dispatcher": None}):
+        time.sleep(1.2)
+    return _warm(evaluator, limit) + compiling.compile_seconds() - before
+
+
+backends._warm = _slow_warm
+"""
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_compile_line_counts_the_workers_compiles_the_user_waited_on(tmp_path: Path, quiet: bool) -> None:
+    """``--workers 2``: the workers compiled (seconds each, side by side) while the summary counted only the
+    command's own process, which compiled nothing: no line, or one far short of the wall waited."""
+    import json
+    import sys
+
+    from tests.conftest import environment, run_child
+
+    (tmp_path / "sitecustomize.py").write_text(WORKER_COMPILE)
+    env = environment(PYTHONPATH=f"{tmp_path}:{environment()['PYTHONPATH']}")
+    base = [sys.executable, "-m", "mlevolve", "evolve", "examples/quartic.mlev", "--task", "nguyen4", "--budget",
+            "8", "--seed", "1", "--workers", "2", "--no-prune", "--db", str(tmp_path / f"{quiet}.db")]
+    done = run_child([*base, "--quiet"] if quiet else base, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    said = re.findall(r"compiling kernels (\d+\.\d) s \(numba, once per install: cached for later runs\)",
+                      done.stdout)
+    assert len(said) == 1 and float(said[0]) >= 1.2, done.stdout  # the longest worker's, at least
+    if quiet:
+        assert len(done.stdout.splitlines()) == 1
+        return
+    done = run_child([*base[:-1], str(tmp_path / "json.db"), "--json"], capture_output=True, text=True, timeout=300,
+                     env=env)
+    assert done.returncode == 0, done.stderr
+    assert 1.2 <= json.loads(done.stdout)["worker_compile_seconds"] < 10
 
 
 # -------------------------------------------------------------- 2: carets under a span of several lines
