@@ -203,6 +203,24 @@ def test_every_place_the_report_names_a_data_files_task_gives_its_absolute_path(
     assert f"<title>q on {absolute}</title>" in page and f"<td>task</td><td>{absolute}</td>" in page
 
 
+def test_every_path_the_report_shows_is_absolute_the_archives_as_its_tasks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The footer ("Written by mlevolve from r.db") and the Run table's archive row showed the archive as typed,
+    relative, beside a task named by its absolute path; a baseline's note too: one rule, every path absolute."""
+    monkeypatch.chdir(tmp_path)
+    for db in ("r.db", "b.db"):
+        assert main(["evolve", str(Path(__file__).parents[2] / "examples" / "quartic.mlev"), "--task", "nguyen4",
+                     "--budget", "6", "--seed", "1", "--db", db, "--quiet"]) == 0
+    assert main(["report", "r.db", "-o", "r.html", "--baseline", "b.db"]) == 0
+    capsys.readouterr()
+    page = (tmp_path / "r.html").read_text()
+    shown = [page[max(0, m.start() - len(str(tmp_path)) - 1):m.end()] for m in re.finditer(r"\b[rb]\.db\b", page)]
+    assert len(shown) >= 4 and all(n.startswith(f"{tmp_path}/") for n in shown), shown
+    assert f"<td>archive</td><td>{tmp_path / 'r.db'}</td>" in page
+    assert f"Written by mlevolve from {tmp_path / 'r.db'} at " in page
+    assert f"the baseline run {tmp_path / 'b.db'}." in page
+
+
 # -------------------------------------------------------------- 5: ranked rows that read alike
 def test_ranked_rows_whose_metrics_read_alike_show_the_digits_that_tell_them_apart(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -131,3 +131,23 @@ def test_a_meta_resume_on_changed_data_names_the_tasks_file_and_both_digests_who
     assert err.splitlines()[0] == (f"{db}: error: the data of task '{data}:target=y' (SHA-256 {then} then, {now} now) "
                                    "changed since the archive was made")
     assert "Traceback" not in err
+
+
+def test_a_meta_reports_title_and_run_table_name_its_data_tasks_and_archive_by_absolute_path(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A meta run's title named its tasks by split as the archive holds them, not by the rule every other place of
+    the report names a task and a path by (absolute)."""
+    config = _config(tmp_path / "c", test="xy.csv:target=y")
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "meta", str(config), "--db", "m.db", "-o", "g.toml", "--quiet")[0] == 0
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "m.db")  # as an archive may hold it: the test task as the configuration wrote it
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'test'", ('["c/xy.csv:target=y"]',))
+    conn.commit()
+    conn.close()
+    assert cli(capsys, "report", "m.db", "-o", "m.html")[0] == 0
+    page = (tmp_path / "m.html").read_text()
+    data = f"{tmp_path / 'c' / 'xy.csv'}:target=y"
+    assert f"<title>quartic, a meta run: train nguyen1, nguyen3; validation nguyen2; test {data}</title>" in page
+    assert f"<td>archive</td><td>{tmp_path / 'm.db'}</td>" in page
