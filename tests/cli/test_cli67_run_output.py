@@ -134,6 +134,24 @@ def test_every_caret_is_drawn_by_one_rule() -> None:
         "f:1:5: warning: bad", "    a = foo(1,", "        ^^^^^^ (continues to line 2)"]
 
 
+def test_carets_over_several_lines_stop_at_the_first_lines_last_code_character(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The caret run went on under a trailing comment (and the spaces before it) of the span's first line."""
+    path = tmp_path / "m.mlev"
+    path.write_text(MULTI_CALL.replace("dot(x,\n", 'dot(x,    # the "#" sign\'s inputs\n'))
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[1:3] == ["      let v = dot(x,    # the \"#\" sign's inputs",
+                        "              ^^^^^^ (continues to line 6)"]
+    from mlevolve.dsl.errors import MlevError
+    from mlevolve.dsl.ir import Span
+
+    src = 'a = f("#x",  # b\n  1)\n'  # a '#' in a string is code, the one after it a comment
+    many = MlevError("bad", Span(1, 5, 2, 4), file="f")
+    assert str(many.with_source(src)).splitlines()[1:] == ['    a = f("#x",  # b',
+                                                           "        ^^^^^^^ (continues to line 2)"]
+
+
 def test_run_says_the_compile_its_train_seconds_leave_out(monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """``run`` of a fresh install printed train_seconds 0.000187 for a command that waited on the compile."""
