@@ -258,12 +258,12 @@ def test_ranked_rows_whose_metrics_read_alike_show_the_digits_that_tell_them_apa
             archive.add(r)
     assert main(["best", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "#1  fitness -0.0001234567  hash" in out and "#2  fitness -0.0001234568  hash" in out
+    assert "#1  val_mse 0.0001234567  hash" in out and "#2  val_mse 0.0001234568  hash" in out
     assert "val_mse 0.0001234567, test_mse 1" in out and "val_mse 0.0001234568, test_mse 1" in out
-    assert "#3  fitness -0.25  hash" in out and "val_mse 0.25, test_mse 1" in out  # the others: as ever
+    assert "#3  val_mse 0.25  hash" in out and "val_mse 0.25, test_mse 1" in out  # the others: as ever
     assert main(["show", str(db), "--best", "-n", "2"]) == 0
     out = capsys.readouterr().out
-    assert "fitness -0.0001234567" in out and "fitness -0.0001234568" in out
+    assert "#1  val_mse 0.0001234567" in out and "#2  val_mse 0.0001234568" in out
     assert main(["report", str(db), "-o", str(tmp_path / "r.html")]) == 0
     page = (tmp_path / "r.html").read_text()
     assert "val_mse 0.0001234567" in page and "val_mse 0.0001234568" in page
@@ -271,3 +271,21 @@ def test_ranked_rows_whose_metrics_read_alike_show_the_digits_that_tell_them_apa
     assert render.apart_digits(tie) == [{}, {}]  # equal values: a tie, read alike
     rounding = [{"fitness": -0.3 * (1 + 1e-15), "metrics": {}}, {"fitness": -0.3, "metrics": {}}]
     assert render.apart_digits(rounding) == [{}, {}]  # equal within float rounding (results.tied): a tie too
+
+
+def test_best_and_show_headlines_name_the_metric_as_the_summary_and_keep_the_raw_fitness_in_the_api(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An MSE run's ``best`` and ``show`` headlines read ``fitness -1.4115e-06`` where its progress and summary read
+    ``val_mse 1.4115e-06``; the signed fitness stays in the API's dicts (and ``--json``)."""
+    from mlevolve.gp.archive import Archive, Row
+    from tests.report.test_kinds56_distinct import META, PROGRAM
+
+    db = tmp_path / "r.db"
+    with Archive.for_run(db, META) as archive:
+        archive.add(Row(0, "00" * 16, PROGRAM.format("x"), -1.4115e-06, {"val_mse": 1.4115e-06, "test_mse": 1.0,
+                        "fitness": -1.4115e-06}, None, None, "evaluated", None, "point", (), 0, 3, 0.1))
+    for command in (["best", str(db)], ["show", str(db), "--best"]):
+        assert main(command) == 0
+        head = capsys.readouterr().out.splitlines()[0]
+        assert head == "#1  val_mse 1.4115e-06  hash 000000000000  (candidate 0, point, generation 0)", command
+    assert api.best(db, 1)[0]["fitness"] == -1.4115e-06
