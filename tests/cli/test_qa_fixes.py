@@ -174,6 +174,14 @@ def test_a_refused_resume_says_which_identity_field_differs(tmp_path: Path, caps
     long = f"{data}:target=y"
     assert main(["evolve", str(program), "--task", long, "--budget", "2", "--db", db, "--quiet"]) == 2
     assert capsys.readouterr().err.splitlines()[0].endswith(f"the task differs: archive has 'nguyen4', now {long!r}")
+    folder = "folder_" * ((220 - len(f"{tmp_path}/data.csv:target=y")) // 7)  # past 200 characters: cut there
+    deep = tmp_path / folder / "data.csv"
+    deep.parent.mkdir()
+    deep.write_text(data.read_text())
+    longer = f"{deep}:target=y"
+    assert 200 < len(longer) <= 240  # a longer quoted value shows its ends (clip_quotes), as every message's does
+    assert main(["evolve", str(program), "--task", longer, "--budget", "2", "--db", db, "--quiet"]) == 2
+    assert capsys.readouterr().err.splitlines()[0].endswith(f"archive has 'nguyen4', now {longer!r}")
     program.write_text(program.read_text().replace("x * x * x * x", "x * x * x * x * 2.0"))
     assert main(["evolve", str(program), "--task", "nguyen4", "--budget", "2", "--db", db, "--quiet"]) == 2
     line = capsys.readouterr().err.splitlines()[0]

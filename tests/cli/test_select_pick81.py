@@ -104,7 +104,7 @@ def test_show_best_gives_the_pick_and_the_fittest_under_select_accuracy(run: dic
     assert f"hash {run['pick']['hash'][:12]}  (candidate" in out.split("\n\n")[1]  # the program shown: the pick
     assert main(["show", str(run["db"]), "--best", "--select", "accuracy"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"#1  fitness {shown_metric(run['fittest']['fitness'])}  hash {run['fittest']['hash'][:12]}")
+    assert out.startswith(f"#1  train_r2 {shown_metric(run['fittest']['fitness'])}  hash {run['fittest']['hash'][:12]}")
     assert main(["show", str(run["db"]), "--best", "--sympy"]) == 0  # the formula printed is the answer's too
     picked = capsys.readouterr().out
     assert main(["show", str(run["db"]), run["pick"]["hash"][:12], "--sympy"]) == 0
@@ -258,7 +258,7 @@ def test_best_s_verdict_is_the_answer_s_where_the_fittest_s_differs(tmp_path: Pa
                                       "count")
     assert main(["best", str(db), "-n", "1"]) == 0  # the answer's text is listed: the one the verdict is of
     [block] = [b for b in capsys.readouterr().out.split("\n\n") if b.startswith("#")]
-    assert block.startswith("#1 (answer, --select best)  fitness ") and f"hash {answer['best']['hash'][:12]}" in block
+    assert block.startswith("#1 (answer, --select best)  train_r2 ") and f"hash {answer['best']['hash'][:12]}" in block
 
 
 # -- the list, the verdict's words and the lineage speak of the answer (stop 65, ans88) ------------------------------
@@ -282,14 +282,14 @@ def test_best_n_1_lists_the_answer_s_text_marked_and_then_the_fittest(run: dict[
     pick, fittest = run["pick"], run["fittest"]
     assert main(["best", str(run["db"]), "-n", "1"]) == 0
     [block] = _blocks(capsys.readouterr().out)
-    assert block[0].startswith(f"#1 (answer, --select best)  fitness {shown_metric(pick['fitness'])}  "
+    assert block[0].startswith(f"#1 (answer, --select best)  train_r2 {shown_metric(pick['fitness'])}  "
                                f"hash {pick['hash'][:12]}")
     body = (api.answer(run["db"]) or {})["best"]["program"].splitlines()[-1].strip()
     assert block[-1].strip() == body and fittest["hash"][:12] not in "\n".join(block)
     assert main(["best", str(run["db"]), "-n", "2"]) == 0
     first, second = _blocks(capsys.readouterr().out)
     assert f"hash {pick['hash'][:12]}" in first[0] and second[0].startswith(
-        f"#2  fitness {_fitness_listed(run['db'], 2)[1]}  hash {fittest['hash'][:12]}")
+        f"#2  train_r2 {_fitness_listed(run['db'], 2)[1]}  hash {fittest['hash'][:12]}")
     rows = api.best(run["db"], 2, select="best")  # the API, asked: the same list, the answer marked
     assert [r["hash"] for r in rows] == [pick["hash"], fittest["hash"]] and rows[0]["selected"] == "best"
     assert "selected" not in rows[1] and rows[0]["answer"]["verdict"] == (api.answer(run["db"]) or {})["verdict"]
@@ -305,7 +305,7 @@ def test_where_the_answer_is_the_fittest_the_lists_are_as_before(run: dict[str, 
         out = capsys.readouterr().out
         blocks = _blocks(out)
         assert "(answer" not in out and len(blocks) == 2 and not out.startswith(("answer", "fittest"))
-        assert blocks[0][0].startswith(f"#1  fitness {shown_metric(fittest['fitness'])}  hash {fittest['hash'][:12]}")
+        assert blocks[0][0].startswith(f"#1  train_r2 {shown_metric(fittest['fitness'])}  hash {fittest['hash'][:12]}")
         assert [b[0].split("hash ")[1][:12] for b in blocks] == [r["hash"][:12] for r in api.best(run["db"], 2,
                                                                                                 select="accuracy")]
 
@@ -317,8 +317,8 @@ def test_show_best_n_2_lists_the_answer_then_the_fittest(run: dict[str, Any], ca
     assert out.startswith("answer:  ") and out.splitlines()[1].startswith("fittest: ")  # named above, as -n 1 did
     first, second = _blocks(out)
     listed = _fitness_listed(run["db"], 2)
-    assert first[0].startswith(f"#1 (answer, --select best)  fitness {listed[0]}  hash {pick['hash'][:12]}")
-    assert second[0].startswith(f"#2  fitness {listed[1]}  hash {fittest['hash'][:12]}")
+    assert first[0].startswith(f"#1 (answer, --select best)  train_r2 {listed[0]}  hash {pick['hash'][:12]}")
+    assert second[0].startswith(f"#2  train_r2 {listed[1]}  hash {fittest['hash'][:12]}")
     verdict = (api.answer(run["db"]) or {})["verdict"]
     lines = out.splitlines()  # (show's blocks hold blank lines: the program's header, then its definitions)
     assert lines[lines.index("against the start:") + 3].strip() == verdict  # the first block's: the answer's
@@ -422,7 +422,7 @@ def test_the_report_s_commands_name_the_archive_and_the_select_given(run: dict[s
     argv = shlex.split(shown)[1:-2]  # runnable as printed (less --confirm 5): it lists the program the page calls best
     capsys.readouterr()
     assert main(argv) == 0 and capsys.readouterr().out.startswith(
-        f"#1  fitness {shown_metric(run['fittest']['fitness'])}  hash {run['fittest']['hash'][:12]}")
+        f"#1  train_r2 {shown_metric(run['fittest']['fitness'])}  hash {run['fittest']['hash'][:12]}")
     assert main(["report", str(db), "-o", str(page)]) == 0  # the default: the answer's words, no --select
     html = page.read_text(encoding="utf-8")
     assert escape(f"`mlevolve show {q} --best --confirm 5` re-evaluates the answer and the start") in html

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -466,12 +467,15 @@ def test_an_archive_is_refused_when_its_data_changed(csv_run: Callable[[], int],
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert csv_run() == 0
     assert csv_run() == 0  # same data: resumes
+    shutil.copyfile("data.csv", "copy.csv")
     write_data(Path("data.csv"), shift=1.0)
     before = Path("run.db").read_bytes()
     assert csv_run() == 2
     line = one_error(capsys.readouterr())
-    assert line.startswith("run.db: error: the data of task 'data.csv:target=y' changed since the archive was made "
-                           "(SHA-256 ")
+    data = tmp_path / "run" / "data.csv"
+    then, now = (hashlib.sha256(text).hexdigest()[:12] for text in (Path("copy.csv").read_bytes(), data.read_bytes()))
+    assert line == (f"run.db: error: the data of task 'data.csv:target=y' (file {data}: SHA-256 {then} then, {now} "
+                    "now) changed since the archive was made")
     assert Path("run.db").read_bytes() == before
 
 

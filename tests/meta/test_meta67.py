@@ -109,3 +109,45 @@ def test_a_meta_rows_number_given_for_a_hash_is_named_an_inner_runs(meta_db: Pat
         f"{meta_db}: error: '{seq}' is an inner run's number, not a hash: inner run {seq}'s hash is {rows[seq][:12]}",
         f"hint: give {rows[seq][:12]} for inner run {seq}; a hash (or a unique prefix of one), not an inner run's "
         "number, names a program"]
+
+
+def test_a_meta_resume_on_changed_data_names_the_tasks_file_and_both_digests_whole(
+        tmp_path: Path, capsys: Capsys) -> None:
+    """A meta run's data digests are a table by task: its refusal printed both tables cut off mid-word
+    (``(SHA-256 {'xy.csv:tar then, {'/tmp/m67/s now)``); it names the task whose file changed, the file and the two
+    short digests, on one line, exit 2."""
+    import hashlib
+
+    config = _config(tmp_path)
+    config.write_text(config.read_text().replace('validation = ["nguyen2"]', 'validation = ["xy.csv:target=y"]'))
+    data = tmp_path / "xy.csv"
+    db, out = str(tmp_path / "m.db"), str(tmp_path / "g.toml")
+    assert cli(capsys, "meta", str(config), "--db", db, "-o", out, "--quiet")[0] == 0
+    then = hashlib.sha256(data.read_bytes()).hexdigest()[:12]
+    data.write_text(XY + "9.0,81.5\n")
+    now = hashlib.sha256(data.read_bytes()).hexdigest()[:12]
+    code, said, err = cli(capsys, "meta", str(config), "--db", db, "-o", str(tmp_path / "g2.toml"), "--quiet")
+    assert code == 2 and said == ""
+    assert err.splitlines()[0] == (f"{db}: error: the data of task '{data}:target=y' (SHA-256 {then} then, {now} now) "
+                                   "changed since the archive was made")
+    assert "Traceback" not in err
+
+
+def test_a_meta_reports_title_and_run_table_name_its_data_tasks_and_archive_by_absolute_path(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A meta run's title named its tasks by split as the archive holds them, not by the rule every other place of
+    the report names a task and a path by (absolute)."""
+    config = _config(tmp_path / "c", test="xy.csv:target=y")
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "meta", str(config), "--db", "m.db", "-o", "g.toml", "--quiet")[0] == 0
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "m.db")  # as an archive may hold it: the test task as the configuration wrote it
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'test'", ('["c/xy.csv:target=y"]',))
+    conn.commit()
+    conn.close()
+    assert cli(capsys, "report", "m.db", "-o", "m.html")[0] == 0
+    page = (tmp_path / "m.html").read_text()
+    data = f"{tmp_path / 'c' / 'xy.csv'}:target=y"
+    assert f"<title>quartic, a meta run: train nguyen1, nguyen3; validation nguyen2; test {data}</title>" in page
+    assert f"<td>archive</td><td>{tmp_path / 'm.db'}</td>" in page

@@ -48,7 +48,7 @@ def test_best_lists_each_shown_text_once_naming_the_others(tmp_path: Path, capsy
     assert [a["hash"][:2] for a in listed[0]["alike"]] == ["01", "02"]
     code, out, _ = cli(capsys, "best", str(db), "-n", "10")
     assert code == 0
-    assert f"    + 2 more programs shown alike, ranked lower: {'01' * 6} (fitness -0.2), {'02' * 6} (fitness -0.3)" \
+    assert f"    + 2 more programs shown alike, ranked lower: {'01' * 6} (val_mse 0.2), {'02' * 6} (val_mse 0.3)" \
         in out.splitlines()
     assert out.count("x * x + 1.5") == 1
     every = api.best(db, n=10, digits=0)  # every digit: 1.50001 reads otherwise

@@ -58,9 +58,9 @@ def test_a_pruned_best_listed_above_fitter_entries_says_why(capsys: Capsys, tmp_
     code, out, _ = cli(capsys, "best", str(db), "-n", "2")
     assert code == 0
     listed = [line for line in out.splitlines() if line.startswith("#")]
-    assert listed[0].startswith("#1  fitness -0.") and listed[0].endswith(f"  hash abababababab  (the prune of "
+    assert listed[0].startswith("#1  val_mse 0.") and listed[0].endswith(f"  hash abababababab  (the prune of "
                                                                          f"candidate 0{why})")
-    assert listed[1].startswith("#2  fitness -0.3  ")
+    assert listed[1].startswith("#2  val_mse 0.3  ")
     code, out, _ = cli(capsys, "show", str(db), "--best")  # show --best ranks it as best does
     assert code == 0 and out.splitlines()[0] == listed[0]
     code, out, _ = cli(capsys, "show", str(db), "abab")  # by its hash: not ranked, nothing said of a rank
@@ -132,7 +132,7 @@ def test_show_says_a_candidate_is_compared_with_the_start_on_the_common_draw(cap
     this = next(line for line in out.splitlines() if line.startswith("    this:"))
     assert this == ("    this:  val_mse 0.2  test_mse 1   (scored on the prune's 100 common tasks, as the start; "
                     "val_mse 0.1 on its own draw)")  # its headline's fitness, -0.1, is -val_mse of its own draw
-    assert out.startswith("fitness -0.1  hash 000000000000")
+    assert out.startswith("val_mse 0.1  hash 000000000000")  # the metric its fitness is, not -0.1
     code, out, _ = cli(capsys, "show", str(db), "--best")  # the pruned best: scored there, its headline's too
     assert code == 0 and next(line for line in out.splitlines() if line.startswith("    this:")).endswith(
         "   (scored on the prune's 100 common tasks, as the start)")

@@ -419,7 +419,7 @@ def test_show_best_prints_program_metrics_and_ancestry(runs: dict[str, Path], ca
     lines = out.splitlines()
     where = f"the prune of candidate {shown['seq']}" if shown["source"] == "pruned" else \
         f"candidate {shown['seq']}, {shown['operator']}, generation {shown['generation']}"  # not two hashes for one seq
-    assert lines[0] == f"#1  fitness {shown_metric(shown['fitness'])}  hash {shown['hash'][:12]}  ({where})"
+    assert lines[0] == f"#1  train_r2 {shown_metric(shown['fitness'])}  hash {shown['hash'][:12]}  ({where})"
     answer = data.answer(data.load(runs["run"]))  # the report's answer called a pruned best "candidate N"
     assert answer is not None and answer["best"]["source"] == shown["source"]
     assert shown["source"] == "pruned"  # the fixture's run prunes its best

@@ -341,16 +341,16 @@ def test_best_groups_programs_of_the_same_behaviour(capsys: Capsys, tmp_path: Pa
             archive.add(row)
     code, out, _ = cli(capsys, "best", str(db), "-n", "5")
     assert code == 0
-    assert out == ("#1  fitness -0.2  hash 040404040404  (candidate 4, point, generation 1)\n"
+    assert out == ("#1  val_mse 0.2  hash 040404040404  (candidate 4, point, generation 1)\n"
                    "    val_mse 0.2, test_mse 1\n"
                    "    formula f(x: Scalar) -> Scalar =\n"
                    "      x * x * x\n\n"
-                   "#2  fitness -0.5  hash 000000000000  (candidate 0, point, generation 1)\n"
+                   "#2  val_mse 0.5  hash 000000000000  (candidate 0, point, generation 1)\n"
                    "    val_mse 0.5, test_mse 1\n"
                    "    + 2 more programs with the same behaviour: 010101010101, 020202020202\n"
                    "    formula f(x: Scalar) -> Scalar =\n"
                    "      x * x\n\n"
-                   "#3  fitness -0.9  hash 030303030303  (candidate 3, point, generation 1)\n"
+                   "#3  val_mse 0.9  hash 030303030303  (candidate 3, point, generation 1)\n"
                    "    val_mse 0.9, test_mse 1\n"
                    "    formula f(x: Scalar) -> Scalar =\n"
                    "      2.0 * x\n\n")  # x + x, shown simplified
@@ -377,13 +377,13 @@ def test_a_pruned_best_is_listed_once_in_its_candidates_place(capsys: Capsys, tm
                                     "evaluations": 3})
     code, out, _ = cli(capsys, "best", str(db), "-n", "5")
     assert code == 0
-    assert out == ("#1  fitness -0.2  hash abababababab  (the prune of candidate 0)\n"
+    assert out == ("#1  val_mse 0.2  hash abababababab  (the prune of candidate 0)\n"
                    "    val_mse 0.2, test_mse 1\n"
                    "    pruned from candidate 0 (hash 000000000000): 7 -> 5 nodes, val_mse 0.2 -> 0.2\n"
                    "    + 1 more program with its candidate's behaviour: 010101010101\n"
                    "    formula f(x: Scalar) -> Scalar =\n"
                    "      x * x * x\n\n"
-                   "#2  fitness -0.5  hash 020202020202  (candidate 2, point, generation 1)\n"
+                   "#2  val_mse 0.5  hash 020202020202  (candidate 2, point, generation 1)\n"
                    "    val_mse 0.5, test_mse 1\n"
                    "    formula f(x: Scalar) -> Scalar =\n"
                    "      x * x\n\n")

@@ -354,13 +354,23 @@ def evolve(
         finally:
             if backend is not None:
                 backend.close(interrupted)
-        return _summed_up(found, evaluator=evaluator, task_data=task_data, task_name=task_name, names=names,
-                          digits=digits, start_name=start_name, program_name=checked.name, init=init, path=path,
-                          data_path=source[0] if source else None)
+        return {**_summed_up(found, evaluator=evaluator, task_data=task_data, task_name=task_name, names=names,
+                             digits=digits, start_name=start_name, program_name=checked.name, init=init, path=path,
+                             data_path=source[0] if source else None),
+                "worker_compile_seconds": _worker_compiles(backend)}
     except KeyboardInterrupt as stop:  # closing the archive or the workers, summing up: all is saved
         if isinstance(stop, RunInterrupted) or found is None:
             raise
         raise RunInterrupted(str(path), found.archived) from None
+
+
+def _worker_compiles(backend: Any) -> float:
+    """The seconds numba spent compiling kernels in the run's workers (a pool's or Dask's: the longest any worker
+    spent, as they compile side by side, which each reports with its answers and at its start), which this process's
+    own compile seconds leave out; 0.0 where candidates were scored in this process (its compiles are its own)."""
+    from mlevolve.gp.backends import InProcess
+
+    return 0.0 if backend is None or isinstance(backend, InProcess) else float(getattr(backend, "warmup", 0.0))
 
 
 @dataclass(frozen=True)

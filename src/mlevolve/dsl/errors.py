@@ -629,12 +629,29 @@ def quoted_line(line: str, column: int, width: int = 1, limit: int = QUOTE_WIDTH
     return left + head + marked + tail + right, " " * (len(left) + len(head)) + "^" * carets
 
 
+def code_part(line: str) -> str:
+    """``line`` up to its last code character: without a trailing ``#`` comment (one outside a quoted string, in a
+    program's text as in TOML's) and the spaces before it, so that a span's carets stop where its code does."""
+    quote = ""
+    escaped = False
+    for i, ch in enumerate(line):
+        if quote:
+            # a backslash escapes in a "..." string (TOML's '...' literal string has no escapes)
+            escaped, quote = (not escaped and ch == "\\" and quote == '"'), "" if ch == quote and not escaped else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return line[:i].rstrip()
+    return line.rstrip()
+
+
 def marked_lines(line: str, span: Span) -> tuple[str, str]:
     """The source ``line`` (the first of ``span``) and the carets under the span's part of it: a span over several
-    lines (a call or a let written across them) is marked from its column to the line's last character, and the
-    caret line ends ``(continues to line N)``, N its last line; every caret of a diagnostic is drawn here."""
+    lines (a call or a let written across them) is marked from its column to the line's last code character (not a
+    trailing comment: :func:`code_part`), and the caret line ends ``(continues to line N)``, N its last line; every
+    caret of a diagnostic is drawn here."""
     if span.end_line > span.line:
-        width = max(1, len(line.rstrip()) - span.column + 1)
+        width = max(1, len(code_part(line)) - span.column + 1)
         text, caret = quoted_line(line, span.column, width)
         return text, f"{caret} (continues to line {span.end_line})"
     return quoted_line(line, span.column, max(1, span.end_column - span.column + 1))

@@ -689,15 +689,14 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
                              f"{_identity_diff(key, stored, identity)}", hint="pass another --db to start a new run" +
                              (" (each set of evolved definitions keeps an archive of its own: without --db, a run of "
                               "some definitions has a default archive named after them)" if key == "evolve" else ""))
-    if stored.get("data_sha256") != identity.get("data_sha256"):
-        return MlevError(f"the data of task {identity.get('task')!r} changed since the archive was made (SHA-256 "
-                         f"{str(stored.get('data_sha256'))[:12]} then, {str(identity.get('data_sha256'))[:12]} now)",
+    if changed := _data_changed(stored, identity):
+        return MlevError(f"the data of {changed} changed since the archive was made",
                          hint="restore the data file to resume, or " + new_db)
     same_file = _same_data_file_task(stored, identity)
     was, now = {**LEFT_OUT_AT, **stored}, {**LEFT_OUT_AT, **identity}
     was_drawn = _drawn(was)
     differ = [k for k, v in _drawn(now).items() if _setting(k, was_drawn.get(k)) != _setting(k, v)
-              and not (k == "task" and same_file)]
+              and not (k == "task" and same_file) and k != "data_sha256"]  # its files: checked above
     if "algorithm" in differ:  # it decides what the rest mean (which are read, how a tournament draws): said alone
         differ = ["algorithm"]
     if "population" in differ and "tournament" in differ and was.get("tournament") == now.get("tournament"):
@@ -724,6 +723,30 @@ def _refusal(stored: Mapping[str, Any], identity: Mapping[str, Any], settings: C
         refused.rename(lambda name: name)
         return refused
     return None
+
+
+def _data_changed(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> str:
+    """Which tasks' data files changed, each by its task, its file's absolute path and both short digests (``task
+    'xy.csv:target=y' (file /tmp/xy.csv: SHA-256 0a1b2c3d4e5f then, 6a7b8c9d0e1f now)``), or "" where none did.
+
+    An evolve run's ``data_sha256`` is its one file's digest; a meta run's, a table of its data tasks' digests by task
+    spec: a task in one table only is another split (said by the settings' check), not changed data."""
+    was, now = stored.get("data_sha256"), identity.get("data_sha256")
+    if isinstance(was, Mapping) or isinstance(now, Mapping):
+        was, now = was if isinstance(was, Mapping) else {}, now if isinstance(now, Mapping) else {}
+        pairs = [(str(t), was[t], now[t]) for t in now if t in was and was[t] != now[t]]
+    elif was != now:
+        pairs = [(str(identity.get("task")), was, now)]
+    else:
+        return ""
+
+    def said(spec: str, old: Any, new: Any) -> str:
+        name = split_spec(spec)[0]
+        path = str(Path(name).absolute())
+        digests = f"SHA-256 {str(old)[:12] if old else 'none'} then, {str(new)[:12] if new else 'none'} now"
+        return f"task {spec!r} ({'file ' + path + ': ' if path != name else ''}{digests})"
+
+    return ", ".join(said(*pair) for pair in pairs)
 
 
 def _drawn(settings: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -808,12 +831,12 @@ def _identity_diff(key: str, stored: Mapping[str, Any], identity: Mapping[str, A
         return (f"the program differs: archive has hash {str(stored.get('program_hash'))[:12]}, "
                 f"now {str(identity.get('program_hash'))[:12]}")
     name = {"task": "the task", "evolve": "the evolved definitions"}[key]
-    width = 200 if key == "task" else 40  # a task spec whole: its options are what differs (newuser35b)
     was, given = stored.get(key), identity.get(key)
     lacks = f" (without its {was.removeprefix(given + ':')})" if key == "task" and isinstance(was, str) \
         and isinstance(given, str) and was.startswith(given + ":") else ""
     verb = "differ" if key == "evolve" else "differs"
-    return f"{name} {verb}: archive has {_short(was, width)}, now {_short(given, width)}{lacks}"
+    # whole, never cut: a task spec's options are what differs (newuser35b), a cut list or path read mid-word
+    return f"{name} {verb}: archive has {was!r}, now {given!r}{lacks}"
 
 
 def _program_diff(was: str, now: str) -> str:

@@ -184,7 +184,8 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
             "failure_where": row.failure_where, "parents": list(row.parents), "size": row.size,
             "same": [m.hash for m in group.members if m.hash != row.hash and not _prune_pair(row, m)]
             if group is not None else [],
-            "alike": [{"hash": m.hash, "fitness": m.fitness} for m in group.alike] if group is not None else [],
+            "alike": [{"hash": m.hash, "fitness": m.fitness, "metrics": dict(m.metrics)} for m in group.alike]
+            if group is not None else [],
             **({"task": row.source} if run.meta.get("kind") == "meta" else {})}  # an inner run's: its generator's
 
 
@@ -626,7 +627,7 @@ def ancestry(run: Run, row: Row) -> list[dict[str, Any]]:
             break
         seen.add((parent.seq, parent.hash))
         out.append({"hash": parent.hash, "operator": parent.operator, "generation": parent.generation,
-                    "fitness": parent.fitness, "seq": parent.seq})
+                    "fitness": parent.fitness, "metrics": dict(parent.metrics), "seq": parent.seq})
         current = parent
     for i, step in enumerate(out):  # a program made again (an edit its canonical form undoes): which step it repeats
         step["again"] = next((older["generation"] for older in out[i + 1:] if older["hash"] == step["hash"]), None)

@@ -15,10 +15,13 @@ import difflib
 import shlex
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from mlevolve.gp.archive import Row
+from mlevolve.interpreter.standalone.spec import TaskError, split_spec
 from mlevolve.messages import in_repository
 from mlevolve.report import data, lineage, plots, render, summary
 from mlevolve.report.data import Run
@@ -52,7 +55,10 @@ def build(run: Run, baseline: Run | None = None, lineage_limit: int = 60, top: i
           select: str = data.DEFAULT_SELECTION) -> str:
     """The whole HTML document for ``run`` (optionally comparing with a ``baseline`` run), answer first:
     the program rule ``select`` chooses (:func:`mlevolve.report.data.chosen`) against the start, the curve, the top
-    ``top`` behaviours, then the rest."""
+    ``top`` behaviours, then the rest.  Every path it shows is absolute (:func:`shown_path`): the archive's, the
+    baseline's, a data file's (:func:`named_task`), each task of a meta run's splits."""
+    run = replace(run, path=shown_path(run.path))
+    baseline = None if baseline is None else replace(baseline, path=shown_path(baseline.path))
     meta = run.meta.get("kind") == "meta"
     task = _splits(run) if meta else named_task(run)
     title = f"{run.meta.get('program_name', '?')}{', a meta run: ' if meta else ' on '}{task}"
@@ -115,9 +121,23 @@ def _splits(run: Run) -> str:
     records no split lists: its training tasks, from its ``task``, "meta:TASK,TASK")."""
     parts = [(part, run.meta.get(part)) for part in ("train", "validation", "test")]
     if not any(isinstance(names, list) for _, names in parts):
-        return f"train {', '.join(str(run.meta.get('task', '?')).split(':', 1)[-1].split(','))}"
-    return "; ".join(f"{part} {', '.join(map(str, names)) or 'none'}" for part, names in parts
+        return f"train {', '.join(map(_meta_task, str(run.meta.get('task', '?')).split(':', 1)[-1].split(',')))}"
+    return "; ".join(f"{part} {', '.join(map(_meta_task, names)) or 'none'}" for part, names in parts
                      if isinstance(names, list))
+
+
+def _meta_task(task: object) -> str:
+    """A meta run's task as the report names it (:func:`named_task`'s rule): a data file by its absolute path
+    (:func:`shown_path`; a configuration's are kept so, beside it, by a run of today), its options as given; a
+    built-in task by its name."""
+    text = str(task)
+    try:  # the name as the reader splits it (a folder's name may hold ':')
+        name = split_spec(text)[0]
+    except TaskError:
+        return text
+    if not (Path(name).suffix or "/" in name) or not text.startswith(name):  # a built-in task's has no suffix
+        return text
+    return shown_path(name) + text[len(name):]
 
 
 def _meta_answer(run: Run) -> str:
@@ -158,6 +178,14 @@ def _table(rows: Iterable[Sequence[Any]], head: Sequence[str] | None = None) -> 
         out.append("<tr>" + "".join(cell(h, "th") for h in head) + "</tr>")
     out += ["<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows]
     return "\n".join([*out, "</table>"])
+
+
+def shown_path(path: str | Path) -> str:
+    """A file's path as the report shows it, the one rule for each (an archive's, a data file's): absolute, as the
+    run read a data file (``data_path``, :func:`mlevolve.interpreter.tasks.data_source`), so that a page read
+    elsewhere, or a command on it run from another folder, names the same file (``r.db`` read ``r.db`` beside a
+    task's ``/home/u/runs/xy.csv``)."""
+    return str(Path(path).resolve())
 
 
 def named_task(run: Run, none: str | None = "?") -> str | None:

@@ -21,7 +21,7 @@ from mlevolve.dsl.parse import KEYWORDS
 from mlevolve.dsl.types import BASE_TYPES
 from mlevolve.messages import counted
 from mlevolve.report.summary import which
-from mlevolve.results import METRIC_DIGITS, shown_metric, tied
+from mlevolve.results import METRIC_DIGITS, fitness_metric, shown_metric, tied
 
 Token = tuple[str, str]
 Line = list[Token]
@@ -111,8 +111,22 @@ def apart_digits(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, int]]:
     return out
 
 
+def scored(fitness: float, metrics: Mapping[str, Any] | None, digits: Mapping[str, int] | None = None
+           ) -> tuple[str, str]:
+    """``(name, value)`` of a candidate's score as every line shows it, as the summary and the progress do
+    (:func:`mlevolve.results.fitness_metric`): the metric its ``fitness`` is and that metric's value, ``val_mse``
+    ``1.4115e-06``, not the signed fitness ``-1.4115e-06`` that ranks it (``--json`` and the API's dicts keep it as
+    ``fitness``); ``fitness`` itself where no metric of ``metrics`` is it.  ``digits``: a ranked list's digits of
+    its values by key (:func:`apart_digits`)."""
+    name = fitness_metric({**(metrics or {}), "fitness": fitness}).name
+    value = fitness if name == "fitness" else float((metrics or {})[name])
+    shown = (digits or {}).get(name, (digits or {}).get("fitness", METRIC_DIGITS))
+    return name, number(value, shown)
+
+
 def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
-    """``#1  fitness F  hash H  (candidate S, OPERATOR, generation G)`` for a candidate dict (see ``data.describe``);
+    """``#1  val_mse F  hash H  (candidate S, OPERATOR, generation G)`` for a candidate dict (see ``data.describe``:
+    its score as :func:`scored` names it);
     a meta run's row, an inner run, in its own terms: ``(inner run S of generator DIGEST on TASK, meta-generation G)``
     (meta67: it read "candidate S", "generation G"); a pruned best: ``(the prune of
     candidate S)``, ranked with why it is first where another reads fitter (``first``); the run's answer by a
@@ -123,8 +137,8 @@ def headline(c: Mapping[str, Any], rank: int | None = None) -> Line:
     if c["fitness"] is None:
         out += [("failure", f"failed: {c.get('failure') or 'no fitness'}")]
     else:
-        out += [("text", "fitness "), ("fitness", number(c["fitness"], c.get("digits", {}).get("fitness",
-                                                                                              METRIC_DIGITS)))]
+        name, value = scored(c["fitness"], c.get("metrics"), c.get("digits"))
+        out += [("text", f"{name} "), ("fitness", value)]
     first = f"; {c['first']}" if c.get("first") and rank is not None else ""  # a pruned best ranked first: why
     where = f"  ({which(c)}{first})" if c.get("source") == "pruned" else \
         f"  (inner run {c['seq']} of generator {c['operator']} on {c['task']}, meta-generation {c['generation']})" \
@@ -137,10 +151,11 @@ def ancestor_line(a: Mapping[str, Any]) -> Line:
     is one the chain holds further back (an edit its canonical form undid), which (its hash was shown twice, unsaid)."""
     if a.get("missing"):
         return [("text", "<- "), ("hash", a["hash"][:12]), ("dim", "  (not in the archive)")]
-    fitness = ("fitness", number(a["fitness"])) if a["fitness"] is not None else ("failure", "failed")
+    name, value = scored(a["fitness"], a.get("metrics")) if a["fitness"] is not None else ("fitness", "")
+    fitness = ("fitness", value) if a["fitness"] is not None else ("failure", "failed")
     again = [("dim", f"  (made again: the program of generation {a['again']})")] if a.get("again") is not None else []
     return [("text", "<- "), ("hash", a["hash"][:12]), ("text", f"  {a['operator']:<10} generation "),
-            ("number", str(a["generation"])), ("text", "  fitness "), fitness, *again]
+            ("number", str(a["generation"])), ("text", f"  {name} "), fitness, *again]
 
 
 def indented(lines: Iterable[Line], prefix: str = "    ") -> list[Line]:
@@ -173,14 +188,14 @@ def same_line(c: Mapping[str, Any], shown: int = 4) -> list[Line]:
                                                 + ", ".join(h[:12] for h in same[:shown]) + more)])
     if alike:
         more = ", ..." if len(alike) > shown else ""
-        listed = ", ".join(f"{a['hash'][:12]} ({_fitness(a['fitness'])})" for a in alike[:shown])
+        listed = ", ".join(f"{a['hash'][:12]} ({_fitness(a['fitness'], a.get('metrics'))})" for a in alike[:shown])
         out.append([("indent", "    "), ("dim", f"+ {counted(len(alike), 'more program')} shown alike, ranked lower: "
                                                 f"{listed}{more}")])
     return out
 
 
-def _fitness(value: float | None) -> str:
-    return "failed" if value is None else f"fitness {shown_metric(value)}"
+def _fitness(value: float | None, metrics: Mapping[str, Any] | None = None) -> str:
+    return "failed" if value is None else " ".join(scored(value, metrics))
 
 
 # -- back ends ------------------------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def compiled_line(seconds: float) -> str | None:
 
 def lines(result: Mapping[str, Any], compiled: float = 0.0) -> list[str]:
     """The summary ``mlevolve evolve`` prints at the end of a run; ``compiled``: the seconds numba spent compiling
-    kernels in the command (:func:`compiled_line`), said below the search's time."""
+    kernels in the command and its workers (:func:`compiled_line`), said below the search's time."""
     old = result.get("replayed_counts") or {}  # a resumed run: what the archive answered, apart from this run's
     counts = ", ".join(f"{k} {(result.get(k) or 0) - old.get(k, 0):,}" for k in SOURCES
                        if k != "hurdle" or result.get(k) is not None)  # None (or, in older archives, absent): no hurdle
@@ -246,13 +246,16 @@ def time_limited(result: Mapping[str, Any]) -> str | None:
             f"{limit['budget']:,} candidates: the same command resumes it with a fresh allowance")
 
 
-def one_line(result: Mapping[str, Any]) -> str:
-    """The ``--quiet`` summary: the best's metric against the start's, the candidates, the archive."""
+def one_line(result: Mapping[str, Any], compiled: float = 0.0) -> str:
+    """The ``--quiet`` summary: the best's metric against the start's, the candidates, the archive, and the seconds
+    numba spent compiling kernels (``compiled``) where :func:`compiled_line` says them."""
     a = result.get("answer")
     held = f" (the budget; the archive holds {result['archived']:,})" if beyond_budget(result) else ""
     if result.get("time_limit"):
         held = f" of {result['time_limit']['budget']:,}, stopped at the time limit"
     tail = f"{counted(result['candidates'], 'candidate')}{held}; archive {shlex.quote(result['db'])}"
+    if note := compiled_line(compiled):
+        tail += f"; {note}"
     if a is None or result.get("best_hash") is None:
         reasons = result.get("failures") or []
         why = f" (most common failure: {reasons[0]['reason']})" if reasons else ""
