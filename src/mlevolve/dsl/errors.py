@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 from mlevolve.dsl.ir import Span
+from mlevolve.interpreter.standalone.common import csv_header, headerless
 from mlevolve.interpreter.standalone.spelling import BINARY, printable
 from mlevolve.interpreter.standalone.spelling import closest as closest  # the one closest-name primitive, which
 from mlevolve.interpreter.standalone.spelling import did_you_mean as did_you_mean  # an exported script carries too
@@ -190,8 +191,13 @@ DATA_SUFFIXES = (".csv", ".npz")  # a user's data file, which every command take
 
 
 def data_task(path: str | Path) -> str:
-    """Data file ``path`` as a ``--task`` spec, shell-quoted: a CSV names its target column, an NPZ holds ``y``."""
-    return shlex.quote(f"{path}:target=COLUMN" if str(path).lower().endswith(".csv") else str(path))
+    """Data file ``path`` as a ``--task`` spec, shell-quoted: a CSV names its target column (its header's last, where
+    its header is read; ``COLUMN`` where the file cannot be read or has no header line, which the reader then says),
+    an NPZ holds ``y``."""
+    if not str(path).lower().endswith(".csv"):
+        return shlex.quote(str(path))
+    header = csv_header(path)
+    return shlex.quote(f"{path}:target={header[-1] if header and not headerless(header) else 'COLUMN'}")
 
 
 def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevError] | None = None) -> str:

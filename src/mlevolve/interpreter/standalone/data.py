@@ -9,7 +9,6 @@ The reader (:func:`read_table`) is the one owner of the rules for a user's CSV/N
 import csv
 import io
 import math
-import shlex
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import COMMA, NUMBER, comma_fix
+from mlevolve.interpreter.standalone.common import COMMA, NUMBER, comma_fix, target_hint
 from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec, split_spec, task_hint
 from mlevolve.interpreter.standalone.spelling import BINARY, closest, did_you_mean
 
@@ -247,8 +246,6 @@ def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | Non
 def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, weight: str,
               params: Sequence[str]) -> tuple[Any, ...]:
     """Features, target cells, each one's place (location, name), feature names and labels of a CSV file."""
-    if not target:
-        raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
     try:  # a byte-order mark (as some editors write) dropped; blank lines skipped, above the header too
         if (nul := (data := file.read_bytes()).find(b"\0")) >= 0:  # as a .mlev file with one is: not read as text
             raise TaskError(BINARY.format(nul), UNREADABLE, str(file))
@@ -267,6 +264,8 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
         raise TaskError(f"{file}: empty file, expected a header row of column names",
                         "write the column names on the first line, then one row per example")
     line, header, rows = rows[0][0], [h.strip() for h in rows[0][2]], rows[1:]
+    if not target:  # the hint from the header read: a column to name, or no header to name one from
+        raise TaskError(f"{file}: which column is the target?", target_hint(file, header, params=params))
     for j, h in enumerate(header):  # the first name in the header that is empty or given before
         if not h or header.index(h) != j:
             raise TaskError(f"column name '{h}' appears twice: columns {header.index(h) + 1} and {j + 1}" if h else
