@@ -85,7 +85,8 @@ def _unquoted_target(err: MlevError, text: str, file: str | None) -> MlevError |
     target_hint`): its header's column, or the header line it lacks (its features named as the program ``text``'s
     formula's parameters, where it has one); None where the spec names its target, or no CSV file, or the file cannot
     be read (the parser's template stands)."""
-    from mlevolve.interpreter.standalone.common import csv_header, target_hint
+    from mlevolve.dsl.errors import csv_header
+    from mlevolve.interpreter.standalone.data import target_hint
 
     spec = err.unquoted
     name = _spec_name(spec)

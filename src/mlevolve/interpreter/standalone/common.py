@@ -1,15 +1,10 @@
 """Errors and limits shared by every training loop and task loader (standard library and numpy only); how a task
 spec and a typed integer are read is :mod:`mlevolve.interpreter.standalone.spec`'s."""
 
-import csv
-import io
 import math
 import re
-import shlex
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,45 +63,6 @@ GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]*)?([eE][+-]?[0-9
 
 
 COMMA = "a number's decimal point is '.', and it has no thousands separator"  # a cell's, an option's, a literal's
-
-
-def csv_header(file: str | Path) -> list[str] | None:
-    """The stripped cells of CSV ``file``'s first row that is not blank (a byte-order mark dropped): its header, the
-    columns' names, unless every cell is a number (:func:`headerless`); None where the file cannot be read as text."""
-    try:
-        text = Path(file).read_bytes().removeprefix(b"\xef\xbb\xbf").decode()
-    except (OSError, UnicodeDecodeError):
-        return None
-    try:
-        for row in csv.reader(io.StringIO(text, newline="")):
-            if any(cell.strip() for cell in row):
-                return [cell.strip() for cell in row]
-    except csv.Error:
-        return None
-    return []
-
-
-def headerless(header: Sequence[str]) -> bool:
-    """Whether a CSV file's first row ``header`` (:func:`csv_header`) is data, not names: every cell a number."""
-    return bool(header) and all(NUMBER.fullmatch(h) for h in header)
-
-
-def target_hint(file: str | Path, header: Sequence[str] | None, form: Callable[[str], str] = shlex.quote,
-                params: Sequence[str] = ()) -> str:
-    """The hint for a CSV task spec naming no target (``d.csv``), in a form that works when followed: ``form(spec)``
-    is how a spec is written where the mistake is (``--task``'s shell word; ``task "..."`` on a task line).  A header
-    read (:func:`csv_header`): its last column named, and every column; a first row of numbers: a header line to add
-    first (a target is named, never numbered), its features named as a formula's ``params`` where they are as many
-    (a formula's parameters are named after the columns); an unreadable file: the template."""
-    if header is None or not header:
-        return f"write {form(f'{file}:target=COLUMN')}, COLUMN the name of the target's column in its header line"
-    if headerless(header):
-        features = [*params] if len(params) == len(header) - 1 and "y" not in params else \
-            [f"x{i}" for i in range(1, len(header))]
-        names = [*features, "y"]
-        return (f"the file has no header line (its first row holds numbers) and a target is named, not numbered: add "
-                f"the columns' names as its first line ({','.join(names)}), then write {form(f'{file}:target=y')}")
-    return f"write {form(f'{file}:target={header[-1]}')}, or target= another of its columns: {', '.join(header)}"
 
 
 def comma_fix(text: str) -> str | None:

@@ -9,15 +9,16 @@ The reader (:func:`read_table`) is the one owner of the rules for a user's CSV/N
 import csv
 import io
 import math
+import shlex
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mlevolve.interpreter.standalone.common import COMMA, NUMBER, comma_fix, target_hint
+from mlevolve.interpreter.standalone.common import COMMA, NUMBER, comma_fix
 from mlevolve.interpreter.standalone.spec import TaskError, package, parse_spec, split_spec, task_hint
 from mlevolve.interpreter.standalone.spelling import BINARY, closest, did_you_mean
 
@@ -241,6 +242,20 @@ def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | Non
         return None
     return fault if problem != "regression" or not fault[0].endswith("is not a number") else (
         fault[0], "a regression needs a number in every target cell (a formula's target, or problem=regression)")
+
+
+def target_hint(file: object, header: Sequence[str], form: Callable[[str], str] = shlex.quote,
+                params: Sequence[str] = ()) -> str:
+    """The hint of a CSV task naming no target, as ``form(spec)`` writes a spec there (a shell word; ``task "..."``):
+    the ``header``'s last column and every one, or a header line to add where it holds numbers (a target is named,
+    never numbered; the features named as a formula's ``params`` where as many), or the template where it is empty."""
+    if header and all(NUMBER.fullmatch(h) for h in header):
+        names = [*(params if len(params) == len(header) - 1 and "y" not in params else
+                   (f"x{i}" for i in range(1, len(header)))), "y"]
+        return (f"the file has no header line (its first row holds numbers) and a target is named, not numbered: add "
+                f"the columns' names as its first line ({','.join(names)}), then write {form(f'{file}:target=y')}")
+    return f"write {form(f'{file}:target={header[-1]}')}, or target= another of its columns: {', '.join(header)}" \
+        if header else f"write {form(f'{file}:target=COLUMN')}, COLUMN the name of its target's column"
 
 
 def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, weight: str,
