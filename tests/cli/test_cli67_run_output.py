@@ -180,7 +180,7 @@ def test_the_progress_shows_the_metric_the_summary_shows_for_the_same_candidate(
                  "--budget", "12", "--seed", "1", "--no-prune", "--db", str(tmp_path / "r.db")]) == 0
     out, err = capsys.readouterr()
     last = [line for line in err.splitlines() if line.startswith("[")][-1]
-    shown = re.search(r"\] best (val_mse \S+)  ", last)
+    shown = re.search(r"\] fittest (val_mse \S+)  ", last)
     best = re.search(r"^best: +(val_mse \S+)  ", out, re.MULTILINE)
     assert shown is not None and best is not None and shown[1] == best[1], (last, out)
     assert not shown[1].startswith("val_mse -")

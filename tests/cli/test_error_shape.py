@@ -109,13 +109,13 @@ def test_standard_input_is_not_read_and_says_so(capsys: Capsys, argv: list[str],
 
 @pytest.mark.parametrize(("argv", "error", "hint"), [
     (["export", "{csv}", "--best", "-o", "{out}.mlev"], "a data file, not a .mlev program",
-     "a data file is a task: mlevolve run PROGRAM.mlev --task {csv}:target=COLUMN (evolve and export take it so too)"),
+     "a data file is a task: mlevolve run PROGRAM.mlev --task {csv}:target=y (evolve and export take it so too)"),
     (["export", "{csv}", "abc", "-o", "{out}.py"], "a data file, not a .mlev program",
-     "a data file is a task: mlevolve run PROGRAM.mlev --task {csv}:target=COLUMN (evolve and export take it so too)"),
+     "a data file is a task: mlevolve run PROGRAM.mlev --task {csv}:target=y (evolve and export take it so too)"),
     (["evolve", str(QUARTIC), "--db", "{csv}", "--budget", "3"], "not an mlevolve archive: this is a data file",
-     "a data file is a task: mlevolve evolve PROGRAM.mlev --task {csv}:target=COLUMN; pass a new --db path"),
+     "a data file is a task: mlevolve evolve PROGRAM.mlev --task {csv}:target=y; pass a new --db path"),
     (["check", "--grammar", "{csv}", str(QUARTIC)], "a data file, not a grammar file (TOML)",
-     "a data file is a task (--task {csv}:target=COLUMN); give the path of a grammar file"),
+     "a data file is a task (--task {csv}:target=y); give the path of a grammar file"),
     (["meta", "{npz}"], "a data file, not a meta configuration (TOML)",
      "a data file is a task (--task {npz}); give the path of a meta configuration"),
 ])

@@ -37,7 +37,7 @@ def _made(tmp_path: Path, kind: str) -> Path:
 @pytest.mark.parametrize("command", READERS, ids=lambda c: c[0] + (" --db" if "--db" in c else ""))
 @pytest.mark.parametrize("kind, error, hint", [
     ("data", "not an mlevolve archive: this is a data file", "a data file is a task: mlevolve evolve PROGRAM.mlev "
-     "--task {}:target=COLUMN; " + ARCHIVE),
+     "--task {}:target=y; " + ARCHIVE),
     ("sqlite", "not an mlevolve archive (no mlevolve tables)", f"it is another kind of file, or a corrupt one: "
      f"{ARCHIVE}"),
     ("folder", "cannot open archive: it is a folder", ARCHIVE)])
@@ -119,7 +119,7 @@ def test_a_run_given_what_is_not_an_archive_is_told_to_pass_a_new_path(tmp_path:
     err = usage_error(capsys, "evolve", str(EXAMPLES / "quartic.mlev"), "--db", str(path), "--budget", "3")
     assert err.splitlines() == [f"{path}: error: not an mlevolve archive: this is a data file",
                                 "hint: a data file is a task: mlevolve evolve PROGRAM.mlev --task "
-                                f"{path}:target=COLUMN; pass a new --db path"]
+                                f"{path}:target=y; pass a new --db path"]
     assert path.read_text() == "x,y\n1,2\n3,4\n"  # untouched
 
 
@@ -143,7 +143,7 @@ def test_a_program_command_given_a_data_file_says_it_is_a_task(
     path = (tmp_path / "my data").with_suffix(suffix)
     path.write_text("x,y\n1,2\n3,4\n")
     err = usage_error(capsys, *[a.format(path, out=tmp_path / "out.py") for a in command])
-    task = f"'{path}:target=COLUMN'" if suffix == ".csv" else f"'{path}'"
+    task = f"'{path}:target=y'" if suffix == ".csv" else f"'{path}'"
     assert err.splitlines() == [f"{path}: error: a data file, not a .mlev program",
                                 f"hint: a data file is a task: mlevolve run PROGRAM.mlev --task {task} (evolve and "
                                 "export take it so too)"]

@@ -56,12 +56,12 @@ def test_the_progress_line_shows_no_best_before_a_candidate_scores(hall: list[fl
     engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=s) for s in hall], seq=1,
                              counts={"cache": 0, "fec": 0, "hurdle": 0, "failed": 1})
     Progress(1, stream=stream)(engine, None, stored=True)
-    assert stream.getvalue().startswith("[     1/1] best -  cache 0  fec 0  hurdle 0  failed 1  (")
+    assert stream.getvalue().startswith("[     1/1] fittest -  cache 0  fec 0  hurdle 0  failed 1  (")
     engine.hall_of_fame = [SimpleNamespace(score=0.25)]
     stream.truncate(0)
     stream.seek(0)
     Progress(1, stream=stream)(engine, None, stored=True)
-    assert stream.getvalue().startswith("[     1/1] best 0.25  cache 0")
+    assert stream.getvalue().startswith("[     1/1] fittest 0.25  cache 0")
 
 
 def test_the_progress_lines_counts_have_thousands_separators() -> None:
@@ -75,12 +75,12 @@ def test_the_progress_lines_counts_have_thousands_separators() -> None:
     engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=0.5)], seq=5000,
                              counts={"cache": 12345, "fec": 1871, "hurdle": 0, "failed": 143})
     Progress(5000, stream=stream)(engine, None, stored=True)
-    assert stream.getvalue().startswith("[ 5,000/5,000] best 0.5  cache 12,345  fec 1,871  hurdle 0  failed 143  (")
+    assert stream.getvalue().startswith("[ 5,000/5,000] fittest 0.5  cache 12,345  fec 1,871  hurdle 0  failed 143  (")
     engine.hurdled = False  # a run no hurdle can answer a candidate of (a formula's, a learner's): no count of it
     stream.truncate(0)
     stream.seek(0)
     Progress(5000, stream=stream)(engine, None, stored=True)
-    assert stream.getvalue().startswith("[ 5,000/5,000] best 0.5  cache 12,345  fec 1,871  failed 143  (")
+    assert stream.getvalue().startswith("[ 5,000/5,000] fittest 0.5  cache 12,345  fec 1,871  failed 143  (")
 
 
 def test_the_next_commands_name_the_summarys_best_when_the_budget_is_below_the_archive(

@@ -65,7 +65,8 @@ def test_a_task_spec_mistake_is_named_with_a_hint_that_works(tmp_path: Path, cap
     (LINEAR, "{csv}:target=y:problem=regresion",
      "option problem=regresion of task '{csv}', a data file for a learner, must be classification or regression",
      "did you mean 'regression'? write e.g. '{csv}:target=y:problem=regression'"),
-    (LINEAR, "{csv}", "{csv}: which column is the target?", "write '{csv}:target=COLUMN'"),
+    (LINEAR, "{csv}", "{csv}: which column is the target?",
+     "write '{csv}:target=y', or target= another of its columns: x, y"),
 ])
 def test_a_hint_that_rebuilds_a_spec_quotes_a_path_with_a_space_for_the_shell(
         tmp_path: Path, capsys: Capsys, program: str, spec: str, error: str, hint: str) -> None:

@@ -124,8 +124,8 @@ def test_the_first_progress_line_says_how_long_the_kernels_took_to_warm(seconds:
     progress(_engine(1), None)
     progress(_engine(2), None)
     first, second = stream.getvalue().splitlines()
-    assert first.startswith("[     1/2] best 0.5  cache 1  fec 2  failed 3  (") and first.endswith(f" s{note})")
-    assert second.startswith("[     2/2] best 0.5  cache 1  fec 2  failed 3  (") and second.endswith(" s)")
+    assert first.startswith("[     1/2] fittest 0.5  cache 1  fec 2  failed 3  (") and first.endswith(f" s{note})")
+    assert second.startswith("[     2/2] fittest 0.5  cache 1  fec 2  failed 3  (") and second.endswith(" s)")
 
 
 class _Terminal(io.StringIO):

@@ -62,7 +62,9 @@ CASES = {  # name: (file text, program, task options, the error's two lines afte
                                    "names", "hint: write the column names on the first line"]),
     "headerless_no_target": (BARE, QUARTIC, "",  # an option's mistake, no line at fault: the file alone
                              ["mlevolve run: error: {path}: which column is the target?",
-                              "hint: write {path}:target=COLUMN"]),
+                              "hint: the file has no header line (its first row holds numbers) and a target is named, "
+                              "not numbered: add the columns' names as its first line (x1,x2,y), then write "
+                              "{path}:target=y"]),
 }
 
 

@@ -349,7 +349,7 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
     cases: list[tuple[str, str, str | None]] = [
         ("no_such_task", "unknown task 'no_such_task'", "digits, iris"),
         (str(tmp / "missing.csv") + ":target=y", "no such file", None),
-        (ok, "which column is the target", "target=COLUMN"),
+        (ok, "which column is the target", "target=y, or target= another of its columns: a, b, y"),
         (f"{ok}:target=label", "no column named 'label'", "columns: a, b, y"),
         (f"{ok}:target=y:foo=bar", "unknown option 'foo' for task", "options of a data file: target, problem"),
         (f"{ok}:target=y:foo", "option 'foo' has no value", "key=value"),

@@ -74,7 +74,36 @@ def _parse(text: str, file: str | None) -> Program:
     except MlevError as err:
         if err.unquoted and (both := _unquoted_option(err, text)) is not None:
             raise both.located(file or "<input>").with_source(err.source) from None
+        if err.unquoted and (named := _unquoted_target(err, text, file)) is not None:
+            raise named.located(file or "<input>").with_source(err.source) from None
         raise
+
+
+def _unquoted_target(err: MlevError, text: str, file: str | None) -> MlevError | None:
+    """The unquoted task spec's error ``err`` with its hint naming the target as the CSV file it names, read from the
+    .mlev ``file``'s folder (as a task line's path is), says it (:func:`~mlevolve.interpreter.standalone.common.
+    target_hint`): its header's column, or the header line it lacks (its features named as the program ``text``'s
+    formula's parameters, where it has one); None where the spec names its target, or no CSV file, or the file cannot
+    be read (the parser's template stands)."""
+    from mlevolve.dsl.errors import csv_header
+    from mlevolve.interpreter.standalone.data import target_hint
+
+    spec = err.unquoted
+    name = _spec_name(spec)
+    if not name.lower().endswith(".csv") or "target=" in spec:
+        return None
+    path = Path(name) if Path(name).is_absolute() or file is None else Path(file).parent / name
+    if (header := csv_header(path)) is None or err.span is None:
+        return None
+    line = (lines := source_lines(text))[err.span.line - 1]
+    at = err.span.column - 1
+    lines[err.span.line - 1] = f'{line[:at]}"{spec}"{line[at + len(spec):]}'
+    try:
+        formulas = [d for d in _syntax("\n".join(lines)).definitions if d.kind == "formula"]
+    except MlevError:
+        formulas = []
+    params = [p.name for p in formulas[0].params] if len(formulas) == 1 else []
+    return MlevError(err.message, err.span, target_hint(spec, header, lambda s: f'task "{s}"', params))
 
 
 def _unquoted_option(err: MlevError, text: str) -> MlevError | None:

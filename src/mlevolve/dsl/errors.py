@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 from mlevolve.dsl.ir import Span
+from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.interpreter.standalone.spelling import BINARY, printable
 from mlevolve.interpreter.standalone.spelling import closest as closest  # the one closest-name primitive, which
 from mlevolve.interpreter.standalone.spelling import did_you_mean as did_you_mean  # an exported script carries too
@@ -189,9 +190,33 @@ def foreign_hint(name: str, called: bool = True) -> str | None:
 DATA_SUFFIXES = (".csv", ".npz")  # a user's data file, which every command takes as a task (--task FILE)
 
 
+def csv_header(file: str | Path) -> list[str] | None:
+    """The stripped cells of CSV ``file``'s first row that is not blank (a byte-order mark dropped): its header, the
+    columns' names, unless every cell is a number (:func:`headerless`); None where it cannot be read as text."""
+    import csv
+    import io
+
+    try:
+        text = Path(file).read_bytes().removeprefix(b"\xef\xbb\xbf").decode()
+        return next(([c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""))
+                     if any(c.strip() for c in row)), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+def headerless(header: Sequence[str]) -> bool:
+    """Whether a CSV file's first row ``header`` (:func:`csv_header`) is data, not names: every cell a number."""
+    return bool(header) and all(NUMBER.fullmatch(h) for h in header)
+
+
 def data_task(path: str | Path) -> str:
-    """Data file ``path`` as a ``--task`` spec, shell-quoted: a CSV names its target column, an NPZ holds ``y``."""
-    return shlex.quote(f"{path}:target=COLUMN" if str(path).lower().endswith(".csv") else str(path))
+    """Data file ``path`` as a ``--task`` spec, shell-quoted: a CSV names its target column (its header's last, where
+    its header is read; ``COLUMN`` where the file cannot be read or has no header line, which the reader then says),
+    an NPZ holds ``y``."""
+    if not str(path).lower().endswith(".csv"):
+        return shlex.quote(str(path))
+    header = csv_header(path)
+    return shlex.quote(f"{path}:target={header[-1] if header and not headerless(header) else 'COLUMN'}")
 
 
 def decode_utf8(data: bytes, file: str, what: str, error: Callable[..., MlevError] | None = None) -> str:

@@ -273,6 +273,13 @@ def _late_task(number: int, word: re.Match[str], first: int | None) -> MlevError
                      "move it up to the line after the algorithm line")
 
 
+def whole(spec: str) -> str:
+    """Task ``spec`` as a hint proposes it: a CSV file's without ``target=`` with ``:target=COLUMN`` added (the quotes
+    alone lead to the next error, which column is the target; ``api.programs`` names the column, reading the file
+    from the .mlev file's folder)."""
+    return f"{spec}:target=COLUMN" if spec.split(":")[0].lower().endswith(".csv") and "target=" not in spec else spec
+
+
 def _unquoted_task(number: int, word: re.Match[str]) -> MlevError | None:
     """The error of a task line's name ``word`` (on line ``number``) that is a data file's name or a task with
     options written without quotes (``x.csv:target=y``: the parser would stop at its ``.``), or None (as for a
@@ -283,7 +290,7 @@ def _unquoted_task(number: int, word: re.Match[str]) -> MlevError | None:
         return None
     what = "a data file's name" if re.search(r"[./\\]", name.split(":")[0]) else "a task with options"
     err = MlevError(f"{what} is written in quotes on the task line", Span(number, word.start() + 1, number,
-                                                                          word.end()), f'write task "{name}"')
+                                                                          word.end()), f'write task "{whole(name)}"')
     err.unquoted = name
     return err
 
@@ -314,11 +321,12 @@ def _header_shape(number: int, words: list[re.Match[str]]) -> MlevError | None:
         where = Span(number, quote.start() + 1, number, quote.end())
         if quote is words[1]:
             return MlevError(f"the task name's quote at column {quote.start() + 1} is not closed", where,
-                             f'close it on the same line: task "{name or "data.csv:target=y"}"')
+                             f'close it on the same line: task "{whole(name) if name else "data.csv:target=y"}"')
         return MlevError(f"the quote at column {quote.start() + 1} closes no opened quote", where,
                          "a quoted task name ends at its next quote (a backslash escapes nothing): give the file "
                          "a name without quotes" if '"' in name else
-                         f'write task "{name}", or task {name} for a built-in task')
+                         f'write task "{whole(name)}"' + (f", or task {name} for a built-in task"
+                                                           if not re.search(r"[./\\]", name.split(":")[0]) else ""))
     if len(words) > 2:
         extra = words[2]
         return MlevError(f"the {keyword} line is `{keyword} NAME`: one name; found {extra[0]!r}",

@@ -37,9 +37,11 @@ def warmup_note(seconds: float) -> str:
 
 
 def shown_best(best: Any) -> str:
-    """The best candidate as the progress shows it: the metric its fitness is and its value, as the summary shows
-    them (:func:`mlevolve.results.fitness_metric`, :func:`shown_metric`): ``val_mse 1.5612e-06``, not the fitness
-    ``-1.5612e-06`` (higher is better) that ranks it; its fitness where no metric names it; "-" for none yet."""
+    """The fittest candidate so far as the progress line's ``fittest`` shows it: the metric its fitness is and its
+    value, as the summary shows them (:func:`mlevolve.results.fitness_metric`, :func:`shown_metric`): ``val_mse
+    1.5612e-06``, not the fitness ``-1.5612e-06`` (higher is better) that ranks it; its fitness where no metric
+    names it; "-" for none yet.  The search's fittest candidate, not the run's answer: ``--select`` may pick a
+    smaller formula, and the prune runs after the search."""
     score = float("nan") if best is None else best.score
     if not math.isfinite(score):
         return "-"
@@ -49,7 +51,7 @@ def shown_best(best: Any) -> str:
 
 
 class Progress:
-    """Shows evaluations, best fitness, cache and equivalence hits, and failures."""
+    """Shows evaluations, the fittest candidate's metric, cache and equivalence hits, and failures."""
 
     def __init__(self, total: int, *, quiet: bool = False, json_log: str | Path | None = None,
                  stream: IO[str] | None = None, warmup: Callable[[], float] = lambda: 0.0) -> None:
@@ -72,9 +74,9 @@ class Progress:
 
     def _status(self, engine: Any) -> dict[str, Any]:
         best = engine.hall_of_fame[0] if len(engine.hall_of_fame) else None
-        c = engine.counts  # no scored candidate yet (all failed so far): best "-", the failures counted beside
+        c = engine.counts  # no scored candidate yet (all failed so far): fittest "-", the failures counted beside
         hurdle = {"hurdle": f"{c['hurdle']:,}"} if getattr(engine, "hurdled", True) else {}
-        return {"best": shown_best(best), "cache": f"{c['cache']:,}",
+        return {"fittest": shown_best(best), "cache": f"{c['cache']:,}",
                 "fec": f"{c['fec']:,}", **hurdle, "failed": f"{c['failed']:,}"}
 
     def __call__(self, engine: Any, candidate: Any, stored: bool = False) -> None:

@@ -12,7 +12,7 @@ import math
 import shlex
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -244,11 +244,23 @@ def _target_fault(cell: str, problem: str, most: float) -> tuple[str, str] | Non
         fault[0], "a regression needs a number in every target cell (a formula's target, or problem=regression)")
 
 
+def target_hint(file: object, header: Sequence[str], form: Callable[[str], str] = shlex.quote,
+                params: Sequence[str] = ()) -> str:
+    """The hint of a CSV task naming no target, as ``form(spec)`` writes a spec there (a shell word; ``task "..."``):
+    the ``header``'s last column and every one, or a header line to add where it holds numbers (a target is named,
+    never numbered; the features named as a formula's ``params`` where as many), or the template where it is empty."""
+    if header and all(NUMBER.fullmatch(h) for h in header):
+        names = [*(params if len(params) == len(header) - 1 and "y" not in params else
+                   (f"x{i}" for i in range(1, len(header)))), "y"]
+        return (f"the file has no header line (its first row holds numbers) and a target is named, not numbered: add "
+                f"the columns' names as its first line ({','.join(names)}), then write {form(f'{file}:target=y')}")
+    return f"write {form(f'{file}:target={header[-1]}')}, or target= another of its columns: {', '.join(header)}" \
+        if header else f"write {form(f'{file}:target=COLUMN')}, COLUMN the name of its target's column"
+
+
 def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, weight: str,
               params: Sequence[str]) -> tuple[Any, ...]:
     """Features, target cells, each one's place (location, name), feature names and labels of a CSV file."""
-    if not target:
-        raise TaskError(f"{file}: which column is the target?", f"write {shlex.quote(f'{file}:target=COLUMN')}")
     try:  # a byte-order mark (as some editors write) dropped; blank lines skipped, above the header too
         if (nul := (data := file.read_bytes()).find(b"\0")) >= 0:  # as a .mlev file with one is: not read as text
             raise TaskError(BINARY.format(nul), UNREADABLE, str(file))
@@ -267,6 +279,8 @@ def _read_csv(file: Path, target: str, problem: str, most: float, labels: str, w
         raise TaskError(f"{file}: empty file, expected a header row of column names",
                         "write the column names on the first line, then one row per example")
     line, header, rows = rows[0][0], [h.strip() for h in rows[0][2]], rows[1:]
+    if not target:  # the hint from the header read: a column to name, or no header to name one from
+        raise TaskError(f"{file}: which column is the target?", target_hint(file, header, params=params))
     for j, h in enumerate(header):  # the first name in the header that is empty or given before
         if not h or header.index(h) != j:
             raise TaskError(f"column name '{h}' appears twice: columns {header.index(h) + 1} and {j + 1}" if h else
