@@ -271,7 +271,7 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     scoring, *progress = err.splitlines()
     assert scoring == "scoring: in process"  # where the candidates are scored, first (tests/cli/test_scoring_line.py)
     assert len(progress) == 20  # every budget/20 candidates, on a stream that is not a terminal
-    assert progress[-1].startswith("[   120/120] best ")
+    assert progress[-1].startswith("[   120/120] fittest train_r2 ")
     # a formula has no hurdle: no count of it (always 0) on the progress lines or in the summary
     assert all(re.match(r"\[ +\d+/120\] fittest train_r2 \S+  cache \d+  fec \d+  failed \d+  \(", p) for p in progress)
     lines = out.splitlines()
@@ -386,7 +386,7 @@ def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsy
     for rank, (block, group) in enumerate(zip(blocks, ranked, strict=True), 1):
         r = group[0]
         lines = block.splitlines()
-        assert lines[0] == (f"#{rank}  fitness {shown_metric(r.fitness)}  hash {r.hash[:12]}  (candidate {r.seq}, "
+        assert lines[0] == (f"#{rank}  train_r2 {shown_metric(r.fitness)}  hash {r.hash[:12]}  (candidate {r.seq}, "
                             f"{r.operator}, generation {r.generation})")
         assert lines[1].startswith("    train_mse ") and "test_mse" in lines[1] and "train_seconds" not in lines[1]
         if len(group) > 1:
@@ -397,7 +397,7 @@ def test_best_lists_ranked_programs_with_their_evolved_definitions(capsys: Capsy
         if others := alike[text(r)]:
             word = "program" if len(others) == 1 else "programs"
             assert lines.pop(2).startswith(f"    + {len(others)} more {word} shown alike, ranked lower: "
-                                           f"{others[0].hash[:12]} (fitness ")
+                                           f"{others[0].hash[:12]} (train_r2 ")
         assert lines[2] == "    formula f(x: Scalar) -> Scalar ="
         assert lines[3:] == ["      " + text(r)]
         assert "algorithm quartic" not in block  # only the evolved definition
@@ -416,7 +416,7 @@ def test_best_shows_only_the_evolved_definitions(capsys: Capsys, tmp_path: Path)
         archive.add(Row(1, "cd" * 16, program, None, {}, "boom", "probe", "probe", None, "wrap", (), 3, 4, 1.0))
     code, out, _ = cli(capsys, "best", str(db))
     assert code == 0
-    assert out == ("#1  fitness 0.9  hash abababababab  (candidate 0, wrap, generation 3)\n"
+    assert out == ("#1  val_accuracy 0.9  hash abababababab  (candidate 0, wrap, generation 3)\n"
                    "    val_accuracy 0.9\n"
                    "    activation act(x: Tensor) -> Tensor =\n"
                    "      tanh(x) * x\n\n")

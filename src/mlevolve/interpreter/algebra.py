@@ -268,6 +268,21 @@ def _cancels_a_piecewise_zero(denominator: Any, quotient: Any) -> bool:
     return any(p.free_symbols and not quotient.has(p) for p in pieces)  # Max(0, x)**-2: not the denominator itself)
 
 
+def _piecewise_zeros(value: Any) -> dict[Any, Any]:
+    """The denominators of SymPy form ``value`` that are 0 on a whole range of its symbols' values (a Max, Min,
+    Heaviside or sign of them, as :func:`_cancels_a_piecewise_zero` reads them), each base with its most negative
+    power: ``x / Max(0, x)**2`` holds ``Max(0, x)`` at -2, which a later product may cancel, whole or in part
+    (``Max(0, x) * x / Max(0, x)**2`` is ``x / Max(0, x)`` in SymPy), where float64 computes 0 * inf = NaN."""
+    import sympy
+
+    found: dict[Any, Any] = {}
+    for p in value.atoms(sympy.Pow):
+        if p.exp.is_negative and p.base.free_symbols and p.base.atoms(sympy.Max, sympy.Min, sympy.Heaviside,
+                                                                       sympy.sign):
+            found[p.base] = min(found.get(p.base, p.exp), p.exp)
+    return found
+
+
 def _signed_by_symbols(op: str, children: tuple[Expr, ...], kids: list[Any], floats: dict[int, float]) -> bool:
     """Whether ``op`` of the numbers ``kids`` has another float64 value for another sign of a zero SymPy folded from
     symbols (a child not constant in the program, so not in ``floats``: ``x - x`` is +0.0 for finite x, ``0.0 * x``
@@ -313,6 +328,7 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
     frames: list[tuple[Expr, dict[str, Any], list[Any]]] = [(d.body, scope0, [])]
     floats: dict[int, float] = {}  # float64's value of each constant node, by id: a zero's sign, which SymPy has not
     partial: dict[int, set[Any]] = {}  # each node's logs and real powers of arguments that may be negative, by id
+    piecewise: dict[int, dict[Any, Any]] = {}  # each node's denominators 0 on a range, by id: _piecewise_zeros
     result: Any = None
     while frames:
         node, scope, kids = frames[-1]
@@ -348,6 +364,12 @@ def _build(d: Definition, ops: dict[str, Callable[..., Any]]) -> Any:
             if node.op in ("div", "reciprocal") and _cancels_a_piecewise_zero(kids[-1], value):
                 raise unlike_float64(d, f"SymPy cancels {sympy.sstr(kids[-1])}, 0 for a range of values (0/0 is "
                                         "NaN there in float64)")
+            over = {b: e for c in children for b, e in piecewise.get(id(c), {}).items()}
+            piecewise[id(node)] = _piecewise_zeros(value) if over or node.op in ("div", "reciprocal") else {}
+            now = piecewise[id(node)]  # a later step's cancelling (relu(x) * (x / relu(x)) is x in SymPy):
+            if cancelled := [b for b, e in over.items() if b not in now or now[b] > e]:  # its power, or some of it
+                raise unlike_float64(d, f"SymPy cancels {sympy.sstr(min(cancelled, key=sympy.default_sort_key))}, "
+                                        "0 for a range of values (0/0 is NaN there in float64)")
             held = set().union(*(partial.get(id(c), set()) for c in children))
             partial[id(node)] = _partial(value) if held or node.op in _MAKES_ALIENS else set()
             if dropped := held - partial[id(node)]:

@@ -46,6 +46,7 @@ STANDALONE_NAMES = frozenset({
     "importlib", "package",  # spec.py: a package a task imports on first use
     "weight_fault", "MIN_FILE_ROWS", "weighted_mean", "WEIGHT_NAMES",  # a formula's weight= column, its metrics
     "with_r2",  # standalone/common.py: R-squared beside a regression's MSE (ux96)
+    "target_hint",  # standalone/data.py: a CSV task naming no target told its header's column or its lack (sr67)
     "METRIC_DIGITS", "shown_metric",  # standalone/shown.py: a metric as text, as mlevolve shows it
 })
 # Names of an exported script's own: its imports and ``main`` with its locals (see export._main).
