@@ -211,7 +211,9 @@ def evolve(
     field and ``answer``, whose ``best.pruned`` says what the prune did, kept or not; the search's best as
     ``pruned_from``: its hash, seq, fitness and metrics; :func:`found_hash`) and by ``best``, ``show``, ``report`` and
     ``export``; its scorings are counted as ``prune_evaluations`` (every prune of the archive; this one's
-    ``prune_cost``; a run given a smaller budget than its archive holds prunes its view's best without keeping it).
+    ``prune_cost``; a run given a smaller budget than its archive holds prunes its view's best without keeping it);
+    where the default ``--select best`` answers with another formula, that answer is pruned too (meta
+    ``pruned_answer``, counted as ``answer_prune_evaluations`` and ``answer_prune_cost``).
     ``show DB HASH`` with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
     ``max_time`` (seconds; None, the default: no limit): the search's wall-clock limit (PySR's ``timeout_in_seconds``,
     Operon's ``time_limit``).  Its clock starts with the first candidate the archive does not hold (the program,
