@@ -109,6 +109,9 @@ def test_the_summary_says_whose_each_prune_is() -> None:
         "pruned:  the answer's prune: pruned from candidate 50 (hash 0123456789ab): 10 -> 7 nodes, train_mse 0.2 -> "
         "0.25; its 148 evaluations counted; `mlevolve show run.db 0123456789ab` shows it unpruned",
         "pruned:  the fittest's prune: no edit kept (519 evaluations); its 519 evaluations counted"]
+    quiet = {**result, "archived": 300, "answer": {**result["answer"], "better": True, "gain": 0.8}}
+    assert "; hash aaaa0000bbbb (--select best, size 7, pruned from 0123456789ab; fittest fedcba987654, size 16: " \
+        "--select accuracy answers with it); " in summary_text.one_line(quiet)  # --quiet's line
 
 
 _KILLER = """

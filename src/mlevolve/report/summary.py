@@ -304,7 +304,9 @@ def one_line(result: Mapping[str, Any], compiled: float = 0.0) -> str:
     pruned = f" (pruned from {found['hash'][:12]})" if found else ""
     fittest = a.get("fittest")
     if fittest is not None:  # the rule chose another than the fittest: both, each by its hash
-        pruned = (f" (--select {result['selected']['rule']}, size {a['best']['size']}; fittest "
+        of = a["best"].get("pruned_from")  # the answer pruned (meta pruned_answer): its candidate's hash
+        pruned = (f" (--select {result['selected']['rule']}, size {a['best']['size']}"
+                  f"{f', pruned from {of[:12]}' if of else ''}; fittest "
                   f"{fittest['hash'][:12]}, size {fittest['size']}: --select accuracy answers with it)")
     word = "answer" if fittest is not None else "best"
     return f"{word} {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}{pruned}; {tail}"
