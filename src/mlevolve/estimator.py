@@ -78,9 +78,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     ``model_selection``: which formula of the front ``program_``, ``expression_``, ``metrics_`` and ``predict`` are,
     as PySR's: ``best`` (the default, as PySR's) the highest score of those whose train MSE is at most 1.5 times the
     least (a smaller formula where more nodes buy little), ``accuracy`` the fittest, ``score`` the highest score
-    (:func:`selected`; ``best``'s pick handed out pruned where the run pruned it, as the fittest is: meta
-    ``pruned_answer``, docs/evolve.md).  On the peers' 17 problems, 3 seeds at 2,000 candidates
-    (``benchmarks/model_selection.py``),
+    (:func:`selected`).  On the peers' 17 problems, 3 seeds at 2,000 candidates (``benchmarks/model_selection.py``),
     ``best`` recovered 15 of 51 where ``accuracy`` recovered 2 with 10% noise on the targets, and the same 44 of 51
     without.  The command line answers by the same rule (``--select``, default ``best``: ``mlevolve export DB
     --best`` writes ``program_``'s formula where ``db`` kept the archive; :func:`mlevolve.api.answer`).
@@ -157,7 +155,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         Levenberg-Marquardt and fitness (weighted R²) and ``metrics_`` (weighted MSE and R², as scikit-learn's
         ``r2_score(..., sample_weight=)``) on the fitted and the held-out rows alike (:func:`_weighted`).  Equal
         weights are the unweighted search, bit for bit (a common weight changes no least-squares fit and no R²)."""
-        from mlevolve.api import RunInterrupted, answer, best, check_output, evolve, formula_sympy, parse, show
+        from mlevolve.api import RunInterrupted, best, check_output, evolve, formula_sympy, parse
         from mlevolve.dsl.errors import MlevError
         from mlevolve.dsl.printer import format_expr
         from mlevolve.gp.engine import EvolveConfig
@@ -214,12 +212,6 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 if written and not db.exists():
                     data.unlink(missing_ok=True)
             front = best(db, digits=0, front=True) if result["best_program"] is not None else []  # (db: while it is)
-            # the default rule's answer, where the run pruned it (meta pruned_answer): handed out pruned, as the
-            # command line's `export DB --best` writes it
-            picked = answer(db, DEFAULT_SELECTION, digits=0) if front and self.model_selection == DEFAULT_SELECTION \
-                else None
-            pruned = show(db, picked["best"]["hash"], digits=0)[0] if picked is not None and picked.get("fittest") \
-                and picked["best"].get("source") == "pruned" else None
         if result["best_program"] is None:  # after a time limit, a search cut short is why, not only the data
             limit = result.get("time_limit")
             raise ValueError("every candidate formula failed on this data" + (
@@ -254,9 +246,6 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         if (chosen := selected(self.front_, self.model_selection)) != len(self.front_) - 1:  # not the fittest
             entry = self.front_[chosen]
             self.program_, self.metrics_, self.expression_ = entry["program"], entry["metrics"], entry["expression"]
-            if pruned is not None:  # its prune (the same formula less what the data never reaches), in its place
-                self.program_, self.metrics_ = pruned["stored"], dict(pruned["metrics"])
-                self.expression_ = expression(self.program_)
         if self.verbose:  # the end of the run, as PySR's hall of fame: the front, the formula chosen marked
             print(_front_table(self.front_, chosen, self.model_selection), file=sys.stderr)
         # the grammar file by its absolute path: a model unpickled elsewhere (another working folder) predicts too

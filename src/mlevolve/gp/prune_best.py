@@ -75,7 +75,8 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
     (:data:`PRUNE_SOURCES`); the record's ``from`` fields are then those of the program whose prune scored best
     (``runner_up`` True where that is not the best), and its ``settings`` name the programs pruned (``sources``).
     ``slot``: the meta key the record is kept under: ``pruned`` for the run's fittest, :data:`ANSWER_SLOT` for the
-    run's answer where ``--select best`` answers with another program (``best`` then its row, no runners-up)."""
+    run's answer where ``--select best`` answers with another program (``best`` then its row, no runners-up; the
+    record's ``of`` then ``answer``, which a line of it kept in ``pruned_earlier`` names)."""
     return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget, start,
                    keep, runners_up, slot)
 
@@ -224,7 +225,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
 
     record: dict[str, Any] = {
         **origin(best, start), "program": None, "settings": settings, "edits": 0, "scorings": 0, "evaluations": 0,
-        "budget": budget}
+        "budget": budget, **({"of": "answer"} if slot == ANSWER_SLOT else {})}
     fitness, metrics = best.fitness, best.metrics
     if common:  # the best on the common draw first: its score there is what an edit must tie
         own = score(start, False)

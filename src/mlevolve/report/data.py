@@ -175,7 +175,7 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
     if row.source == "pruned" and (not isinstance(record, Mapping) or record.get("hash") != row.hash):
         earlier = next(r for r in prune_records(run.meta) if r.get("hash") == row.hash)
         at = f"at {earlier['budget']:,} candidates; " if "budget" in earlier else ""
-        line = f"{pruned_line(earlier)} ({at}no longer the run's fittest)"
+        line = f"{pruned_line(earlier)} ({at}no longer the run's {earlier.get('of', 'fittest')})"  # or answer
     if line is None and isinstance(record, Mapping) and record.get("hash") and record.get("from") == row.hash:
         whose = "answer" if own is not None else "fittest"
         line = f"pruned into {record['hash'][:12]}, the run's {whose}: {_pruned_size(record)}"  # its candidate
