@@ -1137,7 +1137,7 @@ def _chosen_lines(a: Mapping[str, Any], select: str) -> list[str]:
 
     name = a["metric"]["name"]
     return [f"answer:  {summary.answer_text(name, a['best'], a['start'], select)}",
-            *summary.fittest_lines(name, a["fittest"], select)]
+            *summary.answer_pruned_lines(a["best"]), *summary.fittest_lines(name, a["fittest"], select)]
 
 
 def _answer_lines(a: Mapping[str, Any], select: str, started: bool) -> list[str]:

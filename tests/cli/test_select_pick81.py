@@ -92,8 +92,10 @@ def test_best_names_the_answer_and_the_fittest_above_its_list(run: dict[str, Any
     answer = next(i for i, line in enumerate(lines) if line.startswith("answer:  "))
     assert f"(hash {run['pick']['hash'][:12]}, candidate {run['pick']['seq']}, size {run['pick']['size']}; " \
            "--select best: PySR's pick" in lines[answer]
-    assert lines[answer + 1].startswith("fittest: ") and \
-        f"(hash {run['fittest']['hash'][:12]}, the prune of" in lines[answer + 1]
+    assert lines[answer + 1].startswith("pruned:  the answer's prune: ")  # its own prune (ans67), then the fittest
+    assert lines[answer + 2].startswith("fittest: ") and \
+        f"(hash {run['fittest']['hash'][:12]}, the prune of" in lines[answer + 2]
+    assert lines[answer + 3].startswith("pruned:  the fittest's prune: ")
     assert main(["best", str(run["db"]), "-n", "1", "--select", "accuracy"]) == 0
     assert not any(line.startswith(("answer", "fittest")) for line in capsys.readouterr().out.splitlines())
 
@@ -213,7 +215,8 @@ def test_every_command_gives_the_answer_s_verdict_not_the_fittest_s(run: dict[st
     assert _verdicts(run, capsys) == dict.fromkeys(("evolve", "best", "show", "report"), run["answer"]["verdict"])
     assert main(["best", str(run["db"]), "-n", "1"]) == 0
     header = capsys.readouterr().out.split("\n\n")[0].splitlines()
-    assert [line.split(":")[0] for line in header] == ["start", "answer", "fittest", "pruned", "verdict"]  # its prune
+    assert [line.split(":")[0] for line in header] == ["start", "answer", "pruned", "fittest", "pruned", "verdict"]
+    assert header[2].startswith("pruned:  the answer's prune: ") and header[4].startswith("pruned:  the fittest's ")
     assert not any(line.startswith("best:") for line in header)
     assert json.loads(run["summary"]("--json"))["selected"]["verdict"] == run["answer"]["verdict"]
     # where the answer is the fittest (--select accuracy): the fittest's verdict, best's two-line header, as before
@@ -245,9 +248,9 @@ def test_best_s_verdict_is_the_answer_s_where_the_fittest_s_differs(tmp_path: Pa
     assert main(["best", str(db), "-n", "3"]) == 0
     header = capsys.readouterr().out.split("\n\n")[0].splitlines()
     assert header[0] == next(line for line in summary if line.startswith("start:   "))
-    assert header[1:] == [next(line for line in summary if line.startswith(w)) for w in ("answer:", "fittest:",
-                                                                                         "pruned:")] + [
-        f"verdict: {answer['verdict']}"]  # (the fittest is pruned: its line under it)
+    said = [line.split("; its ")[0] for line in summary if line.startswith(("answer:", "fittest:", "pruned:"))]
+    assert header[1:] == [*said, f"verdict: {answer['verdict']}"]  # (each prune's line under its program; evolve's
+    # summary adds what each prune cost)
     assert not any(fittest["verdict"] in line for line in header)
     # its words: the answer (not "the best found", which the fittest: line above contradicts), and what the fittest
     # gained that the rule does not count
@@ -314,7 +317,8 @@ def test_show_best_n_2_lists_the_answer_then_the_fittest(run: dict[str, Any], ca
     pick, fittest = run["pick"], run["fittest"]
     assert main(["show", str(run["db"]), "--best", "-n", "2"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("answer:  ") and out.splitlines()[1].startswith("fittest: ")  # named above, as -n 1 did
+    assert out.startswith("answer:  ") and out.splitlines()[1].startswith("pruned:  the answer's prune: ") and \
+        out.splitlines()[2].startswith("fittest: ")  # named above, as -n 1 did
     first, second = _blocks(out)
     listed = _fitness_listed(run["db"], 2)
     assert first[0].startswith(f"#1 (answer, --select best)  train_r2 {listed[0]}  hash {pick['hash'][:12]}")
@@ -555,16 +559,16 @@ def test_a_pruned_fittest_beside_the_answer_has_its_pruned_line_in_every_summary
     said = f"pruned from candidate {seq} (hash "
     lines = run["summary"]().splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("fittest: "))
-    assert lines[at + 1].startswith(f"pruned:  {said}"), lines[at:at + 2]
+    assert lines[at + 1].startswith(f"pruned:  the fittest's prune: {said}"), lines[at:at + 2]
     for argv in (["best", str(run["db"])], ["show", str(run["db"]), "--best"]):
         assert main(argv) == 0
         shown = capsys.readouterr().out.splitlines()
         at = next(i for i, line in enumerate(shown) if line.startswith("fittest: "))
-        assert shown[at + 1].startswith(f"pruned:  {said}"), (argv, shown[at:at + 2])
+        assert shown[at + 1].startswith(f"pruned:  the fittest's prune: {said}"), (argv, shown[at:at + 2])
     page = run["folder"] / "pruned.html"
     assert main(["report", str(run["db"]), "-o", str(page)]) == 0
     html = page.read_text()
-    assert "<th>fittest</th>" in html and f"<th>pruned</th><td>{said}" in html
+    assert "<th>fittest</th>" in html and f"<th>pruned</th><td>the fittest&#x27;s prune: {said}" in html
     capsys.readouterr()
 
 

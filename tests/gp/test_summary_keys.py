@@ -14,7 +14,8 @@ from mlevolve.gp.record import SUMMARY_KEYS, RunRecord
 ROOT = Path(__file__).resolve().parents[2]
 QUARTIC, LEARNER = ROOT / "examples" / "quartic.mlev", ROOT / "examples" / "linear_regression.mlev"
 NONE_WHERE_NOT_APPLYING = {"waiting_seconds", "time_limit", "restarts", "restart_every", "hurdle", "fit_evaluations",
-                           "prune_evaluations", "prune_cost", "pruned_from", "failures"}
+                           "prune_evaluations", "prune_cost", "answer_prune_evaluations", "answer_prune_cost",
+                           "pruned_from", "failures"}
 
 
 def _run(tmp_path: Path, name: str, program: Path, **settings: Any) -> dict[str, Any]:

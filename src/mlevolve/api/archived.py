@@ -152,7 +152,9 @@ def _answer_of(run: Any, select: str, digits: int) -> dict[str, Any] | None:
 
     out = data.answer(run, select)
     if out is not None and out.get("fittest") is not None:  # the chosen program's own row: its algebra
-        row = next(g.representative for g in data.behaviours(run) if g.representative.hash == out["best"]["hash"])
+        pick = data.chosen(run, select)  # its pruned form, where the run pruned the answer
+        row = pick.representative if pick is not None and pick.representative.hash == out["best"]["hash"] else \
+            next(g.representative for g in data.behaviours(run) if g.representative.hash == out["best"]["hash"])
         out["best"]["algebra"] = shown_algebra(row.program, digits or None)
     return out
 

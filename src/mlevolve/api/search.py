@@ -211,7 +211,9 @@ def evolve(
     field and ``answer``, whose ``best.pruned`` says what the prune did, kept or not; the search's best as
     ``pruned_from``: its hash, seq, fitness and metrics; :func:`found_hash`) and by ``best``, ``show``, ``report`` and
     ``export``; its scorings are counted as ``prune_evaluations`` (every prune of the archive; this one's
-    ``prune_cost``; a run given a smaller budget than its archive holds prunes its view's best without keeping it).
+    ``prune_cost``; a run given a smaller budget than its archive holds prunes its view's best without keeping it);
+    where the default ``--select best`` answers with another formula, that answer is pruned too (meta
+    ``pruned_answer``, counted as ``answer_prune_evaluations`` and ``answer_prune_cost``).
     ``show DB HASH`` with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
     ``max_time`` (seconds; None, the default: no limit): the search's wall-clock limit (PySR's ``timeout_in_seconds``,
     Operon's ``time_limit``).  Its clock starts with the first candidate the archive does not hold (the program,
@@ -452,8 +454,13 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
                         kinds=set(kinds), variances=variances, budget=budget, start=start, keep=archived <= budget,
                         runners_up=[archive.get(c.hash) for c in engine.hall_of_fame])
     begin = on_common_draw(start, pruned) or start  # on the best's draw, where the prune scored it on one
+    answered = _prune_answer(archive, path, pruned, evaluator, names, spec, prune=config.prune, cheap=cheap,
+                             fitted=fitted, kinds=set(kinds), variances=variances, budget=budget, start=start,
+                             keep=archived <= budget)
     summary.update(prune_evaluations=None if pruned is None else pruned["spent"],  # None: no prune ran
-                   prune_cost=None if pruned is None else pruned["evaluations"])
+                   prune_cost=None if pruned is None else pruned["evaluations"],
+                   answer_prune_evaluations=None if answered is None else answered["spent"],
+                   answer_prune_cost=None if answered is None else answered["evaluations"])
     previous = archive.meta().get("summary") or {}
     if summary["candidates"] >= previous.get("candidates", 0):
         archive.set_meta("summary", summary)
@@ -471,6 +478,31 @@ def _searched(archive: Any, program: Program, names: builtins.list[str], spec: G
     return _Found(summary=summary, archived=archived, best=best, start=start, begin=begin, pruned=pruned,
                   variances=variances, sizes=sizes, reasons=reasons, pairs=pairs, changed=changed,
                   hurdled=engine.hurdled)
+
+
+def _prune_answer(archive: Any, path: Path, pruned: Mapping[str, Any] | None, evaluator: Any, names: Sequence[str],
+                  spec: GrammarSpec, *, prune: bool, cheap: bool, fitted: bool, kinds: set[str],
+                  variances: Mapping[str, float], budget: int, start: Mapping[str, Any] | None,
+                  keep: bool) -> dict[str, Any] | None:
+    """The prune of the run's answer (meta ``pruned_answer``, :data:`mlevolve.gp.prune_best.ANSWER_SLOT`) where the
+    default ``--select best`` answers with another formula than the fittest, pruned by :func:`prune_best` as the
+    fittest is (its evaluations counted in the summary's); None where it does not (a record kept before is dropped)
+    or where the fittest is not pruned (``pruned`` None).  Not for a view of a larger archive (``keep`` False): its
+    answer is the whole run's."""
+    from mlevolve.gp.prune_best import ANSWER_SLOT, prune_best, remember
+    from mlevolve.report import data
+
+    stored = archive.meta().get(ANSWER_SLOT)
+    pick = data.chosen(data.load(path, top=1), DEFAULT_SELECTION, raw=True) \
+        if pruned is not None and keep and prune else None
+    if pick is None:
+        if stored is not None and keep:
+            archive.set_meta(ANSWER_SLOT, None)
+            remember(archive, stored, None)
+        return None
+    return prune_best(archive, archive.get(pick.representative.hash), evaluator, names, spec, prune=prune,
+                      cheap=cheap, fitted=fitted, kinds=kinds, variances=variances, budget=budget, start=start,
+                      keep=keep, slot=ANSWER_SLOT)
 
 
 def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str, names: builtins.list[str],

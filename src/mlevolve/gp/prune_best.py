@@ -48,7 +48,7 @@ so it prunes the best alone."""
 def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, *, prune: bool,
                cheap: bool, fitted: bool, kinds: set[str], variances: Mapping[str, float],
                budget: int, start: Mapping[str, Any] | None = None, keep: bool = True,
-               runners_up: Sequence[Any] = ()) -> dict[str, Any] | None:
+               runners_up: Sequence[Any] = (), slot: str = "pruned") -> dict[str, Any] | None:
     """The rescored prune of the run's ``best`` row (:mod:`mlevolve.gp.prune`; None without one), kept in the
     archive's meta ``pruned``: made once per best and settings (a resumed run whose best and cap are unchanged
     reads it back; a run killed while pruning has none, so the same command makes it again, alike); dropped with
@@ -73,9 +73,18 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
     view's goes to ``pruned_earlier`` (:func:`remember`), so that the hash it printed names it.
     ``runners_up``: the run's next best rows (its hall of fame's), pruned after the best where the prune refits
     (:data:`PRUNE_SOURCES`); the record's ``from`` fields are then those of the program whose prune scored best
-    (``runner_up`` True where that is not the best), and its ``settings`` name the programs pruned (``sources``)."""
+    (``runner_up`` True where that is not the best), and its ``settings`` name the programs pruned (``sources``).
+    ``slot``: the meta key the record is kept under: ``pruned`` for the run's fittest, :data:`ANSWER_SLOT` for the
+    run's answer where ``--select best`` answers with another program (``best`` then its row, no runners-up; the
+    record's ``of`` then ``answer``, which a line of it kept in ``pruned_earlier`` names)."""
     return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget, start,
-                   keep, runners_up)
+                   keep, runners_up, slot)
+
+
+ANSWER_SLOT = "pruned_answer"
+"""The archive's meta key of the prune of the run's answer where the default ``--select best`` answers with another
+formula than the fittest (:func:`mlevolve.report.data.chosen`): the same prune, the same record, as the fittest's
+under ``pruned``, so that ``best``, ``show``, ``export``, the report and the summary hand out the answer pruned."""
 
 
 def beats(fitness: float, metrics: Mapping[str, Any], other: float) -> bool:
@@ -85,11 +94,11 @@ def beats(fitness: float, metrics: Mapping[str, Any], other: float) -> bool:
     return fitness > other and not tied(fitness, other, shown_scale(metrics))
 
 
-def replace_record(archive: Any, stored: Any, record: dict[str, Any] | None) -> None:
+def replace_record(archive: Any, stored: Any, record: dict[str, Any] | None, slot: str = "pruned") -> None:
     """Make ``record`` (None: none) the archive's meta ``pruned`` in place of ``stored``; a replaced record that
     kept a program goes to the front of meta ``pruned_earlier``, so that its hash, which an earlier command of the
     same run printed (a smaller ``--budget``, or before ``--no-prune``), still names it (``show``, ``export``)."""
-    archive.set_meta("pruned", record)
+    archive.set_meta(slot, record)
     remember(archive, stored, record.get("hash") if record is not None else None)
 
 
@@ -159,16 +168,17 @@ def row_size(program: Program, names: Sequence[str], fitted: bool) -> int:
 
 def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec: GrammarSpec, prune: bool,
             fitted: bool, kinds: set[str], variances: Mapping[str, float], budget: int,
-            begin: Mapping[str, Any] | None, keep: bool, runners_up: Sequence[Any]) -> dict[str, Any] | None:
+            begin: Mapping[str, Any] | None, keep: bool, runners_up: Sequence[Any],
+            slot: str = "pruned") -> dict[str, Any] | None:
     from mlevolve.gp.engine import Engine
     from mlevolve.results import fitness_metric
 
     archive.flush()  # the run's candidates committed first: a kill while pruning loses only the prune
-    stored = archive.meta().get("pruned")
+    stored = archive.meta().get(slot)
 
     def kept(record: dict[str, Any] | None) -> dict[str, Any] | None:  # the archive's, where this is its whole run
         if keep:
-            replace_record(archive, stored, record)
+            replace_record(archive, stored, record, slot)
         else:  # a view's: its hash, which the command prints, names it later (show, export)
             remember(archive, record, stored.get("hash") if isinstance(stored, Mapping) else None)
         return record
@@ -215,7 +225,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
 
     record: dict[str, Any] = {
         **origin(best, start), "program": None, "settings": settings, "edits": 0, "scorings": 0, "evaluations": 0,
-        "budget": budget}
+        "budget": budget, **({"of": "answer"} if slot == ANSWER_SLOT else {})}
     fitness, metrics = best.fitness, best.metrics
     if common:  # the best on the common draw first: its score there is what an edit must tie
         own = score(start, False)

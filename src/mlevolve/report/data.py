@@ -168,14 +168,17 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
     row.
     """
     record = run.meta.get("pruned")
+    if (own := answer_record(run, row)) is not None:  # the answer's prune, or the answer it was made of
+        record = own
     line = pruned_line(record) if isinstance(record, Mapping) and (row.source == "pruned" or (
         record.get("program") is None and record.get("from") == row.hash)) else None
     if row.source == "pruned" and (not isinstance(record, Mapping) or record.get("hash") != row.hash):
         earlier = next(r for r in prune_records(run.meta) if r.get("hash") == row.hash)
         at = f"at {earlier['budget']:,} candidates; " if "budget" in earlier else ""
-        line = f"{pruned_line(earlier)} ({at}no longer the run's fittest)"
+        line = f"{pruned_line(earlier)} ({at}no longer the run's {earlier.get('of', 'fittest')})"  # or answer
     if line is None and isinstance(record, Mapping) and record.get("hash") and record.get("from") == row.hash:
-        line = f"pruned into {record['hash'][:12]}, the run's fittest: {_pruned_size(record)}"  # its candidate
+        whose = "answer" if own is not None else "fittest"
+        line = f"pruned into {record['hash'][:12]}, the run's {whose}: {_pruned_size(record)}"  # its candidate
     return {"pruned": line, "first": _first_why(run, row), "fitness": row.fitness,
             "metrics": r2_beside(row.metrics, run.meta.get("target_variance")),  # R² as run and the script show it
             "hash": row.hash, "seq": row.seq,
@@ -285,6 +288,8 @@ def answer(run: Run, how: str = DEFAULT_SELECTION) -> dict[str, Any] | None:
     record = run.meta.get("pruned")
     if isinstance(record, Mapping) and pick is None:  # what the prune did, as the run's summary says it
         out["best"]["pruned"] = pruned_line(record)
+    elif pick is not None and (own := answer_record(run, best)) is not None:  # the answer's own prune
+        out["best"].update(pruned=pruned_line(own), pruned_from=own["from"] if own.get("program") else None)
     if (note := common_draw_note(record, best.hash, best.metrics)) is not None:
         out["best"]["note"] = note
     if pick is not None:
@@ -305,17 +310,18 @@ def listed(run: Run, n: int | None, how: str = DEFAULT_SELECTION) -> tuple[list[
     pick = chosen(run, how)
     if pick is None:
         return distinct(run, groups, n), False
-    key = pick.representative.hash
-    return distinct(run, [*(g for g in groups if g.representative.hash == key),
-                          *(g for g in groups if g.representative.hash != key)], n), True
+    keys = {m.hash for m in pick.members}  # its prune, where it has one, in its candidate's group's place
+    return distinct(run, [pick, *(g for g in groups if g.representative.hash not in keys)], n), True
 
 
-def chosen(run: Run, how: str) -> Group | None:
+def chosen(run: Run, how: str, raw: bool = False) -> Group | None:
     """The formula of the run's front (:func:`distinct_front`) that rule ``how`` (:data:`MODEL_SELECTIONS`,
     :func:`selected`: PySR's ``model_selection``) picks as the run's answer, where it is not the fittest (the
     front's last); None where it is, where the front has no scores (no ``train_mse``: not a formula run), and for
     ``accuracy`` and a meta run.  The one rule of ``evolve``'s summary, ``best``, ``show --best``,
-    ``export --best``, the report and ``SymbolicRegressor``."""
+    ``export --best``, the report and ``SymbolicRegressor``.  Where the run pruned that answer (meta
+    ``pruned_answer``, :data:`mlevolve.gp.prune_best.ANSWER_SLOT`, a prune that kept an edit), its pruned program
+    stands first for it, as the fittest's prune does for the fittest (:func:`answer_in_place`); ``raw``: not."""
     if how not in MODEL_SELECTIONS:
         raise ValueError(f"model selection must be one of {', '.join(MODEL_SELECTIONS)}, got {how!r}")
     if how == "accuracy" or run.meta.get("kind") == "meta":
@@ -324,7 +330,29 @@ def chosen(run: Run, how: str) -> Group | None:
     if not kept or kept[0][1] is None:
         return None
     i = selected([{"score": s, "metrics": g.representative.metrics} for g, s in kept], how)
-    return None if i == len(kept) - 1 else kept[i][0]
+    return None if i == len(kept) - 1 else kept[i][0] if raw else answer_in_place(run, kept[i][0])
+
+
+def answer_in_place(run: Run, pick: Group) -> Group:
+    """``pick`` (the rule's answer, not the fittest) with its prune first where the run kept one of it (meta
+    ``pruned_answer``: :data:`mlevolve.gp.prune_best.ANSWER_SLOT`), standing for its behaviour; else ``pick``."""
+    from mlevolve.gp.prune_best import ANSWER_SLOT
+
+    record = run.meta.get(ANSWER_SLOT)
+    if not isinstance(record, Mapping) or record.get("from") != pick.representative.hash:
+        return pick
+    row = pruned_row(record)
+    return pick if row is None else Group((row, *pick.members), pick.alike)
+
+
+def answer_record(run: Run, row: Row) -> Mapping[str, Any] | None:
+    """The prune of the run's answer (meta ``pruned_answer``) that made ``row`` or was of it; None for another row."""
+    from mlevolve.gp.prune_best import ANSWER_SLOT
+
+    record = run.meta.get(ANSWER_SLOT)
+    if not isinstance(record, Mapping):
+        return None
+    return record if row.hash in (record.get("hash"), record.get("from")) else None
 
 
 # -- the pruned best ------------------------------------------------------------------------------------
@@ -332,7 +360,7 @@ def prune_records(meta: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The prunes of a run's best (:mod:`mlevolve.gp.prune_best`) whose programs a hash may name: the run's own
     (meta ``pruned``), then those an earlier command of the same run made and a later one replaced
     (``pruned_earlier``, newest first)."""
-    records = [meta.get("pruned"), *(meta.get("pruned_earlier") or ())]
+    records = [meta.get("pruned"), meta.get("pruned_answer"), *(meta.get("pruned_earlier") or ())]
     return [r for r in records if isinstance(r, Mapping) and isinstance(r.get("program"), str)]
 
 

@@ -100,9 +100,11 @@ def _answer(run: Run, select: str = data.DEFAULT_SELECTION) -> str:
             ("best", f"{summary.side(name, best, start)}   (hash {best['hash'][:12]}, {summary.which(best)}, "
                      f"size {best['size']}{', ' + data.SCALING_UNCOUNTED if best['scaled'] else ''}"
                      f"{': ' + best['note'] if best.get('note') else ''})"),
-            *([("pruned", best["pruned"])] if best.get("pruned") else []),
+            *([("pruned", f"the answer's prune: {best['pruned']}" if a.get("fittest") else best["pruned"])]
+              if best.get("pruned") else []),  # whose prune each row is, where the answer is not the fittest
             *([("fittest", summary.fittest_text(name, a["fittest"], select))] if a.get("fittest") else []),
-            *([("pruned", a["fittest"]["pruned"])] if (a.get("fittest") or {}).get("pruned") else []),
+            *([("pruned", f"the fittest's prune: {a['fittest']['pruned']}")]
+              if (a.get("fittest") or {}).get("pruned") else []),
             ("start", f"{summary.side(name, start, best)}   ({start.get('how')})"),
             ("gain", a["verdict"]),
             ("spread", summary.spread_text(a) or f"one seed only: `{command(run, 'show', '--best', select)} --confirm "

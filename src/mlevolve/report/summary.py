@@ -158,11 +158,13 @@ def lines(result: Mapping[str, Any], compiled: float = 0.0) -> list[str]:
             f"start:   {start_text(name, a['start'], best)}",
             *([f"best:    {best_text(name, best, a['start'])}"] if not a.get("fittest") else
               [f"answer:  {answer_text(name, best, a['start'], result['selected']['rule'])}",
-               *fittest_lines(name, a["fittest"], result["selected"]["rule"])]),
+               *answer_pruned_lines(best, result["db"], _prune_cost(result, "answer_")),
+               *fittest_lines(name, a["fittest"], result["selected"]["rule"], tail=_fittest_tail(result))]),
             *([f"pruned:  {best['pruned']}; its {_prune_cost(result)} evaluations counted; "
                f"`mlevolve show {shlex.quote(result['db'])} {result['pruned_from']['hash'][:12]}` shows it unpruned"]
-              if best.get("pruned") and result.get("pruned_from") else []),
-            *([f"pruned:  {best['pruned']}"] if best.get("pruned") and not result.get("pruned_from") else []),
+              if best.get("pruned") and result.get("pruned_from") and not a.get("fittest") else []),
+            *([f"pruned:  {best['pruned']}"] if best.get("pruned") and not result.get("pruned_from")
+              and not a.get("fittest") else []),
             f"verdict: {a['verdict']}"]
     spread = spread_text(a)
     if spread is not None:
@@ -212,12 +214,36 @@ def fittest_text(name: str, fittest: Mapping[str, Any], select: str) -> str:
             f"--select accuracy answers with it)")
 
 
-def fittest_lines(name: str, fittest: Mapping[str, Any], select: str) -> list[str]:
+def fittest_lines(name: str, fittest: Mapping[str, Any], select: str, tail: str = "") -> list[str]:
     """The fittest's line (:func:`fittest_text`) and, where the run's prune made or left it, the ``pruned:`` line
     saying so (``data.pruned_line``): every summary that names a fittest apart from its answer (evolve's, ``best``,
-    ``show --best``) gives both, as a best that is the answer has its own ``pruned:`` line."""
+    ``show --best``) gives both, as a best that is the answer has its own ``pruned:`` line; ``tail``: what evolve's
+    summary adds to it (:func:`_fittest_tail`)."""
     return [f"fittest: {fittest_text(name, fittest, select)}",
-            *([f"pruned:  {fittest['pruned']}"] if fittest.get("pruned") else [])]
+            *([f"pruned:  the fittest's prune: {fittest['pruned']}{tail}"] if fittest.get("pruned") else [])]
+
+
+def _fittest_tail(result: Mapping[str, Any]) -> str:
+    """What evolve's summary adds to the fittest's ``pruned:`` line where the answer is another: the prune's
+    evaluations, and where it kept an edit the command that shows the fittest unpruned."""
+    found = result.get("pruned_from")
+    show = f"; `mlevolve show {shlex.quote(result['db'])} {found['hash'][:12]}` shows it unpruned" if found else ""
+    return f"; its {_prune_cost(result)} evaluations counted{show}"
+
+
+def answer_pruned_lines(best: Mapping[str, Any], db: str | None = None, cost: str | None = None) -> list[str]:
+    """The ``pruned:`` line of an answer that is not the fittest, where the run pruned it (``best['pruned']``,
+    ``data.pruned_line`` of meta ``pruned_answer``): ``pruned:  the answer's prune: pruned from candidate 31 (hash
+    H): ...``, with its evaluations (``cost``) and the command showing it unpruned where ``db`` is given (evolve's
+    summary); none where it was not pruned."""
+    if not best.get("pruned"):
+        return []
+    line = f"pruned:  the answer's prune: {best['pruned']}"
+    if db is not None and cost is not None:
+        line += f"; its {cost} evaluations counted"
+        if best.get("pruned_from"):
+            line += f"; `mlevolve show {shlex.quote(db)} {best['pruned_from'][:12]}` shows it unpruned"
+    return [line]
 
 
 def which(c: Mapping[str, Any]) -> str:
@@ -278,16 +304,19 @@ def one_line(result: Mapping[str, Any], compiled: float = 0.0) -> str:
     pruned = f" (pruned from {found['hash'][:12]})" if found else ""
     fittest = a.get("fittest")
     if fittest is not None:  # the rule chose another than the fittest: both, each by its hash
-        pruned = (f" (--select {result['selected']['rule']}, size {a['best']['size']}; fittest "
+        of = a["best"].get("pruned_from")  # the answer pruned (meta pruned_answer): its candidate's hash
+        pruned = (f" (--select {result['selected']['rule']}, size {a['best']['size']}"
+                  f"{f', pruned from {of[:12]}' if of else ''}; fittest "
                   f"{fittest['hash'][:12]}, size {fittest['size']}: --select accuracy answers with it)")
     word = "answer" if fittest is not None else "best"
     return f"{word} {name} {value(b, s)} ({against}); hash {result['best_hash'][:12]}{pruned}; {tail}"
 
 
-def _prune_cost(result: Mapping[str, Any]) -> str:
-    """This prune's evaluations, and every prune's of the archive where they are more (a best pruned again)."""
-    spent = int(result.get("prune_evaluations") or 0)
-    cost = int(result.get("prune_cost") or spent)
+def _prune_cost(result: Mapping[str, Any], of: str = "") -> str:
+    """This prune's evaluations, and every prune's of the archive where they are more (a best pruned again);
+    ``of`` ``answer_``: the answer's prune's (``answer_prune_cost``), else the fittest's."""
+    spent = int(result.get(f"{of}prune_evaluations") or 0)
+    cost = int(result.get(f"{of}prune_cost") or spent)
     return f"{cost:,}" + (f" ({spent:,} by every prune of this archive)" if spent != cost else "")
 
 
