@@ -81,3 +81,11 @@ def test_an_unclosed_bracket_of_a_tuple_type_and_of_a_group() -> None:
     with pytest.raises(MlevError) as info:
         parse("algorithm a\nformula f(x: Scalar) -> Scalar =\n  (x + 1\n", "g.mlev")
     assert str(info.value).splitlines()[0] == "g.mlev:3:3: error: '(' is never closed: the file ends first"
+
+
+def test_a_bracket_in_a_comment_or_the_task_string_is_no_bracket() -> None:
+    text = ('algorithm a\ntask "x(.csv:target=y"\nformula f(x: Scalar) -> Scalar =\n'
+            "  sin(x  # a comment's ) closes nothing\n")
+    with pytest.raises(MlevError) as info:
+        parse(text, "c.mlev")
+    assert str(info.value).splitlines()[0] == "c.mlev:4:6: error: '(' is never closed: the file ends first"
