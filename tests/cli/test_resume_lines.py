@@ -93,7 +93,7 @@ def test_replayed_or_reloaded_candidates_show_no_periodic_progress_line_but_the_
     stream = io.StringIO()
     progress = Progress(8, stream=stream)
     engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=0.5)], seq=0,
-                             counts={"cache": 0, "fec": 0, "hurdle": 0, "failed": 0})
+                             counts={"cache": 0, "fec": 0, "hurdle": 0, "probe": 0, "failed": 0})
     for seq, stored in [(1, True), (2, True), (3, True), (4, False), (5, False), (6, False), (7, False), (8, False)]:
         engine.seq = seq
         progress(engine, None, stored=stored)

@@ -54,9 +54,9 @@ def test_the_progress_line_shows_no_best_before_a_candidate_scores(hall: list[fl
 
     stream = io.StringIO()
     engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=s) for s in hall], seq=1,
-                             counts={"cache": 0, "fec": 0, "hurdle": 0, "failed": 1})
+                             counts={"cache": 0, "fec": 0, "hurdle": 0, "probe": 0, "failed": 1})
     Progress(1, stream=stream)(engine, None, stored=True)
-    assert stream.getvalue().startswith("[     1/1] fittest -  cache 0  fec 0  hurdle 0  failed 1  (")
+    assert stream.getvalue().startswith("[     1/1] fittest -  cache 0  fec 0  hurdle 0  probe 0  failed 1  (")
     engine.hall_of_fame = [SimpleNamespace(score=0.25)]
     stream.truncate(0)
     stream.seek(0)
@@ -73,14 +73,16 @@ def test_the_progress_lines_counts_have_thousands_separators() -> None:
 
     stream = io.StringIO()
     engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=0.5)], seq=5000,
-                             counts={"cache": 12345, "fec": 1871, "hurdle": 0, "failed": 143})
+                             counts={"cache": 12345, "fec": 1871, "hurdle": 0, "probe": 2060, "failed": 143})
     Progress(5000, stream=stream)(engine, None, stored=True)
-    assert stream.getvalue().startswith("[ 5,000/5,000] fittest 0.5  cache 12,345  fec 1,871  hurdle 0  failed 143  (")
+    assert stream.getvalue().startswith(
+        "[ 5,000/5,000] fittest 0.5  cache 12,345  fec 1,871  hurdle 0  probe 2,060  failed 143  (")
     engine.hurdled = False  # a run no hurdle can answer a candidate of (a formula's, a learner's): no count of it
     stream.truncate(0)
     stream.seek(0)
     Progress(5000, stream=stream)(engine, None, stored=True)
-    assert stream.getvalue().startswith("[ 5,000/5,000] fittest 0.5  cache 12,345  fec 1,871  failed 143  (")
+    assert stream.getvalue().startswith(
+        "[ 5,000/5,000] fittest 0.5  cache 12,345  fec 1,871  probe 2,060  failed 143  (")
 
 
 def test_the_next_commands_name_the_summarys_best_when_the_budget_is_below_the_archive(
@@ -242,3 +244,27 @@ def test_an_archive_with_no_scored_candidate_is_said_alike_by_show_and_export(tm
              "settings)"]
     assert usage_error(capsys, "show", str(db), "--best").splitlines() == lines
     assert usage_error(capsys, "export", str(db), "-o", str(tmp_path / "e.py")).splitlines() == lines
+
+
+@pytest.mark.parametrize("hurdled", [True, False])
+def test_the_progress_line_counts_every_saving_the_summary_counts_in_its_order(hurdled: bool) -> None:
+    """A fresh user's finding: the summary said ``cache 13, fec 0, hurdle 0, probe 3, failed 3``, the progress
+    ``cache 13  fec 0  hurdle 0  failed 3``, without ``probe``.  The progress line's counts are the summary's,
+    ``evaluated`` (no saving) aside, in its order and with its values; no hurdle count in either without a hurdle."""
+    import io
+    from types import SimpleNamespace
+
+    from mlevolve.gp.progress import Progress
+    from mlevolve.report import summary
+    from tests.report.test_summary import RESULT
+
+    counts = {"evaluated": 8, "cache": 13, "fec": 5, "hurdle": 2, "probe": 3, "failed": 7}
+    stream = io.StringIO()
+    engine = SimpleNamespace(hall_of_fame=[SimpleNamespace(score=0.5)], seq=31, hurdled=hurdled, counts=counts)
+    Progress(31, stream=stream)(engine, None, stored=True)
+    number = r"([0-9](?:[0-9,]*[0-9])?)"  # 1,234 (not a list's comma after it)
+    shown = re.findall(r"  ([a-z]+) " + number, stream.getvalue().split("fittest 0.5", 1)[1].split("  (")[0])
+    head = summary.lines({**RESULT, **counts, "candidates": 31, "hurdle": counts["hurdle"] if hurdled else None})[0]
+    said = re.findall(r"([a-z]+) " + number, head.split(": ", 1)[1])
+    assert shown == [(k, v) for k, v in said if k != "evaluated"]
+    assert [k for k, _ in shown] == ["cache", "fec", *(["hurdle"] if hurdled else []), "probe", "failed"]

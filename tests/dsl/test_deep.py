@@ -139,7 +139,7 @@ def test_deep_error_is_reported_not_a_recursion_error() -> None:
     assert rendered.splitlines()[0] == "deep.mlev:4:12003: error: in activation 'f': unknown name 'y'"
     assert rendered.splitlines()[-1] == "hint: names in scope: x"
     # A syntax error at the very end of a deep nest.
-    with recursion_limit(200), pytest.raises(MlevError, match="unexpected end of file"):
+    with recursion_limit(200), pytest.raises(MlevError, match="never closed: the file ends first"):
         parse(ACT.format(body="sin(" * 3000 + "x" + ")" * 2999))
 
 

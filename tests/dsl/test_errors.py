@@ -39,11 +39,65 @@ GOLDEN: dict[str, tuple[str | bytes, str]] = {
         "        ^\n"
         "hint: names are ASCII letters, digits and '_'; numbers are like 3, 0.5 or 1e-3\n",
     ),
+    # a bracket left open: said at the bracket, not where the parse broke (a fresh user's finding: the next
+    # definition's line was named); at the end of the file, before a later line, on its own line, and a stray ')'
     "unexpected_eof": (
         HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x\n",
-        "unexpected_eof.mlev:3:9: error: unexpected end of file\n"
+        "unexpected_eof.mlev:3:7: error: '(' is never closed: the file ends first\n"
         "      relu(x\n"
-        "            ^\n"
+        "          ^\n"
+        "hint: close it with ')' before the end of the file\n",
+    ),
+    "unclosed_before_next_definition": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x\n\nloss xent(p: Tensor, y: Tensor) -> Tensor =\n"
+        "  -(y * log(p + 1e-7))\n",
+        "unclosed_before_next_definition.mlev:3:7: error: '(' is never closed: found 'loss' at 5:1\n"
+        "      relu(x\n"
+        "          ^\n"
+        "hint: close it with ')' before line 5\n",
+    ),
+    "unclosed_operand_before_next_definition": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x +\n\nloss xent(p: Tensor, y: Tensor) -> Tensor =\n"
+        "  -(y * log(p + 1e-7))\n",
+        "unclosed_operand_before_next_definition.mlev:3:7: error: '(' is never closed: found 'xent' at 5:6\n"
+        "      relu(x +\n"
+        "          ^\n"
+        "hint: close it with ')' before line 5\n",
+    ),
+    "unclosed_closed_later": (  # the next definition's extra ')' closes it as text, not as a program
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x\nloss xent(p: Tensor, y: Tensor) -> Tensor =\n"
+        "  -(y * log(p + 1e-7)))\n",
+        "unclosed_closed_later.mlev:3:7: error: '(' is not closed before 'loss' at 4:1\n"
+        "      relu(x\n"
+        "          ^\n"
+        "hint: close it with ')' before line 4\n",
+    ),
+    "unclosed_nested": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  add(relu(x, x\n",
+        "unclosed_nested.mlev:3:11: error: '(' is never closed: the file ends first\n"
+        "      add(relu(x, x\n"
+        "              ^\n"
+        "hint: close it with ')' before the end of the file; 1 more '(' before it is open too, at 3:6\n",
+    ),
+    "unclosed_parameters": (
+        HEAD + "activation f(x: Tensor -> Tensor =\n  relu(x)\n",
+        "unclosed_parameters.mlev:2:13: error: '(' is never closed: found '->' at 2:24\n"
+        "    activation f(x: Tensor -> Tensor =\n"
+        "                ^\n"
+        "hint: close it with ')' before '->', or mend what is before it (expected there one of: ')', ',')\n",
+    ),
+    "stray_close": (
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  relu(x))\n",
+        "stray_close.mlev:3:10: error: ')' closes no open '('\n"
+        "      relu(x))\n"
+        "             ^\n"
+        "hint: remove it, or add the '(' it closes (every '(' before it is closed already)\n",
+    ),
+    "missing_comma_in_lines": (  # a bracket closed further on, no definition between: the token is the mistake
+        HEAD + "activation f(x: Tensor) -> Tensor =\n  add(x,\n    x x)\n",
+        "missing_comma_in_lines.mlev:4:7: error: unexpected 'x'\n"
+        "        x x)\n"
+        "          ^\n"
         "hint: expected one of: ')', ','\n",
     ),
     # a word after a complete body was read as the next definition's kind, and the error came where that header

@@ -67,7 +67,7 @@ def test_a_run_whose_every_candidate_fails_in_the_hurdle_counts_failures_not_hur
     shown, summary, rows = _run(tmp_path, "all")
     cached = sum(r.source == "cache" for r in rows)
     assert shown[-1].startswith(
-        f"[    {BUDGET}/{BUDGET}] fittest -  cache {cached}  fec 0  hurdle 0  failed {BUDGET}  (")
+        f"[    {BUDGET}/{BUDGET}] fittest -  cache {cached}  fec 0  hurdle 0  probe 0  failed {BUDGET}  (")
     assert {r.source for r in rows} <= {"evaluated", "cache"} and all(r.failure for r in rows)
     result = {"hurdle": 0, **summary, "db": "r.db", "seconds": 1.0, "replayed": 0, "answer": None, "failures": []}
     head = lines(result)[0]  # a hurdled run's summary holds a hurdle count, 0 too (api.evolve)
@@ -86,7 +86,7 @@ def test_each_candidate_is_counted_under_one_step_and_a_hurdle_stop_has_a_fitnes
     assert all(r.fitness is not None and r.failure is None for r in rows if r.source == "hurdle")
     assert any("not a finite number" in (r.failure or "") for r in rows if r.source == "evaluated")  # via checked
     assert shown[-1].startswith(f"[    {BUDGET}/{BUDGET}] fittest ")
-    assert f"  hurdle {by_source['hurdle']}  failed {failed}  (" in shown[-1]
+    assert f"  hurdle {by_source['hurdle']}  probe {by_source['probe']}  failed {failed}  (" in shown[-1]
     assert {k: summary.get(k, 0) for k in by_source} == by_source and summary["failed"] == failed
     counts = data.counts(data.load(tmp_path / "some.db"))
     assert {k: counts[k] for k in by_source} == by_source and counts["failed"] == failed

@@ -92,7 +92,7 @@ def test_the_regime_table_names_each_cheap_regimes_kernels_and_no_other() -> Non
 
 def _engine(seq: int) -> SimpleNamespace:
     return SimpleNamespace(hall_of_fame=[SimpleNamespace(score=0.5)], seq=seq, hurdled=False,
-                           counts={"cache": 1, "fec": 2, "hurdle": 0, "failed": 3})
+                           counts={"cache": 1, "fec": 2, "hurdle": 0, "probe": 4, "failed": 3})
 
 
 def test_a_regime_counts_the_seconds_numba_compiled_not_those_it_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,8 +124,9 @@ def test_the_first_progress_line_says_how_long_the_kernels_took_to_warm(seconds:
     progress(_engine(1), None)
     progress(_engine(2), None)
     first, second = stream.getvalue().splitlines()
-    assert first.startswith("[     1/2] fittest 0.5  cache 1  fec 2  failed 3  (") and first.endswith(f" s{note})")
-    assert second.startswith("[     2/2] fittest 0.5  cache 1  fec 2  failed 3  (") and second.endswith(" s)")
+    counts = "fittest 0.5  cache 1  fec 2  probe 4  failed 3  ("
+    assert first.startswith(f"[     1/2] {counts}") and first.endswith(f" s{note})")
+    assert second.startswith(f"[     2/2] {counts}") and second.endswith(" s)")
 
 
 class _Terminal(io.StringIO):

@@ -361,6 +361,10 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     names = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
     token = getattr(err, "token", None)
     start = None if isinstance(err, UnexpectedEOF) or token is None or token.type == "$END" else token.start_pos
+    bracket = _bracket_error(parser, source, token if start is not None else None, names)
+    if bracket is not None and (token is None or start is None or bracket.span is None
+                                or bracket.span.line < (token.line or 1)):
+        return bracket  # left open lines above (or at the end of the file): said before any guess at the token
     stray = _stray(parser, source, len(source) if start is None else start, names)
     if stray is not None:
         return stray
@@ -382,6 +386,8 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
         return operator
     if (glued := _glued(source, tok)) is not None:  # `sin(2x)`: a name against a number
         return glued
+    if bracket is not None:  # left open on the token's line: `(x == 2`, `sin(2x` said as above, else the bracket
+        return bracket
     what = f"keyword {str(tok)!r}" if str(tok) in KEYWORDS else repr(str(tok))
     hint = f"expected one of: {expected}" if expected else None
     meant = _keyword_meant(parser, names, str(tok)) if tok.type == "NAME" else None
@@ -412,6 +418,79 @@ def _syntax_error(err: UnexpectedInput, parser: Lark, source: str) -> MlevError:
     if hint and form:
         hint += f"; {form}"
     return MlevError(f"unexpected {what}", _span(tok), hint)
+
+
+_BRACKET = re.compile(r'#[^\n]*|"[^"\n]*"|[()]')  # a comment or a quoted string holds no bracket
+
+
+def _place(source: str, at: int) -> tuple[int, int]:
+    """The (line, column) of offset ``at`` of ``source``, both from 1."""
+    return source.count("\n", 0, at) + 1, at - (source.rfind("\n", 0, at) + 1) + 1
+
+
+def _bracket_error(parser: Lark, source: str, token: Token | None, names: set[str]) -> MlevError | None:
+    """The error of a syntax error (at ``token``; None: at the end of the file; ``names``: the terminals the parser
+    expected there) that a bracket explains, at the bracket: a '(' still open there that no ')' closes before the
+    parse broke where a ')' goes (at the end of the file; never in the file; or not before a definition starts:
+    ``relu(x`` then ``loss xent(...)``, the parser breaks at the next line's words), or a ')' that closes no '('.
+    None for any other mistake (``f(x y)``, ``add(x,`` then ``x x)``: the token is the mistake).
+    '(' and ')' are .mlev's only brackets (``[`` and ``{`` are unexpected characters, with their hint)."""
+    end = len(source) if token is None else token.start_pos or 0
+    opened: list[int] = []
+    for found in _BRACKET.finditer(source, 0, end):
+        if found[0] == "(":
+            opened.append(found.start())
+        elif found[0] == ")" and opened:
+            opened.pop()
+    if token is not None and str(token) == ")" and not opened:
+        return MlevError("')' closes no open '('", _span(token),
+                         "remove it, or add the '(' it closes (every '(' before it is closed already)")
+    if not opened:
+        return None
+    line, column = _place(source, opened[-1])
+    more = len(opened) - 1
+    also = (f"; {more} more '(' before it {'is' if more == 1 else 'are'} open too"
+            + (", at {}:{}" if more == 1 else ", the nearest at {}:{}").format(*_place(source, opened[-2]))) \
+        if more else ""
+    where = Span(line, column, line, column)
+    if token is None:
+        return MlevError("'(' is never closed: the file ends first", where,
+                         f"close it with ')' before the end of the file{also}")
+    if not any(_terminal_text(parser, name) == ")" for name in names):
+        return None  # the parse broke where no ')' goes: some other mistake inside the brackets
+    depth = closed = 0  # how many of the open brackets a ')' after the token closes, innermost first
+    for found in _BRACKET.finditer(source, end):
+        depth += {"(": 1, ")": -1}.get(found[0], 0)
+        closed = max(closed, -depth)
+        if closed == len(opened):
+            break
+    what = f"keyword {str(token)!r}" if str(token) in KEYWORDS else repr(str(token))
+    before = f"line {token.line}" if token.line != line else \
+        f"{what}, or mend what is before it (expected there one of: {_describe(parser, names)})"
+    if closed == 0:
+        return MlevError(f"'(' is never closed: found {what} at {token.line}:{token.column}", where,
+                         f"close it with ')' before {before}{also}")
+    if closed < len(opened):  # closed further on, but an outer one never is: one ')' is missing, here or before
+        return MlevError(f"'(' is not closed before {what} at {token.line}:{token.column}", where,
+                         f"close it with ')' before {before}{also}")
+    from mlevolve.dsl.kinds import KINDS  # (kinds reads this module's keywords)
+
+    # Closed further on: the bracket is the mistake only where a definition starts before the token (`relu(x`,
+    # then `loss xent(...) -> ... = f(p))`); `f(x,` then `y z)` is a mistake at the token.
+    upto = source.find("\n", end)
+    header = re.compile(rf"^[ \t]*(?:{'|'.join(KINDS)})[ \t]+[A-Za-z_]\w*[ \t]*\(", re.MULTILINE)
+    if header.search(source, opened[-1], len(source) if upto < 0 else upto) is None:
+        return None
+    return MlevError(f"'(' is not closed before {what} at {token.line}:{token.column}", where,
+                     f"close it with ')' before {before}{also}")
+
+
+def _terminal_text(parser: Lark, name: str) -> str | None:
+    """The text of terminal ``name`` where it is a fixed string (``CLOSE``: ')'), else None."""
+    try:
+        return str(parser.get_terminal(name).pattern.value)
+    except KeyError:
+        return None
 
 
 def _comma_number(source: str, at: int) -> MlevError | None:

@@ -23,7 +23,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from mlevolve.gp.record import shown_size
-from mlevolve.results import dumps, fitness_metric, shown_metric
+from mlevolve.results import SOURCES, dumps, fitness_metric, shown_metric
 
 # The fields of each ``--json-log`` line, in order: what makes a file an mlevolve JSON log (api.check_json_log).
 LOG_FIELDS = ("seq", "hash", "source", "fitness", "failure", "generation", "size")
@@ -50,8 +50,15 @@ def shown_best(best: Any) -> str:
     return f"{name} {shown_metric(metrics[name])}" if name != "fitness" else shown_metric(score)
 
 
+def shown_counts(hurdled: bool) -> tuple[str, ...]:
+    """The counts a progress line shows after ``fittest``: every saving the summary counts, in its order
+    (:data:`mlevolve.results.SOURCES` but ``evaluated``: ``cache``, ``fec``, ``hurdle``, ``probe``), then ``failed``;
+    no ``hurdle`` where no hurdle can answer a candidate (``hurdled`` false), as the summary shows none."""
+    return tuple(k for k in SOURCES if k != "evaluated" and (hurdled or k != "hurdle"))
+
+
 class Progress:
-    """Shows evaluations, the fittest candidate's metric, cache and equivalence hits, and failures."""
+    """Shows evaluations, the fittest candidate's metric, each saving's count (:func:`shown_counts`), and failures."""
 
     def __init__(self, total: int, *, quiet: bool = False, json_log: str | Path | None = None,
                  stream: IO[str] | None = None, warmup: Callable[[], float] = lambda: 0.0) -> None:
@@ -75,9 +82,7 @@ class Progress:
     def _status(self, engine: Any) -> dict[str, Any]:
         best = engine.hall_of_fame[0] if len(engine.hall_of_fame) else None
         c = engine.counts  # no scored candidate yet (all failed so far): fittest "-", the failures counted beside
-        hurdle = {"hurdle": f"{c['hurdle']:,}"} if getattr(engine, "hurdled", True) else {}
-        return {"fittest": shown_best(best), "cache": f"{c['cache']:,}",
-                "fec": f"{c['fec']:,}", **hurdle, "failed": f"{c['failed']:,}"}
+        return {"fittest": shown_best(best), **{k: f"{c[k]:,}" for k in shown_counts(getattr(engine, "hurdled", True))}}
 
     def __call__(self, engine: Any, candidate: Any, stored: bool = False) -> None:
         """Show one candidate; ``stored`` ones (replayed from the archive) are not logged again."""
