@@ -273,7 +273,8 @@ def test_a_run_reports_progress_and_its_best(capsys: Capsys, tmp_path: Path) -> 
     assert len(progress) == 20  # every budget/20 candidates, on a stream that is not a terminal
     assert progress[-1].startswith("[   120/120] fittest train_r2 ")
     # a formula has no hurdle: no count of it (always 0) on the progress lines or in the summary
-    assert all(re.match(r"\[ +\d+/120\] fittest train_r2 \S+  cache \d+  fec \d+  failed \d+  \(", p) for p in progress)
+    line = r"\[ +\d+/120\] fittest train_r2 \S+  cache \d+  fec \d+  probe \d+  failed \d+  \("  # no hurdle count
+    assert all(re.match(line, p) for p in progress)
     lines = out.splitlines()
     assert re.fullmatch(r"120 candidates \(0 from the archive\): evaluated \d+, cache \d+, fec \d+, "
                         r"probe \d+, failed \d+; fitting \d{1,3}(,\d{3})* evaluations",  # 1,476
