@@ -423,7 +423,7 @@ def test_a_valid_archive_in_a_read_only_folder_is_read_and_not_called_corrupt(go
     folder.chmod(0o555)
     try:
         shown = mlevolve("best", str(db), "-n", "1", cwd=tmp_path)
-        assert shown.returncode == 0 and "\n#1  fitness" in shown.stdout, shown.stderr
+        assert shown.returncode == 0 and "\n#1  train_r2 " in shown.stdout, shown.stderr
         resumed = mlevolve("evolve", str(QUARTIC), "--budget", "100", "--db", str(db), "--quiet", cwd=tmp_path)
     finally:
         folder.chmod(0o755)
