@@ -192,14 +192,13 @@ DATA_SUFFIXES = (".csv", ".npz")  # a user's data file, which every command take
 
 def csv_header(file: str | Path) -> list[str] | None:
     """The stripped cells of CSV ``file``'s first row that is not blank (a byte-order mark dropped): its header, the
-    columns' names, unless every cell is a number (:func:`headerless`); None where it cannot be read as text."""
+    columns' names, unless every cell is a number (:func:`headerless`); None where it cannot be read as text.  Reads
+    up to that row only (a hint's, of a file of any size)."""
     import csv
-    import io
 
     try:
-        text = Path(file).read_bytes().removeprefix(b"\xef\xbb\xbf").decode()
-        return next(([c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""))
-                     if any(c.strip() for c in row)), [])
+        with open(file, encoding="utf-8-sig", newline="") as f:
+            return next(([c.strip() for c in row] for row in csv.reader(f) if any(c.strip() for c in row)), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
 

@@ -501,7 +501,7 @@ def _comma_number(source: str, at: int) -> MlevError | None:
     after = re.match(r",[0-9][0-9,]*(\.[0-9]*)?([eE][+-]?[0-9]+)?(?![\w.])", source[at:])
     if before is None or after is None or (fix := comma_fix(text := before[0] + after[0])) is None:
         return None
-    line, column = source.count("\n", 0, at) + 1, before.start() - (source.rfind("\n", 0, at) + 1) + 1
+    line, column = _place(source, before.start())
     return MlevError(f"unexpected ',' in {text!r}: a number's decimal point is '.', and it has no thousands separator",
                      Span(line, column, line, column + len(text) - 1), f"write {fix}")
 
@@ -521,8 +521,7 @@ def _python_operator(source: str, at: int) -> MlevError | None:
     if found is None or (at > 0 and found[0].isalpha() and (source[at - 1].isalnum() or source[at - 1] == "_")):
         return None
     message, hint = python_operator(found[0])
-    line = source.count("\n", 0, at) + 1
-    column = at - (source.rfind("\n", 0, at) + 1) + 1
+    line, column = _place(source, at)
     return MlevError(f"unexpected {found[0]!r}: {message}", Span(line, column, line, column + len(found[0]) - 1),
                      hint)
 

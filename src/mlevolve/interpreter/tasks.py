@@ -43,7 +43,6 @@ The same seed always gives identical arrays.  Every bad input raises :class:`Mle
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import hashlib
 import os
@@ -56,10 +55,9 @@ from typing import Any, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
-from mlevolve.dsl.errors import KIND_USE, MlevError, closest, did_you_mean, file_kind
+from mlevolve.dsl.errors import KIND_USE, MlevError, closest, csv_header, did_you_mean, file_kind, headerless
 from mlevolve.dsl.types import with_article
 from mlevolve.interpreter.standalone import data as _data
-from mlevolve.interpreter.standalone.common import NUMBER
 from mlevolve.interpreter.standalone.data import MAX_CLASSES, _detect, read_table
 from mlevolve.interpreter.standalone.data_control import CHAIN_TRAP_REWARD, CONTROL, ChainMDP, control_task, make_env
 from mlevolve.interpreter.standalone.data_density import (
@@ -664,13 +662,9 @@ def _columns_of(spec: str) -> tuple[str, list[str]] | None:
     """The CSV file a task spec starts with and its header's column names, or None where none can be read or the file
     has no header (its first row all numbers: data, by the reader's header rule, ``standalone.data._read_csv``)."""
     for end in (m.end() for m in re.finditer(r"\.csv(?=\s*:)", spec, re.IGNORECASE)):
-        try:
-            with open(name := spec[:end].strip(), encoding="utf-8-sig", newline="") as f:
-                header = next((row for row in csv.reader(f) if any(cell.strip() for cell in row)), None)
-        except (OSError, UnicodeDecodeError, csv.Error):
+        if (names := csv_header(name := spec[:end].strip())) is None:
             continue
-        names = [cell.strip() for cell in header] if header else []
-        return (name, names) if names and not all(NUMBER.fullmatch(c) for c in names) else None
+        return (name, names) if names and not headerless(names) else None
     return None
 
 

@@ -548,14 +548,7 @@ def missing_hint(config: str | Path, written: str, message: str) -> str | None:
     the path to write where the current folder holds the file; None for another error or path."""
     import os
 
-    from mlevolve.interpreter.tasks import data_file_of
-
-    if not message.startswith("no such file: "):
-        return None
-    try:
-        name = data_file_of(written)
-    except MlevError:
-        return None
+    name = _data_file(written) if message.startswith("no such file: ") else None
     if name is None or Path(name).is_absolute():
         return None
     folder = Path(os.path.abspath(config)).parent
@@ -568,13 +561,19 @@ def missing_hint(config: str | Path, written: str, message: str) -> str | None:
 def _missing_note(task: str) -> str:
     """``; no such file: PATH`` where ``task`` (a ``[bounds]`` key as read, :func:`beside_config`) names a data file
     that does not exist (a mistyped path, most likely), else ``''``."""
+    name = _data_file(task)
+    return f"; no such file: {name}" if name is not None and not Path(name).exists() else ""
+
+
+def _data_file(task: str) -> str | None:
+    """The data file task spec ``task`` names (:func:`~mlevolve.interpreter.tasks.data_file_of`), or None for a
+    built-in task or a spec with no name (its own error stands)."""
     from mlevolve.interpreter.tasks import data_file_of
 
     try:
-        name = data_file_of(task)
+        return data_file_of(task)
     except MlevError:
-        return ""
-    return f"; no such file: {name}" if name is not None and not Path(name).exists() else ""
+        return None
 
 
 def _one_name(task: str) -> str | None:

@@ -160,11 +160,10 @@ def lines(result: Mapping[str, Any], compiled: float = 0.0) -> list[str]:
               [f"answer:  {answer_text(name, best, a['start'], result['selected']['rule'])}",
                *answer_pruned_lines(best, result["db"], _prune_cost(result, "answer_")),
                *fittest_lines(name, a["fittest"], result["selected"]["rule"], tail=_fittest_tail(result))]),
-            *([f"pruned:  {best['pruned']}; its {_prune_cost(result)} evaluations counted; "
-               f"`mlevolve show {shlex.quote(result['db'])} {result['pruned_from']['hash'][:12]}` shows it unpruned"]
-              if best.get("pruned") and result.get("pruned_from") and not a.get("fittest") else []),
-            *([f"pruned:  {best['pruned']}"] if best.get("pruned") and not result.get("pruned_from")
-              and not a.get("fittest") else []),
+            *([f"pruned:  {best['pruned']}" + (f"; its {_prune_cost(result)} evaluations counted"
+                                                f"{_shown_unpruned(result['db'], result['pruned_from']['hash'])}"
+                                                if result.get("pruned_from") else "")]
+              if best.get("pruned") and not a.get("fittest") else []),
             f"verdict: {a['verdict']}"]
     spread = spread_text(a)
     if spread is not None:
@@ -227,8 +226,14 @@ def _fittest_tail(result: Mapping[str, Any]) -> str:
     """What evolve's summary adds to the fittest's ``pruned:`` line where the answer is another: the prune's
     evaluations, and where it kept an edit the command that shows the fittest unpruned."""
     found = result.get("pruned_from")
-    show = f"; `mlevolve show {shlex.quote(result['db'])} {found['hash'][:12]}` shows it unpruned" if found else ""
+    show = _shown_unpruned(result["db"], found["hash"]) if found else ""
     return f"; its {_prune_cost(result)} evaluations counted{show}"
+
+
+def _shown_unpruned(db: str, pruned_from: str) -> str:
+    """``; `mlevolve show DB H` shows it unpruned``: the command a ``pruned:`` line gives for the candidate a kept
+    prune was made of (``pruned_from``, its hash)."""
+    return f"; `mlevolve show {shlex.quote(db)} {pruned_from[:12]}` shows it unpruned"
 
 
 def answer_pruned_lines(best: Mapping[str, Any], db: str | None = None, cost: str | None = None) -> list[str]:
@@ -242,7 +247,7 @@ def answer_pruned_lines(best: Mapping[str, Any], db: str | None = None, cost: st
     if db is not None and cost is not None:
         line += f"; its {cost} evaluations counted"
         if best.get("pruned_from"):
-            line += f"; `mlevolve show {shlex.quote(db)} {best['pruned_from'][:12]}` shows it unpruned"
+            line += _shown_unpruned(db, best["pruned_from"])
     return [line]
 
 
