@@ -484,7 +484,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     pick = _chosen(result["db"], _rule(args), _json_digits(args)) \
         if result["best_hash"] is not None and result["archived"] <= result["candidates"] \
         and "train_mse" in (result.get("best_metrics") or {}) else None  # a front with scores: a formula run's
-    result = {**result, "selected": {"rule": _rule(args), "hash": result["best_hash"]}}
+    result = {**result, "selected": {"rule": _rule(args), "hash": result["best_hash"], "pruned_from": (
+        result.get("pruned_from") or {}).get("hash")}}  # the fittest, as every best_* field: pruned where it was
     if _rule(args) != "best":  # the commands it suggests read the answer this rule chose, as printed
         result["next"] = api.next_commands(
             result["db"], None if result["best_hash"] is None or result["archived"] <= result["candidates"] else
@@ -493,7 +494,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     task = saved_task(result["task"], result["data_path"])  # a data file's task line: by its absolute path
     if pick is not None:  # the rule's answer, not the fittest: it, against the start, with the fittest beside it
         pick["metric"] = result["answer"]["metric"]  # (its description's notes of the task's classes and weights)
-        result["selected"] = {"rule": _rule(args), "hash": pick["best"]["hash"], "size": pick["best"]["size"],
+        result["selected"] = {"rule": _rule(args), "hash": pick["best"]["hash"],
+                              "pruned_from": pick["best"].get("pruned_from"), "size": pick["best"]["size"],
                               "program": shown_program(api.show(result["db"], pick["best"]["hash"], digits=0)[0][
                                   "stored"], task=task), "fittest_hash": pick["fittest"]["hash"],
                               "verdict": pick["verdict"]}  # (answer's: the fittest's, as every best_*)

@@ -83,7 +83,8 @@ def test_evolve_s_json_says_which_rule_chose_and_the_pick_s_hash(run: dict[str, 
     assert out["selected"]["fittest_hash"] == run["fittest"]["hash"] == out["best_hash"]  # best_*: the fittest's
     assert out["selected"]["size"] == run["pick"]["size"] and "formula f(" in out["selected"]["program"]
     accuracy = json.loads(run["summary"]("--json", "--select", "accuracy"))
-    assert accuracy["selected"] == {"rule": "accuracy", "hash": run["fittest"]["hash"]}
+    assert accuracy["selected"] == {"rule": "accuracy", "hash": run["fittest"]["hash"],  # pruned: its candidate's
+                                    "pruned_from": accuracy["pruned_from"]["hash"]}
 
 
 def test_best_names_the_answer_and_the_fittest_above_its_list(run: dict[str, Any], capsys: Capsys) -> None:

@@ -212,8 +212,9 @@ def evolve(
     ``pruned_from``: its hash, seq, fitness and metrics; :func:`found_hash`) and by ``best``, ``show``, ``report`` and
     ``export``; its scorings are counted as ``prune_evaluations`` (every prune of the archive; this one's
     ``prune_cost``; a run given a smaller budget than its archive holds prunes its view's best without keeping it);
-    where the default ``--select best`` answers with another formula, that answer is pruned too (meta
-    ``pruned_answer``, counted as ``answer_prune_evaluations`` and ``answer_prune_cost``).
+    where a ``--select`` rule (``best``, the default, or ``score``) answers with another formula, that answer is
+    pruned too (meta ``pruned_answer``, ``pruned_answer_score``; one prune a formula), all counted together as
+    ``answer_prune_evaluations`` and ``answer_prune_cost``.
     ``show DB HASH`` with the candidate's hash shows it unpruned; ``prune=False`` drops a kept prune.
     ``max_time`` (seconds; None, the default: no limit): the search's wall-clock limit (PySR's ``timeout_in_seconds``,
     Operon's ``time_limit``).  Its clock starts with the first candidate the archive does not hold (the program,
@@ -484,25 +485,38 @@ def _prune_answer(archive: Any, path: Path, pruned: Mapping[str, Any] | None, ev
                   spec: GrammarSpec, *, prune: bool, cheap: bool, fitted: bool, kinds: set[str],
                   variances: Mapping[str, float], budget: int, start: Mapping[str, Any] | None,
                   keep: bool) -> dict[str, Any] | None:
-    """The prune of the run's answer (meta ``pruned_answer``, :data:`mlevolve.gp.prune_best.ANSWER_SLOT`) where the
-    default ``--select best`` answers with another formula than the fittest, pruned by :func:`prune_best` as the
-    fittest is (its evaluations counted in the summary's); None where it does not (a record kept before is dropped)
-    or where the fittest is not pruned (``pruned`` None).  Not for a view of a larger archive (``keep`` False): its
-    answer is the whole run's."""
-    from mlevolve.gp.prune_best import ANSWER_SLOT, prune_best, remember
+    """The prunes of the run's answers: of each ``--select`` rule's (:data:`mlevolve.gp.prune_best.ANSWER_SLOTS`:
+    ``best``'s in meta ``pruned_answer``, ``score``'s in ``pruned_answer_score``) where it answers with another
+    formula than the fittest (pruned already: ``accuracy``'s answer) and than an earlier rule (one prune a formula),
+    each pruned by :func:`prune_best` as the fittest is, so that every rule and every command hands out its answer
+    pruned.  Their counts summed (``spent``, ``evaluations``: the summary's ``answer_prune_evaluations`` and
+    ``answer_prune_cost``); None where no rule's answer was pruned (a record kept before of a rule whose answer is
+    now the fittest or another's is dropped) or the fittest is not (``pruned`` None).  Not for a view of a larger
+    archive (``keep`` False): its answers are the whole run's."""
+    from mlevolve.gp.prune_best import ANSWER_SLOTS, prune_best, remember
     from mlevolve.report import data
 
-    stored = archive.meta().get(ANSWER_SLOT)
-    pick = data.chosen(data.load(path, top=1), DEFAULT_SELECTION, raw=True) \
-        if pruned is not None and keep and prune else None
-    if pick is None:
-        if stored is not None and keep:
-            archive.set_meta(ANSWER_SLOT, None)
-            remember(archive, stored, None)
+    run = data.load(path, top=1) if pruned is not None and keep and prune else None
+    made: builtins.list[dict[str, Any]] = []
+    done: set[str] = set()
+    for rule, slot in ANSWER_SLOTS.items():  # the default rule first: its prune is the one the others share
+        stored = archive.meta().get(slot)
+        pick = data.chosen(run, rule, raw=True) if run is not None else None
+        if pick is None or pick.representative.hash in done:
+            if stored is not None and keep:
+                archive.set_meta(slot, None)
+                remember(archive, stored, None)
+            continue
+        done.add(pick.representative.hash)
+        record = prune_best(archive, archive.get(pick.representative.hash), evaluator, names, spec, prune=prune,
+                            cheap=cheap, fitted=fitted, kinds=kinds, variances=variances, budget=budget, start=start,
+                            keep=keep, slot=slot)
+        if record is not None:
+            made.append(record)
+    if not made:
         return None
-    return prune_best(archive, archive.get(pick.representative.hash), evaluator, names, spec, prune=prune,
-                      cheap=cheap, fitted=fitted, kinds=kinds, variances=variances, budget=budget, start=start,
-                      keep=keep, slot=ANSWER_SLOT)
+    return {"spent": sum(int(r.get("spent") or 0) for r in made),
+            "evaluations": sum(int(r.get("evaluations") or 0) for r in made)}
 
 
 def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str, names: builtins.list[str],

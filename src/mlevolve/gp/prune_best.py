@@ -74,9 +74,9 @@ def prune_best(archive: Any, best: Any, evaluator: Any, names: Sequence[str], sp
     ``runners_up``: the run's next best rows (its hall of fame's), pruned after the best where the prune refits
     (:data:`PRUNE_SOURCES`); the record's ``from`` fields are then those of the program whose prune scored best
     (``runner_up`` True where that is not the best), and its ``settings`` name the programs pruned (``sources``).
-    ``slot``: the meta key the record is kept under: ``pruned`` for the run's fittest, :data:`ANSWER_SLOT` for the
-    run's answer where ``--select best`` answers with another program (``best`` then its row, no runners-up; the
-    record's ``of`` then ``answer``, which a line of it kept in ``pruned_earlier`` names)."""
+    ``slot``: the meta key the record is kept under: ``pruned`` for the run's fittest, a slot of :data:`ANSWER_SLOTS`
+    for a ``--select`` rule's answer where it is another program than the fittest (``best`` then its row, no
+    runners-up; the record's ``of`` then ``answer``, which a line of it kept in ``pruned_earlier`` names)."""
     return _pruned(archive, best, evaluator, names, spec, prune and cheap, fitted, kinds, variances, budget, start,
                    keep, runners_up, slot)
 
@@ -85,6 +85,16 @@ ANSWER_SLOT = "pruned_answer"
 """The archive's meta key of the prune of the run's answer where the default ``--select best`` answers with another
 formula than the fittest (:func:`mlevolve.report.data.chosen`): the same prune, the same record, as the fittest's
 under ``pruned``, so that ``best``, ``show``, ``export``, the report and the summary hand out the answer pruned."""
+
+ANSWER_SLOTS = {"best": ANSWER_SLOT, "score": "pruned_answer_score"}
+"""Each ``--select`` rule's meta key of the prune of its answer, where it answers with another formula than the
+fittest (``accuracy`` answers with the fittest, pruned under ``pruned``) and than an earlier rule here (one prune a
+formula: ``score`` picking ``best``'s answer has none of its own), so that every rule hands out its answer pruned."""
+
+
+def answer_records(meta: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The prunes of the run's answers (:data:`ANSWER_SLOTS`) an archive's ``meta`` keeps, the default rule's first."""
+    return [r for slot in ANSWER_SLOTS.values() if isinstance(r := meta.get(slot), Mapping)]
 
 
 def beats(fitness: float, metrics: Mapping[str, Any], other: float) -> bool:
@@ -225,7 +235,7 @@ def _pruned(archive: Any, best: Any, evaluator: Any, names: Sequence[str], spec:
 
     record: dict[str, Any] = {
         **origin(best, start), "program": None, "settings": settings, "edits": 0, "scorings": 0, "evaluations": 0,
-        "budget": budget, **({"of": "answer"} if slot == ANSWER_SLOT else {})}
+        "budget": budget, **({"of": "answer"} if slot in ANSWER_SLOTS.values() else {})}
     fitness, metrics = best.fitness, best.metrics
     if common:  # the best on the common draw first: its score there is what an edit must tie
         own = score(start, False)

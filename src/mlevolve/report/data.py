@@ -289,7 +289,8 @@ def answer(run: Run, how: str = DEFAULT_SELECTION) -> dict[str, Any] | None:
     if isinstance(record, Mapping) and pick is None:  # what the prune did, as the run's summary says it
         out["best"]["pruned"] = pruned_line(record)
     elif pick is not None and (own := answer_record(run, best)) is not None:  # the answer's own prune
-        out["best"].update(pruned=pruned_line(own), pruned_from=own["from"] if own.get("program") else None)
+        out["best"].update(pruned=pruned_line(own), pruned_from=own["from"] if own.get("program") else None,
+                           prune_cost=own.get("evaluations"))  # this answer's own, where rules' answers differ
     if (note := common_draw_note(record, best.hash, best.metrics)) is not None:
         out["best"]["note"] = note
     if pick is not None:
@@ -334,33 +335,36 @@ def chosen(run: Run, how: str, raw: bool = False) -> Group | None:
 
 
 def answer_in_place(run: Run, pick: Group) -> Group:
-    """``pick`` (the rule's answer, not the fittest) with its prune first where the run kept one of it (meta
-    ``pruned_answer``: :data:`mlevolve.gp.prune_best.ANSWER_SLOT`), standing for its behaviour; else ``pick``."""
-    from mlevolve.gp.prune_best import ANSWER_SLOT
-
-    record = run.meta.get(ANSWER_SLOT)
-    if not isinstance(record, Mapping) or record.get("from") != pick.representative.hash:
-        return pick
-    row = pruned_row(record)
+    """``pick`` (a rule's answer, not the fittest) with its prune first where the run kept one of it (meta
+    ``pruned_answer`` and the other rules' slots: :data:`mlevolve.gp.prune_best.ANSWER_SLOTS`), standing for its
+    behaviour; else ``pick``."""
+    row = answer_pruned(run, pick.representative)
     return pick if row is None else Group((row, *pick.members), pick.alike)
 
 
-def answer_record(run: Run, row: Row) -> Mapping[str, Any] | None:
-    """The prune of the run's answer (meta ``pruned_answer``) that made ``row`` or was of it; None for another row."""
-    from mlevolve.gp.prune_best import ANSWER_SLOT
+def answer_pruned(run: Run, row: Row) -> Row | None:
+    """The prune the run kept of candidate ``row`` as a rule's answer (:func:`answer_record`, a prune that kept an
+    edit), as a row in its candidate's place; None where there is none."""
+    record = answer_record(run, row)
+    return pruned_row(record) if record is not None and record.get("from") == row.hash else None
 
-    record = run.meta.get(ANSWER_SLOT)
-    if not isinstance(record, Mapping):
-        return None
-    return record if row.hash in (record.get("hash"), record.get("from")) else None
+
+def answer_record(run: Run, row: Row) -> Mapping[str, Any] | None:
+    """The prune of a rule's answer (meta ``pruned_answer`` and the other rules' slots,
+    :data:`mlevolve.gp.prune_best.ANSWER_SLOTS`) that made ``row`` or was of it; None for another row."""
+    from mlevolve.gp.prune_best import answer_records
+
+    return next((r for r in answer_records(run.meta) if row.hash in (r.get("hash"), r.get("from"))), None)
 
 
 # -- the pruned best ------------------------------------------------------------------------------------
 def prune_records(meta: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The prunes of a run's best (:mod:`mlevolve.gp.prune_best`) whose programs a hash may name: the run's own
-    (meta ``pruned``), then those an earlier command of the same run made and a later one replaced
-    (``pruned_earlier``, newest first)."""
-    records = [meta.get("pruned"), meta.get("pruned_answer"), *(meta.get("pruned_earlier") or ())]
+    (meta ``pruned``), its answers' (:data:`mlevolve.gp.prune_best.ANSWER_SLOTS`), then those an earlier command of the
+    same run made and a later one replaced (``pruned_earlier``, newest first)."""
+    from mlevolve.gp.prune_best import answer_records
+
+    records = [meta.get("pruned"), *answer_records(meta), *(meta.get("pruned_earlier") or ())]
     return [r for r in records if isinstance(r, Mapping) and isinstance(r.get("program"), str)]
 
 

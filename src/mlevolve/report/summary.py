@@ -158,7 +158,7 @@ def lines(result: Mapping[str, Any], compiled: float = 0.0) -> list[str]:
             f"start:   {start_text(name, a['start'], best)}",
             *([f"best:    {best_text(name, best, a['start'])}"] if not a.get("fittest") else
               [f"answer:  {answer_text(name, best, a['start'], result['selected']['rule'])}",
-               *answer_pruned_lines(best, result["db"], _prune_cost(result, "answer_")),
+               *answer_pruned_lines(best, result["db"], _answer_prune_cost(result, best)),
                *fittest_lines(name, a["fittest"], result["selected"]["rule"], tail=_fittest_tail(result))]),
             *([f"pruned:  {best['pruned']}" + (f"; its {_prune_cost(result)} evaluations counted"
                                                 f"{_shown_unpruned(result['db'], result['pruned_from']['hash'])}"
@@ -323,6 +323,17 @@ def _prune_cost(result: Mapping[str, Any], of: str = "") -> str:
     spent = int(result.get(f"{of}prune_evaluations") or 0)
     cost = int(result.get(f"{of}prune_cost") or spent)
     return f"{cost:,}" + (f" ({spent:,} by every prune of this archive)" if spent != cost else "")
+
+
+def _answer_prune_cost(result: Mapping[str, Any], best: Mapping[str, Any]) -> str:
+    """The evaluations of the prune of the answer shown (``best``'s ``prune_cost``), and those of every prune of the
+    run's answers where they are more (each ``--select`` rule's answer pruned: ``answer_prune_evaluations``); where
+    the answer does not say its own, the summary's (:func:`_prune_cost`)."""
+    own = best.get("prune_cost")
+    if not isinstance(own, int):
+        return _prune_cost(result, "answer_")
+    spent = int(result.get("answer_prune_evaluations") or own)
+    return f"{own:,}" + (f" ({spent:,} by every prune of this archive's answers)" if spent != own else "")
 
 
 def generator_text(summary: Mapping[str, Any]) -> str:

@@ -1,0 +1,103 @@
+"""The run's answer, the same on every surface (Stop 68): every ``--select`` rule's answer that is not the fittest is
+pruned by ``evolve`` (meta ``pruned_answer``, ``pruned_answer_score``: :data:`mlevolve.gp.prune_best.ANSWER_SLOTS`)
+and handed out pruned by the summary (and its ``--json`` ``selected`` block), ``best``, ``show --best``,
+``export --best``, the report, ``api.answer`` and ``SymbolicRegressor`` (``program_``, ``predict``, ``front_``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mlevolve.api as api
+from mlevolve.gp.archive import Archive
+from mlevolve.gp.prune_best import ANSWER_SLOTS
+from tests.conftest import Capsys, cli
+
+ROOT = Path(__file__).resolve().parents[2]
+QUARTIC = ("evolve", str(ROOT / "examples" / "quartic.mlev"), "--task", "nguyen4", "--budget", "300", "--seed", "4")
+"""A run whose three rules answer with three formulas: ``best`` candidate 275 (pruned 25 -> 21 nodes), ``score``
+candidate 103 (pruned 19 -> 17 nodes), ``accuracy`` the fittest, candidate 295 (pruned 36 -> 32)."""
+
+
+def _meta(db: Path) -> dict[str, Any]:
+    with Archive.read(db) as archive:
+        return archive.meta()
+
+
+@pytest.fixture(scope="module")
+def quartic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The archive of :data:`QUARTIC`, made once (a test that runs ``evolve`` on it again works on a copy)."""
+    db = tmp_path_factory.mktemp("quartic") / "q.db"
+    api.evolve(QUARTIC[1], ["f"], "nguyen4", budget=300, seed=4, db=db, quiet=True)
+    return db
+
+
+def _copy(quartic: Path, tmp_path: Path) -> Path:
+    shutil.copy(quartic, tmp_path / "q.db")
+    return tmp_path / "q.db"
+
+
+@pytest.mark.parametrize("rule", ["best", "score"])
+def test_each_rules_answer_is_pruned_and_every_surface_hands_it_out_pruned(quartic: Path, rule: str,
+                                                                           capsys: Capsys) -> None:
+    """``best`` and ``score`` answer with two formulas, neither the fittest: each is pruned (its own record), and
+    ``best``, ``show --best``, ``export --best``, the report and ``api.answer`` by that rule hand out its prune; its
+    candidate, ``show HASH``, stays unpruned.  (``--select score`` answered unpruned before: only the default rule's
+    answer was pruned.)"""
+    meta = _meta(quartic)
+    record = meta[ANSWER_SLOTS[rule]]
+    assert record is not None and record["program"] is not None and record["size"] < record["from_size"]
+    others = {meta[s]["from"] for s in ANSWER_SLOTS.values() if s != ANSWER_SLOTS[rule]} | {meta["pruned"]["from"]}
+    assert record["from"] not in others  # three rules, three formulas: each its own prune
+    key = record["hash"]
+    assert api.answer(quartic, rule)["best"]["hash"] == key
+    assert api.best(quartic, 1, select=rule)[0]["hash"] == key
+    assert api.show(quartic, select=rule)[0]["hash"] == key
+    assert api.export_program(quartic, select=rule)[0] == api.export_program(quartic, key)[0]
+    code, out, _ = cli(capsys, "best", str(quartic), "-n", "1", "--select", rule)
+    assert code == 0 and f"(hash {key[:12]}, the prune of candidate {record['from_seq']}, size {record['size']};" \
+        in out
+    assert f"pruned:  the answer's prune: pruned from candidate {record['from_seq']} (hash {record['from'][:12]})" \
+        in out
+    html = quartic.parent / f"{rule}.html"
+    code, _, _ = cli(capsys, "report", str(quartic), "-o", str(html), "--select", rule)
+    assert code == 0 and key[:12] in html.read_text()
+    unpruned = api.show(quartic, record["from"])[0]
+    assert unpruned["hash"] == record["from"] and unpruned["size"] == record["from_size"]
+
+
+def test_the_summary_counts_every_answers_prune_once(quartic: Path, tmp_path: Path, capsys: Capsys) -> None:
+    """``answer_prune_cost`` is the two answers' prunes together; each answer's line says its own, and the total."""
+    db = _copy(quartic, tmp_path)
+    code, out, _ = cli(capsys, *QUARTIC, "--db", str(db), "--json", "--select", "score")
+    meta, result = _meta(db), json.loads(out)
+    best, score = meta[ANSWER_SLOTS["best"]], meta[ANSWER_SLOTS["score"]]
+    assert code == 0 and result["answer_prune_cost"] == best["evaluations"] + score["evaluations"]
+    code, out, _ = cli(capsys, *QUARTIC, "--db", str(db), "--select", "score")
+    total = result["answer_prune_evaluations"]
+    assert code == 0 and f"; its {score['evaluations']:,} ({total:,} by every prune of this archive's answers) " \
+        "evaluations counted; " in out
+
+
+@pytest.mark.parametrize("rule", ["best", "score", "accuracy"])
+def test_evolves_json_selected_block_is_the_answer_its_summary_shows(quartic: Path, tmp_path: Path, rule: str,
+                                                                      capsys: Capsys) -> None:
+    """``evolve --json``'s ``selected`` names the program the human summary's ``answer:`` (or ``best:``) line names,
+    pruned where it is, with ``pruned_from`` its candidate's hash, and its ``program`` that prune's text."""
+    db = _copy(quartic, tmp_path)
+    code, out, _ = cli(capsys, *QUARTIC, "--db", str(db), "--json", "--select", rule)
+    selected = json.loads(out)["selected"]
+    code2, human, _ = cli(capsys, *QUARTIC, "--db", str(db), "--select", rule)
+    assert code == code2 == 0
+    head = next(line for line in human.splitlines() if line.startswith(("answer:", "best:")))
+    meta = _meta(db)
+    record = meta["pruned"] if rule == "accuracy" else meta[ANSWER_SLOTS[rule]]
+    assert f"(hash {selected['hash'][:12]}, the prune of candidate {record['from_seq']}" in head
+    assert selected["hash"] == record["hash"] and selected["pruned_from"] == record["from"]
+    if rule != "accuracy":
+        assert selected["program"].split("=", 1)[1] == record["program"].split("=", 1)[1]
+        assert selected["size"] == record["size"]
