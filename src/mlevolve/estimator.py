@@ -34,7 +34,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.interpreter.component_templates import _text_numbers, _unique_columns
-from mlevolve.report.data import DEFAULT_SELECTION, MODEL_SELECTIONS, selected
+from mlevolve.report.data import DEFAULT_SELECTION, MODEL_SELECTIONS
+from mlevolve.report.data import selected as selected  # the rule, named here for the estimator's users
 from mlevolve.results import shown_metric
 
 
@@ -74,12 +75,18 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     run's Pareto front of fitness against size, smallest first, its last the fittest: each a dict of ``size``,
     ``fitness``, ``score`` (PySR's: the log train MSE lost per node), ``metrics``, ``program``, ``expression`` and
     ``hash`` (its archive's: ``mlevolve export DB --hash H`` exports it where ``db`` kept the archive), as
-    ``mlevolve best DB --front`` lists it; ``predict(X, index=i)`` and ``sympy(index=i)`` take ``front_[i]``).
-    ``model_selection``: which formula of the front ``program_``, ``expression_``, ``metrics_`` and ``predict`` are,
-    as PySR's: ``best`` (the default, as PySR's) the highest score of those whose train MSE is at most 1.5 times the
+    ``mlevolve best DB --front`` lists it, and ``pruned_from``; ``predict(X, index=i)`` and ``sympy(index=i)`` take
+    ``front_[i]``).  Where the run pruned an entry (the fittest, or a ``model_selection`` rule's answer: docs/evolve.md,
+    pruning), its ``program``, ``expression``, ``metrics``, ``fitness`` and ``hash`` are the pruned formula's, the one
+    ``mlevolve best`` hands out for it, and ``pruned_from`` its candidate's hash (None elsewhere); ``size`` and
+    ``score`` stay the front's, of the candidate the rule ranks.
+    ``model_selection``: which formula of the front ``program_``, ``expression_``, ``metrics_`` and ``predict`` are
+    (its entry's, pruned where the run pruned it: ``predict(X)`` is ``predict(X, index=i)`` of the entry chosen), as
+    PySR's: ``best`` (the default, as PySR's) the highest score of those whose train MSE is at most 1.5 times the
     least (a smaller formula where more nodes buy little), ``accuracy`` the fittest, ``score`` the highest score
-    (:func:`selected`).  On the peers' 17 problems, 3 seeds at 2,000 candidates (``benchmarks/model_selection.py``),
-    ``best`` recovered 15 of 51 where ``accuracy`` recovered 2 with 10% noise on the targets, and the same 44 of 51
+    (:func:`mlevolve.report.data.selected`).  On the peers' 17 problems, 3 seeds at 2,000 candidates
+    (``benchmarks/model_selection.py``), ``best`` recovered 15 of 51 where ``accuracy`` recovered 2 with 10% noise
+    on the targets, and the same 44 of 51
     without.  The command line answers by the same rule (``--select``, default ``best``: ``mlevolve export DB
     --best`` writes ``program_``'s formula where ``db`` kept the archive; :func:`mlevolve.api.answer`).
     A ``fit`` that raises leaves the estimator unfitted (``predict`` raises NotFittedError), never with the last
@@ -211,7 +218,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             finally:  # refused before an archive was made: the data file written for it goes too
                 if written and not db.exists():
                     data.unlink(missing_ok=True)
-            front = best(db, digits=0, front=True) if result["best_program"] is not None else []  # (db: while it is)
+            front = best(db, digits=0, front=True, select=self.model_selection) \
+                if result["best_program"] is not None else []  # (db: while it is)
         if result["best_program"] is None:  # after a time limit, a search cut short is why, not only the data
             limit = result.get("time_limit")
             raise ValueError("every candidate formula failed on this data" + (
@@ -239,11 +247,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 return format_expr(formula.body)
 
         self.expression_: str = expression(self.program_)
-        self.front_: list[dict[str, Any]] = [
-            {"size": c["size"], "fitness": c["fitness"], "score": c["score"], "metrics": c["metrics"],
-             "program": c["stored"], "expression": expression(c["stored"]), "hash": c["hash"]}
-            for c in front]  # each as program_ is: the archive's text, no task line (the data is a temporary file)
-        if (chosen := selected(self.front_, self.model_selection)) != len(self.front_) - 1:  # not the fittest
+        self.front_: list[dict[str, Any]] = [_entry(c, expression) for c in front]
+        # the rule's pick as the command line makes it (`best --front --select`): on the candidates, before a prune
+        chosen = next((i for i, c in enumerate(front) if c["pick"]), len(front) - 1)
+        if chosen != len(self.front_) - 1:  # not the fittest: its answer, pruned where the run kept a prune of it
             entry = self.front_[chosen]
             self.program_, self.metrics_, self.expression_ = entry["program"], entry["metrics"], entry["expression"]
         if self.verbose:  # the end of the run, as PySR's hall of fame: the front, the formula chosen marked
@@ -309,6 +316,21 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # the same data and random_state give the same formula
         return tags
+
+
+def _entry(c: dict[str, Any], expression: Any) -> dict[str, Any]:
+    """An entry of :attr:`SymbolicRegressor.front_` from one of ``api.best(front=True)``: ``size`` and ``score`` as
+    the front ranks it (its candidate's), and the program ``predict(X, index=i)`` evaluates, as ``program_`` is (the
+    archive's text, no task line: the data is a temporary file), with its ``expression``, ``metrics``, ``fitness``
+    and ``hash``: the prune the run kept of it as an answer (``pruned_into``), as every command hands it out, where
+    there is one; ``pruned_from`` the candidate's hash where the entry is a prune (the fittest's, or an answer's),
+    else None."""
+    into = c.get("pruned_into")
+    shown = into if into is not None else c
+    origin = c["hash"] if into is not None else c["parents"][0] if c["source"] == "pruned" and c["parents"] else None
+    return {"size": c["size"], "fitness": shown["fitness"], "score": c["score"], "metrics": shown["metrics"],
+            "program": shown["stored"], "expression": expression(shown["stored"]), "hash": shown["hash"],
+            "pruned_from": origin}
 
 
 def _front_table(front: list[dict[str, Any]], chosen: int, selection: str) -> str:

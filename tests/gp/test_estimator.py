@@ -269,8 +269,10 @@ def test_each_front_entry_has_its_archive_hash_and_export_by_it_gives_the_models
     x, y = _data(60)
     db = tmp_path / "sr.db"
     model = SymbolicRegressor(budget=200, population=20, db=db).fit(x, y)
-    listed = {c["hash"]: c["stored"] for c in best(db, digits=0, front=True)}
-    assert [entry["hash"] for entry in model.front_] == list(listed)
+    listed = best(db, digits=0, front=True)  # an entry the run pruned as an answer: its prune, as best hands it out
+    assert [entry["hash"] for entry in model.front_] == [(c["pruned_into"] or c)["hash"] for c in listed]
+    assert [entry["pruned_from"] for entry in model.front_] == [
+        c["hash"] if c["pruned_into"] else c["parents"][0] if c["source"] == "pruned" else None for c in listed]
     chosen = next(entry for entry in model.front_ if entry["program"] == model.program_)
     text, _ = export_program(db, chosen["hash"])
     assert formula_expr(check(parse(text)).definitions[0]) == model.sympy()  # the form every SymPy one is

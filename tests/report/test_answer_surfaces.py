@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import mlevolve.api as api
@@ -101,3 +102,42 @@ def test_evolves_json_selected_block_is_the_answer_its_summary_shows(quartic: Pa
     if rule != "accuracy":
         assert selected["program"].split("=", 1)[1] == record["program"].split("=", 1)[1]
         assert selected["size"] == record["size"]
+
+
+# -- SymbolicRegressor: the answer `mlevolve best` shows for the same run and rule ----------------------------
+def _data() -> tuple[Any, Any]:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2.0, 2.0, (200, 3))
+    return x, 2.5 * x[:, 0] * x[:, 1] - 1.3 * x[:, 2] + rng.normal(0.0, 0.1, 200)
+
+
+@pytest.mark.parametrize(("rule", "seed", "budget"), [("best", 0, 60), ("score", 2, 150)])
+def test_the_estimator_answers_with_the_formula_best_shows_and_predicts_as_its_export(
+        tmp_path: Path, capsys: Capsys, rule: str, seed: int, budget: int) -> None:
+    """One run (each rule's answer not the fittest, and pruned: ``3.43 - 7.067 * sigmoid(x2)`` from
+    ``3.4325268582570376 - ...`` by ``best`` at seed 0): ``program_`` is the formula ``mlevolve best --select RULE``
+    lists first (the pruned one, which the estimator handed out unpruned before), ``predict(X)`` is
+    ``predict(X, index=i)`` of the entry chosen, whose ``front_`` entry carries the prune, and both are the exported
+    script's values."""
+    from mlevolve.estimator import SymbolicRegressor
+
+    x, y = _data()
+    db = tmp_path / "sr.db"
+    model = SymbolicRegressor(budget=budget, random_state=seed, db=db, model_selection=rule).fit(x, y)
+    record = _meta(db)[ANSWER_SLOTS[rule]]
+    assert record is not None and record["program"] is not None  # the rule's answer was pruned (kept an edit)
+    code, out, _ = cli(capsys, "best", str(db), "-n", "1", "--select", rule)
+    listed = api.best(db, 1, select=rule)[0]
+    assert code == 0 and listed["hash"] == record["hash"] and f"hash {record['hash'][:12]}" in out
+    assert model.program_ == listed["stored"] == record["program"]
+    assert model.metrics_["train_mse"] == pytest.approx(listed["metrics"]["train_mse"], rel=1e-12)
+    chosen = next(i for i, e in enumerate(model.front_) if e["hash"] == record["hash"])
+    entry = model.front_[chosen]
+    assert entry["pruned_from"] == record["from"] and entry["program"] == model.program_
+    assert entry["expression"] == model.expression_
+    assert np.array_equal(model.predict(x), model.predict(x, index=chosen))
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(api.export_from_archive(db, select=rule), "exported.py", "exec"), namespace)
+    np.testing.assert_allclose(model.predict(x), namespace["f"](x[:, 0], x[:, 1], x[:, 2]), rtol=1e-12)
+    front = api.best(db, front=True, select=rule)  # the command line's front: the candidate, and what it became
+    assert [c["pruned_into"]["hash"] if c["pruned_into"] else None for c in front if c["pick"]] == [record["hash"]]

@@ -71,6 +71,10 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     least train MSE, as ``SymbolicRegressor`` picks by default; none is without scores) and ``drawn`` (whether the run
     drew tasks per candidate, ``fresh=1``: each fitness is then of its own draw, and the run's best, pruned on a
     common draw, may read below another's), the choice between accuracy and readability PySR and Operon users make.
+    An entry is the search's candidate as the rules rank it; where the run pruned it as a rule's answer, its
+    ``pruned_into`` is that prune (``hash``, ``size``, ``fitness``, ``metrics``, ``program``, ``stored``), the
+    answer every command hands out for it (None elsewhere; the fittest is listed pruned already, in its candidate's
+    place).
     """
     return best_answered(db, n, digits, front, select)[0]
 
@@ -98,8 +102,8 @@ def best_answered(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGI
 
         drawn = drawn_tasks(run.meta.get("task"))
         listed = [{"rank": rank, **data.describe(run, g.representative, g), "first": None, "score": score,
-                   "drawn": drawn}  # ranked by size: no entry is first by fitness
-                  for rank, (g, score) in enumerate(data.distinct_front(run), 1)]
+                   "drawn": drawn, "pruned_into": _pruned_into(run, g.representative)}  # ranked by size: no
+                  for rank, (g, score) in enumerate(data.distinct_front(run), 1)]  # entry is first by fitness
         pick = data.selected(listed, select) if listed and listed[0]["score"] is not None else None
         return [{**c, "pick": i == pick} for i, c in enumerate(listed)], None
     groups, chosen = data.listed(run, n, select)
@@ -109,6 +113,21 @@ def best_answered(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGI
     if chosen and out:
         out[0]["selected"] = select
     return out, _answer_of(run, select, digits) if chosen and out else None
+
+
+def _pruned_into(run: Any, row: Any) -> dict[str, Any] | None:
+    """The prune the run kept of front entry ``row`` as a rule's answer (:func:`mlevolve.report.data.answer_pruned`):
+    what ``best``, ``show --best``, ``export --best`` and :func:`answer` hand out for it, as ``hash``, ``size``,
+    ``fitness``, ``metrics``, ``program`` (shown) and ``stored`` (every digit); None where there is none."""
+    from mlevolve.report import data
+    from mlevolve.results import r2_beside
+
+    pruned = data.answer_pruned(run, row)
+    if pruned is None:
+        return None
+    return {"hash": pruned.hash, "size": pruned.size, "fitness": pruned.fitness,
+            "metrics": r2_beside(pruned.metrics, run.meta.get("target_variance")),
+            "program": data.whole(run, pruned), "stored": pruned.program}
 
 
 def _rule(run: Any, select: str) -> tuple[str, Mapping[str, Any]]:
