@@ -966,7 +966,8 @@ def build_parser() -> argparse.ArgumentParser:
             "(a literal snapped, a term dropped) that the run's own scoring cannot tell from it (on tasks drawn "
             "per candidate: on one common draw; stopping once it has cost the larger of 5%% of the budget and 1,000 "
             "evaluations, the scoring under way finished), and show the pruned program in its place (`show DB "
-            "HASH` of its candidate shows that unpruned); --no-prune shows the best as found")
+            "HASH` of its candidate shows that unpruned); each --select rule's answer that is not the fittest "
+            "is pruned so too, its evaluations counted; --no-prune shows the best as found")
     p.add_argument("--grammar", metavar="FILE", help="typed grammar (default: the base grammar)")
     output = p.add_mutually_exclusive_group()  # both: --json's output, --quiet ignored
     output.add_argument("--quiet", action="store_true", help="no progress output; a one-line summary at the end")
