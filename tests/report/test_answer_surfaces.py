@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,22 @@ def test_the_estimator_answers_with_the_formula_best_shows_and_predicts_as_its_e
     np.testing.assert_allclose(model.predict(x), namespace["f"](x[:, 0], x[:, 1], x[:, 2]), rtol=1e-12)
     front = api.best(db, front=True, select=rule)  # the command line's front: the candidate, and what it became
     assert [c["pruned_into"]["hash"] if c["pruned_into"] else None for c in front if c["pick"]] == [record["hash"]]
+
+
+def test_an_archive_older_than_the_rules_prunes_says_its_answer_is_unpruned_and_evolve_prunes_it(
+        quartic: Path, tmp_path: Path, capsys: Capsys) -> None:
+    """An archive written when only ``--select best``'s answer was pruned (no ``pruned_answer_score``): ``best
+    --select score`` says plainly that the answer it shows is unpruned, and how to prune it; that command (nothing new
+    scored) then gives the archive a fresh run's prune, which ``best`` hands out."""
+    from mlevolve.report.data import UNPRUNED_ANSWER
+
+    db = _copy(quartic, tmp_path)
+    record = _meta(db)[ANSWER_SLOTS["score"]]
+    with sqlite3.connect(db) as conn:  # as main's evolve left it: no such key
+        conn.execute("DELETE FROM meta WHERE key = ?", (ANSWER_SLOTS["score"],))
+    code, out, _ = cli(capsys, "best", str(db), "-n", "1", "--select", "score")
+    assert code == 0 and f"(hash {record['from'][:12]}, candidate {record['from_seq']}, " in out
+    assert f"pruned:  the answer's prune: {UNPRUNED_ANSWER}\n" in out
+    code, _, _ = cli(capsys, *QUARTIC, "--db", str(db), "--quiet")
+    assert code == 0 and _meta(db)[ANSWER_SLOTS["score"]]["hash"] == record["hash"]
+    assert api.answer(db, "score")["best"]["hash"] == record["hash"]

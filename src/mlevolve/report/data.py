@@ -291,6 +291,8 @@ def answer(run: Run, how: str = DEFAULT_SELECTION) -> dict[str, Any] | None:
     elif pick is not None and (own := answer_record(run, best)) is not None:  # the answer's own prune
         out["best"].update(pruned=pruned_line(own), pruned_from=own["from"] if own.get("program") else None,
                            prune_cost=own.get("evaluations"))  # this answer's own, where rules' answers differ
+    elif pick is not None and isinstance(record, Mapping):  # the run pruned, but not this rule's answer: older
+        out["best"]["pruned"] = UNPRUNED_ANSWER
     if (note := common_draw_note(record, best.hash, best.metrics)) is not None:
         out["best"]["note"] = note
     if pick is not None:
@@ -300,6 +302,12 @@ def answer(run: Run, how: str = DEFAULT_SELECTION) -> dict[str, Any] | None:
         if isinstance(record, Mapping):  # the prune is the fittest's: its line goes with the fittest, not the answer
             out["fittest"]["pruned"] = pruned_line(record)
     return out
+
+
+UNPRUNED_ANSWER = ("none: the archive was written before every --select rule's answer was pruned (`mlevolve evolve` "
+                   "with the run's command and --budget prunes it, scoring nothing new)")
+"""The ``pruned`` line of a rule's answer that an archive holds no prune of though the run pruned its fittest: one
+written before ``evolve`` pruned each rule's answer (only ``--select best``'s was), which is shown unpruned."""
 
 
 def listed(run: Run, n: int | None, how: str = DEFAULT_SELECTION) -> tuple[list[Group], bool]:
