@@ -152,11 +152,13 @@ def answer(db: str | Path, select: str = DEFAULT_SELECTION, digits: int = SHOWN_
     the front's formulas within 1.5 times the least train MSE, ``score`` the highest score, ``accuracy`` the fittest.
     Where the front has no scores (no ``train_mse``: not a formula run) it is the fittest.
 
-    A dict as :func:`mlevolve.results.answer` gives (``metric``, ``best``, ``start``, ``verdict``...), ``best``
-    the chosen program's (``hash``, ``seq``, ``source``, ``size``, ``program``: its evolved definitions shown to
-    ``digits``, ``algebra``), with ``fittest`` (``hash``, ``seq``, ``source``, ``size``, ``fitness``, ``metrics``)
-    where the chosen one is not the fittest; None without a scored candidate.  Raises :class:`SettingError` for
-    another ``select``, :class:`MlevError` for a missing, foreign or damaged archive."""
+    A dict as :func:`mlevolve.results.answer` gives (``metric``, ``best``, ``start``, ``verdict``...), ``best`` the
+    chosen program's (``hash``, ``seq``, ``source``, ``size``, ``program``: its evolved definitions shown to
+    ``digits``, ``algebra``; ``pruned``, the line saying what the prune of it did, and where the answer is a rule's
+    pruned: ``pruned_from``, its candidate's hash, and ``prune_cost``, that prune's evaluations), with ``fittest``
+    (``hash``, ``seq``, ``source``, ``size``, ``fitness``, ``metrics``) where the chosen one is not the fittest;
+    None without a scored candidate.  Raises :class:`SettingError` for another ``select``, :class:`MlevError` for a
+    missing, foreign or damaged archive."""
     from mlevolve.report import data
 
     _check_select(select)

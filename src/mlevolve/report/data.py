@@ -329,7 +329,8 @@ def chosen(run: Run, how: str, raw: bool = False) -> Group | None:
     front's last); None where it is, where the front has no scores (no ``train_mse``: not a formula run), and for
     ``accuracy`` and a meta run.  The one rule of ``evolve``'s summary, ``best``, ``show --best``,
     ``export --best``, the report and ``SymbolicRegressor``.  Where the run pruned that answer (meta
-    ``pruned_answer``, :data:`mlevolve.gp.prune_best.ANSWER_SLOT`, a prune that kept an edit), its pruned program
+    ``pruned_answer``, ``pruned_answer_score``: :data:`mlevolve.gp.prune_best.ANSWER_SLOTS`, whichever rule's
+    prune it is, one that kept an edit), its pruned program
     stands first for it, as the fittest's prune does for the fittest (:func:`answer_in_place`); ``raw``: not."""
     if how not in MODEL_SELECTIONS:
         raise ValueError(f"model selection must be one of {', '.join(MODEL_SELECTIONS)}, got {how!r}")
