@@ -607,13 +607,16 @@ def _cmd_best(args: argparse.Namespace) -> int:
 def tie_note(rows: Sequence[Mapping[str, Any]]) -> str | None:
     """The line ``mlevolve best`` prints where its list (:func:`mlevolve.api.best`'s rows, best first) puts a program
     above a fitter one, saying why for each such pair: the run's pruned best (``source`` ``pruned``), first in its
-    candidate's place as the answer (:func:`mlevolve.report.data.behaviours`), scored on the prune's common draw of
+    candidate's place (:func:`mlevolve.report.data.behaviours`) as the answer, or as the fittest below a ``--select``
+    answer heading the list, scored on the prune's common draw of
     tasks (its ``pruned`` line says so) or within the prune's tolerance below its candidate; else a tie that
     :func:`mlevolve.results.shown_order` lists smallest first (:data:`mlevolve.results.TIE_RTOL`).  None where the
     list is in order of fitness.  A ``--select`` answer heading the list (``selected``) is first by its rule, not
     fitness, which its own lines say: left out."""
     pruned: list[str] = []
     ties: list[str] = []
+    # the pruned best is the answer where no --select answer heads the list; under one, it is the run's fittest
+    role = "the run's fittest pruned" if any(r.get("selected") for r in rows) else "the run's best pruned, the answer,"
     for above, below in itertools.pairwise([r for r in rows if not r.get("selected")]):
         if above["fitness"] is not None and below["fitness"] is not None and below["fitness"] > above["fitness"]:
             gap = (f"#{below['rank']}, size {below['size']}, is fitter than #{above['rank']}, size {above['size']}, "
@@ -623,7 +626,8 @@ def tie_note(rows: Sequence[Mapping[str, Any]]) -> str | None:
                 at = f"#{above['rank']}"
                 why = (f"{at} is scored on the prune's {common[1]} common tasks, the others each on tasks drawn for "
                        "it" if common else f"{at}'s edits cost it less than the prune's tolerance below its candidate")
-                pruned.append(f"the run's best pruned, the answer, first in its candidate's place ({gap}: {why})")
+                place = "first in its candidate's place" if above["rank"] == 1 else "in its candidate's place"
+                pruned.append(f"{role} {place} ({gap}: {why})")
             else:
                 ties.append(gap)
     tie = (f"a tie (within {TIE_RTOL:g} relative) listed smallest first ({'; '.join(ties)}: "

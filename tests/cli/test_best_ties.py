@@ -51,3 +51,13 @@ def test_a_pruned_best_within_its_tolerance_and_a_tie_below_are_each_said_with_t
 def test_a_select_answer_heading_the_list_is_left_to_its_own_lines() -> None:
     rows = [{**_row(1, 0.9, 3), "selected": "best"}, _row(2, 0.99, 9), _row(3, 0.95, 5)]
     assert tie_note(rows) is None
+
+
+def test_the_pruned_fittest_below_a_select_answer_is_not_called_the_answer_or_first() -> None:
+    """qa106: where ``--select best`` answers with another formula (#1), the pruned fittest is #2: the line called it
+    "the answer, first"."""
+    line = "pruned from candidate 131 (hash d12c04eb1cb4): 11 -> 9 nodes, train_mse 1.617429 -> 1.61743"
+    rows = [{**_row(1, 0.52259, 2), "selected": "best"}, _pruned(2, 0.551711, 9, line), _row(3, 0.551712, 12)]
+    assert tie_note(rows) == (
+        "order: by fitness, but the run's fittest pruned in its candidate's place (#3, size 12, is fitter than #2, "
+        "size 9, by 1e-06: #2's edits cost it less than the prune's tolerance below its candidate)")

@@ -42,9 +42,9 @@ def _pruned_run(db: Path, fitness: float, start: dict[str, Any] | None = None, *
 
 
 @pytest.mark.parametrize(("fitness", "record", "why"), [
-    (-0.5, {"tasks": 100}, "; first as the run's fittest: scored on the prune's 100 common tasks, the others each on "
+    (-0.5, {"tasks": 100}, "; listed as the run's fittest: scored on the prune's 100 common tasks, the others each on "
                            "tasks drawn for it"),
-    (-0.35, {}, "; first as the run's fittest, in its candidate's place (fitness -0.1): the prune's edits cost less "
+    (-0.35, {}, "; listed as the run's fittest, in its candidate's place (fitness -0.1): the prune's edits cost less "
                 "than its tolerance"),
     (-0.05, {}, ""),  # the fittest: nothing to explain
     (-0.3 * (1 + 1e-15), {}, ""),  # tied with the next within float rounding: as fit

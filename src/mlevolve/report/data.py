@@ -193,10 +193,10 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
 
 
 def _first_why(run: Run, row: Row) -> str | None:
-    """Why the run's pruned best is ranked first though another behaviour reads fitter (:func:`behaviours` puts it
-    in its candidate's place): it was scored on the prune's common draw of tasks, the others each on a draw of its
-    own; or its edits cost it less than the prune's tolerance below its candidate.  None for any other row, and
-    where no listed behaviour reads fitter."""
+    """Why the run's pruned best is listed above another behaviour that reads fitter (:func:`behaviours` puts it in
+    its candidate's place: first, or second below a ``--select`` answer that is not the fittest): it was scored on the
+    prune's common draw of tasks, the others each on a draw of its own; or its edits cost it less than the prune's
+    tolerance below its candidate.  None for any other row, and where no listed behaviour reads fitter."""
     record = run.meta.get("pruned")
     if row.source != "pruned" or not isinstance(record, Mapping) or record.get("hash") != row.hash:
         return None
@@ -206,11 +206,11 @@ def _first_why(run: Run, row: Row) -> str | None:
                for g in run.groups if g.representative.hash != row.hash):
         return None
     if record.get("tasks"):
-        return (f"first as the run's fittest: scored on the prune's {record['tasks']:,} common tasks, the others each "
-                "on tasks drawn for it")
+        return (f"listed as the run's fittest: scored on the prune's {record['tasks']:,} common tasks, the others "
+                "each on tasks drawn for it")
     fitness = record.get("from_fitness")
     was = f" (fitness {apart(fitness, fitness)[0]})" if isinstance(fitness, float) else ""
-    return f"first as the run's fittest, in its candidate's place{was}: the prune's edits cost less than its tolerance"
+    return f"listed as the run's fittest, in its candidate's place{was}: the prune's edits cost less than its tolerance"
 
 
 def _prune_pair(a: Row, b: Row) -> bool:
