@@ -168,6 +168,24 @@ def test_reductions_follow_numpys_pairwise_order_on_long_axes() -> None:
             assert same_bits(got, numpy_op(op, ("Vector",), [v], dim)), (op, dim)
 
 
+
+def test_a_unary_span_computes_each_number_as_the_scalar_op_does() -> None:
+    """``_unary_span`` (the case chosen once a span) against ``_unary`` number by number, for every unary
+    opcode: IEEE corners, subnormals and random magnitudes, at an offset, the neighbours left alone."""
+    rng = np.random.default_rng(5)
+    values = np.concatenate([_CORNERS, [5e-324, -5e-324, 2.2e-308, -1e-310],
+                             rng.standard_normal(40) * 10.0 ** rng.integers(-6, 6, 40)])
+    m, at, out = values.shape[0], 3, values.shape[0] + 7
+    for op in range(kernel.NEG, kernel.SIGN + 1):
+        regs = np.full(2 * m + 10, 42.0)
+        regs[at:at + m] = values
+        with np.errstate(all="ignore"):
+            kernel._unary_span(op, regs, out, at, m)
+            want = np.array([kernel._unary(op, float(x)) for x in values])
+        assert same_bits(regs[out:out + m], want), op
+        assert same_bits(regs[at:at + m], values), op  # the operand unchanged
+        assert (regs[:at] == 42.0).all() and (regs[at + m:out] == 42.0).all() and (regs[out + m:] == 42.0).all(), op
+
 # --- whole learners ---------------------------------------------------------------------------------------------
 
 MATCHED = {  # the NumPy templates of the three primitives, computed as the kernel computes them

@@ -197,6 +197,30 @@ def _unary(op: int, x: float) -> float:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _unary_span(op: int, regs: Any, o: int, oa: int, m: int) -> None:  # pragma: no cover - compiled
+    """``regs[o + i] = _unary(op, regs[oa + i])`` for ``i < m``, the case chosen once for the span, not per
+    number: the four cases of plain arithmetic get a loop each (these vectorise); the C library's
+    functions and relu/heaviside/sign share one loop through :func:`_unary` (a loop for each would
+    cost compile time for cases that are a few percent of a run).  Each number by the same operation."""
+    if op == NEG:
+        for i in range(m):
+            regs[_ix(o + i)] = -regs[_ix(oa + i)]
+    elif op == ABS:
+        for i in range(m):
+            regs[_ix(o + i)] = abs(regs[_ix(oa + i)])
+    elif op == RECIPROCAL:
+        for i in range(m):
+            regs[_ix(o + i)] = 1.0 / regs[_ix(oa + i)]
+    elif op == SQUARE:
+        for i in range(m):
+            x = regs[_ix(oa + i)]
+            regs[_ix(o + i)] = x * x
+    else:
+        for i in range(m):
+            regs[_ix(o + i)] = _unary(op, regs[_ix(oa + i)])
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _layout(ranks: Any, dim: int, batch: int, shared_from: int, shared_to: int) -> Any:  # pragma: no cover
     """Each register's slot in its body's buffer and its batch stride.  A register holds ``batch``
     values (one per task, or per task and example), each of 1, DIM or DIM*DIM numbers, stored one
@@ -282,6 +306,31 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
                 else:
                     for t in range(0, batch, rows):
                         regs[_ix(o + t)] = _binary(op, regs[_ix(oa + t * ba)], regs[_ix(ob + t * bb)])
+            elif (sa == 0 or sb == 0) and op <= MUL:  # Scalar op Vector (or Matrix): the Scalar read once a row
+                for t in range(0, batch, rows):
+                    po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
+                    if sa == 0:
+                        x = regs[_ix(pa)]
+                        if op == ADD:
+                            for i in range(n):
+                                regs[_ix(po + i)] = x + regs[_ix(pb + i)]
+                        elif op == SUB:
+                            for i in range(n):
+                                regs[_ix(po + i)] = x - regs[_ix(pb + i)]
+                        else:
+                            for i in range(n):
+                                regs[_ix(po + i)] = x * regs[_ix(pb + i)]
+                    else:
+                        y = regs[_ix(pb)]
+                        if op == ADD:
+                            for i in range(n):
+                                regs[_ix(po + i)] = regs[_ix(pa + i)] + y
+                        elif op == SUB:
+                            for i in range(n):
+                                regs[_ix(po + i)] = regs[_ix(pa + i)] - y
+                        else:
+                            for i in range(n):
+                                regs[_ix(po + i)] = regs[_ix(pa + i)] * y
             else:
                 for t in range(0, batch, rows):
                     po, pa, pb = o + t * n, oa + t * ba, ob + t * bb
@@ -298,14 +347,11 @@ def _run(code: Any, ranks: Any, off: Any, stride: Any, kinds: Any, regs: Any, di
                         for i in range(n):
                             regs[_ix(po + i)] = _binary(op, regs[_ix(pa + i * sa)], regs[_ix(pb + i * sb)])
         elif op <= SIGN:
-            if rows == 1 and ba == n:  # one flat loop
-                for i in range(batch * n):
-                    regs[_ix(o + i)] = _unary(op, regs[_ix(oa + i)])
+            if rows == 1 and ba == n:  # one flat span
+                _unary_span(op, regs, o, oa, batch * n)
                 continue
             for t in range(0, batch, rows):
-                po, pa = o + t * n, oa + t * ba
-                for i in range(n):
-                    regs[_ix(po + i)] = _unary(op, regs[_ix(pa + i)])
+                _unary_span(op, regs, o + t * n, oa + t * ba, n)
         elif op == DOT and dim < 8:  # a sum of fewer than 8 items: NumPy's (-0.0 + each in turn, then 0.0 +)
             for t in range(0, batch, rows):
                 pa, pb = oa + t * ba, ob + t * bb
@@ -477,8 +523,8 @@ def learner_kernel(setup: Any, s_consts: Any, predict: Any, p_consts: Any, learn
     for k in range(n_state):  # the memory: read where it is held
         p_off[k], l_off[k] = st_off[k], st_off[k]
     l_off[n_state + 2] = p_in  # p (x, y and p: strides as laid out, dim and 1)
-    at = x_at
-    for i in range(n_train):
+    at = x_at + start * n_tasks * dim  # (the steps before ``start`` are not run: their windows never read)
+    for i in range(start, n_train):
         for t in range(n_tasks):
             for q in range(dim):
                 regs[_ix(at)] = x_train[t, i, q]
@@ -566,12 +612,20 @@ def learner_kernel(setup: Any, s_consts: Any, predict: Any, p_consts: Any, learn
     v_regs, v_off, v_stride, v_kinds = _body(p_code, p_ranks, p_consts, n_state + 2, dim, chunk)
     pred = np.empty((n_tasks, n_val))
     xv = x_val.reshape(-1)  # (T, m, F) in C order: the register's layout
+    one_task = per_chunk == 1
+    if one_task:  # a chunk is one task: its memory is one value for all its rows, held once (stride 0, as a
+        for k in range(n_state):  # constant's); every read of it reads that value, as each row's copy held it
+            v_stride[k] = 0
     for t0 in range(0, n_tasks, per_chunk):
         for k in range(n_state):  # the memory broadcast over each task's examples: (T, 1, ...)
             v_kinds[k] = 1
         v_kinds[n_state] = 2  # x: (T, m, F)
         for k in range(n_state):
             size = st_stride[k]
+            if one_task:
+                for q in range(size):
+                    v_regs[_ix(v_off[k] + q)] = state[_ix(st_off[k] + t0 * size + q)]
+                continue
             for t in range(t0, t0 + per_chunk):
                 for j in range(n_val):
                     for q in range(size):
