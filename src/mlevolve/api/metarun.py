@@ -234,31 +234,68 @@ def meta_next(cfg: Any, program: Program, db: str | Path, out: str | Path) -> bu
     """The commands to run after a meta run, as ``evolve``'s summary ends with its own (:func:`next_commands`), each
     runnable as printed from the current folder: what the generator ``out`` learned (``grammar diff``), an ``evolve``
     of the configuration's ``program`` (``cfg.program``'s, its slots ``cfg.evolve``) on the first meta-test task
-    with that generator, at the inner runs' settings where they differ from ``evolve``'s defaults (budget,
-    population, ...), and the report of the archive ``db``."""
+    with that generator, searching as the inner runs did (:func:`inner_flags`, :func:`inner_task`), and the report
+    of the archive ``db``."""
     import shlex
 
-    from mlevolve.api.checks import _UNREAD
-    from mlevolve.gp.engine import EvolveConfig
-    from mlevolve.interpreter.factory import evolving_kinds
-    from mlevolve.interpreter.settings import Settings
-
-    inner, default = cfg.inner, EvolveConfig()
-    unread = _UNREAD.get(inner.algorithm, ("", ()))[1]
-    flags = [f"--{name} {value}" for name, value in (
-        ("budget", inner.budget), ("population", inner.population), ("tournament", inner.tournament),
-        ("algorithm", inner.algorithm), ("init", inner.init)) if value != getattr(default, name) and name not in unread]
-    if "epochs" in cfg.written and inner.epochs != Settings.epochs:  # evolve's default
-        flags.append(f"--epochs {inner.epochs}")
-    if EvolveConfig.fitting(inner.fit, evolving_kinds(program, cfg.evolve)) is False:  # evolve fits by default
-        flags.append("--no-fit")
     shown = os.path.relpath(cfg.program)  # from here where it is below the current folder, else in full
     shown = str(cfg.program) if shown.startswith("..") else shown
     q = shlex.quote
+    flags = " ".join(inner_flags(cfg, program))
     return [f"mlevolve grammar diff {q(str(out))}",
-            f"mlevolve evolve {q(shown)} --evolve {q(','.join(cfg.evolve))} --task {q(cfg.test[0])} "
-            f"--grammar {q(str(out))} {' '.join(flags)}".rstrip(),
+            f"mlevolve evolve {q(shown)} --evolve {q(','.join(cfg.evolve))} --task {q(inner_task(cfg, program))} "
+            f"--grammar {q(str(out))} {flags}".rstrip(),
             f"mlevolve report {q(str(db))} -o {q(str(Path(db).with_suffix('.html')))}"]
+
+
+# The inner runs' settings an ``evolve`` command can give, by :class:`EvolveConfig` field (its flag: flag_of's rule).
+# Every other field of an inner run's config is the engine's default, as an ``evolve`` run's is (a test holds it).
+INNER_FLAGS = ("budget", "population", "tournament", "algorithm", "init", "restart_every", "hurdle", "fit")
+
+
+def inner_flags(cfg: Any, program: Program) -> builtins.list[str]:
+    """The ``mlevolve evolve`` flags that make it search as the meta configuration ``cfg``'s inner runs of
+    ``program`` did (:func:`mlevolve.meta.evolve.inner_config`): each setting whose value differs from what
+    ``evolve`` would use without it (its default as it resolves it for this program: a learner search's
+    ``--restart-every``, fitting on), the inner runs' ``epochs`` against ``run``'s default where the program is
+    trained for epochs; none that the algorithm or the program's regime does not read (``evolve`` refuses
+    those)."""
+    from mlevolve.api.checks import _unread, algorithm_reads
+    from mlevolve.gp.engine import EvolveConfig
+    from mlevolve.interpreter.factory import evolving_kinds
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.settings import Settings
+    from mlevolve.meta.evolve import inner_config
+
+    kinds = evolving_kinds(program, cfg.evolve)
+    regime = regime_of(program)
+    ran = inner_config(cfg.inner, kinds)
+    default = EvolveConfig(fit=EvolveConfig.fitting(None, kinds),  # (the restarts of the algorithm and population
+                           restart_every=EvolveConfig.restarts(None, ran.algorithm, ran.population, kinds))  # given)
+    flags = []
+    for name in INNER_FLAGS:
+        value = getattr(ran, name)
+        if value == getattr(default, name) or not algorithm_reads(ran.algorithm, name) or \
+                (name in ("hurdle", "fit") and _unread(name, regime) is not None):
+            continue
+        flag = "--" + name.replace("_", "-")
+        flags.append((flag if value else f"--no-{name}") if isinstance(value, bool) else f"{flag} {value}")
+    if _unread("epochs", regime) is None and cfg.inner.epochs != Settings.epochs:  # evolve's default
+        flags.append(f"--epochs {cfg.inner.epochs}")
+    return flags
+
+
+def inner_task(cfg: Any, program: Program) -> str:
+    """The first meta-test task of ``cfg`` as ``mlevolve evolve --task`` runs it as the inner runs would: a learner
+    search on a synthetic family, which ``evolve`` draws afresh per candidate unless told
+    (:func:`~mlevolve.interpreter.tasks.search_spec`), asked for the fixed tasks the inner runs use (``:fresh=0``)."""
+    from mlevolve.interpreter.factory import evolving_kinds
+    from mlevolve.interpreter.tasks import canonical_spec, search_spec
+
+    task = cfg.test[0]
+    if "learner" in evolving_kinds(program, cfg.evolve) and search_spec(task) != canonical_spec(task, "learner"):
+        return f"{task}:fresh=0"
+    return str(task)
 
 
 def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:

@@ -50,7 +50,7 @@ import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -90,20 +90,29 @@ class InnerResult:
     seconds: float
 
 
+def inner_config(inner: InnerConfig, kinds: Collection[str], seed: int = 0, bandit: bool = False) -> Any:
+    """The :class:`~mlevolve.gp.engine.EvolveConfig` an inner run of ``inner`` evolving programs of ``kinds`` searches
+    with (the one place it is built: :func:`inner_run`'s, and what the ``evolve`` command a meta run suggests must
+    reproduce, :func:`mlevolve.api.metarun.meta_next`): the rest at the engine's defaults, never restarting."""
+    from mlevolve.gp.engine import EvolveConfig
+
+    return EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
+                        tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit,
+                        fit=EvolveConfig.fitting(inner.fit, kinds))
+
+
 def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: str, seed: int,
               inner: InnerConfig, bounds: tuple[float, float], bandit: bool = False) -> InnerResult:
     """One short evolution run of ``names`` with generator ``spec``, scored in process (``bandit``:
     with the operator bandit even if ``spec`` has no evolved operators)."""
     from mlevolve.gp.backends import Resources
-    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.engine import Engine
     from mlevolve.gp.search import ALGORITHMS
     from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, load_task_for, tuned_methods
 
     started = time.perf_counter()
     kinds = evolving_kinds(program, names)
-    config = EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
-                          tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit,
-                          fit=EvolveConfig.fitting(inner.fit, kinds))
+    config = inner_config(inner, kinds, seed, bandit)
     factory = EvaluatorFactory(task, seed, inner.epochs, kinds, timeout=Resources.timeout,
                                fit=inner.fit, tune=tuned_methods(program, names) if inner.fit else ())
     evaluator = factory.build(load_task_for(program, task, seed), load_grammar())  # a formula's data file: its columns
