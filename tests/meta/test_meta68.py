@@ -1,10 +1,14 @@
 """What users of ``mlevolve meta`` met after stop 67 (meta68): the ``evolve`` command a meta run suggests searches as
 its inner runs did, for every kind the meta level evolves (a learner's suggested command searched with ``evolve``'s
-learner defaults: tasks drawn afresh, restarts, fitting on)."""
+learner defaults: tasks drawn afresh, restarts, fitting on); the summary says the seconds numba spent compiling the
+kernels, its workers' too, as ``evolve``'s does, and the API stays silent."""
 
 from __future__ import annotations
 
+import functools
+import re
 import shlex
+from concurrent.futures import Executor
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -114,3 +118,69 @@ def test_every_inner_setting_an_evolve_run_holds_off_its_default_has_a_flag() ->
         ran, default = inner_config(odd, kinds, seed=5), EvolveConfig(seed=5)
         apart = {f.name for f in fields(EvolveConfig) if getattr(ran, f.name) != getattr(default, f.name)}
         assert apart <= set(INNER_FLAGS), (kinds, apart - set(INNER_FLAGS))
+
+
+class _Workers(Executor):
+    """A pool whose workers answered: each job's inner result with the worker that ran it and its compile seconds."""
+
+    def __init__(self, answers: list[tuple[str, float]]) -> None:
+        self.answers = answers
+
+    def map(self, fn: Any, *jobs: Any, **_: Any) -> Any:  # type: ignore[override]
+        return [("result", worker, seconds) for (worker, seconds), _ in zip(self.answers, jobs[0], strict=True)]
+
+
+def test_a_meta_run_counts_its_workers_compiles_the_longest_worker_s_sum(tmp_path: Path) -> None:
+    """Workers compile side by side: the wall the user waits is the most any one worker spent (the sum of its own
+    inner runs' compiles), as an evolve run's pool counts it; in process, none (this process's own are measured
+    around the command)."""
+    from mlevolve.meta.evolve import MetaRun
+
+    run = MetaRun.__new__(MetaRun)
+    run.compiled_in = {}
+    assert run.worker_compiles == 0.0
+    run.pool = _Workers([("a:1", 20.0), ("b:2", 25.0), ("a:1", 8.0), ("b:2", 0.0)])
+    run.program, run.names, run.config = None, [], type("C", (), {"inner": None, "bounds": {"t": (0, 1)}})()
+    jobs = [(type("S", (), {"digest": "d", "to_toml": lambda self: ""})(), "t", 0)] * 4
+    import mlevolve.meta.evolve as evolve
+
+    original = (evolve.format_program, evolve.asdict)
+    evolve.format_program, evolve.asdict = (lambda p: ""), (lambda c: {})  # type: ignore[assignment]
+    try:
+        assert run._run(jobs) == ["result"] * 4  # type: ignore[arg-type, comparison-overlap]
+    finally:
+        evolve.format_program, evolve.asdict = original  # type: ignore[assignment]
+    assert run.worker_compiles == 28.0  # a's 20 + 8, beside b's 25
+
+
+def test_the_meta_summary_says_the_compile_seconds_of_this_process_and_its_workers(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``mlevolve meta`` says what numba compiled while it ran, on the line ``evolve``'s summary gives it (stop 67
+    counted the workers'; meta said nothing of a cold cache's 40 s); the API returns the workers' seconds and says
+    nothing; nothing compiled (a warm cache): no line."""
+    import mlevolve.cli as command
+    from mlevolve import api
+
+    clock = iter([1.0, 4.5])  # this process's compile seconds before and after the run: 3.5 s here
+    monkeypatch.setattr(command, "compile_seconds", lambda: next(clock))
+    real = api.meta
+
+    @functools.wraps(real)  # (the command's flags read its signature)
+    def meta(*args: Any, **kw: Any) -> dict[str, Any]:
+        return {**real(*args, **kw), "worker_compile_seconds": 10.0}  # and the longest worker's 10 s beside them
+
+    monkeypatch.setattr(api, "meta", meta)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "meta", str(_config(tmp_path, "formula")), "--db", "m.db", "-o", "g.toml")
+    assert code == 0, err
+    lines = out.splitlines()
+    said = [line for line in lines if "compil" in line]
+    assert said == ["compiling kernels 13.5 s (numba, once per install: cached for later runs)"], out
+    assert lines.index(said[0]) == lines.index("next:") - 2 and lines[lines.index(said[0]) - 1].startswith("inner runs")
+    result = real(_config(tmp_path, "formula"), tmp_path / "n.db", tmp_path / "n.toml")
+    assert result["worker_compile_seconds"] == 0.0  # in process: this process's own, measured around it
+    assert "compil" not in "".join(capsys.readouterr())
+    clock = iter([2.0, 2.0])  # nothing compiled here, nor in a worker: no line
+    monkeypatch.setattr(api, "meta", real)
+    code, out, _ = cli(capsys, "meta", str(_config(tmp_path, "formula")), "--db", "w.db", "-o", "w.toml")
+    assert code == 0 and not re.search("compil", out), out

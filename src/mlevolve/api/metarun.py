@@ -42,6 +42,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     ``tcp://HOST:PORT``) as tasks on a Dask cluster; the result is the same (results are stored in
     the order they were asked for).  ``quiet`` (default True: a library function is silent unless asked):
     nothing on stderr; False: what ``mlevolve meta`` prints there (where the inner runs run, each one's line).
+    Returns the run's summary, with ``next`` (the commands to run after it) and ``worker_compile_seconds`` (as
+    :func:`evolve`'s: the seconds numba spent compiling kernels in the workers, the most any one spent; this
+    process's own are :func:`mlevolve.interpreter.compiling.compile_seconds`'s; nothing is printed of them).
     Raises MlevError on a bad setting or an unreachable scheduler."""
     import sys
 
@@ -120,8 +123,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         except KeyboardInterrupt:  # every finished inner run is a row
             raise RunInterrupted(str(path), archive.count()) from None
     try:  # every inner run is saved: a stop now (writing the generator) says so, as one during the runs does
-        return _write_generator(out, meta_command(config, db, output), path, cfg, runner, history, chosen, best,
-                                summary, program)
+        return {**_write_generator(out, meta_command(config, db, output), path, cfg, runner, history, chosen, best,
+                                   summary, program),
+                "worker_compile_seconds": runner.worker_compiles}  # not archived: a timing, as evolve's
     except KeyboardInterrupt:
         raise RunInterrupted(str(path), int(summary["candidates"])) from None
 
