@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -142,16 +143,22 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
 
     cluster: Any = None
     pool: Any = None
+    notes: Any = None  # a pool's workers' compile notes, for this process to say (:func:`_relay_notes`)
     if dask is not None:  # the engine's cluster/client setup; its executor maps in order
         from mlevolve.gp.dask_backend import DaskBackend
 
         cluster = DaskBackend(lambda: None, dask)
         pool = cluster.client.get_executor(pure=False)
     elif n > 1:
-        from mlevolve.gp.backends import QuietSpawnContext, orphan_guard  # Ctrl-C is this process's to report
+        from mlevolve.gp.backends import QuietSpawnContext  # Ctrl-C is this process's to report
+        from mlevolve.interpreter import compiling
 
-        pool = ProcessPoolExecutor(n, mp_context=QuietSpawnContext(), initializer=orphan_guard,
-                                   initargs=(os.getpid(),))
+        context = QuietSpawnContext()
+        notes = context.SimpleQueue() if compiling.announcing() else None  # the command line's: said, as evolve's
+        pool = ProcessPoolExecutor(n, mp_context=context, initializer=_meta_worker, initargs=(os.getpid(), notes))
+        if notes is not None:
+            relaying = threading.Thread(target=_relay_notes, args=(notes,), daemon=True, name="mlevolve-notes")
+            relaying.start()
     try:
         runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
                          (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)
@@ -165,6 +172,9 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
             cluster.close()
         elif pool is not None:
             pool.shutdown(cancel_futures=True)
+        if notes is not None:  # the workers are gone: the relay ends
+            notes.put(None)
+            relaying.join(timeout=5.0)
     last = history[-1] if history else {}
     chosen = history[runner.chosen] if runner.chosen is not None else {
         "validation_auc": runner.base_validation_auc, "validation_score": 0.0 if cfg.meta.fitness == "paired"
@@ -178,6 +188,26 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
     archive.set_meta("summary", summary)
     archive.set_meta("generator", best.to_toml())
     return best, history, runner, chosen, summary
+
+
+def _meta_worker(parent: int, notes: Any) -> None:
+    """A meta pool worker's initializer: it dies with ``parent`` (:func:`~mlevolve.gp.backends.orphan_guard`), and its
+    numba compile notes go to ``notes`` (a queue its coordinator reads and says them from, :func:`_relay_notes`, as an
+    evolve pool's coordinator says its workers'), or nowhere (None: the API's run, silent)."""
+    from mlevolve.gp.backends import orphan_guard, worker_notes
+
+    orphan_guard(parent)
+    worker_notes(notes.put if notes is not None else None)
+
+
+def _relay_notes(notes: Any) -> None:
+    """In the coordinator, on a thread: say each compile note the workers put on ``notes``
+    (:func:`~mlevolve.interpreter.compiling.relay`: once a burst, two workers compiling together one line) until
+    None."""
+    from mlevolve.interpreter import compiling
+
+    while (line := notes.get()) is not None:
+        compiling.relay(str(line))
 
 
 def _evolve_entry(err: SettingError, names: Sequence[str]) -> str:
