@@ -539,15 +539,19 @@ def _json_digits(args: argparse.Namespace) -> int:
 def _cmd_meta(args: argparse.Namespace) -> int:
     _no_stdout(args.output, "the evolved grammar", "runs/meta.grammar.toml")
     _dask_alone(args)
+    compiled = compile_seconds()  # what numba compiles in this command (inner runs here), as evolve's summary says
     try:
         summary = api.meta(args.config, args.db, args.output, quiet=args.quiet, workers=args.workers, dask=args.dask)
     except KeyboardInterrupt as stop:
         return _interrupted(args, stop, "finished inner run")
-    from mlevolve.report.summary import generator_text
+    from mlevolve.report.summary import compiled_line, generator_text
 
+    # the wall the user waited on numba: this process's compiles and the longest a worker's took beside them
+    note = compiled_line(compile_seconds() - compiled + summary["worker_compile_seconds"])
     print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({generator_text(summary)})\n"
           f"inner runs: {summary['inner_runs_fresh']:,} run, {summary['inner_runs_replayed']:,} reused (the same "
-          "generator, task and seed run before: in this run, or in the archive's earlier one)\n\nnext:")
+          "generator, task and seed run before: in this run, or in the archive's earlier one)"
+          + (f"\n{note}" if note else "") + "\n\nnext:")
     print("\n".join(f"    {command}" for command in summary["next"]))  # as evolve's summary ends
     return 0
 

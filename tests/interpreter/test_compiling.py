@@ -207,3 +207,30 @@ def test_a_pool_s_workers_compiles_are_said_by_the_coordinator_on_stderr_and_the
                     env={**_loud(), "NUMBA_CACHE_DIR": str(tmp_path / "b"), "PYTHONPATH": str(ROOT / "src")})
     assert api.returncode == 0 and "compiling" not in api.stderr + api.stdout, api.stderr
     assert any((tmp_path / "b").rglob("*.nbi"))  # it compiled
+
+
+@pytest.mark.slow
+def test_a_meta_run_s_workers_compiles_are_said_in_its_summary_and_the_api_says_nothing(tmp_path: Path) -> None:
+    """``mlevolve meta --workers 2`` on a cold cache: its inner runs compile the kernels in the workers, which the
+    command says on stderr as they compile (as evolve's pool coordinator says its workers': it was 34 s of silence),
+    and its summary says their seconds on the line ``evolve``'s gives them (it said nothing, meta68); the API's meta
+    run says nothing of them."""
+    config = tmp_path / "m.toml"
+    config.write_text((ROOT / "benchmarks" / "meta" / "smoke.toml").read_text()
+                      .replace("../../examples", str(ROOT / "examples")).replace("budget = 80", "budget = 10")
+                      .replace("generations = 3", "generations = 1").replace("population = 4", "population = 2"))
+    cli = run_child([sys.executable, "-m", "mlevolve", "meta", str(config), "--workers", "2", "--quiet",
+                     "--db", str(tmp_path / "run.db"), "-o", str(tmp_path / "run.toml")],
+                    capture_output=True, text=True, timeout=900,
+                    env={**_loud(), "NUMBA_CACHE_DIR": str(tmp_path / "a"), "PYTHONPATH": str(ROOT / "src")})
+    assert cli.returncode == 0, cli.stderr
+    noted = [line for line in cli.stderr.splitlines() if line.startswith("mlevolve: compiling")]  # the workers',
+    assert noted and noted[0].startswith(note(str(tmp_path / "a")).partition(")")[0]), cli.stderr  # said here
+    said = [line for line in cli.stdout.splitlines() if "compiling" in line]
+    assert len(said) == 1 and re.fullmatch(r"compiling kernels [\d.]+ s \(numba, once per install: cached for "
+                                           r"later runs\)", said[0]), cli.stdout
+    code = (f"from mlevolve import api; r = api.meta({str(config)!r}, {str(tmp_path / 'api.db')!r}, "
+            f"{str(tmp_path / 'api.toml')!r}, workers=2); print(r['worker_compile_seconds'] > 0)")
+    api = run_child([sys.executable, "-c", code], capture_output=True, text=True, timeout=900,
+                    env={**_loud(), "NUMBA_CACHE_DIR": str(tmp_path / "b"), "PYTHONPATH": str(ROOT / "src")})
+    assert api.returncode == 0 and api.stdout == "True\n" and "compiling" not in api.stderr, api.stderr

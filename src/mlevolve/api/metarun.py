@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -42,6 +43,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
     ``tcp://HOST:PORT``) as tasks on a Dask cluster; the result is the same (results are stored in
     the order they were asked for).  ``quiet`` (default True: a library function is silent unless asked):
     nothing on stderr; False: what ``mlevolve meta`` prints there (where the inner runs run, each one's line).
+    Returns the run's summary, with ``next`` (the commands to run after it) and ``worker_compile_seconds`` (as
+    :func:`evolve`'s: the seconds numba spent compiling kernels in the workers, the most any one spent; this
+    process's own are :func:`mlevolve.interpreter.compiling.compile_seconds`'s; nothing is printed of them).
     Raises MlevError on a bad setting or an unreachable scheduler."""
     import sys
 
@@ -120,8 +124,9 @@ def meta(config: str | Path, db: str | Path | None = None, output: str | Path | 
         except KeyboardInterrupt:  # every finished inner run is a row
             raise RunInterrupted(str(path), archive.count()) from None
     try:  # every inner run is saved: a stop now (writing the generator) says so, as one during the runs does
-        return _write_generator(out, meta_command(config, db, output), path, cfg, runner, history, chosen, best,
-                                summary, program)
+        return {**_write_generator(out, meta_command(config, db, output), path, cfg, runner, history, chosen, best,
+                                   summary, program),
+                "worker_compile_seconds": runner.worker_compiles}  # not archived: a timing, as evolve's
     except KeyboardInterrupt:
         raise RunInterrupted(str(path), int(summary["candidates"])) from None
 
@@ -138,16 +143,22 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
 
     cluster: Any = None
     pool: Any = None
+    notes: Any = None  # a pool's workers' compile notes, for this process to say (:func:`_relay_notes`)
     if dask is not None:  # the engine's cluster/client setup; its executor maps in order
         from mlevolve.gp.dask_backend import DaskBackend
 
         cluster = DaskBackend(lambda: None, dask)
         pool = cluster.client.get_executor(pure=False)
     elif n > 1:
-        from mlevolve.gp.backends import QuietSpawnContext, orphan_guard  # Ctrl-C is this process's to report
+        from mlevolve.gp.backends import QuietSpawnContext  # Ctrl-C is this process's to report
+        from mlevolve.interpreter import compiling
 
-        pool = ProcessPoolExecutor(n, mp_context=QuietSpawnContext(), initializer=orphan_guard,
-                                   initargs=(os.getpid(),))
+        context = QuietSpawnContext()
+        notes = context.SimpleQueue() if compiling.announcing() else None  # the command line's: said, as evolve's
+        pool = ProcessPoolExecutor(n, mp_context=context, initializer=_meta_worker, initargs=(os.getpid(), notes))
+        if notes is not None:
+            relaying = threading.Thread(target=_relay_notes, args=(notes,), daemon=True, name="mlevolve-notes")
+            relaying.start()
     try:
         runner = MetaRun(cfg, program, archive, log=(lambda line: None) if quiet else
                          (lambda line: print(line, file=sys.stderr, flush=True)), pool=pool)
@@ -161,6 +172,9 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
             cluster.close()
         elif pool is not None:
             pool.shutdown(cancel_futures=True)
+        if notes is not None:  # the workers are gone: the relay ends
+            notes.put(None)
+            relaying.join(timeout=5.0)
     last = history[-1] if history else {}
     chosen = history[runner.chosen] if runner.chosen is not None else {
         "validation_auc": runner.base_validation_auc, "validation_score": 0.0 if cfg.meta.fitness == "paired"
@@ -174,6 +188,26 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
     archive.set_meta("summary", summary)
     archive.set_meta("generator", best.to_toml())
     return best, history, runner, chosen, summary
+
+
+def _meta_worker(parent: int, notes: Any) -> None:
+    """A meta pool worker's initializer: it dies with ``parent`` (:func:`~mlevolve.gp.backends.orphan_guard`), and its
+    numba compile notes go to ``notes`` (a queue its coordinator reads and says them from, :func:`_relay_notes`, as an
+    evolve pool's coordinator says its workers'), or nowhere (None: the API's run, silent)."""
+    from mlevolve.gp.backends import orphan_guard, worker_notes
+
+    orphan_guard(parent)
+    worker_notes(notes.put if notes is not None else None)
+
+
+def _relay_notes(notes: Any) -> None:
+    """In the coordinator, on a thread: say each compile note the workers put on ``notes``
+    (:func:`~mlevolve.interpreter.compiling.relay`: once a burst, two workers compiling together one line) until
+    None."""
+    from mlevolve.interpreter import compiling
+
+    while (line := notes.get()) is not None:
+        compiling.relay(str(line))
 
 
 def _evolve_entry(err: SettingError, names: Sequence[str]) -> str:
@@ -234,31 +268,68 @@ def meta_next(cfg: Any, program: Program, db: str | Path, out: str | Path) -> bu
     """The commands to run after a meta run, as ``evolve``'s summary ends with its own (:func:`next_commands`), each
     runnable as printed from the current folder: what the generator ``out`` learned (``grammar diff``), an ``evolve``
     of the configuration's ``program`` (``cfg.program``'s, its slots ``cfg.evolve``) on the first meta-test task
-    with that generator, at the inner runs' settings where they differ from ``evolve``'s defaults (budget,
-    population, ...), and the report of the archive ``db``."""
+    with that generator, searching as the inner runs did (:func:`inner_flags`, :func:`inner_task`), and the report
+    of the archive ``db``."""
     import shlex
 
-    from mlevolve.api.checks import _UNREAD
-    from mlevolve.gp.engine import EvolveConfig
-    from mlevolve.interpreter.factory import evolving_kinds
-    from mlevolve.interpreter.settings import Settings
-
-    inner, default = cfg.inner, EvolveConfig()
-    unread = _UNREAD.get(inner.algorithm, ("", ()))[1]
-    flags = [f"--{name} {value}" for name, value in (
-        ("budget", inner.budget), ("population", inner.population), ("tournament", inner.tournament),
-        ("algorithm", inner.algorithm), ("init", inner.init)) if value != getattr(default, name) and name not in unread]
-    if "epochs" in cfg.written and inner.epochs != Settings.epochs:  # evolve's default
-        flags.append(f"--epochs {inner.epochs}")
-    if EvolveConfig.fitting(inner.fit, evolving_kinds(program, cfg.evolve)) is False:  # evolve fits by default
-        flags.append("--no-fit")
     shown = os.path.relpath(cfg.program)  # from here where it is below the current folder, else in full
     shown = str(cfg.program) if shown.startswith("..") else shown
     q = shlex.quote
+    flags = " ".join(inner_flags(cfg, program))
     return [f"mlevolve grammar diff {q(str(out))}",
-            f"mlevolve evolve {q(shown)} --evolve {q(','.join(cfg.evolve))} --task {q(cfg.test[0])} "
-            f"--grammar {q(str(out))} {' '.join(flags)}".rstrip(),
+            f"mlevolve evolve {q(shown)} --evolve {q(','.join(cfg.evolve))} --task {q(inner_task(cfg, program))} "
+            f"--grammar {q(str(out))} {flags}".rstrip(),
             f"mlevolve report {q(str(db))} -o {q(str(Path(db).with_suffix('.html')))}"]
+
+
+# The inner runs' settings an ``evolve`` command can give, by :class:`EvolveConfig` field (its flag: flag_of's rule).
+# Every other field of an inner run's config is the engine's default, as an ``evolve`` run's is (a test holds it).
+INNER_FLAGS = ("budget", "population", "tournament", "algorithm", "init", "restart_every", "hurdle", "fit")
+
+
+def inner_flags(cfg: Any, program: Program) -> builtins.list[str]:
+    """The ``mlevolve evolve`` flags that make it search as the meta configuration ``cfg``'s inner runs of
+    ``program`` did (:func:`mlevolve.meta.evolve.inner_config`): each setting whose value differs from what
+    ``evolve`` would use without it (its default as it resolves it for this program: a learner search's
+    ``--restart-every``, fitting on), the inner runs' ``epochs`` against ``run``'s default where the program is
+    trained for epochs; none that the algorithm or the program's regime does not read (``evolve`` refuses
+    those)."""
+    from mlevolve.api.checks import _unread, algorithm_reads
+    from mlevolve.gp.engine import EvolveConfig
+    from mlevolve.interpreter.factory import evolving_kinds
+    from mlevolve.interpreter.regimes import regime_of
+    from mlevolve.interpreter.settings import Settings
+    from mlevolve.meta.evolve import inner_config
+
+    kinds = evolving_kinds(program, cfg.evolve)
+    regime = regime_of(program)
+    ran = inner_config(cfg.inner, kinds)
+    default = EvolveConfig(fit=EvolveConfig.fitting(None, kinds),  # (the restarts of the algorithm and population
+                           restart_every=EvolveConfig.restarts(None, ran.algorithm, ran.population, kinds))  # given)
+    flags = []
+    for name in INNER_FLAGS:
+        value = getattr(ran, name)
+        if value == getattr(default, name) or not algorithm_reads(ran.algorithm, name) or \
+                (name in ("hurdle", "fit") and _unread(name, regime) is not None):
+            continue
+        flag = "--" + name.replace("_", "-")
+        flags.append((flag if value else f"--no-{name}") if isinstance(value, bool) else f"{flag} {value}")
+    if _unread("epochs", regime) is None and cfg.inner.epochs != Settings.epochs:  # evolve's default
+        flags.append(f"--epochs {cfg.inner.epochs}")
+    return flags
+
+
+def inner_task(cfg: Any, program: Program) -> str:
+    """The first meta-test task of ``cfg`` as ``mlevolve evolve --task`` runs it as the inner runs would: a learner
+    search on a synthetic family, which ``evolve`` draws afresh per candidate unless told
+    (:func:`~mlevolve.interpreter.tasks.search_spec`), asked for the fixed tasks the inner runs use (``:fresh=0``)."""
+    from mlevolve.interpreter.factory import evolving_kinds
+    from mlevolve.interpreter.tasks import canonical_spec, search_spec
+
+    task = cfg.test[0]
+    if "learner" in evolving_kinds(program, cfg.evolve) and search_spec(task) != canonical_spec(task, "learner"):
+        return f"{task}:fresh=0"
+    return str(task)
 
 
 def _meta_tasks(cfg: Any, program: Program, spec: GrammarSpec) -> Any:

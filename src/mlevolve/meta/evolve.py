@@ -44,13 +44,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import random
+import socket
 import statistics
 import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -90,20 +92,29 @@ class InnerResult:
     seconds: float
 
 
+def inner_config(inner: InnerConfig, kinds: Collection[str], seed: int = 0, bandit: bool = False) -> Any:
+    """The :class:`~mlevolve.gp.engine.EvolveConfig` an inner run of ``inner`` evolving programs of ``kinds`` searches
+    with (the one place it is built: :func:`inner_run`'s, and what the ``evolve`` command a meta run suggests must
+    reproduce, :func:`mlevolve.api.metarun.meta_next`): the rest at the engine's defaults, never restarting."""
+    from mlevolve.gp.engine import EvolveConfig
+
+    return EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
+                        tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit,
+                        fit=EvolveConfig.fitting(inner.fit, kinds))
+
+
 def inner_run(program: Program, names: Sequence[str], spec: GrammarSpec, task: str, seed: int,
               inner: InnerConfig, bounds: tuple[float, float], bandit: bool = False) -> InnerResult:
     """One short evolution run of ``names`` with generator ``spec``, scored in process (``bandit``:
     with the operator bandit even if ``spec`` has no evolved operators)."""
     from mlevolve.gp.backends import Resources
-    from mlevolve.gp.engine import Engine, EvolveConfig
+    from mlevolve.gp.engine import Engine
     from mlevolve.gp.search import ALGORITHMS
     from mlevolve.interpreter.factory import EvaluatorFactory, evolving_kinds, load_task_for, tuned_methods
 
     started = time.perf_counter()
     kinds = evolving_kinds(program, names)
-    config = EvolveConfig(algorithm=inner.algorithm, budget=inner.budget, population=inner.population,
-                          tournament=inner.tournament, init=inner.init, seed=seed, bandit=bandit,
-                          fit=EvolveConfig.fitting(inner.fit, kinds))
+    config = inner_config(inner, kinds, seed, bandit)
     factory = EvaluatorFactory(task, seed, inner.epochs, kinds, timeout=Resources.timeout,
                                fit=inner.fit, tune=tuned_methods(program, names) if inner.fit else ())
     evaluator = factory.build(load_task_for(program, task, seed), load_grammar())  # a formula's data file: its columns
@@ -198,16 +209,21 @@ class BoundsCheck:
 
 
 @portable_errors  # its error crosses to the coordinator, pickled (as Dask pickles it, on --dask)
-def _inner_job(args: tuple[str, tuple[str, ...], str, str, int, dict[str, Any], tuple[float, float]]) -> InnerResult:
+def _inner_job(args: tuple[str, tuple[str, ...], str, str, int, dict[str, Any], tuple[float, float]]
+               ) -> tuple[InnerResult, str, float]:
     """:func:`inner_run` in a worker process, from picklable arguments: program text, slots, generator
-    TOML, task, seed, inner settings, bounds (both texts round-trip exactly)."""
+    TOML, task, seed, inner settings, bounds (both texts round-trip exactly); with the worker's name and the
+    seconds numba spent compiling kernels in it during the run (:attr:`MetaRun.worker_compiles`)."""
     import tomllib
 
     from mlevolve.dsl.parse import parse
+    from mlevolve.interpreter.compiling import compile_seconds
 
     program, names, generator, task, seed, inner, bounds = args
     spec = GrammarSpec.from_dict(tomllib.loads(generator), name="generator")
-    return inner_run(parse(program), names, spec, task, seed, InnerConfig(**inner), bounds)
+    before = compile_seconds()
+    result = inner_run(parse(program), names, spec, task, seed, InnerConfig(**inner), bounds)
+    return result, f"{socket.gethostname()}:{os.getpid()}", compile_seconds() - before
 
 
 def _result(stored: dict[str, Any]) -> InnerResult:
@@ -354,6 +370,7 @@ class MetaRun:
         self.incumbent = self.base  # [meta] max_step: the last snapshot, which the next moves from
         self.fresh = 0
         self.replayed = 0
+        self.compiled_in: dict[str, float] = {}  # a worker (host:pid) -> seconds numba compiled in its inner runs
         self.bounds_check = BoundsCheck.of(config)
 
     # -- inner runs, stored ---------------------------------------------------------------------
@@ -385,8 +402,18 @@ class MetaRun:
                     for spec, task, seed in jobs]
         text = format_program(self.program)
         toml = {spec.digest: spec.to_toml() for spec, _, _ in jobs}
-        return list(self.pool.map(_inner_job, [(text, tuple(self.names), toml[spec.digest], task, seed, asdict(inner),
+        done = list(self.pool.map(_inner_job, [(text, tuple(self.names), toml[spec.digest], task, seed, asdict(inner),
                                                 self.config.bounds[task]) for spec, task, seed in jobs]))
+        for _, worker, seconds in done:
+            self.compiled_in[worker] = self.compiled_in.get(worker, 0.0) + seconds
+        return [result for result, _, _ in done]
+
+    @property
+    def worker_compiles(self) -> float:
+        """The seconds numba spent compiling kernels in the workers' inner runs (a pool's or Dask's): the most any
+        one worker spent, as they compile side by side, which this process's own compile seconds leave out (as
+        :func:`mlevolve.api.search._worker_compiles` is an evolve run's); 0.0 where inner runs ran in this process."""
+        return max(self.compiled_in.values(), default=0.0)
 
     def _store(self, key: str, spec: GrammarSpec, task: str, seed: int, result: InnerResult, generation: int) -> None:
         """Archive one inner run: a row of its best program (``size``: the nodes of its evolved definitions, as an

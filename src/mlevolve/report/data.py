@@ -708,11 +708,25 @@ def lineage(run: Run, row: Row, limit: int = 60) -> tuple[nx.DiGraph, int]:
     return graph, len(order) - len(kept)
 
 
+def fitness_label(run: Run) -> str:
+    """What the run's fitness is, for a label of its values: ``fitness = train_r2``, ``fitness = -val_mse`` (the
+    summary's words for the metric it is: :func:`mlevolve.results.fitness_metric` of its best's metrics), or bare
+    ``fitness`` where no metric is it (or nothing scored)."""
+    from mlevolve.results import fitness_metric
+
+    if not run.top:
+        return "fitness"
+    metric = fitness_metric({**run.top[0].metrics, "fitness": run.top[0].fitness})
+    if metric.name == "fitness":
+        return "fitness"
+    return f"fitness = {'' if metric.higher_is_better else '-'}{metric.name}"
+
+
 def _node_attributes(row: Row | None) -> dict[str, Any]:
     if row is None:
-        return {"missing": True, "operator": "?", "fitness": None, "generation": -1, "seq": -1}
-    return {"missing": False, "operator": row.operator, "fitness": row.fitness, "generation": row.generation,
-            "seq": row.seq}
+        return {"missing": True, "operator": "?", "fitness": None, "metrics": {}, "generation": -1, "seq": -1}
+    return {"missing": False, "operator": row.operator, "fitness": row.fitness, "metrics": row.metrics,
+            "generation": row.generation, "seq": row.seq}
 
 
 # -- the whole run --------------------------------------------------------------------------------------

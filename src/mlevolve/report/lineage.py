@@ -3,7 +3,8 @@
 Layers are the graph's topological generations (every parent above all its children), roots at
 the top and the program itself at the bottom; within a layer, nodes are ordered by the mean
 position of their parents to keep edges short.  Each node shows the short hash, the operator that
-made it and its fitness.
+made it and its score by the metric its fitness is (``train_r2 0.99``, ``val_mse 0.0012``), as every headline
+names it (:func:`mlevolve.report.render.scored`); ``fitness F`` only where no metric is it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from html import escape
 
 import networkx as nx
 
-from mlevolve.report.render import number
+from mlevolve.report.render import scored
 
 WIDTH, HEIGHT, GAP_X, GAP_Y, MARGIN = 150, 46, 18, 34, 10
 
@@ -52,7 +53,8 @@ def svg(graph: nx.DiGraph, focus: str) -> str:
     for n, (x, y) in position.items():
         attrs = graph.nodes[n]
         css = "focus" if n == focus else "missing" if attrs["missing"] else "failed" if attrs["fitness"] is None else ""
-        detail = "not in the archive" if attrs["missing"] else f"fitness {number(attrs['fitness'])}"
+        detail = "not in the archive" if attrs["missing"] else "failed" if attrs["fitness"] is None else \
+            " ".join(scored(attrs["fitness"], attrs["metrics"]))  # the metric named, as every headline names it
         parts.append(f'<g class="node {css}"><title>{escape(n)}</title>'
                      f'<rect x="{x:.0f}" y="{y:.0f}" width="{WIDTH}" height="{HEIGHT}" rx="5"/>'
                      f'<text x="{x + 6:.0f}" y="{y + 18:.0f}"><tspan class="h">{escape(n[:8])}</tspan> '

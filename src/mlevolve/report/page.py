@@ -358,7 +358,7 @@ def _shape(run: Run, select: str = data.DEFAULT_SELECTION) -> str:
     listed = _table(((g.representative.size, g.representative.fitness, *([score] if scored else []),
                       g.representative.hash[:12], " ".join(data.evolved(run, g.representative).split()))
                      for g, score in front),
-                    ("size", "fitness", *(["score"] if scored else []), "hash", "program"))
+                    ("size", data.fitness_label(run), *(["score"] if scored else []), "hash", "program"))
     return _section("Fitness and size", _img(plots.pareto(run), "fitness against size"),
                     "<p>Each scored program (distinct text) by its size (nodes of the evolved definitions"
                     + (f", {data.SCALING_UNCOUNTED}" if front and data.scaling_uncounted(

@@ -69,7 +69,7 @@ def fitness(run: Run, baseline: Run | None = None) -> str:
         curves.append(other)
     _readable_limits(ax, curves)
     ax.set_xlabel("candidate (seq)")
-    ax.set_ylabel("fitness (higher is better)")
+    ax.set_ylabel(f"{data.fitness_label(run)} (higher is better)")
     ax.legend(loc="lower right")
     return png(fig)
 
@@ -144,7 +144,7 @@ def pareto(run: Run) -> str:
         ax.set_ylim(low - pad, high + pad)
         ax.legend(loc="lower right")
     ax.set_xlabel("size (nodes of the evolved definitions)")
-    ax.set_ylabel("fitness (higher is better)")
+    ax.set_ylabel(f"{data.fitness_label(run)} (higher is better)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return png(fig)
 
