@@ -107,3 +107,30 @@ def test_a_learners_hints_offer_only_a_problem_this_data_would_load_as(tmp_path:
     if followed:  # the problem= it offers loads this data
         assert main(["run", str(ROOT / "examples" / "linear_regression.mlev"), "--task",
                      f"{data}:target=y:{followed}"]) == 0, capsys.readouterr().err
+
+
+def test_evolve_json_gives_the_best_metrics_run_json_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: Capsys) -> None:
+    """evolve --json's best_metrics (and pruned_from's) lacked val_r2, which run --json of the same program gives."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 3))
+    y = x @ [1.0, -2.0, 0.5] + 0.1 * rng.normal(size=120)
+    rows = zip(x.tolist(), y.tolist(), strict=True)
+    (tmp_path / "lin.csv").write_text("a,b,c,y\n" + "".join(f"{a!r},{b!r},{c!r},{t!r}\n" for (a, b, c), t in rows))
+    assert main(["evolve", str(ROOT / "examples" / "linear_regression.mlev"), "--evolve", "linreg.learn", "--task",
+                 "lin.csv:target=y", "--budget", "40", "--db", "r.db", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert main(["export", "r.db", "--best", "-o", "best.mlev"]) == 0
+    capsys.readouterr()
+    assert main(["run", "best.mlev", "--json"]) == 0
+    ran = json.loads(capsys.readouterr().out)
+    shown = {k: v for k, v in found["best_metrics"].items() if k not in ("train_seconds", "fit_evaluations")}
+    assert set(shown) == {k for k in ran if k.startswith(("val_", "test_", "train_")) and k != "train_seconds"} | \
+        {"fitness"}
+    assert shown["val_r2"] == pytest.approx(ran["val_r2"], rel=1e-5)
+    if found["pruned_from"] is not None:
+        assert "val_r2" in found["pruned_from"]["metrics"]
+
