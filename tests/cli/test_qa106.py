@@ -134,3 +134,16 @@ def test_evolve_json_gives_the_best_metrics_run_json_gives(tmp_path: Path, monke
     if found["pruned_from"] is not None:
         assert "val_r2" in found["pruned_from"]["metrics"]
 
+
+@pytest.mark.parametrize(("ys", "hint"), [
+    (["1.5", "2.5", "oops"] * 20, "fix the cell, or add :problem=classification to read every cell as a class label"),
+    ([repr(v) for v in np.random.default_rng(2).normal(size=59).tolist()] + ["oops"], "fix the cell"),
+])
+def test_a_text_cell_among_numbers_offers_classes_only_where_the_column_has_few_values(
+        tmp_path: Path, capsys: Capsys, ys: list[str], hint: str) -> None:
+    data = _labels(tmp_path / "d.csv", ys)
+    assert main(["run", str(ROOT / "examples" / "mlp_digits.mlev"), "--task", f"{data}:target=y"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[1] == f"hint: {hint}"
+    if "problem=classification" in hint:
+        assert main(["run", str(ROOT / "examples" / "mlp_digits.mlev"), "--task",
+                     f"{data}:target=y:problem=classification", "--epochs", "1"]) == 0, capsys.readouterr().err

@@ -188,7 +188,8 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
         odd = text[0] if 2 * len(text) <= len(cells) else next(i for i, v in enumerate(numbers) if v is not None)
         raise TaskError(f"{places[odd][1]}: '{cells[odd].strip()}' is {'not a number' if odd in text else 'a number'}"
                         f", unlike most of the column ({len(cells) - len(text):,} numbers, {len(text):,} text)",
-                        "fix the cell, or add :problem=classification to read every cell as a class label",
+                        "fix the cell" + ", or add :problem=classification to read every cell as a class label" * (
+                            len({c.strip() for c in cells}) <= MAX_CLASSES),  # where classes, by detection's rule
                         places[odd][0])
     return x, np.array([c.strip() for c in cells]), *names, rows
 
