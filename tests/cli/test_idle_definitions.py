@@ -192,6 +192,20 @@ def test_an_unread_let_is_found_wherever_it_is(body: str, unread: list[str]) -> 
         api.check(replace(parse(text), written=False))
 
 
+def test_a_found_rule_and_its_exported_file_warn_alike() -> None:
+    """One check of a program's effects for both: show DB --best (an archive's program) said the schedule has no
+    effect, run of the exported .mlev that and that the rule never reads w (qa106)."""
+    text = ("algorithm a\ntask digits\n" + "model net() -> Layer =\n  seq(dense(16), relu_layer())\n"
+            "optimizer rule(w: Tensor, g: Tensor, lr: Scalar) -> Tensor =\n  square(g)\n"
+            "schedule constant(t: Scalar) -> Scalar =\n  0.001\n")
+    said = []
+    for program in (parse(text), api.programs._stored(text, "run.db#best")):
+        with pytest.warns(ProgramWarning) as caught:
+            api.check(program)
+        said.append([str(w.message).split(": warning: ")[-1].split(":")[0] for w in caught])
+    assert said[0] == said[1] == ["schedule 'constant' has no effect", "optimizer 'rule' never reads w, the weight"]
+
+
 def test_a_learner_method_s_unread_let_names_the_method() -> None:
     text = ("algorithm a\nlearner l(state w: Vector)\n  predict(x: Vector) -> Scalar = dot(w, x)\n"
             "  learn(x: Vector, y: Scalar, p: Scalar) -> Vector =\n    let e = y - p in w + 0.1 * (y - p) * x\n")
@@ -213,15 +227,16 @@ def test_a_learner_method_s_unread_let_names_the_method() -> None:
 ])
 def test_check_warns_of_an_input_a_definition_needs_but_never_reads(definition: str, warning: str) -> None:
     """A loss without its target, an update rule without its gradient, a learner's learn without its target passed
-    check and trained on nothing, silently (a fresh-user pass): each warns at the parameter, for a program as
-    written, once it checks; one that reads it, or one read back from an archive, does not."""
+    check and trained on nothing, silently (a fresh-user pass): each warns at the parameter, once it checks, as
+    written and read back from an archive alike (qa106: show DB --best said one warning of a found rule, run of its
+    exported file two); one that reads it does not."""
     text = "algorithm a\n" + definition
-    with pytest.warns(ProgramWarning) as caught:
-        api.check(text)
-    assert [str(w.message).split(": warning: ")[-1].split("\n")[0] for w in caught] == [warning]
+    for program in (parse(text), replace(parse(text), written=False)):
+        with pytest.warns(ProgramWarning) as caught:
+            api.check(program)
+        assert [str(w.message).split(": warning: ")[-1].split("\n")[0] for w in caught] == [warning]
     with warnings.catch_warnings():
         warnings.simplefilter("error", ProgramWarning)
-        api.check(replace(parse(text), written=False))
         for good in (UNUSED_ACT.replace("activation act", "loss l").replace("(x: Tensor)", "(p: Tensor, y: Tensor)")
                      .replace("x * sigmoid(x)", "square(p - y)"), api.format(ROOT / "examples" / "adam.mlev")):
             api.check(good)

@@ -372,7 +372,8 @@ def bad_cases(tmp: Path) -> list[tuple[str, str, str | None]]:
         (write_csv(tmp / "blank.csv", "") + ":target=y", "empty file", None),
         (write_csv(tmp / "only.csv", "y\n1\n2\n") + ":target=y", "no feature columns", None),
         (write_csv(tmp / "noy.csv", "a,y\n1,0\n2,\n") + ":target=y", "target column 'y': the cell is empty", None),
-        (write_csv(tmp / "one.csv", "a,y\n1,0\n2,0\n3,0\n4,0\n5,0\n") + ":target=y", "only one class", None),
+        (write_csv(tmp / "one.csv", "a,y\n1,0\n2,0\n3,0\n4,0\n5,0\n") + ":target=y",
+         "the target is 0 on every row (5 rows): read as classes, one class", None),
         (write_csv(tmp / "tiny.csv", "a,y\n1,0\n2,1\n") + ":target=y", "too few rows (2 in 2 classes)", None),
         (
             write_csv(tmp / "labels.csv", "a,y\n1,cat\n2,3\n") + ":target=y:problem=regression",

@@ -33,7 +33,7 @@ from mlevolve.dsl.errors import (
     wrong_kind,
 )
 from mlevolve.dsl.ir import Expr, Program, Span
-from mlevolve.dsl.kinds import check_program, idle, written_warnings
+from mlevolve.dsl.kinds import check_program, idle, unread_inputs, written_warnings
 from mlevolve.dsl.parse import parse as _syntax
 from mlevolve.dsl.printer import format_program
 from mlevolve.dsl.traverse import program_hash as _program_hash
@@ -283,8 +283,9 @@ def check(program: Program | str | Path, grammar: GrammarSpec | None = None, fil
             _warn_program([d.error for d in dead[:refused]], program.source, file)
             if refused < len(dead):
                 raise dead[refused].error
-        if program.written:  # as the user wrote it (an archive's programs are the search's), once it checks
-            _warn_program(written_warnings(checked), program.source, file)
+        # What a body does is said of any program (a rule that never reads w, from an archive too: show DB and run of
+        # its exported file say the same, qa106); how one is written (an unused or hiding let) where a person wrote it
+        _warn_program(written_warnings(checked) if program.written else unread_inputs(checked), program.source, file)
         return checked
     except MlevError as err:  # its text shows the line and caret, as the command line's does
         raise (err.located(file) if file else err).with_source(program.source) from None

@@ -46,7 +46,7 @@ from mlevolve.gp.engine import EvolveConfig
 from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.settings import Settings
 from mlevolve.messages import counted
-from mlevolve.results import DEFAULT_SELECTION, SHOWN_DIGITS, fitness_metric
+from mlevolve.results import DEFAULT_SELECTION, SHOWN_DIGITS, fitness_metric, r2_beside
 
 
 def _said(error: MlevError) -> tuple[str, Span | None]:
@@ -561,10 +561,11 @@ def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str,
         summary.update(best_hash=shown.hash, best_fitness=shown.fitness, pruned_from={
             "hash": pruned["from"], "seq": pruned["from_seq"],
             "fitness": pruned.get("from_fitness", summary["best_fitness"]),
-            "metrics": dict(pruned["from_metrics"])})
+            "metrics": r2_beside(pruned["from_metrics"], found.variances)})
     archived, reasons = found.archived, found.reasons
     return {**summary, "archived": archived, "db": str(path), "best_program": best.program if best else None,
-            "best_metrics": dict(best.metrics) if best else None, "program_name": program_name,
+            # R² beside each MSE, as run --json, the exported script, best and show give the same candidate's (qa106)
+            "best_metrics": r2_beside(best.metrics, found.variances) if best else None, "program_name": program_name,
             "task": task_name, "data_path": data_path, "evolve": names, "init": init, "answer": result,
             "next": next_commands(path, None if best is None or archived <= summary["candidates"] else best.hash,
                                   failed=reasons[0]["hash"] if best is None and reasons else None,

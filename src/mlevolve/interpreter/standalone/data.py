@@ -54,9 +54,11 @@ def check_varies(name: str, y: Any, rows: str = "every row", hint: str = "") -> 
                         hint or "a regression needs a target that varies: its error has no scale and R² no meaning")
 
 
-def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tuple[Any, Any, Any]:
+def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data",
+           measured: bool = False) -> tuple[Any, Any, Any]:
     """Indices (int64) of a 60/20/20 split, stratified by ``y`` (class ids) when given; a
-    :class:`TaskError` naming ``name`` when a part would be empty (4 rows, or 4 per class, at least)."""
+    :class:`TaskError` naming ``name`` when a part would be empty (4 rows, or 4 per class: problem=regression hinted
+    only where it would split, ``measured`` classes that are numbers in 4 rows or more)."""
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if y is not None else [np.arange(n)]
     parts: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
     for group in groups:
@@ -67,8 +69,10 @@ def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data") -> tupl
     train, val, test = (rng.permutation(np.concatenate(p)).astype(np.int64) for p in parts)
     if min(len(train), len(val), len(test)) == 0:
         per = f" in {len(groups):,} classes" if y is not None else ""
+        other = (", or state problem=regression for a measured target" if n >= 4 else
+                 " (4 rows as a measured target, problem=regression)") if measured else ""
         raise TaskError(f"{name}: too few rows ({n:,}{per}) to split into train/validation/test", "give at least 4 rows"
-                        + (" per class, or state problem=regression for a measured target" if y is not None else ""))
+                        + (f" per class{other}" if y is not None else ""))
     return train, val, test
 
 
@@ -184,7 +188,8 @@ def read_table(path: str, target: str, problem: str, most: float = math.inf, lab
         odd = text[0] if 2 * len(text) <= len(cells) else next(i for i, v in enumerate(numbers) if v is not None)
         raise TaskError(f"{places[odd][1]}: '{cells[odd].strip()}' is {'not a number' if odd in text else 'a number'}"
                         f", unlike most of the column ({len(cells) - len(text):,} numbers, {len(text):,} text)",
-                        "fix the cell, or add :problem=classification to read every cell as a class label",
+                        "fix the cell" + ", or add :problem=classification to read every cell as a class label" * (
+                            len({c.strip() for c in cells}) <= MAX_CLASSES),  # where classes, by detection's rule
                         places[odd][0])
     return x, np.array([c.strip() for c in cells]), *names, rows
 
@@ -400,5 +405,13 @@ def _detect(y: Any, forced: str, name: str = "data") -> str:
         return "classification"
     yf = y.astype(np.float64)
     if np.all(yf == np.round(yf)) and len(np.unique(yf)) <= MAX_CLASSES:
+        if len(np.unique(yf)) == 1:  # one number: no reading learns from it, so name both (and too few rows)
+            few = len(y) < 4
+            raise TaskError(f"{name}: " + (f"too few rows ({len(y):,}), and " * few) + f"the target is {yf[0]:g} on "
+                            f"every row{f' ({len(y):,} rows)' * (not few)}: read as classes, one class; read as a "
+                            "measurement (:problem=regression), no variation", "give at least 4 rows (a 60/20/20 "
+                            "train/validation/test split), with a target that varies" if few else "give a target that "
+                            f"varies (whole numbers with at most {MAX_CLASSES} values are read as classes: a classifier"
+                            " needs two or more, a regression a spread)")
         return "classification"
     return "regression"

@@ -163,17 +163,22 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     tasks = [supervised(label, x[kept], y[kept], problem, rng,  # (check called inside: kept is this group's rows)
                         lambda data, rows: checked(data, named, rows, [places[i] for i in kept]))  # noqa: B023
              for label, kept in groups.items()]
+    # A hint offers a problem= only where this data loads so: a regression numbers, a classification two per task
+    as_numbers = ", or state problem=regression" if y.dtype.kind in "biuf" else ""
+    most = max(t["n_classes"] for t in tasks)
     if problem == "classification" and options["fitness"] not in ("mse", "accuracy"):  # mse: the default, unnamed
         raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
-                        "drop the option (a classifier's fitness is its validation accuracy), "
-                        "or state problem=regression", option="fitness")
+                        ("drop the option (a classifier's fitness is its validation accuracy)" if most == 2 else
+                         f"keep two classes ({most:,} here: a learner classifies two) and drop the option")
+                        + as_numbers, option="fitness")
     if problem == "regression" and options["fitness"] == "accuracy":
+        two = all(len(np.unique(y[kept])) == 2 for kept in groups.values())  # as problem=classification reads them
         raise TaskError(f"{name}: fitness=accuracy is a classifier's; the target is a regression",
-                        "drop the option (a regression's fitness is minus its validation MSE), choose squashed or "
-                        "relative, or state problem=classification", option="fitness")
-    if max(t["n_classes"] for t in tasks) > 2:
-        raise TaskError(f"{name}: a learner classifies two classes; the target has "
-                        f"{max(t['n_classes'] for t in tasks)}", "keep two classes, or state problem=regression")
+                        "drop the option (a regression's fitness is minus its validation MSE), or choose squashed or "
+                        "relative" + ", or state problem=classification" * two, option="fitness")
+    if most > 2:
+        raise TaskError(f"{name}: a learner classifies two classes; the target has {most}", "keep two classes"
+                        + as_numbers)
     n_train = min(len(t["y_train"]) for t in tasks)
     n_val = min(len(t["y_val"]) + len(t["y_test"]) for t in tasks)
     xs = np.stack([np.concatenate([t["x_train"][:n_train], t["x_val"], t["x_test"]])[:n_train + n_val] for t in tasks])

@@ -51,7 +51,7 @@ def supervised(name: str, x: Any, y: Any, problem: str, rng: np.random.Generator
         labels = ids.astype(np.int64).reshape(-1)
         if len(classes) < 2:
             raise TaskError(f"{name}: the target has only one class ({classes[0]})", "a classifier needs two or more")
-    train, val, test = _split(labels, len(y), rng, name)
+    train, val, test = _split(labels, len(y), rng, name, measured=y.dtype.kind in "biuf")
     x_tr, x_va, x_te = _standardise(x[train], x[val], x[test])
     if labels is not None:
         ys, n_classes = [labels[train], labels[val], labels[test]], int(labels.max()) + 1
