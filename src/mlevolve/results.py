@@ -461,6 +461,19 @@ def difference(name: str, diff: float, digits: int = 4) -> str:
     return f"{name} {abs(diff):.{digits}g} {'higher' if diff > 0 else 'lower'}"
 
 
+def _gain_scale(metric: Metric, best: float, start: float, variances: Mapping[str, float] | None) -> str:
+    """What :data:`GAIN_RTOL` is relative to in a verdict (:meth:`Metric.gained`): the larger of the two values, or
+    the metric's scale where that is larger (1 for a score at most 1; an MSE's split's target variance)."""
+    scale = metric.tie_scale(variances)
+    if max(abs(best), abs(start)) >= scale:
+        return "relative to the larger value"
+    if metric.stem in _BOUNDED:
+        return "relative to 1, the score's scale"
+    if scale != ERROR_FLOOR:
+        return f"relative to the {metric.split + ' ' if metric.split else ''}targets' variance, {scale:.3g}"
+    return f"relative to {scale:g}"
+
+
 def verdict(metric: Metric, start: float | None, best: float | None, same_program: bool = False,
             examples: int | None = None, variances: Mapping[str, float] | None = None, *,
             perfect: bool = False, of_best: bool = True, written: tuple[str, float | None] | None = None,
@@ -517,8 +530,8 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
     if metric.gained(best, start, variances):
         return f"better than the start ({size})"
     if metric.better(best, start):  # a gain within float32 rounding and fitting tolerance
-        return f"no better than the start{tuned} ({size}, within the {GAIN_RTOL:g} relative a gain must exceed)" \
-            f"{passed}"
+        return f"no better than the start{tuned} ({size}, within the {GAIN_RTOL:g} relative a gain must exceed: " \
+            f"{_gain_scale(metric, best, start, variances)}){passed}"
     at_one = metric.bounded or perfect  # a score perfect at 1: its error is 1 - it
     error = (start, best) if not metric.higher_is_better else (1.0 - start, 1.0 - best) if at_one else None
     factor, times = "", 1.0 + abs(diff) / max(abs(start), abs(best))

@@ -692,11 +692,14 @@ def test_a_gain_within_the_stated_threshold_is_no_better_than_the_start() -> Non
 
     a = answer(r2(0.9990029), r2(0.9990000), confirm=[(0.999, 0.9990029), (0.999, 0.9995)])
     assert a["verdict"] == ("no better than the start (train_r2 2.9e-06 higher, within the 1e-05 relative a gain "
-                            "must exceed)")
+                            "must exceed: relative to 1, the score's scale)")
     assert (a["better"], a["tied"], a["confirm"]["better_on"]) == (False, False, 1)
     assert "(no better than the start's 0.999)" in summary.one_line({**RESULT, "answer": a})
     mse = Metric("val_mse", False, "validation")  # at the split's variance: an MSE gain of GAIN_RTOL * variance
-    assert verdict(mse, 1.0, 1.0 - 0.5 * GAIN_RTOL * 4.0, variances={"val": 4.0}).startswith("no better")
+    assert verdict(mse, 1.0, 1.0 - 0.5 * GAIN_RTOL * 4.0, variances={"val": 4.0}).endswith(
+        "a gain must exceed: relative to the validation targets' variance, 4)")  # qa107: it said no scale
+    assert verdict(mse, 8.0, 8.0 - 0.5 * GAIN_RTOL * 8.0, variances={"val": 4.0}).endswith(
+        "a gain must exceed: relative to the larger value)")
     assert verdict(mse, 1.0, 1.0 - 2.0 * GAIN_RTOL * 4.0, variances={"val": 4.0}).startswith("better than")
     assert answer(r2(0.9991), r2(0.999))["verdict"] == (
         "better than the start (train_r2 0.0001 higher)")
