@@ -737,6 +737,76 @@ pg_loss pg(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tenso
 """
 
 
+INTEGERS = """algorithm ints
+task digits
+
+activation act(x: Tensor) -> Tensor =
+  sigmoid(x)
+
+loss sq(p: Tensor, y: Tensor) -> Tensor =
+  (p - y) * (p - y)
+
+augment shift(x: Tensor) -> Tensor =
+  x * 0.5 + 0.25
+"""
+
+# (input dtype, the dtype torch's own elementwise functions return for it): an integer or bool input's float32
+WIDENED = [(torch.int64, torch.float32), (torch.int32, torch.float32), (torch.bool, torch.float32),
+           (torch.uint8, torch.float32), (torch.float16, torch.float16), (torch.bfloat16, torch.bfloat16),
+           (torch.float32, torch.float32), (torch.float64, torch.float64)]
+
+
+@pytest.mark.parametrize(("dtype", "out"), WIDENED, ids=[str(d).removeprefix("torch.") for d, _ in WIDENED])
+def test_exported_components_return_an_integer_or_bool_input_in_float32(
+        tmp_path: Path, dtype: torch.dtype, out: torch.dtype) -> None:
+    """qa106: the functions ended with ``.to(input dtype)``, so an integer input's result was cut to an integer
+    (sigmoid of 2 gave tensor(0), a uint8 image batch's augment lost its fractions, an integer loss was 0).  As
+    torch's own functions do (torch.sigmoid of an int64 tensor is float32), an integer or bool input now computes and
+    returns in float32, a float one keeps its dtype.  Oracles: torch's own functions, and mlevolve's own functions
+    (what runs compute) on the input in float32 at least, rounded once to the result's dtype, bit for bit."""
+    program = mlevolve.parse(INTEGERS)
+    ours = _mlevolve_functions(program)
+    act, sq, shift = (_load(_export(tmp_path, program, name)) for name in ("act", "sq", "shift"))
+    x = torch.tensor([[0, 1, 2, 3], [1, 0, 1, 2]]).to(dtype)
+    y = torch.tensor([[1, 1, 0, 0], [0, 1, 1, 1]]).to(dtype)
+    wide = x.to(torch.promote_types(dtype, torch.float32))
+    width = y.to(torch.promote_types(dtype, torch.float32))
+    for got, want in ((act.act(x), ours["act"](wide)), (act.Act()(x), ours["act"](wide)),
+                      (sq.sq(x, y), ours["sq"](wide, width)), (shift.shift(x), ours["shift"](wide)),
+                      (shift.Shift()(x), ours["shift"](wide))):
+        assert got.dtype == out
+        torch.testing.assert_close(got, want.to(out), rtol=0.0, atol=0.0)
+    torch.testing.assert_close(act.act(x), torch.sigmoid(wide).to(out), rtol=0.0, atol=0.0)  # torch's own
+    if not dtype.is_floating_point:
+        torch.testing.assert_close(act.act(x), torch.sigmoid(x), rtol=0.0, atol=0.0)  # torch's own, on the input
+        assert float(act.act(2)) == pytest.approx(1.0 / (1.0 + math.exp(-2.0)))  # was 0: a Python int is int64
+    torch.testing.assert_close(shift.shift(x), (wide * 0.5 + 0.25).to(out), rtol=0.0, atol=0.0)
+    for task, inputs, targets in (("regression", x[0], y[0]), ("classification", wide.to(out), torch.tensor([1, 3]))):
+        loss = sq.SqLoss(task=task)(inputs, targets)
+        assert loss.dtype == out, task
+        p = torch.softmax(inputs.to(wide.dtype), 1) if task == "classification" else inputs.to(wide.dtype)
+        t = F.one_hot(targets, 4).to(wide.dtype) if task == "classification" else targets.to(wide.dtype)
+        want = F.mse_loss(p, t, reduction="sum") / len(p)  # torch's own, in float32 at least
+        torch.testing.assert_close(loss, want.to(out))  # (summed in another order: to the dtype's tolerance)
+    # two inputs of different dtypes: promoted as torch promotes them (an integer p beside a float y is not cut)
+    assert sq.sq(x, y.to(torch.float64)).dtype == torch.promote_types(out, torch.float64)
+
+
+def test_every_exported_objective_returns_an_integer_input_in_float32(tmp_path: Path) -> None:
+    """qa106's mechanism in every kind with a Tensor result: the RL and generative objectives' functions (and their
+    reductions) on integer tensors compute what mlevolve's own functions compute on float32, in float32."""
+    for file, name, n_args, shape in (("reinforce_cartpole.mlev", "reinforce", 5, (6,)),
+                                      ("dqn_chain.mlev", "dqn", 4, (6,)),
+                                      ("vae_moons.mlev", "elbo", 4, (6, 2)),
+                                      ("flow_moons.mlev", "nll", 2, (6, 2))):
+        mod = _component(tmp_path, file, name)
+        args = [torch.arange(6 * (len(shape))).reshape(shape) % 3 + k for k in range(n_args)]
+        got, want = getattr(mod, name)(*args), _mlevolve_functions(EXAMPLES / file)[name](*(a.float() for a in args))
+        assert got.dtype == torch.float32, name
+        torch.testing.assert_close(got, want, rtol=0.0, atol=0.0)
+        assert getattr(mod, f"{name}_objective")(*args).dtype == torch.float32, name
+
+
 def test_every_torch_kind_makes_its_constants_in_its_input_precision(tmp_path: Path) -> None:
     """The same rule for every kind whose function takes a Tensor or a Scalar (optimizers, activations, losses,
     augmentations, schedules, the RL and generative objectives): no literal becomes a tensor of torch's default
