@@ -295,17 +295,20 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
                          for s, shape in zip(init, shapes, strict=True)]
             else:
                 state = [np.zeros(shape) for shape in shapes]
+            seen = np.empty(len(y))  # an epoch's predictions, checked once it ends (a check a row cost 20%)
             for epoch in range(self.epochs):
                 for row, (x, target) in enumerate(zip(X, y, strict=True)):
                     p = predict(*state, x[None], rng)
-                    if not np.isfinite(p).all():  # NaN from here on: refused, as mlevolve's run fails it
-                        raise ValueError(
-                            f"the learner diverged: its prediction for row {row} of X is not finite (epoch "
-                            f"{epoch + 1} of {self.epochs}); " + ("scale the features and target, or keep "
-                            "standardize=True" if not self.standardize else "fewer epochs may stop before it"))
+                    seen[row:row + 1] = p
                     new = learn(*state, x[None], target[None], p, rng)
                     state = [np.broadcast_to(s, shape).copy() for s, shape in
                              zip(new if len(shapes) > 1 else (new,), shapes, strict=True)]
+                if not np.isfinite(seen).all():  # NaN from there on: refused, as mlevolve's run fails it
+                    raise ValueError(
+                        f"the learner diverged: its prediction for row {np.flatnonzero(~np.isfinite(seen))[0]} of X "
+                        f"is not finite (epoch {epoch + 1} of {self.epochs}); " + (
+                            "scale the features and target, or keep standardize=True" if not self.standardize
+                            else "fewer epochs may stop before it"))
         self.state_ = [s[0] for s in state]  # predict's draws: an int's own, else one seed drawn from it here
         self.predict_seed_ = int(seed) if isinstance(seed, numbers.Integral) else int(rng.integers(2**63))
         return self
