@@ -737,6 +737,76 @@ pg_loss pg(logp: Tensor, ret: Tensor, adv: Tensor, value: Tensor, entropy: Tenso
 """
 
 
+INTEGERS = """algorithm ints
+task digits
+
+activation act(x: Tensor) -> Tensor =
+  sigmoid(x)
+
+loss sq(p: Tensor, y: Tensor) -> Tensor =
+  (p - y) * (p - y)
+
+augment shift(x: Tensor) -> Tensor =
+  x * 0.5 + 0.25
+"""
+
+# (input dtype, the dtype torch's own elementwise functions return for it): an integer or bool input's float32
+WIDENED = [(torch.int64, torch.float32), (torch.int32, torch.float32), (torch.bool, torch.float32),
+           (torch.uint8, torch.float32), (torch.float16, torch.float16), (torch.bfloat16, torch.bfloat16),
+           (torch.float32, torch.float32), (torch.float64, torch.float64)]
+
+
+@pytest.mark.parametrize(("dtype", "out"), WIDENED, ids=[str(d).removeprefix("torch.") for d, _ in WIDENED])
+def test_exported_components_return_an_integer_or_bool_input_in_float32(
+        tmp_path: Path, dtype: torch.dtype, out: torch.dtype) -> None:
+    """qa106: the functions ended with ``.to(input dtype)``, so an integer input's result was cut to an integer
+    (sigmoid of 2 gave tensor(0), a uint8 image batch's augment lost its fractions, an integer loss was 0).  As
+    torch's own functions do (torch.sigmoid of an int64 tensor is float32), an integer or bool input now computes and
+    returns in float32, a float one keeps its dtype.  Oracles: torch's own functions, and mlevolve's own functions
+    (what runs compute) on the input in float32 at least, rounded once to the result's dtype, bit for bit."""
+    program = mlevolve.parse(INTEGERS)
+    ours = _mlevolve_functions(program)
+    act, sq, shift = (_load(_export(tmp_path, program, name)) for name in ("act", "sq", "shift"))
+    x = torch.tensor([[0, 1, 2, 3], [1, 0, 1, 2]]).to(dtype)
+    y = torch.tensor([[1, 1, 0, 0], [0, 1, 1, 1]]).to(dtype)
+    wide = x.to(torch.promote_types(dtype, torch.float32))
+    width = y.to(torch.promote_types(dtype, torch.float32))
+    for got, want in ((act.act(x), ours["act"](wide)), (act.Act()(x), ours["act"](wide)),
+                      (sq.sq(x, y), ours["sq"](wide, width)), (shift.shift(x), ours["shift"](wide)),
+                      (shift.Shift()(x), ours["shift"](wide))):
+        assert got.dtype == out
+        torch.testing.assert_close(got, want.to(out), rtol=0.0, atol=0.0)
+    torch.testing.assert_close(act.act(x), torch.sigmoid(wide).to(out), rtol=0.0, atol=0.0)  # torch's own
+    if not dtype.is_floating_point:
+        torch.testing.assert_close(act.act(x), torch.sigmoid(x), rtol=0.0, atol=0.0)  # torch's own, on the input
+        assert float(act.act(2)) == pytest.approx(1.0 / (1.0 + math.exp(-2.0)))  # was 0: a Python int is int64
+    torch.testing.assert_close(shift.shift(x), (wide * 0.5 + 0.25).to(out), rtol=0.0, atol=0.0)
+    for task, inputs, targets in (("regression", x[0], y[0]), ("classification", wide.to(out), torch.tensor([1, 3]))):
+        loss = sq.SqLoss(task=task)(inputs, targets)
+        assert loss.dtype == out, task
+        p = torch.softmax(inputs.to(wide.dtype), 1) if task == "classification" else inputs.to(wide.dtype)
+        t = F.one_hot(targets, 4).to(wide.dtype) if task == "classification" else targets.to(wide.dtype)
+        want = F.mse_loss(p, t, reduction="sum") / len(p)  # torch's own, in float32 at least
+        torch.testing.assert_close(loss, want.to(out))  # (summed in another order: to the dtype's tolerance)
+    # two inputs of different dtypes: promoted as torch promotes them (an integer p beside a float y is not cut)
+    assert sq.sq(x, y.to(torch.float64)).dtype == torch.promote_types(out, torch.float64)
+
+
+def test_every_exported_objective_returns_an_integer_input_in_float32(tmp_path: Path) -> None:
+    """qa106's mechanism in every kind with a Tensor result: the RL and generative objectives' functions (and their
+    reductions) on integer tensors compute what mlevolve's own functions compute on float32, in float32."""
+    for file, name, n_args, shape in (("reinforce_cartpole.mlev", "reinforce", 5, (6,)),
+                                      ("dqn_chain.mlev", "dqn", 4, (6,)),
+                                      ("vae_moons.mlev", "elbo", 4, (6, 2)),
+                                      ("flow_moons.mlev", "nll", 2, (6, 2))):
+        mod = _component(tmp_path, file, name)
+        args = [torch.arange(6 * (len(shape))).reshape(shape) % 3 + k for k in range(n_args)]
+        got, want = getattr(mod, name)(*args), _mlevolve_functions(EXAMPLES / file)[name](*(a.float() for a in args))
+        assert got.dtype == torch.float32, name
+        torch.testing.assert_close(got, want, rtol=0.0, atol=0.0)
+        assert getattr(mod, f"{name}_objective")(*args).dtype == torch.float32, name
+
+
 def test_every_torch_kind_makes_its_constants_in_its_input_precision(tmp_path: Path) -> None:
     """The same rule for every kind whose function takes a Tensor or a Scalar (optimizers, activations, losses,
     augmentations, schedules, the RL and generative objectives): no literal becomes a tensor of torch's default
@@ -827,19 +897,80 @@ def test_learner_estimator_fits_linear_data(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     w = rng.normal(size=4)
     x_train, x_test = rng.normal(size=(400, 4)), rng.normal(size=(100, 4))
-    est = mod.Linreg().fit(x_train, x_train @ w)
-    assert est.get_params() == {"epochs": 1, "random_state": 0}
+    est = mod.Linreg(standardize=False).fit(x_train, x_train @ w)
+    assert est.get_params() == {"epochs": 1, "random_state": 0, "standardize": False}
     assert est.score(x_test, x_test @ w) > 0.99
     np.testing.assert_allclose(est.state_[0], w, atol=1e-3)
-    # the same predictions as mlevolve's learner loop on a one-task family
+    # the same predictions as mlevolve's learner loop on a one-task family of the numbers as given
     data = {"x_train": x_train[None], "y_train": (x_train @ w)[None],
             "x_val": x_test[None], "y_val": (x_test @ w)[None]}
     program = _mlevolve_functions(EXAMPLES / "linear_regression.mlev", dim=4)["PROGRAM"]
     np.testing.assert_allclose(est.predict(x_test), runtime.learner_predictions(data, program)[0], rtol=1e-12)
     # epochs as a grid search passes it (np.int64) is an integer; a bool is not
-    np.testing.assert_array_equal(mod.Linreg(epochs=np.int64(1)).fit(x_train, x_train @ w).state_[0], est.state_[0])
+    again = mod.Linreg(epochs=np.int64(1), standardize=np.bool_(False)).fit(x_train, x_train @ w)
+    np.testing.assert_array_equal(again.state_[0], est.state_[0])
     with pytest.raises(ValueError, match="epochs must be a positive integer, got True"):
         mod.Linreg(epochs=True).fit(x_train, x_train @ w)
+
+
+def _price_csv(path: Path, noise: float) -> tuple[Path, Any, Any]:
+    """qa106's file: four features of unit scale, a price of 5e4 plus 1e3-scale terms (and ``noise``)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(200, 4))
+    y = x @ np.array([1.0, -2.0, 0.5, 0.0]) * 1000 + 5e4 + noise * rng.normal(size=200)
+    path.write_text("f1,f2,f3,f4,price\n" + "".join(",".join(f"{v:.5f}" for v in r) + f",{t:.2f}\n"
+                                                   for r, t in zip(x, y, strict=True)), encoding="utf-8")
+    table = np.loadtxt(path, delimiter=",", skiprows=1)
+    return path, table[:, :4], table[:, 4]
+
+
+@pytest.mark.parametrize("noise", [0.0, 500.0])
+def test_an_exported_learner_scores_what_mlevolve_run_scores_on_a_data_file(tmp_path: Path, noise: float) -> None:
+    """qa106: the exported regressor trained on the raw numbers, where ``mlevolve run`` standardises a data file's
+    features and target with its train rows: R² -848 where the run reported 0.99999999998.  It standardises as the run
+    does now (the run's own _scaling and _scaled, copied), so on the run's split (60/20/20, seed 0; validation: the
+    validation and test rows) its predictions are the run's learner loop's, in the target's units, to float64
+    rounding, and its validation R² the run's val_r2 to 1e-9 absolute: the run scores the targets rounded to float32
+    once standardised (2**-24 relative each), the component the file's float64 targets."""
+    from mlevolve.interpreter.standalone.data import _split
+    from mlevolve.interpreter.standalone.data_learner import learner_file
+
+    csv, x, y = _price_csv(tmp_path / "reg.csv", noise)
+    spec = f"{csv}:target=price"
+    metrics = mlevolve.run(EXAMPLES / "linear_regression.mlev", spec, seed=0)
+    train, val, test = _split(None, len(y), np.random.default_rng(0))  # the run's rows (learner_file's generator)
+    held = np.concatenate([val, test])
+    mod = _component(tmp_path, "linear_regression.mlev", "linreg")
+    est = mod.Linreg().fit(x[train], y[train])
+    assert abs(est.score(x[held], y[held]) - metrics["val_r2"]) < 1e-9, (est.score(x[held], y[held]), metrics)
+    program = _mlevolve_functions(EXAMPLES / "linear_regression.mlev", dim=4)["PROGRAM"]
+    scale, mean, std = (float(v[0]) for v in est.y_scaling_)
+    run = runtime.learner_predictions(learner_file(spec, 0), program)[0]  # standardised units
+    np.testing.assert_allclose(est.predict(x[held]), (run * std + mean) * scale, rtol=1e-12)
+    if noise == 0.0:  # the repro: the first 160 rows train
+        assert est.fit(x[:160], y[:160]).score(x[160:], y[160:]) > 0.9999999
+        raw = mod.Linreg(standardize=False).fit(x[:160], y[:160])  # what the component did: the numbers as given
+        assert raw.score(x[160:], y[160:]) < 0.0  # -848
+
+
+def test_an_exported_learner_refuses_a_diverged_fit_and_warns_of_predictions_that_are_not_finite(
+        tmp_path: Path) -> None:
+    """qa106: trained on features 100 times larger (standardize=False, the numbers as given) the learner's state
+    overflowed and predict gave [nan nan nan] without a word.  A prediction in fit that is not finite is a ValueError
+    naming the row (mlevolve's run fails the learner there; scikit-learn's SGDRegressor refuses an overflow alike);
+    standardised, the same data fits; a prediction in predict that is not finite is a RuntimeWarning naming the row."""
+    mod = _component(tmp_path, "linear_regression.mlev", "linreg")
+    _, x, y = _price_csv(tmp_path / "reg.csv", 0.0)
+    with pytest.raises(ValueError, match=r"^the learner diverged: its prediction for row \d+ of X is not finite "
+                                         r"\(epoch 1 of 1\); scale the features and target, or keep standardize=True$"):
+        mod.Linreg(standardize=False).fit(x[:160] * 100, y[:160])
+    est = mod.Linreg().fit(x[:160] * 100, y[:160])
+    assert est.score(x[160:] * 100, y[160:]) > 0.9999999
+    est.state_ = [np.full(4, 1e308)]  # a state whose predictions overflow
+    with pytest.warns(RuntimeWarning, match=r"^3 of 3 predictions are not finite \(the first, row 0 of X, is "):
+        assert not np.isfinite(est.predict(x[:3])).any()
+    with pytest.raises(ValueError, match=r"^standardize must be True or False, got 'yes'$"):
+        mod.Linreg(standardize="yes").fit(x, y)
 
 
 LEARNER_WITH_SETUP = """algorithm l2
@@ -860,7 +991,7 @@ def test_learner_with_setup_random_draws_and_matrix_memory(tmp_path: Path) -> No
     rng = np.random.default_rng(1)
     x_train, x_test = rng.normal(size=(200, 3)), rng.normal(size=(30, 3))
     w = np.array([0.5, -1.0, 2.0])
-    est = mod.Lin2(random_state=7).fit(x_train, x_train @ w)
+    est = mod.Lin2(random_state=7, standardize=False).fit(x_train, x_train @ w)
     assert [s.shape for s in est.state_] == [(3,), (3, 3), ()]
     data = {"x_train": x_train[None], "y_train": (x_train @ w)[None],
             "x_val": x_test[None], "y_val": (x_test @ w)[None]}
@@ -889,7 +1020,7 @@ def test_learner_setup_that_reads_its_state_starts_from_zeros(tmp_path: Path) ->
     rng = np.random.default_rng(2)
     x_train, x_test = rng.normal(size=(100, 3)), rng.normal(size=(20, 3))
     w = np.array([1.0, -0.5, 0.25])
-    est = mod.Lin3().fit(x_train, x_train @ w)
+    est = mod.Lin3(standardize=False).fit(x_train, x_train @ w)
     assert [s.shape for s in est.state_] == [(3,), (3, 3), ()]
     assert float(est.state_[2]) == 1.0
     np.testing.assert_array_equal(est.state_[1], np.zeros((3, 3)))

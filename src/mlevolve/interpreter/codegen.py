@@ -252,8 +252,10 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
     ``params`` are bound at the top of the body to the code ``prelude`` gives for them.  ``widen`` (torch, an
     exported component's): each Tensor or Scalar parameter is taken as ``torch.as_tensor`` takes it (a tensor, a
     number, a NumPy array; text is its TypeError) and computed in float32 at least, as mlevolve's runs
-    compute (a float16 ``x + 0.0001 - x`` was 0), and a Tensor result is returned in its first Tensor
-    parameter's dtype; the runs' own code is not widened (their inputs are float32)."""
+    compute (a float16 ``x + 0.0001 - x`` was 0), and a Tensor result is returned in its Tensor parameters' promoted
+    dtype where that is a float (float16, bfloat16, float64 kept), else in float32, as torch's ``sigmoid`` returns an
+    integer or bool input's (``.to(int64)`` cut sigmoid(2) to 0, qa106); the runs' own code is not widened (their
+    inputs are float32)."""
     types_of = infer(body, env, spec, types)
     # Parameters (locals), and (in a model) activations (the module's functions); a Tensor parameter
     # is what shapes values.
@@ -272,7 +274,11 @@ def function_lines(name: str, params: list[str], body: Expr, env: Mapping[str, T
         wide = [scope[p][0] for p in params if env[p] in (TENSOR, SCALAR)]
         em.lines += [f"{n} = torch.as_tensor({n})" + "  # a number or an array too" * (i == 0)
                      for i, n in enumerate(wide)]  # as a Tensor input's .dtype needs (a float had none)
-        em.lines += [f"{given} = {like}.dtype  # the result's"] if given else []
+        tensors = [scope[p][0] for p in params if env[p] == TENSOR]  # their promoted dtype, as torch's functions'
+        em.lines += [f"{given} = {tensors[0]}.dtype  # the result's: the inputs' dtype, float32 for integers",
+                     *(f"{given} = torch.promote_types({given}, {n}.dtype)" for n in tensors[1:]),
+                     f"{given} = {given} if {given}.is_floating_point or {given}.is_complex else torch.float32"] \
+            if given else []
         em.lines += [f"{n} = {n}.to(torch.promote_types({n}.dtype, torch.float32))"
                      + "  # float32 at least, as mlevolve computes" * (i == 0)
                      for i, n in enumerate(wide)]

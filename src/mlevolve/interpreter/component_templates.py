@@ -234,16 +234,26 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
 
     ``fit(X, y)``: X (n, F), y (n,); starting from $start, every example in order goes through
     ``predict`` and then ``learn`` (the state update), ``epochs`` times.  ``predict(X)``: (n,) from
-    the final state.  ``random_state`` seeds the random primitives the learner may use, as
+    the final state.  ``standardize`` (default True): as ``mlevolve run`` scores a learner on a data file, fit
+    standardises each feature and the target with the training data's mean and standard deviation (a constant
+    column only centred; the values then rounded to float32, as the run stores them), the learner sees those, and
+    predict gives its predictions back in the target's units; False trains on the numbers as given (as the
+    built-in families ``linear``, ``affine``, ``teacher`` give features ~ N(0, 1)).  A prediction in fit that is
+    not finite is a ValueError naming the example (the learner diverged: mlevolve's run fails it there), as
+    scikit-learn's SGDRegressor refuses an overflow; one in predict is a RuntimeWarning naming the first row, as
+    NumPy warns of invalid values.  ``random_state`` seeds the random primitives the learner may use, as
     scikit-learn's convention has it: an int reproduces fit and predict; a numpy Generator or
     RandomState (or None) is drawn from in fit only, which also draws the seed of predict's primitives
     (``predict_seed_``), so that a fitted model predicts the same every time.
-    Attributes after fit: ``state_`` (the memory $state_names), ``predict_seed_``, ``n_features_in_``.
+    Attributes after fit: ``state_`` (the memory $state_names, in standardised units), ``predict_seed_``,
+    ``n_features_in_``, ``x_scaling_`` and ``y_scaling_`` (each column's (scale, mean, std): a value v is
+    standardised as (v / scale - mean) / std; None where ``standardize`` is False).
     """
 
-    def __init__(self, epochs: int = 1, random_state: int | None = 0) -> None:
+    def __init__(self, epochs: int = 1, random_state: int | None = 0, standardize: bool = True) -> None:
         self.epochs = epochs
         self.random_state = random_state
+        self.standardize = standardize
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -267,6 +277,13 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
                 or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0)):
             raise ValueError(f"random_state must be None, an integer of at least 0 or a numpy Generator or "
                              f"RandomState, got {seed!r}")
+        if not isinstance(self.standardize, bool | np.bool_):
+            raise ValueError(f"standardize must be True or False, got {self.standardize!r}")
+        self.x_scaling_ = self.y_scaling_ = None
+        if self.standardize:  # as mlevolve run standardises a data file's train rows (its own _scaling, _scaled)
+            self.x_scaling_, self.y_scaling_ = _scaling(X), _scaling(y[:, None])
+            X = _scaled(X, self.x_scaling_).astype(np.float64)
+            y = _scaled(y[:, None], self.y_scaling_)[:, 0].astype(np.float64)
         rng = np.random.default_rng(seed)  # a Generator or RandomState: its own draws, consumed here only
         setup, predict, learn = $methods(X.shape[1])
         shapes = [_SHAPES[t](1, X.shape[1]) for t in $types]
@@ -278,12 +295,20 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
                          for s, shape in zip(init, shapes, strict=True)]
             else:
                 state = [np.zeros(shape) for shape in shapes]
-            for _ in range(self.epochs):
-                for x, target in zip(X, y, strict=True):
+            seen = np.empty(len(y))  # an epoch's predictions, checked once it ends (a check a row cost 20%)
+            for epoch in range(self.epochs):
+                for row, (x, target) in enumerate(zip(X, y, strict=True)):
                     p = predict(*state, x[None], rng)
+                    seen[row:row + 1] = p
                     new = learn(*state, x[None], target[None], p, rng)
                     state = [np.broadcast_to(s, shape).copy() for s, shape in
                              zip(new if len(shapes) > 1 else (new,), shapes, strict=True)]
+                if not np.isfinite(seen).all():  # NaN from there on: refused, as mlevolve's run fails it
+                    raise ValueError(
+                        f"the learner diverged: its prediction for row {np.flatnonzero(~np.isfinite(seen))[0]} of X "
+                        f"is not finite (epoch {epoch + 1} of {self.epochs}); " + (
+                            "scale the features and target, or keep standardize=True" if not self.standardize
+                            else "fewer epochs may stop before it"))
         self.state_ = [s[0] for s in state]  # predict's draws: an int's own, else one seed drawn from it here
         self.predict_seed_ = int(seed) if isinstance(seed, numbers.Integral) else int(rng.integers(2**63))
         return self
@@ -292,9 +317,19 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, _unique_columns(_text_numbers(X, "X")), reset=False, dtype=np.float64)
         _, predict, _ = $methods(X.shape[1])
+        if self.x_scaling_ is not None:
+            X = _scaled(X, self.x_scaling_).astype(np.float64)
         with np.errstate(all="ignore"):
             out = predict(*(s[None] for s in self.state_), X, np.random.default_rng(self.predict_seed_))
-        return np.broadcast_to(np.asarray(out, np.float64), (X.shape[0],)).copy()
+            out = np.broadcast_to(np.asarray(out, np.float64), (X.shape[0],)).copy()
+            if self.y_scaling_ is not None:  # back in the target's units
+                scale, mean, std = (float(v[0]) for v in self.y_scaling_)
+                out = (out * std + mean) * scale
+        if not np.isfinite(out).all():
+            bad = np.flatnonzero(~np.isfinite(out))
+            warnings.warn(f"{len(bad)} of {len(out)} predictions are not finite (the first, row {bad[0]} of X, is "
+                          f"{out[bad[0]]}): the learner overflows or is undefined there", RuntimeWarning, stacklevel=2)
+        return out
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """scikit-learn's R² of predict(X) against y, y and sample_weight checked as fit checks them."""

@@ -53,7 +53,7 @@ from mlevolve.interpreter.codegen import (
     wrapped_text,
 )
 from mlevolve.interpreter.names import ESCAPE, py_local
-from mlevolve.interpreter.standalone import common
+from mlevolve.interpreter.standalone import common, data
 
 
 @dataclass(frozen=True)
@@ -335,7 +335,7 @@ def _learner(m: _Module) -> None:
         m.body.append(inspect.getsource(runtime.draw))
     cls = m.name(_camel(d.name))
     m.taken.update(("_SHAPES", "_weighted_rows", "_text_numbers", "_NUMBER", "_unique_columns", "comma_fix",
-                    "DECIMAL_COMMA", "GROUPED"))
+                    "DECIMAL_COMMA", "GROUPED", "_scaling", "_scaled"))
     types = "(" + "".join(f'"{type_str(t)}",' + " " for t in memory.values()).rstrip() + ")"
     start = "its setup" if "setup" in found else "zeros"
     state_names = ", ".join(f"{n}: {type_str(t)}" for n, t in memory.items())
@@ -347,10 +347,12 @@ def _learner(m: _Module) -> None:
         "\n\n\n" + inspect.getsource(common.comma_fix).rstrip()  # a decimal comma said as a data file's is
     m.body.append(number + "\n\n\n" + inspect.getsource(templates._text_numbers))  # text, dates: as the estimator
     m.body.append(inspect.getsource(templates._unique_columns))  # a DataFrame's columns of one name: likewise
+    m.body += [inspect.getsource(f) for f in (data._scaling, data._scaled)]  # the run's standardisation, its source
     m.public.append(cls)
     m.usage = f"    est = {cls}().fit(X_train, y_train)\n    y_pred = est.predict(X_test)"
     m.shapes = ("X: (n, F) float64 features, y: (n,) targets; the memory is Scalar (), Vector (F,) or Matrix (F, F); "
-                "predictions\nare in the target's units.  Like AutoML-Zero, it works best on standardised features.")
+                "predictions\nare in the target's units (fit standardises X and y as mlevolve run does; predict "
+                "undoes it).")
 
 
 # ---------------------------------------------------------------------------------------------- formula
@@ -496,6 +498,7 @@ _IMPORTS = (  # (pattern in the body, import line, section): section 0 the stand
     (r"\bre\.compile\(", "import re", 0),
     (r"\bmath\.", "import math", 0),
     (r"\bnumbers\.", "import numbers", 0),
+    (r"\bwarnings\.", "import warnings", 0),
     (r"\bnp\.", "import numpy as np", 1),
     (r"\btorch\.", "import torch", 1),
     (r"\bF\.", "import torch.nn.functional as F", 1),
@@ -521,7 +524,8 @@ def _imports(body: str) -> str:
 # Names a component module imports or copies from the runtime, and the builtins: none is redefined.
 _MODULE_NAMES = frozenset({"annotations", "torch", "nn", "F", "np", "math", "numbers", "sympy", "Any", "Callable",
                            "BaseEstimator", "RegressorMixin", "check_is_fitted", "validate_data", "Lambda", "Residual",
-                           "LayerNorm", "dropout", "draw", "DIM", "re", "datetime"}) | frozenset(dir(builtins))
+                           "LayerNorm", "dropout", "draw", "DIM", "re", "datetime",
+                           "warnings"}) | frozenset(dir(builtins))
 
 
 def export_component(program: Program, name: str, spec: GrammarSpec) -> str:

@@ -77,15 +77,25 @@ def _split(y: Any, n: int, rng: np.random.Generator, name: str = "data",
 
 
 def _standardise(train: Any, *others: Any) -> list[Any]:
-    """``train`` and ``others`` (rows x columns, float64) standardised with the train mean/std, as float32.
-    Each column is first divided by its train max-abs, so numbers up to float64's limit give no overflow
-    in the variance; a column whose train values are all equal is only centred."""
+    """``train`` and ``others`` (rows x columns, float64) standardised with the train mean/std, as float32."""
+    return [_scaled(a, scaling) for scaling in [_scaling(train)] for a in (train, *others)]
+
+
+def _scaling(train: Any) -> tuple[Any, Any, Any]:
+    """(scale, mean, std) of each column of ``train`` for :func:`_scaled`: a column is divided first by its train
+    max-abs, so numbers up to float64's limit give no overflow in the variance; one whose train values are all equal
+    is only centred.  An exported learner's module copies it and _scaled (qa106), to standardise as the run does."""
     scale = np.max(np.abs(train), axis=0) if len(train) else np.ones(train.shape[1:])
     scale = np.where(scale > 0, scale, 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
         mean, std = (train / scale).mean(axis=0), (train / scale).std(axis=0)
-        std = np.where(std < 1e-12, 1.0, std)
-        return [((a / scale - mean) / std).astype(np.float32) for a in (train, *others)]
+        return scale, mean, np.where(std < 1e-12, 1.0, std)
+
+
+def _scaled(a: Any, scaling: tuple[Any, Any, Any]) -> Any:
+    """``a`` standardised with ``scaling`` (scale, mean, std) as (a / scale - mean) / std, float32 as tasks store it"""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return ((a / scaling[0] - scaling[1]) / scaling[2]).astype(np.float32)
 
 
 def _check_standardised(parts: list[Any], name: str, what: str, columns: Sequence[str] = (),
