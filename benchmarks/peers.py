@@ -595,11 +595,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{engine}: not installed, skipped (pip install -e .[bench])")
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    print(f"{args.evaluations} evaluations, seeds {seeds.start}..{seeds.stop - 1}, problems {', '.join(names)}")
+    print(f"{args.evaluations} evaluations each (what each engine used differs: compare evals used), seeds "
+          f"{seeds.start}..{seeds.stop - 1}, problems {', '.join(names)}")
     header = (f"{'engine':14} {'problem':17} {'recovered':>9} {'med R2':>10} {'med size':>8} {'wall s':>7} "
               f"{'cpu s':>7} {'evals used':>10}")
     print(header)
-    totals: dict[str, list[int]] = {e: [0, 0] for e in engines}
+    totals: dict[str, list[int]] = {e: [0, 0, 0] for e in engines}  # recovered, runs, evaluations used
     matched: dict[tuple[str, int], int] = {}  # mlevolve's evaluations used, for operon-matched
     if args.matched is not None:
         for run in read_json_lines(args.matched, "a --out file of an earlier run",
@@ -628,13 +629,15 @@ def main(argv: list[str] | None = None) -> int:
                 hits = sum(r.test_r2 >= 0.999 for r in results)
                 totals[engine][0] += hits
                 totals[engine][1] += len(results)
+                totals[engine][2] += sum(r.used for r in results)
                 print(f"{engine:14} {name:17} {hits:>4}/{len(results):<4} "
                       f"{statistics.median(r.test_r2 for r in results):>10.5g} "
                       f"{statistics.median(r.size for r in results):>8g} {statistics.median(walls):>7.1f} "
                       f"{statistics.median(cpus):>7.1f} {statistics.median(r.used for r in results):>10g}",
                       flush=True)
-    for engine, (hits, runs) in totals.items():
-        print(f"total {engine}: {hits}/{runs} recovered ({100 * hits / max(runs, 1):.0f}%)")
+    for engine, (hits, runs, used) in totals.items():  # the evaluations beside it: the mlevolve arm fits, ~15x N
+        print(f"total {engine}: {hits}/{runs} recovered ({100 * hits / max(runs, 1):.0f}%), "
+              f"{used / max(runs, 1):,.0f} evaluations used a run")
     return 0
 
 

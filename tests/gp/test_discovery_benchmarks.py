@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -118,6 +119,9 @@ def test_the_symbolic_regression_peers_quick_mode_compares_the_installed_engines
     assert done.returncode == 0, done.stderr[-2000:]
     for engine in ("mlevolve-equal", "mlevolve-nofit", "deap"):  # always installed; gplearn and Operon: the bench extra
         assert f"total {engine}: " in done.stdout and f"\n{engine:14} nguyen1 " in done.stdout
+    # qa107: the totals read as at "2000 evaluations" where the mlevolve arm spends ~15x: each names its own
+    assert re.search(r"^total mlevolve-nofit: \d+/4 recovered \(\d+%\), [\d,]+ evaluations used a run$", done.stdout,
+                     re.MULTILINE), done.stdout
 
 
 def test_linear_regression_both_restarts_its_population_on_request(tmp_path: Path) -> None:
