@@ -563,3 +563,43 @@ def test_formula_scoring_is_numpys_mean_and_var_bit_for_bit(seed: int, n: int, f
         return
     got.pop("train_seconds")
     assert {k: np.float64(v).tobytes() for k, v in got.items()} == {k: np.float64(v).tobytes() for k, v in want.items()}
+
+
+def test_a_body_s_constants_are_the_array_the_kernels_take_even_when_there_are_none() -> None:
+    """Every encoded body's ``consts`` is a writable, C-ordered, one-dimensional ``float64`` array of its
+    constants with strides ``(8,)``, the empty one too (NumPy 2 gives a bare empty array strides ``(0,)``;
+    ``opcodes.consts`` makes them as ``reshape(-1)`` did, without the view where there are values); and the
+    encoding holds the code and ranks that ``kernel`` and ``ranks`` view.  Linearised anew and from a template
+    (the second pass)."""
+    from mlevolve.interpreter.fastpath import clear_memos
+
+    clear_memos()
+    programs = list(random_learners(80, seed=5))
+    empty = full = 0
+    for _ in range(2):
+        for program in programs:
+            methods = interpret(program, SPEC).methods
+            assert methods is not None
+            for body in methods.values():
+                if body.encoding is None:
+                    continue
+                c = body.consts
+                assert c.dtype == np.float64 and c.shape == (len(body.constants),) and c.strides == (8,)
+                assert c.flags.writeable and c.flags.c_contiguous and c.tolist() == [float(v) for v in body.constants]
+                assert body.encoding.tolist() == [len(body.steps), *body.kernel.ravel().tolist(),
+                                                  *body.ranks.tolist(), *body.results]
+                assert body.kernel.base is body.encoding and body.ranks.base is body.encoding
+                empty, full = empty + (not body.constants), full + bool(body.constants)
+    assert empty and full
+
+
+def test_a_body_is_made_of_exactly_its_fields() -> None:
+    """``Body._make`` refuses a wrong count of values (a field left unset or shifted would be a wrong program)."""
+    from mlevolve.interpreter.fastpath import Body
+
+    body = interpret(next(iter(random_learners(1, seed=5))), SPEC).methods["predict"]  # type: ignore[index]
+    values = [getattr(body, name) for name in Body.__dataclass_fields__]
+    assert vars(Body._make(*values)) == vars(body)
+    for wrong in (values[:-1], [*values, None]):
+        with pytest.raises(TypeError, match="fields"):
+            Body._make(*wrong)

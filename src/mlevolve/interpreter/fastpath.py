@@ -129,8 +129,10 @@ class Body:
     def _make(cls, *values: Any) -> Body:
         """A Body of the fields' ``values`` in order, set at once (a frozen dataclass's ``__init__`` sets
         each through ``object.__setattr__``: several microseconds a body when every new body counts)."""
+        if len(values) != len(_BODY_FIELDS):  # (zip's strict check costs as much as the update)
+            raise TypeError(f"a Body has {len(_BODY_FIELDS)} fields, given {len(values)}")
         made = object.__new__(cls)
-        made.__dict__.update(zip(_BODY_FIELDS, values, strict=True))
+        made.__dict__.update(zip(_BODY_FIELDS, values, strict=False))
         return made
 
     @property
@@ -211,13 +213,6 @@ Value = tuple[int, bool, Type]
 _PAIRS: dict[int, tuple[int, int]] = {}
 
 
-def _pair(pairs: dict[int, tuple[int, int]], i: int, j: int) -> tuple[int, int]:
-    held = pairs.get(i << 32 | j)
-    if held is None:
-        held = pairs[i << 32 | j] = (i, j)
-    return held
-
-
 def _fresh_pairs() -> dict[int, tuple[int, int]]:
     _PAIRS.clear()
     return _PAIRS
@@ -255,7 +250,7 @@ class _Skeleton(NamedTuple):
         for slot, source in self.copies:
             constants[slot] = np.float64(constants[source])
         b = self.body
-        consts = None if b.consts is None else np.array(constants, np.float64).reshape(-1)
+        consts = None if b.consts is None else opcodes.consts(constants)
         return Body._make(b.n_inputs, tuple(constants), b.zeros, b.steps, b.operands, b.result, b.kernel, b.ranks,
                           consts, b.result_ranks, b.draws, b.encoding)
 
@@ -405,13 +400,17 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
                                         y.is_int if type(y) is Num else None))
             which = 2 * a[1] + b[1]  # which are numbers: the step is one of info's shared ones
             first, second = a[0], b[0]
+        elif len(kids) == 1:  # the next most common: a unary op
+            (a,), (x,) = kids, node.args
+            key = (node.op, (a[2],), (x.is_int if type(x) is Num else None,))
+            which, first = a[1], a[0]
+            second = first
         else:
             key = (node.op, tuple([k[2] for k in kids]), literals_of(node))
-            which = kids[0][1] if kids else 0  # (more than two arguments: refused by _call_info)
+            which = 0  # (more than two arguments: refused by _call_info)
             if not kids:  # a function of no argument: it is passed a constant it never reads
                 constants.append(0.0)
-            first = kids[0][0] if kids else _CONST + len(constants) - 1
-            second = first
+            first = second = kids[0][0] if kids else _CONST + len(constants) - 1
         info = calls.get(key)
         if info is None:
             info = _call_info(node, key[1], key[2], spec, sc)
@@ -453,6 +452,8 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
                 if n == 2:
                     second_kid = values.pop()
                     values.append(call_value(node, (values.pop(), second_kid), scope))
+                elif n == 1:
+                    values.append(call_value(node, (values.pop(),), scope))
                 else:
                     kids = values[len(values) - n:]
                     del values[len(values) - n:]
@@ -501,27 +502,31 @@ def _linearise(body: Expr, params: tuple[str, ...], env: tuple[tuple[str, Type],
     else:
         result = bases[reg >> 24] + (reg & mask)
     pairs = _PAIRS if len(_PAIRS) < 65536 else _fresh_pairs()
-    numbered = tuple([_pair(pairs, bases[a >> 24] + (a & mask), bases[b >> 24] + (b & mask)) for a, b in operands])
+    numbered = []
+    for a, b in operands:  # each pair of registers as the one tuple held for it (see ``_PAIRS``)
+        a, b = bases[a >> 24] + (a & mask), bases[b >> 24] + (b & mask)
+        held = pairs.get(a << 32 | b)
+        if held is None:
+            held = pairs[a << 32 | b] = (a, b)
+        numbered.append(held)
     kernel = ranks = consts = result_ranks = encoding = None
     floats = all([type(c) is not int for c in constants])  # literals that are Ints (sizes) have no encoding
     if floats and None not in ops:
         # registers: inputs (then the rng a learner method takes, read by no opcode), constants, zeros, temporaries
         rank_list = [*input_ranks[0], *[0] * n_consts, *input_ranks[1], *temp_ranks]
         if -1 not in rank_list:
-            flat: list[int | None] = [len(ops)]  # no None here: every op has an opcode
-            for op, (a, b) in zip(ops, numbered, strict=True):
-                flat += (op, a, b)
-            end = len(flat)
             # one array (the learner kernel's argument: kernel.decoded), the code and ranks views of it
-            encoding = np.array([*flat, *rank_list, *(result if isinstance(result, tuple) else (result,))], np.int64)
+            end, results = 1 + 3 * len(ops), result if isinstance(result, tuple) else (result,)
+            code = [k for op, (a, b) in zip(ops, numbered, strict=True) for k in (op, a, b)]
+            encoding = np.array([len(ops), *code, *rank_list, *results], np.int64)
             encoding.flags.writeable = False
             kernel = encoding[1:end].reshape(-1, 3)
             ranks = encoding[end:end + len(rank_list)]
-            consts = np.array(constants, np.float64).reshape(-1)  # writable, as warm()'s: one specialisation
-            result_ranks = tuple([rank_list[r] for r in (result if isinstance(result, tuple) else (result,))])
+            consts = opcodes.consts(constants)  # writable, as warm()'s: one specialisation
+            result_ranks = tuple([rank_list[r] for r in results])
     draws = not opcodes.DRAWS.isdisjoint(ops)
-    made = Body._make(n_inputs, tuple(constants), zero_types, tuple(steps), numbered, result, kernel, ranks, consts,
-                      result_ranks, draws, encoding)
+    made = Body._make(n_inputs, tuple(constants), zero_types, tuple(steps), tuple(numbered), result, kernel, ranks,
+                      consts, result_ranks, draws, encoding)
     if skeleton_key is not None and not sized and floats:
         if len(_SKELETONS) >= 8192:
             _SKELETONS.clear()
@@ -747,9 +752,9 @@ def _learner_methods(d: Definition, plan: tuple[tuple[tuple[str, ...], tuple[tup
         if m.kind == "setup":  # setup starts from the memory the runtime starts from without one: zeros
             read = {n.name for n in walk(m.body) if isinstance(n, Ref)}
             zeros = tuple(p.name for p in d.params if p.name in read)
-            body = linearise(m.body, (), env, spec, _LEARNER_TYPES, zeros, rng=True)
+            body = linearise(m.body, (), env, spec, _LEARNER_TYPES, zeros, True)
         else:
-            body = linearise(m.body, params, env, spec, _LEARNER_TYPES, rng=True)
+            body = linearise(m.body, params, env, spec, _LEARNER_TYPES, (), True)  # (by position: a cheaper memo key)
         if len(_METHOD_BODIES) >= 4096:
             _METHOD_BODIES.clear()
         _METHOD_BODIES[id(m)] = (m, entry, spec, body)

@@ -139,7 +139,7 @@ def _body(body_class: Any, n_inputs: int, constants: list[Any], code: list[tuple
         flat += (op, i, j)
     kernel = np.array(flat, np.int64).reshape(-1, 3)
     kernel.flags.writeable = False
-    consts = np.array(constants, np.float64).reshape(-1)
+    consts = opcodes.consts(constants)
     draws = opcodes.DRAWS
     return body_class._make(n_inputs, tuple(constants), (), tuple([step for step, *_ in code]),
                             tuple([(a, b) for _, a, b, _ in code]), result, kernel,
@@ -198,7 +198,7 @@ def refitted(made: tuple[Any, tuple[int, ...]], changes: dict[int, Expr],
         consts[register - n_in] = value[0]
     if scaling is None:
         return Body._make(n_in, tuple(consts), (), body.steps, body.operands, body.result, body.kernel, body.ranks,
-                          np.array(consts, np.float64).reshape(-1), body.result_ranks, body.draws,
+                          opcodes.consts(consts), body.result_ranks, body.draws,
                           body.encoding)
     form, first_literal, second_literal = scaling[0], _literal(scaling[1]), _literal(scaling[2])
     if first_literal is None or second_literal is None or body.kernel is None:

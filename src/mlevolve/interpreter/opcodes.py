@@ -86,3 +86,11 @@ def ranks(types: Sequence[str]) -> np.ndarray:
     array = np.array([_RANK[t] for t in types], np.int64)
     array.flags.writeable = False
     return array
+
+
+def consts(values: Sequence[float]) -> np.ndarray:
+    """A body's constants as the kernels take them: a writable ``float64`` array, strides ``(8,)`` even when
+    empty (as ``reshape(-1)`` makes them; NumPy 2 gives a bare empty array strides ``(0,)``), made
+    without that view where there are values (a body is made per candidate: the view costs a third)."""
+    array = np.array(values, np.float64)
+    return array if values else array.reshape(-1)
