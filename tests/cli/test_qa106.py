@@ -3,7 +3,6 @@ named as what it is in both readings (classes, measurement), and hints that offe
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 
 from mlevolve.cli import main
-from tests.conftest import ROOT, Capsys
+from tests.conftest import ROOT, Capsys, run_child
 
 PROGRAMS = ["linear_regression", "mlp_digits", "cosine_digits"]
 ONE_ROW = ["too few rows (1), and the target is 3 on every row: read as classes, one class; read as a measurement "
@@ -49,7 +48,7 @@ def test_an_exported_scripts_constant_target_is_named_as_the_library_names_it(tm
                  "-o", str(script)]) == 0
     capsys.readouterr()
     _write(data, [5.0] * 120)  # the data changed since: the script reads and checks it as the library does
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
+    done = run_child([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f"s.py: error: {data}: {CONSTANT[0]}", CONSTANT[1]]
 
