@@ -56,7 +56,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlevolve.dsl.errors import ConfigWarning, portable_errors
 from mlevolve.dsl.ir import Expr, Program
@@ -73,6 +73,9 @@ from mlevolve.meta.mine import Elite, mine, rewrite
 from mlevolve.meta.stats import normalised_auc, normalised_curve
 from mlevolve.report.summary import environment_note
 from mlevolve.results import shown_metric, tied
+
+if TYPE_CHECKING:  # the engine loads lazily (torch): only its type here
+    from mlevolve.gp.engine import EvolveConfig
 
 META_FORMAT = 3  # the layout of the stored inner-run details; part of a meta archive's identity
 _DETAILS = "CREATE TABLE IF NOT EXISTS inner_runs (hash TEXT PRIMARY KEY, detail TEXT NOT NULL)"
@@ -92,7 +95,7 @@ class InnerResult:
     seconds: float
 
 
-def inner_config(inner: InnerConfig, kinds: Collection[str], seed: int = 0, bandit: bool = False) -> Any:
+def inner_config(inner: InnerConfig, kinds: Collection[str], seed: int = 0, bandit: bool = False) -> EvolveConfig:
     """The :class:`~mlevolve.gp.engine.EvolveConfig` an inner run of ``inner`` evolving programs of ``kinds`` searches
     with (the one place it is built: :func:`inner_run`'s, and what the ``evolve`` command a meta run suggests must
     reproduce, :func:`mlevolve.api.metarun.meta_next`): the rest at the engine's defaults, never restarting."""
