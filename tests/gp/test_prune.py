@@ -295,6 +295,26 @@ def test_a_tuple_element_is_replaced_by_each_name_in_scope() -> None:
     assert any(isinstance(e, Ref) for e in out)  # the whole update dropped: the memory keeps its value
 
 
+def test_a_learners_body_is_replaced_by_each_name_in_scope_a_formulas_is_not() -> None:
+    """A best's ``learn`` of ``x - x`` (a fresh-user finding: the memory set to zeros each step where ``w`` keeps
+    it) has ``w`` among its edits; a formula's nodes are not tried as its parameters (each costs a refit)."""
+    learner = parse(PREDICTING.format(p="p").replace("w + 0.1 * (y - dot(x, w)) * x", "x - x"))
+    learn = next(s for s in slots(learner) if s.name == "l.learn")
+    shown = [format_expr(e) for e in pruning.edits(learn.body, sorted(learn.env), named=True)]
+    assert {"w", "x"} <= set(shown) and "w" not in [format_expr(e) for e in pruning.edits(learn.body, ["w"])]
+    formula = parse("algorithm a\n\nformula f(x: Scalar) -> Scalar =\n  x * x + 2.0\n")
+    assert "x" not in [format_expr(e) for e in pruning.edits(slot_body(formula, "f"), ["x"])]
+
+
+def test_a_learner_that_zeroes_its_memory_is_pruned_to_keeping_it(tmp_path: Path) -> None:
+    """End to end: ``learn = x - x`` sets ``w`` to zeros, as it starts, so ``w`` scores alike and is shown."""
+    program = parse(PREDICTING.format(p="p").replace("w + 0.1 * (y - dot(x, w)) * x", "x - x"))
+    db = tmp_path / "r.db"
+    api.evolve(program, ["l.learn"], task="linear", budget=2, db=db, quiet=True)
+    shown = _meta(db)["pruned"]["program"]
+    assert shown is not None and shown.rstrip().endswith("-> Vector =\n    w"), shown
+
+
 def test_prune_keeps_an_edit_only_when_the_score_allows_it() -> None:
     """A scorer that rewards ``x`` exactly: the noise term and the near-1 factor go; against a scorer that
     needs them, nothing is kept."""

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlevolve.dsl.ir import Call, Expr, Let, Num, Program, Ref, Tup, const, with_children
-from mlevolve.dsl.kinds import replace_slot, slot_body, slots
+from mlevolve.dsl.kinds import LEARNER_METHODS, replace_slot, slot_body, slots
 from mlevolve.dsl.printer import SIMPLE_DENOMINATORS, format_program, simple_fraction
 from mlevolve.dsl.simplify import CANCELLATION, FITTED_RULES, STOCHASTIC, simplify_expr, simplify_shown
 from mlevolve.dsl.traverse import fold, walk
@@ -251,15 +251,17 @@ def _substituted(body: Expr, old: Expr, new: Ref) -> Expr:
     return fold(body, combine)
 
 
-def edits(body: Expr, scope: Sequence[str], predicted: tuple[Expr, Ref] | None = None) -> Iterator[Expr]:
+def edits(body: Expr, scope: Sequence[str], predicted: tuple[Expr, Ref] | None = None, *,
+          named: bool = False) -> Iterator[Expr]:
     """The edited bodies of ``body`` to try, in a fixed order: ``body`` folded by the fitted formulas' rules
     (:data:`~mlevolve.dsl.simplify.FITTED_RULES`: ``c + m * (x + k)`` to ``(c + m * k) + m * x``, ``0.0 - y`` to ``-y``;
     equal in real arithmetic, so scored as any edit), first with its terms that cancel removed too
     (:data:`~mlevolve.dsl.simplify.CANCELLATION`: ``y - (y - p)`` to ``p``), a literal of magnitude below :data:`NOISE`
     snapped to 0 (float noise of a fit far more often than a term, and one scoring, never a refit: tried before the
     removals, which a prune's cap may run out in), then removals, the largest first (a node by one of its children; a
-    call by 0.0 or 1.0; a tuple's element by a name of ``scope``), then literal snaps in preorder. Some are ill-typed:
-    the caller checks them.  ``predicted``: a learner's ``learn`` (:func:`prediction`), whose recomputed
+    call by 0.0 or 1.0; a tuple's element by a name of ``scope``, and where ``named``, any node of two or more by one:
+    a learner's ``learn = x - x`` by ``w``, its memory kept), then literal snaps in preorder. Some are ill-typed: the
+    caller checks them.  ``predicted``: a learner's ``learn`` (:func:`prediction`), whose recomputed
     prediction is read from its parameter next, after the folds."""
     folded = simplify_expr(body, FITTED_RULES)
     if (cancelled := simplify_expr(folded, CANCELLING)) != folded:
@@ -271,11 +273,15 @@ def edits(body: Expr, scope: Sequence[str], predicted: tuple[Expr, Ref] | None =
     removals: list[tuple[int, int, tuple[int, ...], Expr]] = []
     snaps: list[tuple[tuple[int, ...], Expr]] = []
     noise: list[tuple[int, ...]] = []
-    stack: list[tuple[tuple[int, ...], Expr]] = [((), body)]
+    stack: list[tuple[tuple[int, ...], Expr, bool]] = [((), body, False)]
     order = 0
     while stack:
-        path, node = stack.pop()
+        path, node, in_tuple = stack.pop()
         kids = node.children()
+        if named and not in_tuple and node.size > 1:  # a tuple's elements get theirs below
+            for name in scope:
+                removals.append((node.size - 1, order, path, Ref(name)))
+                order += 1
         for kid in kids:
             removals.append((node.size - kid.size, order, path, kid))
             order += 1
@@ -293,7 +299,8 @@ def edits(body: Expr, scope: Sequence[str], predicted: tuple[Expr, Ref] | None =
             if 0.0 < float(node.value) < NOISE:
                 noise.append(path)
             snaps.extend((path, Num(v)) for v in _snaps(float(node.value)) if v or path not in noise)
-        stack.extend(((*path, i), kid) for i, kid in reversed(list(enumerate(kids))))
+        tup = isinstance(node, Tup)
+        stack.extend(((*path, i), kid, tup) for i, kid in reversed(list(enumerate(kids))))
     for path in noise:
         yield _replaced(body, path, Num(0.0))
     removals.sort(key=lambda e: (-e[0], e[1]))
@@ -316,6 +323,7 @@ def prune(program: Program, names: Sequence[str], score: Score, check: Check, le
     ``2.999999999999999`` to ``3.0`` has the key of its program."""
     current = simplify_shown(program)
     scope = {s.name: sorted(s.env) for s in slots(current)}
+    learner = {s.name for s in slots(current) if s.kind in LEARNER_METHODS}  # a body may be a name in scope
     level = complexity(current, names)
     tried: set[str] = {format_program(current)}
     scorings = cost = kept = 0
@@ -324,7 +332,7 @@ def prune(program: Program, names: Sequence[str], score: Score, check: Check, le
         changed = False
         for name in evolved_slots(current, names):
             body = slot_body(current, name)
-            for new in edits(body, scope.get(name, []), prediction(current, name)):
+            for new in edits(body, scope.get(name, []), prediction(current, name), named=name in learner):
                 if cost >= cap:
                     break
                 candidate = check(replace_slot(current, name, new))
