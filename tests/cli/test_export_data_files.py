@@ -61,7 +61,8 @@ BAD = ["good.npz", "extra.csv:target=y", "nan.csv:target=y", "text.csv:target=y"
        "good.csv:target=y:problem=classification", "latin1.csv:target=y", "single.npz",
        "good.csv:target=y:fitness=bogus", "good.csv:target=y:problem=classification:fitness=relative",
        "good.csv:target=y:n_train=1", "nul.csv:target=y", "semi.csv:target=y", "bare.csv:target=y",
-       "bare.csv:target=2.5"]
+       "bare.csv:target=2.5", "labels.csv:target=y:fitness=mse", "good.csv:target=y:fitness=accuracy",
+       "labels.csv:target=y:problem=classification:fitness=mse"]  # a learner's fitness its data cannot score (opt69)
 # (program, the script's loader, its keyword arguments); the script exported for good.csv:target=y
 PROGRAMS = {"formula": (QUARTIC, "formula_file", {"inputs": ("x",)}), "learner": (LEARNER, "learner_file", {}),
             "supervised": (MLP, "supervised_file", {})}

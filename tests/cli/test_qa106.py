@@ -82,10 +82,11 @@ def _labels(path: Path, ys: list[str]) -> str:
 @pytest.mark.parametrize(("ys", "options", "hint", "followed"), [
     # 200 measured prices: problem=classification would refuse them (not whole, not two): not offered
     ([f"{5e4 + 1000 * v:.2f}" for v in np.random.default_rng(1).normal(size=200)], "fitness=accuracy",
-     "drop the option (a regression's fitness is minus its validation MSE), or choose squashed or relative", ""),
+     "write fitness=mse, squashed or relative, or drop the option (a regression's default: minus its validation "
+     "MSE)", ""),
     # two numbers, stated a regression: as classes they load
     (["1.5", "2.5"] * 30, "fitness=accuracy:problem=regression",
-     "drop the option (a regression's fitness is minus its validation MSE), or choose squashed or relative, "
+     "write fitness=mse, squashed or relative, or drop the option (a regression's default: minus its validation MSE), "
      "or state problem=classification", "fitness=accuracy:problem=classification"),
     # text labels: no regression; three classes: dropping the option alone is not enough
     (["a", "b", "c"] * 20, "fitness=squashed",

@@ -39,7 +39,8 @@ def test_fitness_accuracy_on_a_learners_regression_data_file_is_refused_in_one_l
     assert main(["run", LINEAR, "--task", "reg.csv:target=y:fitness=accuracy"]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "mlevolve run: error: reg.csv: fitness=accuracy is a classifier's; the target is a regression",
-        "hint: drop the option (a regression's fitness is minus its validation MSE), or choose squashed or relative"]
+        "hint: write fitness=mse, squashed or relative, or drop the option (a regression's default: minus its "
+        "validation MSE)"]
     # (no problem=classification: 60 distinct numbers, not two classes, would be refused by it: qa106)
 
 

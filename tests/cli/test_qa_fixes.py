@@ -438,7 +438,8 @@ def test_a_formula_on_data_beyond_1e150_is_refused_naming_the_column(tmp_path: P
     ("cls.csv:target=y:target=b", "option 'target' is given twice in task spec 'cls.csv:target=y:target=b'\n"
      "hint: give each option once"),
     ("cls.csv:target=y:fitness=squashed", "cls.csv: fitness=squashed is a regression error; the target holds classes\n"
-     "hint: drop the option (a classifier's fitness is its validation accuracy), or state problem=regression"),
+     "hint: write fitness=accuracy or drop the option (a classifier's one fitness: its validation accuracy), or state "
+     "problem=regression"),
     ("cls.csv:target=y:group=", "option 'group' has no value in task spec 'cls.csv:target=y:group='\n"
      "hint: write it as NAME:key=value, or leave the option out"),
     ("cls.csv:target=y:group=y", "cls.csv:1:3: error: group=y is the target; the rows are grouped into tasks by a "

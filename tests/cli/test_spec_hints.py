@@ -81,3 +81,70 @@ def test_a_hint_that_rebuilds_a_spec_quotes_a_path_with_a_space_for_the_shell(
     assert err.splitlines() == [f"mlevolve run: error: {error}", f"hint: {hint}"]
     written = hint.split("'")[1]
     assert shlex.split(f"'{written}'") == [written]  # pasted, it is one argument
+
+
+CLASSIFIER = ("write fitness=accuracy or drop the option (a classifier's one fitness: its validation accuracy), or "
+              "state problem=regression")
+REGRESSION = ("write fitness=mse, squashed or relative, or drop the option (a regression's default: minus its "
+              "validation MSE)")
+
+
+def _learner_files(folder: Path) -> None:
+    """cls.csv (a 0/1 target: classes) and reg.csv (a measured target) in ``folder``, 60 rows each."""
+    rows = [(i % 7 - 3.0, (i * 5) % 11 - 5.0) for i in range(60)]
+    for name, target in (("cls.csv", lambda a, b: int(a + b > 0)), ("reg.csv", lambda a, b: 2 * a - b + 0.25)):
+        (folder / name).write_text("a,b,y\n" + "".join(f"{a},{b},{target(a, b)}\n" for a, b in rows))
+
+
+@pytest.mark.parametrize(("spec", "error", "hint"), [
+    # fitness=mse was dropped from the spec's name (the default's spelling) and the classes scored by accuracy
+    ("cls.csv:target=y:fitness=mse", "cls.csv: fitness=mse is a regression error; the target holds classes",
+     CLASSIFIER),
+    ("cls.csv:target=y:problem=classification:fitness=mse",
+     "cls.csv: fitness=mse is a regression error; the target holds classes", CLASSIFIER),
+    ("cls.csv:target=y:fitness=relative",
+     "cls.csv: fitness=relative is a regression error; the target holds classes", CLASSIFIER),
+    # its hint left mse out of a regression's choices
+    ("reg.csv:target=y:fitness=accuracy", "reg.csv: fitness=accuracy is a classifier's; the target is a regression",
+     REGRESSION),
+])
+def test_a_learners_fitness_its_data_cannot_score_is_refused_alike_in_run_evolve_a_task_line_and_the_api(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys, spec: str, error: str, hint: str) -> None:
+    import mlevolve
+    from mlevolve.dsl.errors import MlevError
+
+    monkeypatch.chdir(tmp_path)
+    _learner_files(tmp_path)
+    assert usage_error(capsys, "run", LINEAR, "--task", spec).splitlines() == [f"mlevolve run: error: {error}",
+                                                                               f"hint: {hint}"]
+    err = usage_error(capsys, "evolve", LINEAR, "--evolve", "linreg.learn", "--task", spec, "--budget", "5", "--db",
+                      "r.db")
+    assert err.splitlines() == [f"mlevolve evolve: error: {error}", f"hint: {hint}"]
+    line = f'task "{spec}"'
+    (tmp_path / "p.mlev").write_text(Path(LINEAR).read_text().replace("task linear", line))
+    column = len('task "') + spec.index("fitness=") + 1  # the option at fault, on its line
+    for command in ("run", "check"):
+        said = usage_error(capsys, command, "p.mlev").splitlines()
+        assert (said[0], said[-1]) == (f"p.mlev:4:{column}: error: {error}", f"hint: {hint}")
+    with pytest.raises(MlevError) as raised:
+        mlevolve.run(LINEAR, task=spec)
+    assert (raised.value.message, raised.value.hint) == (error, hint)
+
+
+def test_a_learners_fitness_given_on_a_data_file_stays_in_the_task_name_it_was_scored_under(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys) -> None:
+    """fitness=mse, the default's spelling, vanished from the task shown; a classification's default is accuracy."""
+    import json
+
+    from mlevolve.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    _learner_files(tmp_path)
+    shown = {}
+    for spec in ("reg.csv:target=y", "reg.csv:target=y:fitness=mse", "cls.csv:target=y",
+                 "cls.csv:target=y:fitness=accuracy"):
+        assert main(["run", LINEAR, "--task", spec, "--json"]) == 0
+        shown[spec] = json.loads(capsys.readouterr().out)
+        assert shown[spec]["task"] == spec
+    assert shown["reg.csv:target=y:fitness=mse"]["fitness"] == shown["reg.csv:target=y"]["fitness"] < 0
+    assert shown["cls.csv:target=y"]["fitness"] == shown["cls.csv:target=y"]["val_accuracy"]

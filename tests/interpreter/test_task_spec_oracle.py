@@ -128,8 +128,10 @@ def test_the_library_and_a_script_read_a_spec_alike_and_name_its_task_once(csv: 
     ("projected_digits:dim=16", "projected_digits"),
     ("{csv}:target=y:problem=regression", "{csv}:target=y"),  # a formula's file: regression, its one problem
     ("{csv} : problem=regression : target=y", "{csv}:target=y"),
-    ("learner {csv}:target=y:fitness=mse", "{csv}:target=y"), ("learner {csv}:target=y:fitness=relative",
-                                                               "{csv}:target=y:fitness=relative"),
+    # a learner's data file: its default fitness is its data's (mse, or accuracy for classes), so mse given is named
+    ("learner {csv}:target=y:fitness=mse", "{csv}:target=y:fitness=mse"), ("learner {csv}:target=y:fitness=relative",
+                                                                           "{csv}:target=y:fitness=relative"),
+    ("learner {csv}:target=y", "{csv}:target=y"),
 ])
 def test_a_task_has_one_name_whatever_the_spelling(csv: str, spec: str, name: str) -> None:
     kind = "learner" if spec.startswith(("linear", "projected", "learner ")) else "formula"

@@ -127,8 +127,8 @@ def digits_task(spec: str, seed: int = 0) -> dict[str, Any]:
     return {**_projected_digits(np.random.default_rng(seed), **options), "fitness": fitness, "fresh": fresh}
 
 
-LEARNER_FILE_OPTIONS = {"target": "", "problem": PROBLEMS, "fitness": ("mse", "squashed", "relative", "accuracy"),
-                        "group": ""}  # accuracy: a classification's one fitness, named as projected_digits names it
+LEARNER_FILE_OPTIONS = {"target": "", "problem": PROBLEMS, "fitness": ("", "mse", "squashed", "relative", "accuracy"),
+                        "group": ""}  # "": the data's (mse, or accuracy: a classification's one, as projected_digits')
 
 
 def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
@@ -166,16 +166,16 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     # A hint offers a problem= only where this data loads so: a regression numbers, a classification two per task
     as_numbers = ", or state problem=regression" if y.dtype.kind in "biuf" else ""
     most = max(t["n_classes"] for t in tasks)
-    if problem == "classification" and options["fitness"] not in ("mse", "accuracy"):  # mse: the default, unnamed
+    if problem == "classification" and options["fitness"] not in ("", "accuracy"):  # mse too: of class scores, none
         raise TaskError(f"{name}: fitness={options['fitness']} is a regression error; the target holds classes",
-                        ("drop the option (a classifier's fitness is its validation accuracy)" if most == 2 else
-                         f"keep two classes ({most:,} here: a learner classifies two) and drop the option")
-                        + as_numbers, option="fitness")
+                        ("write fitness=accuracy or drop the option (a classifier's one fitness: its validation "
+                         "accuracy)" if most == 2 else f"keep two classes ({most:,} here: a learner classifies two) "
+                         "and drop the option") + as_numbers, option="fitness")
     if problem == "regression" and options["fitness"] == "accuracy":
         two = all(len(np.unique(y[kept])) == 2 for kept in groups.values())  # as problem=classification reads them
         raise TaskError(f"{name}: fitness=accuracy is a classifier's; the target is a regression",
-                        "drop the option (a regression's fitness is minus its validation MSE), or choose squashed or "
-                        "relative" + ", or state problem=classification" * two, option="fitness")
+                        "write fitness=mse, squashed or relative, or drop the option (a regression's default: minus "
+                        "its validation MSE)" + ", or state problem=classification" * two, option="fitness")
     if most > 2:
         raise TaskError(f"{name}: a learner classifies two classes; the target has {most}", "keep two classes"
                         + as_numbers)
@@ -184,5 +184,5 @@ def learner_file(spec: str, seed: int = 0) -> dict[str, Any]:
     xs = np.stack([np.concatenate([t["x_train"][:n_train], t["x_val"], t["x_test"]])[:n_train + n_val] for t in tasks])
     ys = np.stack([np.concatenate([t["y_train"][:n_train], t["y_val"], t["y_test"]])[:n_train + n_val]
                    for t in tasks]).astype(np.float32)
-    return {**_family(name, problem, xs, ys, n_train), "fitness": options["fitness"], "fresh": 0,
+    return {**_family(name, problem, xs, ys, n_train), "fitness": options["fitness"] or "mse", "fresh": 0,
             "text_labels": y.dtype.kind not in "biuf"}  # (a summary's note on classes read from numbers)
