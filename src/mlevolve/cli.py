@@ -316,6 +316,7 @@ def _unread_flags(args: argparse.Namespace, file: str | None) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mlevolve.report.summary import compiled_line
+    from mlevolve.results import Metric, mse_reads
 
     _unread_flags(args, args.file)
     compiled = compile_seconds()  # what numba compiles in this command, which train_seconds leaves out
@@ -329,6 +330,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 print(f"{key:>16}: {shown_metric(value)}" if isinstance(value, float) else f"{key:>16}: {value}")
         if result["failure"]:
             print(f"{'failed':>16}: {result['failure']['reason']} ({result['failure']['where']})")
+        if any(k.endswith("_mse") for k in result) and (units := mse_reads(
+                Metric("val_mse"), result.get("task"), api.read_source(args.file))) is not None:
+            print(f"{'units':>16}: MSE {units}")
         if note := compiled_line(compile_seconds() - compiled):
             print(note)
     return 1 if result["failure"] else 0

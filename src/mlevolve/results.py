@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -627,6 +628,29 @@ def fitness_reads(task: object) -> str | None:
     return FITNESS_READS.get(spec_options_typed(task).get("fitness", ""))
 
 
+STANDARDISED = "of the target standardised with the train rows' mean and standard deviation; R² is unit-free"
+"""What a learner's or network's MSE on a user's data file is of (docs/data.md: its features and a regression's target
+are standardised with the train rows' mean and standard deviation; a formula's file is scored in its own units)."""
+
+
+def mse_reads(metric: Metric, task: object, program: str | Program | None) -> str | None:
+    """:data:`STANDARDISED` where ``metric`` is an MSE of ``program`` (its text or IR) on task spec ``task`` naming a
+    user's data file and ``program`` holds no formula (whose data file keeps its units:
+    :func:`mlevolve.interpreter.factory.load_task_for`); else None."""
+    from mlevolve.dsl.errors import DATA_SUFFIXES
+    from mlevolve.interpreter.standalone.spec import TaskError, split_spec
+
+    if metric.stem != "mse" or program is None or not isinstance(task, str):
+        return None
+    try:
+        name = split_spec(task)[0]
+    except TaskError:
+        return None
+    formula = any(d.kind == "formula" for d in program.definitions) if isinstance(program, Program) \
+        else re.search(r"^formula\s", program, re.M) is not None
+    return STANDARDISED if name.lower().endswith(DATA_SUFFIXES) and not formula else None
+
+
 def spec_options_typed(task: object) -> dict[str, str]:
     """The options typed in task spec ``task`` (``NAME[:key=value...]``, by the spec's one reader,
     :func:`~mlevolve.interpreter.standalone.spec.split_spec`); none for no spec or a malformed one."""
@@ -653,7 +677,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
            confirm: Sequence[tuple[float | None, float | None]] | None = None,
            task: object = None, of_best: bool = True, apart: bool = False,
            written: tuple[str, Mapping[str, Any] | None] | None = None,
-           rule: tuple[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+           rule: tuple[str, Mapping[str, Any]] | None = None,
+           program: str | Program | None = None) -> dict[str, Any]:
     """What a run found, in the terms of its metric: the answer a summary or report leads with.
 
     ``best`` and ``start``: the metrics dicts of the best program and of the starting program (None:
@@ -666,7 +691,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     with its literals tuned, what was done and its metrics as written (:func:`as_written`), which a verdict that is
     not a gain then gives (:func:`verdict`'s), and the start's side ``tuned`` and ``as_written`` (its value so, None
     where it fails); ``rule``: ``best`` is the run's answer by a ``--select`` rule that passed over a fitter program,
-    the rule's name and the fittest's metrics (:func:`verdict`'s ``rule``).  Returns the metric
+    the rule's name and the fittest's metrics (:func:`verdict`'s ``rule``); ``program``: the run's program (text or IR),
+    which says where an MSE is of a standardised target (:func:`mse_reads`).  Returns the metric
     (name, split, direction, description), each side's value,
     scale-free companion and test value, the gain (best minus start), ``better`` (a gain beyond :data:`GAIN_RTOL`,
     :meth:`Metric.gained`, and an accuracy's beyond sampling noise, :func:`within_noise`) and ``tied`` (equal up to
@@ -675,7 +701,8 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
     a one-sentence ``verdict``, and the ``confirm`` spread (see :func:`spread`) or None.
     """
     metric = fitness_metric(best or start or {})
-    reads = fitness_reads(task) if metric.name == "fitness" else None
+    perfect = fitness_reads(task) if metric.name == "fitness" else None
+    reads = perfect or mse_reads(metric, task, program)
     v = variances or {}
     sides = {"best": _side(metric, best, v), "start": _side(metric, start, v)}
     if written is not None:  # the start scored with its literals tuned: what was done, and its value as written
@@ -689,7 +716,7 @@ def answer(best: Mapping[str, Any] | None, start: Mapping[str, Any] | None, *,
             "better": better,
             "tied": None if b is None or s is None else metric.tied(b, s, v),
             "verdict": verdict(metric, s, b, same_program, n, v,
-                               perfect=reads is not None, of_best=of_best,
+                               perfect=perfect is not None, of_best=of_best,
                                written=None if written is None else (written[0], sides["start"]["as_written"]),
                                rule=None if rule is None else (rule[0], _number(rule[1], metric.name)))
             + (held_out(metric, sides, v) if better else "")

@@ -282,7 +282,7 @@ def _against_start(run: Any, c: Mapping[str, Any], n: int, timeout: float,
                  variances=meta.get("target_variance") or {}, sizes=meta.get("split_size") or {},
                  same_program=is_start(begin, c["hash"], c.get("stored")), confirm=pairs,
                  task=meta.get("task"), of_best=bool(groups) and groups[0].representative.hash == c["hash"],
-                 apart=apart, written=as_written(begin), rule=rule)
+                 apart=apart, written=as_written(begin), rule=rule, program=c.get("stored"))
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     record = run.meta.get("pruned") or {}
     if record.get("tasks") and not apart and c["hash"] in (record.get("hash"), record.get("from")):

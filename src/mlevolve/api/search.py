@@ -540,7 +540,8 @@ def _summed_up(found: _Found, *, evaluator: Any, task_data: Any, task_name: str,
     same = best is not None and is_start(begin, best.hash, best.program)
     result = answer(best.metrics if best else None, begin["metrics"], variances=found.variances, sizes=found.sizes,
                     task=task_name, same_program=same, confirm=found.pairs,
-                    apart=bool(evaluator.fresh_tasks) and not common_start(pruned), written=as_written(begin))
+                    apart=bool(evaluator.fresh_tasks) and not common_start(pruned), written=as_written(begin),
+                    program=best.program if best else None)
     result["start"]["how"] = begin["how"]
     result["metric"]["description"] += _classes_note(task_name, task_data) + _weights_note(task_name, task_data)
     if best is not None:

@@ -281,7 +281,7 @@ def answer(run: Run, how: str = DEFAULT_SELECTION) -> dict[str, Any] | None:
                 variances=run.meta.get("target_variance") or {}, sizes=run.meta.get("split_size") or {},
                 same_program=is_start(begin, best.hash, best.program), confirm=pairs,
                 task=run.meta.get("task"), apart=apart, written=as_written(begin),
-                rule=None if pick is None else (how, groups[0].representative.metrics))
+                rule=None if pick is None else (how, groups[0].representative.metrics), program=best.program)
     out["start"]["how"] = begin.get("how") if begin else "not known: the archive has no starting program's score"
     out["best"].update(hash=best.hash, seq=best.seq, source=best.source, program=evolved(run, best), size=best.size,
                        scaled=scaling_uncounted(best.program, best.size))  # its size without the a + b * f shown
