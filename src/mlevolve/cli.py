@@ -551,7 +551,7 @@ def _cmd_meta(args: argparse.Namespace) -> int:
     print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({generator_text(summary)})\n"
           f"inner runs: {summary['inner_runs_fresh']:,} run, {summary['inner_runs_replayed']:,} reused (the same "
           "generator, task and seed run before: in this run, or in the archive's earlier one)"
-          + (f"\n{note}" if note else "") + "\n\nnext:")
+          + (f"\n{note}" if note else "") + f"\n{summary['next_note']}\n\nnext:")
     print("\n".join(f"    {command}" for command in summary["next"]))  # as evolve's summary ends
     return 0
 

@@ -1,0 +1,35 @@
+"""What fresh users of ``mlevolve meta`` met (misc69): the ``evolve`` a meta run suggests ran on evolve's default seed
+without saying which, or why, beside inner runs whose seeds it did not name; ``--dask`` said nothing while its
+cluster started."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Capsys, archive_rows, cli
+from tests.meta.test_meta67 import _config, _next
+
+
+def test_the_suggested_evolve_names_its_seed_and_says_why_no_inner_run_used_it(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suggested ``evolve`` gives ``--seed 0`` and a line above ``next:`` says its task is held out (no inner run
+    ran it) and where its seed comes from: the archive holds no inner run of that task, and its validation runs
+    used seed 0 on other tasks, its training runs other seeds."""
+    from mlevolve.api.metarun import NEXT_SEED
+
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli(capsys, "meta", str(_config(tmp_path)), "--db", "m.db", "-o", "g.toml")
+    assert code == 0
+    evolve = shlex.split(_next(out)[1])
+    assert evolve[evolve.index("--seed") + 1] == str(NEXT_SEED) == "0"
+    task = evolve[evolve.index("--task") + 1]
+    note = out.splitlines()[out.splitlines().index("next:") - 2]
+    assert note.startswith(f"the evolve below runs held-out task {task}, which no inner run ran, on seed 0 "), note
+    runs = [(source, json.loads(metrics)["seed"]) for source, metrics in archive_rows("m.db", ("source", "metrics"))]
+    assert runs and task not in {source for source, _ in runs}
+    assert {seed for source, seed in runs if source == "nguyen2"} == {0}  # validation's fixed seed
+    assert 0 not in {seed for source, seed in runs if source != "nguyen2"}  # training's drawn seeds
