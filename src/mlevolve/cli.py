@@ -21,7 +21,6 @@ import sqlite3
 import sys
 import threading
 import typing
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from functools import partial
@@ -32,11 +31,8 @@ from mlevolve import api, stop
 from mlevolve.dsl.errors import (
     DATA_SUFFIXES,
     SQLITE,
-    ConfigWarning,
     MlevError,
     MlevErrors,
-    ProgramWarning,
-    RenderedWarning,
     SettingError,
     as_in_file,
     did_you_mean,
@@ -52,7 +48,7 @@ from mlevolve.gp.backends import signal_handler
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, RESTART_POPULATIONS
 from mlevolve.gp.search import ALGORITHMS
-from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
+from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.compiling import compile_seconds
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
@@ -66,6 +62,7 @@ from mlevolve.script import (
     closest_option,
     flushed,
     read_decimal,
+    shown_warnings,
     stdout_gone,
     switch_value_hint,
 )
@@ -1256,11 +1253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    with warnings.catch_warnings():  # a grammar file's warning (a stale digest) as an error is shown: one line, a hint
-        warnings.simplefilter("default", GrammarWarning)
-        warnings.simplefilter("default", ProgramWarning)
-        warnings.simplefilter("default", ConfigWarning)
-        warnings.showwarning = _show_warning
+    with shown_warnings():  # a grammar file's warning (a stale digest) as an error is shown: one line, a hint
         from mlevolve.interpreter import compiling  # (light: numba loads with the kernels)
 
         # a kernel's compile on a cold cache: a line, where the library says none (MLEVOLVE_QUIET_COMPILE=1: none)
@@ -1269,16 +1262,6 @@ def _main(argv: Sequence[str] | None) -> int:
             return _command(argv)
         finally:
             compiling.announce(said)
-
-
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: typing.TextIO | None = None, line: str | None = None) -> None:
-    """A :class:`GrammarWarning`, :class:`ProgramWarning` or :class:`ConfigWarning` as an error is shown
-    (``FILE:LINE:COL: warning: ...``, the source line, a caret, the hint) on stderr; others as Python shows them."""
-    if isinstance(message, RenderedWarning):
-        print(message, file=sys.stderr)
-    else:
-        print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)
 
 
 def _command(argv: Sequence[str] | None) -> int:
