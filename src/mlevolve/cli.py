@@ -709,7 +709,7 @@ search of thousands of candidates has chains of dozens of steps, which buried th
 
 def _show_formula(args: argparse.Namespace) -> int:
     """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
-    from mlevolve.interpreter.algebra import UNDECIDABLE, NoSympyForm, formula_display
+    from mlevolve.interpreter.algebra import UNDECIDABLE, NoSympyForm, display_names, formula_display
 
     programs: list[Program | str]
     if file_kind(args.db) == "a .mlev program":
@@ -739,6 +739,11 @@ def _show_formula(args: argparse.Namespace) -> int:
             digits = args.digits if "digits" in args.given or not isinstance(program, str) else None
             text, latex = _located(program, partial(formula_display, _formula_of(program), expr, digits))
             print(latex if args.latex else text)
+            if not args.latex and (renamed := display_names(expr)):  # an input named as SymPy's sin, E, pi
+                where = program if isinstance(program, str) else program.file
+                names = ", ".join(f"{s.name} as {new}" for s, new in renamed.items())
+                print(f"{where}: note: {counted(len(renamed), 'input')} written with _ appended ({names}): SymPy's "
+                      "parser reads the name as its own function or constant", file=sys.stderr)
         except MlevError:  # a ValueError too (too deep for SymPy's printers): a mistake, not an undecidable part
             raise
         except UNDECIDABLE as err:  # a comparison SymPy cannot decide (of zoo, of a complex value)
