@@ -599,6 +599,9 @@ def _cmd_best(args: argparse.Namespace) -> int:
                              *([("text", f"  score {shown_metric(row['score'])}")] if row["score"] is not None else []),
                              *([("text", "  PySR's pick" if select == "best" else f"  answer (--select "
                                           f"{select})")] if row["pick"] else [])]
+            if (into := row.get("pruned_into")) is not None:  # beside it, the form an answer hands out (its line
+                lines += [[("indent", "    "), ("dim", f"its pruned form, {into['hash'][:12]}:")],  # above says whose)
+                          *render.indented(render.code(into["evolved"]))]
         for line in lines:
             print(render.ansi(line, color))
         print()
