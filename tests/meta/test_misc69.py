@@ -5,6 +5,7 @@ cluster started."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 
@@ -33,3 +34,19 @@ def test_the_suggested_evolve_names_its_seed_and_says_why_no_inner_run_used_it(
     assert runs and task not in {source for source, _ in runs}
     assert {seed for source, seed in runs if source == "nguyen2"} == {0}  # validation's fixed seed
     assert 0 not in {seed for source, seed in runs if source != "nguyen2"}  # training's drawn seeds
+
+
+def test_a_meta_run_on_dask_says_when_its_workers_are_up_then_the_progress_lines_of_any_run(
+        tmp_path: Path, capsys: Capsys) -> None:
+    """Between ``inner runs: Dask, 1 local worker`` and the first meta-generation's line the cluster started, silent
+    (12 s on a busy machine); it says so in a line, then the same progress lines as a run in this process."""
+    config = _config(tmp_path)
+    code, _, here = cli(capsys, "meta", str(config), "--db", str(tmp_path / "a.db"), "-o", str(tmp_path / "a.toml"))
+    assert code == 0
+    code, _, dask = cli(capsys, "meta", str(config), "--db", str(tmp_path / "b.db"), "-o", str(tmp_path / "b.toml"),
+                        "--dask", "local:1")
+    assert code == 0
+    lines = [line for line in dask.splitlines() if not line.startswith("mlevolve: compiling")]  # a cold cache's note
+    assert lines[0] == "inner runs: Dask, 1 local worker"
+    assert re.fullmatch(r"Dask: 1 worker up \(1 thread\) after \d+\.\d s; inner runs start", lines[1]), lines[1]
+    assert lines[2:] == [line for line in here.splitlines()[1:] if not line.startswith("mlevolve: compiling")]

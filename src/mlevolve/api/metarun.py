@@ -8,8 +8,9 @@ import builtins
 import os
 import re
 import threading
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -147,8 +148,11 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
     if dask is not None:  # the engine's cluster/client setup; its executor maps in order
         from mlevolve.gp.dask_backend import DaskBackend
 
+        began = time.monotonic()
         cluster = DaskBackend(lambda: None, dask)
         pool = cluster.client.get_executor(pure=False)
+        if not quiet:  # the cluster's start (seconds, minutes on a busy machine) was silent until the first generation
+            print(dask_started_line(cluster.threads, time.monotonic() - began), file=sys.stderr, flush=True)
     elif n > 1:
         from mlevolve.gp.backends import QuietSpawnContext  # Ctrl-C is this process's to report
         from mlevolve.interpreter import compiling
@@ -188,6 +192,14 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
     archive.set_meta("summary", summary)
     archive.set_meta("generator", best.to_toml())
     return best, history, runner, chosen, summary
+
+
+def dask_started_line(threads: Mapping[str, int], seconds: float) -> str:
+    """The line a meta run on Dask says once its workers are up (``threads``: each worker's address and threads, as
+    :attr:`~mlevolve.gp.backends.DaskBackend.threads` holds them): how many, and how long they took to start (or the
+    scheduler to answer); the progress lines that follow are the pool's and this process's own."""
+    return (f"Dask: {counted(len(threads), 'worker')} up ({counted(sum(threads.values()), 'thread')}) after "
+            f"{seconds:.1f} s; inner runs start")
 
 
 def _meta_worker(parent: int, notes: Any) -> None:
