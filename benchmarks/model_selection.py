@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from mlevolve.estimator import MODEL_SELECTIONS, SymbolicRegressor, selected
-from mlevolve.script import ArgumentParser, at_least
+from mlevolve.script import ArgumentParser, at_least, run
 from peers import PROBLEMS, make_data, r2
 
 
@@ -83,4 +83,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -24,7 +24,7 @@ from typing import Any
 import overhead
 from mlevolve.gp.archive import Archive
 from mlevolve.gp.record import RunRecord
-from mlevolve.script import ArgumentParser, at_least
+from mlevolve.script import ArgumentParser, at_least, run
 
 Call = tuple[Any, str | None, tuple[Any, ...], dict[str, Any]]
 _ROWS = ("SELECT seq, hash, program, fitness, metrics, failure, failure_where, source, fingerprint, operator, "
@@ -94,4 +94,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -21,7 +21,7 @@ from mlevolve.dsl.kinds import slot_body
 from mlevolve.dsl.printer import format_program
 from mlevolve.gp.engine import Engine
 from mlevolve.gp.operators import Site
-from mlevolve.script import ArgumentParser, at_least
+from mlevolve.script import ArgumentParser, at_least, run
 
 Call = tuple[Any, Any, tuple[Any, ...]]
 
@@ -81,4 +81,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -21,7 +21,6 @@ import sqlite3
 import sys
 import threading
 import typing
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from functools import partial
@@ -32,11 +31,8 @@ from mlevolve import api, stop
 from mlevolve.dsl.errors import (
     DATA_SUFFIXES,
     SQLITE,
-    ConfigWarning,
     MlevError,
     MlevErrors,
-    ProgramWarning,
-    RenderedWarning,
     SettingError,
     as_in_file,
     did_you_mean,
@@ -52,7 +48,7 @@ from mlevolve.gp.backends import signal_handler
 from mlevolve.gp.diversity import DiversityConfig
 from mlevolve.gp.engine import INITS, RESTART_POPULATIONS
 from mlevolve.gp.search import ALGORITHMS
-from mlevolve.grammar.spec import GrammarSpec, GrammarWarning, load_grammar
+from mlevolve.grammar.spec import GrammarSpec, load_grammar
 from mlevolve.interpreter.compiling import compile_seconds
 from mlevolve.interpreter.settings import Settings
 from mlevolve.interpreter.standalone.spec import read_int
@@ -66,6 +62,7 @@ from mlevolve.script import (
     closest_option,
     flushed,
     read_decimal,
+    shown_warnings,
     stdout_gone,
     switch_value_hint,
 )
@@ -555,7 +552,7 @@ def _cmd_meta(args: argparse.Namespace) -> int:
     print(f"archive: {summary['db']}\nevolved grammar: {summary['output']}  ({generator_text(summary)})\n"
           f"inner runs: {summary['inner_runs_fresh']:,} run, {summary['inner_runs_replayed']:,} reused (the same "
           "generator, task and seed run before: in this run, or in the archive's earlier one)"
-          + (f"\n{note}" if note else "") + "\n\nnext:")
+          + (f"\n{note}" if note else "") + f"\n{summary['next_note']}\n\nnext:")
     print("\n".join(f"    {command}" for command in summary["next"]))  # as evolve's summary ends
     return 0
 
@@ -606,6 +603,9 @@ def _cmd_best(args: argparse.Namespace) -> int:
                              *([("text", f"  score {shown_metric(row['score'])}")] if row["score"] is not None else []),
                              *([("text", "  PySR's pick" if select == "best" else f"  answer (--select "
                                           f"{select})")] if row["pick"] else [])]
+            if (into := row.get("pruned_into")) is not None:  # beside it, the form an answer hands out (its line
+                lines += [[("indent", "    "), ("dim", f"its pruned form, {into['hash'][:12]}:")],  # above says whose)
+                          *render.indented(render.code(into["evolved"]))]
         for line in lines:
             print(render.ansi(line, color))
         print()
@@ -716,7 +716,7 @@ search of thousands of candidates has chains of dozens of steps, which buried th
 
 def _show_formula(args: argparse.Namespace) -> int:
     """``show --sympy/--latex``: the formula of a .mlev file, or of archived programs, as SymPy or LaTeX."""
-    from mlevolve.interpreter.algebra import UNDECIDABLE, NoSympyForm, formula_display
+    from mlevolve.interpreter.algebra import UNDECIDABLE, NoSympyForm, display_names, formula_display
 
     programs: list[Program | str]
     if file_kind(args.db) == "a .mlev program":
@@ -746,6 +746,11 @@ def _show_formula(args: argparse.Namespace) -> int:
             digits = args.digits if "digits" in args.given or not isinstance(program, str) else None
             text, latex = _located(program, partial(formula_display, _formula_of(program), expr, digits))
             print(latex if args.latex else text)
+            if not args.latex and (renamed := display_names(expr)):  # an input named as SymPy's sin, E, pi
+                where = program if isinstance(program, str) else program.file
+                names = ", ".join(f"{s.name} as {new}" for s, new in renamed.items())
+                print(f"{where}: note: {counted(len(renamed), 'input')} written with _ appended ({names}): SymPy's "
+                      "parser reads the name as its own function or constant", file=sys.stderr)
         except MlevError:  # a ValueError too (too deep for SymPy's printers): a mistake, not an undecidable part
             raise
         except UNDECIDABLE as err:  # a comparison SymPy cannot decide (of zoo, of a complex value)
@@ -1260,11 +1265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    with warnings.catch_warnings():  # a grammar file's warning (a stale digest) as an error is shown: one line, a hint
-        warnings.simplefilter("default", GrammarWarning)
-        warnings.simplefilter("default", ProgramWarning)
-        warnings.simplefilter("default", ConfigWarning)
-        warnings.showwarning = _show_warning
+    with shown_warnings():  # a grammar file's warning (a stale digest) as an error is shown: one line, a hint
         from mlevolve.interpreter import compiling  # (light: numba loads with the kernels)
 
         # a kernel's compile on a cold cache: a line, where the library says none (MLEVOLVE_QUIET_COMPILE=1: none)
@@ -1273,16 +1274,6 @@ def _main(argv: Sequence[str] | None) -> int:
             return _command(argv)
         finally:
             compiling.announce(said)
-
-
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: typing.TextIO | None = None, line: str | None = None) -> None:
-    """A :class:`GrammarWarning`, :class:`ProgramWarning` or :class:`ConfigWarning` as an error is shown
-    (``FILE:LINE:COL: warning: ...``, the source line, a caret, the hint) on stderr; others as Python shows them."""
-    if isinstance(message, RenderedWarning):
-        print(message, file=sys.stderr)
-    else:
-        print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)
 
 
 def _command(argv: Sequence[str] | None) -> int:

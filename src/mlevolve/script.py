@@ -11,11 +11,12 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Collection, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TextIO, TypeVar
 
-from mlevolve.dsl.errors import MlevError, closest, did_you_mean
+from mlevolve.dsl.errors import MlevError, RenderedWarning, closest, did_you_mean
 from mlevolve.dsl.ir import Span
 from mlevolve.interpreter.standalone.spec import read_int
 from mlevolve.interpreter.standalone.spelling import printable
@@ -52,16 +53,42 @@ def flushed(call: Callable[[], _T]) -> _T | int:
         return stdout_gone()
 
 
+@contextlib.contextmanager
+def shown_warnings() -> Iterator[None]:
+    """Within it, a program's, grammar file's or configuration's warning (:class:`RenderedWarning`: a
+    ``ProgramWarning``, ``GrammarWarning``, ``ConfigWarning``) is shown as an error is (:func:`show_warning`), each
+    once a place (Python's ``default`` action), where Python's default showed ``FILE:LINE: ProgramWarning: ...`` and
+    the library's own source line that warned.  Every entry point a user runs is under it: the ``mlevolve`` command
+    (:func:`mlevolve.cli.main`) and the benchmark scripts (:func:`run`); the library's API leaves warnings to its
+    caller."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", RenderedWarning)
+        warnings.showwarning = show_warning
+        yield
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
+    """A :class:`RenderedWarning` as an error is shown (``FILE:LINE:COL: warning: ...``, the source line, a caret,
+    the hint) on stderr; others as Python shows them."""
+    if isinstance(message, RenderedWarning):
+        print(message, file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=file or sys.stderr)
+
+
 def run(main: Callable[[], int | None]) -> NoReturn:
     """Call ``main`` and exit with its status (None: 0).  An :class:`MlevError` (a bad task, program,
     configuration or archive, as the library reports it) prints its ``FILE:LINE:COL: error:`` line (or
     ``SCRIPT: error:`` where it names no file) and its hint; a file the script was pointed at and
     could not find (or read) prints ``SCRIPT: error: PATH: no such file`` (``a folder, not a file``, the
     system's reason); both exit with status 2.  Output to a
-    pipe whose reader has left (``| head -1``) ends the script quietly (:func:`stdout_gone`)."""
+    pipe whose reader has left (``| head -1``) ends the script quietly (:func:`stdout_gone`).  A program's warning
+    reads as the command line's (:func:`shown_warnings`)."""
     prog = Path(sys.argv[0]).name
     try:
-        status = flushed(main)
+        with shown_warnings():
+            status = flushed(main)
     except MlevError as err:
         shown = err.render() if err.file or err.span else f"{prog}: error: {err.message}"
         if not (err.file or err.span) and err.hint:

@@ -48,7 +48,7 @@ def test_a_meta_run_ends_with_the_commands_to_run_next_each_runnable_as_printed(
     data = shlex.quote(f"{tmp_path / 'my runs' / 'xy.csv'}:target=y")
     assert _next(out) == [
         "mlevolve grammar diff learned.grammar.toml",
-        f"mlevolve evolve {ROOT / 'examples' / 'quartic.mlev'} --evolve f --task {data} --grammar "
+        f"mlevolve evolve {ROOT / 'examples' / 'quartic.mlev'} --evolve f --task {data} --seed 0 --grammar "
         "learned.grammar.toml --budget 8 --population 4 --tournament 2 --init random --no-fit",
         "mlevolve report m.db -o m.html"]
     for command in _next(out):  # as a shell splits it

@@ -176,7 +176,8 @@ def test_the_meta_summary_says_the_compile_seconds_of_this_process_and_its_worke
     lines = out.splitlines()
     said = [line for line in lines if "compil" in line]
     assert said == ["compiling kernels 13.5 s (numba, once per install: cached for later runs)"], out
-    assert lines.index(said[0]) == lines.index("next:") - 2 and lines[lines.index(said[0]) - 1].startswith("inner runs")
+    at = lines.index(said[0])  # after the inner runs' line, before the line on the suggested evolve's seed (misc69)
+    assert at == lines.index("next:") - 3 and lines[at - 1].startswith("inner runs") and "seed 0" in lines[at + 1]
     result = real(_config(tmp_path, "formula"), tmp_path / "n.db", tmp_path / "n.toml")
     assert result["worker_compile_seconds"] == 0.0  # in process: this process's own, measured around it
     assert "compil" not in "".join(capsys.readouterr())

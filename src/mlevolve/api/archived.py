@@ -72,9 +72,9 @@ def best(db: str | Path, n: int | None = None, digits: int = SHOWN_DIGITS,
     drew tasks per candidate, ``fresh=1``: each fitness is then of its own draw, and the run's best, pruned on a
     common draw, may read below another's), the choice between accuracy and readability PySR and Operon users make.
     An entry is the search's candidate as the rules rank it; where the run pruned it as a rule's answer, its
-    ``pruned_into`` is that prune (``hash``, ``size``, ``fitness``, ``metrics``, ``program``, ``stored``), the
-    answer every command hands out for it (None elsewhere; the fittest is listed pruned already, in its candidate's
-    place).
+    ``pruned_into`` is that prune (``hash``, ``size``, ``fitness``, ``metrics``, ``program``, ``evolved``,
+    ``stored``), the answer every command hands out for it (None elsewhere; the fittest is listed pruned already, in
+    its candidate's place).
     """
     return best_answered(db, n, digits, front, select)[0]
 
@@ -127,7 +127,7 @@ def _pruned_into(run: Any, row: Any) -> dict[str, Any] | None:
         return None
     return {"hash": pruned.hash, "size": pruned.size, "fitness": pruned.fitness,
             "metrics": r2_beside(pruned.metrics, run.meta.get("target_variance")),
-            "program": data.whole(run, pruned), "stored": pruned.program}
+            "program": data.whole(run, pruned), "evolved": data.evolved(run, pruned), "stored": pruned.program}
 
 
 def _rule(run: Any, select: str) -> tuple[str, Mapping[str, Any]]:

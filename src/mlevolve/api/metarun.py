@@ -8,8 +8,9 @@ import builtins
 import os
 import re
 import threading
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -147,8 +148,11 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
     if dask is not None:  # the engine's cluster/client setup; its executor maps in order
         from mlevolve.gp.dask_backend import DaskBackend
 
+        began = time.monotonic()
         cluster = DaskBackend(lambda: None, dask)
         pool = cluster.client.get_executor(pure=False)
+        if not quiet:  # the cluster's start (seconds, minutes on a busy machine) was silent until the first generation
+            print(dask_started_line(cluster.threads, time.monotonic() - began), file=sys.stderr, flush=True)
     elif n > 1:
         from mlevolve.gp.backends import QuietSpawnContext  # Ctrl-C is this process's to report
         from mlevolve.interpreter import compiling
@@ -188,6 +192,14 @@ def _meta_runs(cfg: Any, program: Program, archive: Any, quiet: bool, dask: str 
     archive.set_meta("summary", summary)
     archive.set_meta("generator", best.to_toml())
     return best, history, runner, chosen, summary
+
+
+def dask_started_line(threads: Mapping[str, int], seconds: float) -> str:
+    """The line a meta run on Dask says once its workers are up (``threads``: each worker's address and threads, as
+    :attr:`~mlevolve.gp.backends.DaskBackend.threads` holds them): how many, and how long they took to start (or the
+    scheduler to answer); the progress lines that follow are the pool's and this process's own."""
+    return (f"Dask: {counted(len(threads), 'worker')} up ({counted(sum(threads.values()), 'thread')}) after "
+            f"{seconds:.1f} s; inner runs start")
 
 
 def _meta_worker(parent: int, notes: Any) -> None:
@@ -261,15 +273,16 @@ def _write_generator(out: Path, command: str, path: Path, cfg: Any, runner: Any,
         raise SettingError("cannot write {path}: {why}", path=str(out), why=err.strerror or str(err),
                            hint="create its folder first, or pass another {output}") from None
     write_atomic(out, best.to_toml(header=header))
-    return {**summary, "db": str(path), "output": str(out), "next": meta_next(cfg, program, path, out)}
+    return {**summary, "db": str(path), "output": str(out), "next": meta_next(cfg, program, path, out),
+            "next_note": meta_next_note(cfg)}
 
 
 def meta_next(cfg: Any, program: Program, db: str | Path, out: str | Path) -> builtins.list[str]:
     """The commands to run after a meta run, as ``evolve``'s summary ends with its own (:func:`next_commands`), each
     runnable as printed from the current folder: what the generator ``out`` learned (``grammar diff``), an ``evolve``
     of the configuration's ``program`` (``cfg.program``'s, its slots ``cfg.evolve``) on the first meta-test task
-    with that generator, searching as the inner runs did (:func:`inner_flags`, :func:`inner_task`), and the report
-    of the archive ``db``."""
+    with that generator, searching as the inner runs did (:func:`inner_flags`, :func:`inner_task`), on seed
+    :data:`NEXT_SEED`, given (:func:`meta_next_note` says why that one), and the report of the archive ``db``."""
     import shlex
 
     shown = os.path.relpath(cfg.program)  # from here where it is below the current folder, else in full
@@ -278,8 +291,24 @@ def meta_next(cfg: Any, program: Program, db: str | Path, out: str | Path) -> bu
     flags = " ".join(inner_flags(cfg, program))
     return [f"mlevolve grammar diff {q(str(out))}",
             f"mlevolve evolve {q(shown)} --evolve {q(','.join(cfg.evolve))} --task {q(inner_task(cfg, program))} "
-            f"--grammar {q(str(out))} {flags}".rstrip(),
+            f"--seed {NEXT_SEED} --grammar {q(str(out))} {flags}".rstrip(),
             f"mlevolve report {q(str(db))} -o {q(str(Path(db).with_suffix('.html')))}"]
+
+
+NEXT_SEED = 0
+"""The seed of the ``evolve`` a meta run suggests (:func:`meta_next`): the first of the fixed seeds its validation runs
+use (0 .. ``validation_seeds`` - 1), on a meta-test task, which no inner run of the meta run ran (the configuration
+refuses a test task that is a train or validation task): its result is new evidence, from no seed the meta run trained
+on (those are drawn from ``[meta] seed``, one per task and meta-generation), and no number the meta run reported."""
+
+
+def meta_next_note(cfg: Any) -> str:
+    """The line a meta run's summary says of its suggested ``evolve`` (:func:`meta_next`): its held-out task, which
+    the meta run never ran, and its seed, :data:`NEXT_SEED`, and why."""
+    n = cfg.meta.validation_seeds
+    fixed = f"the first of validation's fixed seeds, 0 to {n - 1}" if n > 1 else "validation's fixed seed"
+    return (f"the evolve below runs held-out task {cfg.written_as(cfg.test[0])}, which no inner run ran, on seed "
+            f"{NEXT_SEED} ({fixed}; training seeds are drawn from [meta] seed): --seed N runs another")
 
 
 # The inner runs' settings an ``evolve`` command can give, by :class:`EvolveConfig` field (its flag: flag_of's rule).

@@ -7,6 +7,7 @@ loads neither until it shows its answer.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -161,7 +162,42 @@ def sympy_display(expr: Any, digits: int | None = None) -> tuple[str, str]:
 
     shown = shown_expr(expr, digits)
     fixed = {"full_prec": False, "min": -4, "max": 15}
-    return sympy.sstr(shown, **fixed), sympy.latex(shown, **fixed)
+    renamed = display_names(shown)
+    text = sympy.sstr(shown.xreplace({s: sympy.Symbol(new, **s.assumptions0) for s, new in renamed.items()}), **fixed)
+    latex = sympy.latex(shown, symbol_names={s: rf"\mathit{{{s.name}}}".replace("_", r"\_") for s in renamed}, **fixed)
+    return text, latex
+
+
+def display_names(expr: Any) -> dict[Any, str]:
+    """The symbols of SymPy form ``expr`` whose names SymPy's parser reads as something else (:func:`clashes`: an
+    input named ``sin``, ``E``, ``pi``, ``N``, ``max``), each with the name :func:`sympy_display`'s text writes it by:
+    its own with ``_`` appended (again, while that clashes or names another symbol), so that ``sin*sin(sin)`` reads
+    back (``sympy.sympify``) as ``sin_*sin(sin_)``; its LaTeX writes it in italics by its own name
+    (``\\mathit{pi}``, not the constant's ``\\pi``)."""
+    taken = {s.name for s in expr.free_symbols}
+    out: dict[Any, str] = {}
+    for symbol in sorted(expr.free_symbols, key=lambda s: s.name):
+        if clashes(symbol.name):
+            new = symbol.name + "_"
+            while clashes(new) or new in taken:
+                new += "_"
+            taken.add(new)
+            out[symbol] = new
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def clashes(name: str) -> bool:
+    """Whether SymPy's parser (``sympify``, ``parse_expr``) reads ``name`` as other than the symbol of that name:
+    one of its functions or constants (``sin``, ``E``, ``I``, ``S``, ``N``, ``pi``, ``Min``), a Python builtin
+    (``max``), or a keyword."""
+    import sympy
+    from sympy.parsing.sympy_parser import parse_expr
+
+    try:
+        return bool(parse_expr(name) != sympy.Symbol(name))
+    except Exception:  # a keyword (lambda) and whatever else it cannot read as a name: not a symbol
+        return True
 
 
 def shown_expr(expr: Any, digits: int | None = None) -> Any:

@@ -177,8 +177,8 @@ def describe(run: Run, row: Row, group: Group | None = None) -> dict[str, Any]:
         at = f"at {earlier['budget']:,} candidates; " if "budget" in earlier else ""
         line = f"{pruned_line(earlier)} ({at}no longer the run's {earlier.get('of', 'fittest')})"  # or answer
     if line is None and isinstance(record, Mapping) and record.get("hash") and record.get("from") == row.hash:
-        whose = "answer" if own is not None else "fittest"
-        line = f"pruned into {record['hash'][:12]}, the run's {whose}: {_pruned_size(record)}"  # its candidate
+        whose = answer_whose(run, own) if own is not None else "the run's fittest"
+        line = f"pruned into {record['hash'][:12]}, {whose}: {_pruned_size(record)}"  # its candidate
     return {"pruned": line, "first": _first_why(run, row), "fitness": row.fitness,
             "metrics": r2_beside(row.metrics, run.meta.get("target_variance")),  # R² as run and the script show it
             "hash": row.hash, "seq": row.seq,
@@ -364,6 +364,15 @@ def answer_record(run: Run, row: Row) -> Mapping[str, Any] | None:
     from mlevolve.gp.prune_best import answer_records
 
     return next((r for r in answer_records(run.meta) if row.hash in (r.get("hash"), r.get("from"))), None)
+
+
+def answer_whose(run: Run, record: Mapping[str, Any]) -> str:
+    """Whose answer the prune ``record`` (:func:`answer_record`) is: ``the run's answer`` for the default rule's
+    (``best``), ``the answer of --select score`` for another rule's, whose answer the run's is not."""
+    from mlevolve.gp.prune_best import ANSWER_SLOTS
+
+    rule = next((r for r, slot in ANSWER_SLOTS.items() if run.meta.get(slot) == record), DEFAULT_SELECTION)
+    return "the run's answer" if rule == DEFAULT_SELECTION else f"the answer of --select {rule}"
 
 
 # -- the pruned best ------------------------------------------------------------------------------------
