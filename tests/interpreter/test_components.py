@@ -748,10 +748,14 @@ loss sq(p: Tensor, y: Tensor) -> Tensor =
 
 augment shift(x: Tensor) -> Tensor =
   x * 0.5 + 0.25
+
+schedule sched(t: Scalar) -> Scalar =
+  t * 0.5 + 0.25
 """
 
 # (input dtype, the dtype torch's own elementwise functions return for it): an integer or bool input's float32
-WIDENED = [(torch.int64, torch.float32), (torch.int32, torch.float32), (torch.bool, torch.float32),
+WIDENED = [(torch.int8, torch.float32), (torch.int64, torch.float32), (torch.int32, torch.float32),
+           (torch.bool, torch.float32),
            (torch.uint8, torch.float32), (torch.float16, torch.float16), (torch.bfloat16, torch.bfloat16),
            (torch.float32, torch.float32), (torch.float64, torch.float64)]
 
@@ -763,26 +767,30 @@ def test_exported_components_return_an_integer_or_bool_input_in_float32(
     (sigmoid of 2 gave tensor(0), a uint8 image batch's augment lost its fractions, an integer loss was 0).  As
     torch's own functions do (torch.sigmoid of an int64 tensor is float32), an integer or bool input now computes and
     returns in float32, a float one keeps its dtype.  Oracles: torch's own functions, and mlevolve's own functions
-    (what runs compute) on the input in float32 at least, rounded once to the result's dtype, bit for bit."""
+    (what runs compute) on the input in float32 at least, rounded once to the result's dtype, bit for bit.  exp69: the
+    loss module on integer logits raised (torch's softmax of Long), and the augment module in eval mode gave a uint8
+    batch back as uint8 (float32 in training): every kind's function and module, every dtype, now alike."""
     program = mlevolve.parse(INTEGERS)
     ours = _mlevolve_functions(program)
-    act, sq, shift = (_load(_export(tmp_path, program, name)) for name in ("act", "sq", "shift"))
+    act, sq, shift, sched = (_load(_export(tmp_path, program, name)) for name in ("act", "sq", "shift", "sched"))
     x = torch.tensor([[0, 1, 2, 3], [1, 0, 1, 2]]).to(dtype)
     y = torch.tensor([[1, 1, 0, 0], [0, 1, 1, 1]]).to(dtype)
     wide = x.to(torch.promote_types(dtype, torch.float32))
     width = y.to(torch.promote_types(dtype, torch.float32))
     for got, want in ((act.act(x), ours["act"](wide)), (act.Act()(x), ours["act"](wide)),
                       (sq.sq(x, y), ours["sq"](wide, width)), (shift.shift(x), ours["shift"](wide)),
-                      (shift.Shift()(x), ours["shift"](wide))):
-        assert got.dtype == out
+                      (shift.Shift()(x), ours["shift"](wide)), (shift.Shift().eval()(x), wide)):
+        assert got.dtype == out  # eval mode: the batch itself, in training's dtype
         torch.testing.assert_close(got, want.to(out), rtol=0.0, atol=0.0)
+    rate = sched.sched(x[0, 1])  # a schedule's rate: float32 at least (LambdaLR reads a float), an integer t's too
+    assert rate.dtype == wide.dtype and float(rate) == float(ours["sched"](wide[0, 1])) == 0.75
     torch.testing.assert_close(act.act(x), torch.sigmoid(wide).to(out), rtol=0.0, atol=0.0)  # torch's own
     if not dtype.is_floating_point:
         torch.testing.assert_close(act.act(x), torch.sigmoid(x), rtol=0.0, atol=0.0)  # torch's own, on the input
         assert float(act.act(2)) == pytest.approx(1.0 / (1.0 + math.exp(-2.0)))  # was 0: a Python int is int64
     torch.testing.assert_close(shift.shift(x), (wide * 0.5 + 0.25).to(out), rtol=0.0, atol=0.0)
-    for task, inputs, targets in (("regression", x[0], y[0]), ("classification", wide.to(out), torch.tensor([1, 3]))):
-        loss = sq.SqLoss(task=task)(inputs, targets)
+    for task, inputs, targets in (("regression", x[0], y[0]), ("classification", x, torch.tensor([1, 3]))):
+        loss = sq.SqLoss(task=task)(inputs, targets)  # integer logits: torch's softmax of Long raised (exp69)
         assert loss.dtype == out, task
         p = torch.softmax(inputs.to(wide.dtype), 1) if task == "classification" else inputs.to(wide.dtype)
         t = F.one_hot(targets, 4).to(wide.dtype) if task == "classification" else targets.to(wide.dtype)
@@ -800,11 +808,13 @@ def test_every_exported_objective_returns_an_integer_input_in_float32(tmp_path: 
                                       ("vae_moons.mlev", "elbo", 4, (6, 2)),
                                       ("flow_moons.mlev", "nll", 2, (6, 2))):
         mod = _component(tmp_path, file, name)
-        args = [torch.arange(6 * (len(shape))).reshape(shape) % 3 + k for k in range(n_args)]
-        got, want = getattr(mod, name)(*args), _mlevolve_functions(EXAMPLES / file)[name](*(a.float() for a in args))
-        assert got.dtype == torch.float32, name
-        torch.testing.assert_close(got, want, rtol=0.0, atol=0.0)
-        assert getattr(mod, f"{name}_objective")(*args).dtype == torch.float32, name
+        for dtype in (torch.int8, torch.int32, torch.int64, torch.uint8, torch.bool):
+            args = [(torch.arange(6 * (len(shape))).reshape(shape) % 3 + k).to(dtype) for k in range(n_args)]
+            got = getattr(mod, name)(*args)
+            want = _mlevolve_functions(EXAMPLES / file)[name](*(a.float() for a in args))
+            assert got.dtype == torch.float32, (name, dtype)
+            torch.testing.assert_close(got, want, rtol=0.0, atol=0.0)
+            assert getattr(mod, f"{name}_objective")(*args).dtype == torch.float32, name
 
 
 def test_every_torch_kind_makes_its_constants_in_its_input_precision(tmp_path: Path) -> None:
@@ -898,7 +908,7 @@ def test_learner_estimator_fits_linear_data(tmp_path: Path) -> None:
     w = rng.normal(size=4)
     x_train, x_test = rng.normal(size=(400, 4)), rng.normal(size=(100, 4))
     est = mod.Linreg(standardize=False).fit(x_train, x_train @ w)
-    assert est.get_params() == {"epochs": 1, "random_state": 0, "standardize": False}
+    assert est.get_params() == {"epochs": 1, "random_state": 0, "standardize": False, "problem": "regression"}
     assert est.score(x_test, x_test @ w) > 0.99
     np.testing.assert_allclose(est.state_[0], w, atol=1e-3)
     # the same predictions as mlevolve's learner loop on a one-task family of the numbers as given
@@ -913,29 +923,34 @@ def test_learner_estimator_fits_linear_data(tmp_path: Path) -> None:
         mod.Linreg(epochs=True).fit(x_train, x_train @ w)
 
 
-def _price_csv(path: Path, noise: float) -> tuple[Path, Any, Any]:
-    """qa106's file: four features of unit scale, a price of 5e4 plus 1e3-scale terms (and ``noise``)."""
+def _price_csv(path: Path, noise: float, scale: float = 1.0) -> tuple[Path, Any, Any]:
+    """qa106's file: four features of unit scale, a price of 5e4 plus 1e3-scale terms (and ``noise``), times
+    ``scale``."""
     rng = np.random.default_rng(5)
     x = rng.normal(size=(200, 4))
-    y = x @ np.array([1.0, -2.0, 0.5, 0.0]) * 1000 + 5e4 + noise * rng.normal(size=200)
-    path.write_text("f1,f2,f3,f4,price\n" + "".join(",".join(f"{v:.5f}" for v in r) + f",{t:.2f}\n"
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0]) * 1000 + 5e4 + noise * rng.normal(size=200)) * scale
+    price = "{:.2f}" if scale == 1 else "{:.17g}"  # a price ~1e160: every digit
+    path.write_text("f1,f2,f3,f4,price\n" + "".join(",".join(f"{v:.5f}" for v in r) + "," + price.format(t) + "\n"
                                                    for r, t in zip(x, y, strict=True)), encoding="utf-8")
     table = np.loadtxt(path, delimiter=",", skiprows=1)
     return path, table[:, :4], table[:, 4]
 
 
-@pytest.mark.parametrize("noise", [0.0, 500.0])
-def test_an_exported_learner_scores_what_mlevolve_run_scores_on_a_data_file(tmp_path: Path, noise: float) -> None:
+@pytest.mark.parametrize(("noise", "scale"), [(0.0, 1.0), (500.0, 1.0), (500.0, 1e155)])
+def test_an_exported_learner_scores_what_mlevolve_run_scores_on_a_data_file(
+        tmp_path: Path, noise: float, scale: float) -> None:
     """qa106: the exported regressor trained on the raw numbers, where ``mlevolve run`` standardises a data file's
     features and target with its train rows: R² -848 where the run reported 0.99999999998.  It standardises as the run
     does now (the run's own _scaling and _scaled, copied), so on the run's split (60/20/20, seed 0; validation: the
     validation and test rows) its predictions are the run's learner loop's, in the target's units, to float64
     rounding, and its validation R² the run's val_r2 to 1e-9 absolute: the run scores the targets rounded to float32
-    once standardised (2**-24 relative each), the component the file's float64 targets."""
+    once standardised (2**-24 relative each), the component the file's float64 targets.  A price ~1e160 (exp69):
+    score was NaN (scikit-learn's R² squared the raw residuals, past float64) where the run scored 0.99998; now
+    the same R² as at 1e0 scale, to the same 1e-9."""
     from mlevolve.interpreter.standalone.data import _split
     from mlevolve.interpreter.standalone.data_learner import learner_file
 
-    csv, x, y = _price_csv(tmp_path / "reg.csv", noise)
+    csv, x, y = _price_csv(tmp_path / "reg.csv", noise, scale)
     spec = f"{csv}:target=price"
     metrics = mlevolve.run(EXAMPLES / "linear_regression.mlev", spec, seed=0)
     train, val, test = _split(None, len(y), np.random.default_rng(0))  # the run's rows (learner_file's generator)
@@ -947,10 +962,49 @@ def test_an_exported_learner_scores_what_mlevolve_run_scores_on_a_data_file(tmp_
     scale, mean, std = (float(v[0]) for v in est.y_scaling_)
     run = runtime.learner_predictions(learner_file(spec, 0), program)[0]  # standardised units
     np.testing.assert_allclose(est.predict(x[held]), (run * std + mean) * scale, rtol=1e-12)
+    assert 0.9 < metrics["val_r2"] < 1.0  # (noise 500: not 1, so the two scores agree on a number that can differ)
     if noise == 0.0:  # the repro: the first 160 rows train
         assert est.fit(x[:160], y[:160]).score(x[160:], y[160:]) > 0.9999999
         raw = mod.Linreg(standardize=False).fit(x[:160], y[:160])  # what the component did: the numbers as given
         assert raw.score(x[160:], y[160:]) < 0.0  # -848
+
+
+def test_an_exported_learner_classifies_a_classification_file_as_mlevolve_run_does(tmp_path: Path) -> None:
+    """exp69: on a classification file the component standardised the 0/1 labels as a regression's target and
+    scored R², where the run leaves the labels alone, trains through a sigmoid and reports val_accuracy.  Exported
+    from a program whose task is that file, its default problem is the run's reading, "classification": its state is
+    the run's learner loop's, and its score on the run's validation rows the run's val_accuracy, exactly."""
+    from mlevolve.interpreter.standalone.data import _split
+    from mlevolve.interpreter.standalone.data_learner import learner_file
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 4))
+    y = np.where(x @ np.array([1.0, -2.0, 0.5, 0.0]) + rng.normal(size=200) > 0, 7, 2)  # noisy: accuracy below 1
+    csv = tmp_path / "cls.csv"
+    csv.write_text("f1,f2,f3,f4,label\n" + "".join(",".join(f"{v:.5f}" for v in r) + f",{t}\n"
+                                                   for r, t in zip(x, y, strict=True)), encoding="utf-8")
+    table = np.loadtxt(csv, delimiter=",", skiprows=1)
+    x, y = table[:, :4], table[:, 4]
+    source = (EXAMPLES / "linear_regression.mlev").read_text(encoding="utf-8")
+    program = mlevolve.parse(source.replace("task linear", f'task "{csv}:target=label"'))
+    metrics = mlevolve.run(program, seed=0)
+    assert 0.6 < metrics["val_accuracy"] < 1.0, metrics
+    train, val, test = _split(np.unique(y, return_inverse=True)[1], len(y), np.random.default_rng(0))  # by class
+    held = np.concatenate([val, test])
+    mod = _load(_export(tmp_path, program, "linreg"))
+    est = mod.Linreg().fit(x[train], y[train])
+    assert est.get_params()["problem"] == "classification" and list(est.classes_) == [2.0, 7.0]
+    assert est.y_scaling_ is None and est.score(x[held], y[held]) == metrics["val_accuracy"]
+    run = runtime.learner_predictions(learner_file(f"{csv}:target=label", 0),
+                                      _mlevolve_functions(program, dim=4)["PROGRAM"])[0]
+    np.testing.assert_allclose(est.predict(x[held]), run, rtol=1e-9, atol=1e-12)  # the raw score, pre-sigmoid
+    assert mod.Linreg(problem="regression").fit(x[train], y[train]).y_scaling_ is not None  # as a regression
+    with pytest.raises(ValueError, match=r"^problem='classification' fits two classes; y has 3$"):
+        mod.Linreg(problem="classification").fit(x[:6], [0, 1, 2, 0, 1, 2])
+    with pytest.raises(ValueError, match=r"^problem must be 'regression' or 'classification', got 'auto'$"):
+        mod.Linreg(problem="auto").fit(x, y)
+    assert _load(_export(tmp_path, EXAMPLES / "linear_regression.mlev", "linreg", stem="reg")).Linreg().problem == (
+        "regression")  # the linear family's
 
 
 def test_an_exported_learner_refuses_a_diverged_fit_and_warns_of_predictions_that_are_not_finite(

@@ -37,7 +37,7 @@ from mlevolve.dsl.errors import MlevError
 from mlevolve.interpreter.codegen import RESERVED, py_name
 from mlevolve.interpreter.regimes import REGIMES, regime_of
 from tests.conftest import EXAMPLE_FILES as EXAMPLES
-from tests.conftest import ROOT, environment, run_child
+from tests.conftest import ROOT, environment, load_module, run_child
 
 # Every name an exported script defines at top level is a user name that must be renamed.
 COLLIDING = """algorithm collide
@@ -224,7 +224,7 @@ def test_user_names_that_collide_with_the_scripts_names_still_work(name: str,
     assert text.count("\ndef supervised_task(") + text.count("\ndef learner_task(") == 1
 
 
-SCRIPT_CAPS = (464, 691)  # formula/learner, network: +12/+12 (stop 66) for R² beside each MSE (common.with_r2);
+SCRIPT_CAPS = (466, 693)  # formula/learner, network: +12/+12 (stop 66) for R² beside each MSE (common.with_r2);
 # +4 (qa35) for SIGTERM ending a script as Ctrl-C does; +3
 # (qa38) for --epochs refused, as mlevolve refuses it, by a script whose regime trains no epochs; +15 (qa39) for a
 # spec refused in the library's order and words by the library's own two functions (split_spec, spec_options); +4
@@ -263,6 +263,24 @@ SCRIPT_CAPS = (464, 691)  # formula/learner, network: +12/+12 (stop 66) for R² 
 # (data._scaling, data._scaled: the component trained on the raw numbers where the run standardises)
 # +0/+4 (msg68, qa106) for a constant whole-number target named in both readings (data._detect), where a
 # one-row file was "only one class"
+# +2/+2 (exp69) for from __future__ import annotations (and its blank line): an annotation naming a class the script
+# defines further down (TaskError) was a NameError at import of every script
+
+
+@pytest.mark.parametrize("example", ["linear_regression", "quartic", "mlp_digits"])
+def test_a_scripts_annotations_may_name_a_class_it_defines_further_down(example: str, tmp_path: Path) -> None:
+    """exp69: the standalone modules are concatenated into a script, where an annotation naming TaskError (defined in
+    the reading section, after the data and training sections) was a NameError at import of every script.  A script
+    leaves its annotations unevaluated (from __future__ import annotations): a function annotated with TaskError put
+    before the program's section, where nothing of the script is defined yet, imports."""
+    text = mlevolve.export(ROOT / "examples" / f"{example}.mlev")
+    assert "\nclass TaskError(" in text
+    rule = "# ------------ the program"
+    probe = text.replace(rule, f"def probe(err: TaskError) -> TaskError:\n    return err\n\n\n{rule}", 1)
+    assert probe != text
+    (tmp_path / f"{example}.py").write_text(probe, encoding="utf-8")
+    module = load_module(tmp_path / f"{example}.py")  # imported, not run: main is not called
+    assert module.probe.__annotations__ == {"err": "TaskError", "return": "TaskError"}
 
 
 def test_the_readme_gives_the_scripts_line_caps() -> None:
@@ -284,7 +302,7 @@ def test_exported_script_is_standalone_and_readable(file: Path, exported: dict[s
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"argparse", "csv", "dataclasses", "difflib", "importlib", "inspect", "json", "math", "numpy",
                         "os", "pathlib", "re", "shlex", "signal", "sklearn", "sys", "time", "torch", "typing",
-                        "collections", "gymnasium"}  # gymnasium: only inside make_env; importlib: spec.package
+                        "collections", "gymnasium", "__future__"}  # gymnasium: in make_env; importlib: spec.package
     numpy_only = REGIMES[_regime(file)].backend == "numpy"
     assert ("torch" in imported) != numpy_only
     lines = len(text.splitlines())

@@ -142,8 +142,8 @@ AUGMENT = Template('''class $cls(nn.Module):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training:
-            return x
+        if not self.training:  # an integer or bool batch in float32, as training mode returns it
+            return x if torch.is_floating_point(x) else x.to(torch.float32)
         out = torch.as_tensor($fn(x), device=x.device)
         return torch.broadcast_to(out, x.shape)
 ''')
@@ -180,7 +180,8 @@ LOSS = Template('''class $cls(nn.Module):
         if self.task == "classification":
             if input.dim() != 2:  # softmax over dim 1 raised IndexError for (N,), and mixed examples for (N, C, K)
                 raise ValueError(f"input {tuple(input.shape)}: in classification, input is logits (N, C)")
-            p = torch.softmax(input, dim=1)
+            rounded = input.dtype if input.is_floating_point() else torch.float32  # the result's, as the function's
+            p = torch.softmax(input, dim=1, dtype=torch.promote_types(rounded, torch.float32))  # softmax of Long raised
             if not torch.is_floating_point(target):
                 outside = target[(target < 0) | (target >= input.shape[1])]
                 if len(outside):  # one_hot's words named neither the class nor how many there are
@@ -198,9 +199,9 @@ LOSS = Template('''class $cls(nn.Module):
             raise ValueError(f"target {given} for input {tuple(input.shape)}: a target is {what}")
         values = torch.as_tensor($fn(p, y), device=p.device)
         values = torch.broadcast_to(values, p.shape).flatten(1).sum(1)  # (N,), an empty batch's too
-        if self.reduction == "none":
-            return values
-        return values.sum() if self.reduction == "sum" else values.sum() / len(p)
+        if self.reduction != "none":
+            values = values.sum() if self.reduction == "sum" else values.sum() / len(p)
+        return values.to(rounded) if self.task == "classification" else values  # float16 logits: rounded once
 ''')
 
 
@@ -247,13 +248,19 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
     (``predict_seed_``), so that a fitted model predicts the same every time.
     Attributes after fit: ``state_`` (the memory $state_names, in standardised units), ``predict_seed_``,
     ``n_features_in_``, ``x_scaling_`` and ``y_scaling_`` (each column's (scale, mean, std): a value v is
-    standardised as (v / scale - mean) / std; None where ``standardize`` is False).
+    standardised as (v / scale - mean) / std; None where ``standardize`` is False or in a classification).
+    ``problem``: "classification" fits two classes as the run does: y's two values (``classes_``) read as labels 0
+    and 1, not standardised, and learn() seeing sigmoid(predict); predict gives the raw score (> 0: ``classes_[1]``)
+    and score the accuracy, as the run's val_accuracy; "regression": score is R².  The default:
+    $problem_doc.
     """
 
-    def __init__(self, epochs: int = 1, random_state: int | None = 0, standardize: bool = True) -> None:
+    def __init__(self, epochs: int = 1, random_state: int | None = 0, standardize: bool = True,
+                 problem: str = "$problem") -> None:
         self.epochs = epochs
         self.random_state = random_state
         self.standardize = standardize
+        self.problem = problem
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -279,11 +286,18 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
                              f"RandomState, got {seed!r}")
         if not isinstance(self.standardize, bool | np.bool_):
             raise ValueError(f"standardize must be True or False, got {self.standardize!r}")
+        if self.problem not in ("regression", "classification"):
+            raise ValueError(f"problem must be 'regression' or 'classification', got {self.problem!r}")
+        classify = self.problem == "classification"
+        self.classes_ = np.unique(y) if classify else None  # as the run: labels 0.0/1.0, y itself unscaled
+        if classify and len(self.classes_) != 2:
+            raise ValueError(f"problem='classification' fits two classes; y has {len(self.classes_)}")
+        y = (y == self.classes_[1]).astype(np.float64) if classify else y
         self.x_scaling_ = self.y_scaling_ = None
         if self.standardize:  # as mlevolve run standardises a data file's train rows (its own _scaling, _scaled)
-            self.x_scaling_, self.y_scaling_ = _scaling(X), _scaling(y[:, None])
+            self.x_scaling_, self.y_scaling_ = _scaling(X), None if classify else _scaling(y[:, None])
             X = _scaled(X, self.x_scaling_).astype(np.float64)
-            y = _scaled(y[:, None], self.y_scaling_)[:, 0].astype(np.float64)
+            y = y if classify else _scaled(y[:, None], self.y_scaling_)[:, 0].astype(np.float64)
         rng = np.random.default_rng(seed)  # a Generator or RandomState: its own draws, consumed here only
         setup, predict, learn = $methods(X.shape[1])
         shapes = [_SHAPES[t](1, X.shape[1]) for t in $types]
@@ -300,7 +314,7 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
                 for row, (x, target) in enumerate(zip(X, y, strict=True)):
                     p = predict(*state, x[None], rng)
                     seen[row:row + 1] = p
-                    new = learn(*state, x[None], target[None], p, rng)
+                    new = learn(*state, x[None], target[None], 1.0 / (1.0 + np.exp(-p)) if classify else p, rng)
                     state = [np.broadcast_to(s, shape).copy() for s, shape in
                              zip(new if len(shapes) > 1 else (new,), shapes, strict=True)]
                 if not np.isfinite(seen).all():  # NaN from there on: refused, as mlevolve's run fails it
@@ -332,8 +346,16 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         return out
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """scikit-learn's R² of predict(X) against y, y and sample_weight checked as fit checks them."""
-        return float(super().score(X, _text_numbers(y, "y"), _text_numbers(sample_weight, "sample_weight")))
+        """scikit-learn's R² of predict(X) against y (a classification's accuracy), y and sample_weight checked as fit
+        checks them.  R² of y and predict(X) over y's largest magnitude, as R² is a ratio: the squares of a target
+        ~1e160 overflowed to NaN, where mlevolve run scores in standardised units."""
+        y, weight, pred = _text_numbers(y, "y"), _text_numbers(sample_weight, "sample_weight"), self.predict(X)
+        if self.classes_ is not None:  # a classification's: the run's val_accuracy
+            return float(np.average((pred > 0) == (np.asarray(y) == self.classes_[1]), weights=weight))
+        with np.errstate(all="ignore"):  # y that is no array of numbers: r2_score says so, in scikit-learn's words
+            size = np.max(np.abs(y), initial=0.0) if np.asarray(y).dtype.kind in "fiu" and np.size(y) else 0.0
+        size = size if 0 < size < np.inf else 1.0
+        return float(r2_score(np.asarray(y) / size if size != 1.0 else y, pred / size, sample_weight=weight))
 
 
 _SHAPES = {

@@ -339,8 +339,10 @@ def _learner(m: _Module) -> None:
     types = "(" + "".join(f'"{type_str(t)}",' + " " for t in memory.values()).rstrip() + ")"
     start = "its setup" if "setup" in found else "zeros"
     state_names = ", ".join(f"{n}: {type_str(t)}" for n, t in memory.items())
+    problem, why = _problem(m.program.task)
     m.body.append(templates.ESTIMATOR.substitute(cls=cls, learner=d.name, methods=methods, types=types, start=start,
-                                                 state_names=state_names))
+                                                 state_names=state_names, problem=problem,
+                                                 problem_doc=f"{problem!r}, {why}"))
     m.body.append(inspect.getsource(templates._weighted_rows))  # sample_weight as mlevolve.SymbolicRegressor reads it
     number = f"# a number written as text, as a data file's\n_NUMBER = re.compile({templates._NUMBER.pattern!r})\n" + \
         "\n".join(f"{n} = re.compile({getattr(common, n).pattern!r})" for n in ("DECIMAL_COMMA", "GROUPED")) + \
@@ -353,6 +355,20 @@ def _learner(m: _Module) -> None:
     m.shapes = ("X: (n, F) float64 features, y: (n,) targets; the memory is Scalar (), Vector (F,) or Matrix (F, F); "
                 "predictions\nare in the target's units (fit standardises X and y as mlevolve run does; predict "
                 "undoes it).")
+
+
+def _problem(task: str | None) -> tuple[str, str]:
+    """The problem kind mlevolve run reads a learner's ``task`` as (a family's, or a data file's as the run reads it),
+    and why: regression where the task is not given or cannot be read now."""
+    from mlevolve.interpreter import tasks
+
+    if task is None:
+        return "regression", "the program names no task"
+    try:
+        info = tasks.load_learner_data(task) if tasks.is_data_file(task) else tasks.task_info(task.split(":")[0])
+    except MlevError:
+        return "regression", "the program's task not readable at export"
+    return info.problem, "as mlevolve run reads the program's task"
 
 
 # ---------------------------------------------------------------------------------------------- formula
@@ -504,6 +520,7 @@ _IMPORTS = (  # (pattern in the body, import line, section): section 0 the stand
     (r"\bF\.", "import torch.nn.functional as F", 1),
     (r"\bBaseEstimator\b", "from sklearn.base import BaseEstimator, RegressorMixin", 1),
     (r"\bvalidate_data\(", "from sklearn.utils.validation import check_is_fitted, validate_data", 1),
+    (r"\br2_score\(", "from sklearn.metrics import r2_score", 1),
     (r"\bnn\.", "from torch import nn", 1),
 )
 
