@@ -36,7 +36,7 @@ from mlevolve.dsl.errors import MlevError, SettingError
 from mlevolve.interpreter.component_templates import _text_numbers, _unique_columns
 from mlevolve.report.data import DEFAULT_SELECTION, MODEL_SELECTIONS
 from mlevolve.report.data import selected as selected  # the rule, named here for the estimator's users
-from mlevolve.results import shown_metric
+from mlevolve.results import shown_metric, shown_program
 
 
 class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -230,7 +230,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                           f"{self.budget}: nothing new was evaluated, and the formula is the best of its first "
                           f"{result['candidates']:,} (budget={result['archived']} gives the whole run's best)",
                           UserWarning, stacklevel=2)
-        self.program_: str = result["best_program"]
+        # the program as every command shows it (results.shown_program: simplified by the exact rules, so the same
+        # values bit for bit: x0 - 2.575, not x0 + -2.575), every digit kept: predict evaluates this text
+        self.program_: str = shown_program(result["best_program"])
         self.metrics_: dict[str, Any] = result["best_metrics"]
         left_out = ("best_program", "db", "task")  # the program is program_; the others name temporary files
         self.summary_: dict[str, Any] = {k: v for k, v in result.items()  # None: a value that does not apply
@@ -329,7 +331,7 @@ def _entry(c: dict[str, Any], expression: Any) -> dict[str, Any]:
     shown = into if into is not None else c
     origin = c["hash"] if into is not None else c["parents"][0] if c["source"] == "pruned" and c["parents"] else None
     return {"size": c["size"], "fitness": shown["fitness"], "score": c["score"], "metrics": shown["metrics"],
-            "program": shown["stored"], "expression": expression(shown["stored"]), "hash": shown["hash"],
+            "program": shown_program(shown["stored"]), "expression": expression(shown["stored"]), "hash": shown["hash"],
             "pruned_from": origin}
 
 

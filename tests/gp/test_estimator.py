@@ -21,7 +21,7 @@ from sklearn.base import clone
 import mlevolve
 from mlevolve.estimator import SymbolicRegressor
 from mlevolve.interpreter.algebra import sympy_display
-from mlevolve.results import SHOWN_DIGITS, shown_metric
+from mlevolve.results import SHOWN_DIGITS, shown_metric, shown_program
 
 
 def _data(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -834,3 +834,33 @@ def test_a_missing_cell_of_a_nullable_column_is_one_line_naming_the_cell_in_fit_
     with pytest.raises(ValueError) as raised:
         model.predict(frame)
     assert str(raised.value) == f"X must hold finite numbers: X[5, 1] (column 'b c') {how}"
+
+
+def test_program_and_front_are_the_shown_simplified_text_at_every_digit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """program_ and front_'s programs are the text every command shows (results.shown_program: the exact simplifier,
+    the same values bit for bit), every digit kept: a stored x0 + -2.575 reads x0 - 2.575 (issue 15), and a best
+    whose stored text is not simplified (here its body + -0.0, which the exact rules drop) reads as simplified."""
+    from mlevolve import api
+    from mlevolve.dsl.ir import Call, Num
+    from mlevolve.dsl.printer import format_program
+    from mlevolve.estimator import _entry
+
+    entry = _entry({"pruned_into": None, "size": 3, "fitness": 0.5, "score": 0.0, "metrics": {}, "hash": "h",
+                    "source": "evolved", "parents": [],
+                    "stored": "algorithm a\n\nformula f(x0: Scalar) -> Scalar =\n  x0 + -2.575\n"}, lambda t: t)
+    assert entry["program"] == "algorithm a\n\nformula f(x0: Scalar) -> Scalar =\n  x0 - 2.575\n"
+    real = api.evolve
+
+    def unsimplified(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        program = mlevolve.parse(result["best_program"])
+        d = program.definitions[0]
+        assert d.body is not None
+        plus = Call("add", (d.body, Call("neg", (Num(0.0),))))
+        return {**result, "best_program": format_program(program.replace(d.replace_body(plus)))}
+
+    monkeypatch.setattr(api, "evolve", unsimplified)
+    x, y = _data(120)
+    model = SymbolicRegressor(budget=60, prune=False).fit(x, y)
+    assert "-0.0" not in model.program_ and model.program_ == model.front_[-1]["program"]
+    assert all(shown_program(e["program"]) == e["program"] for e in model.front_)  # (a fixpoint of what is shown)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mlevolve.dsl.ir import const
 from mlevolve.dsl.parse import parse
-from mlevolve.dsl.printer import format_program
+from mlevolve.dsl.printer import format_expr, format_program
 from mlevolve.dsl.simplify import constant_value
 from mlevolve.dsl.traverse import preorder
 from mlevolve.grammar.spec import load_grammar
@@ -169,8 +169,11 @@ def test_a_literal_on_a_removable_pole_moves_to_the_right_value(jit: bool, monke
     scaled = fit_formula(program, SPEC, x, y)  # with scaling: any c != 0 is the optimum, b * c = 1.7
     split = split_scaling(scaled.program.definitions[0].body)  # type: ignore[arg-type]
     assert split is not None
-    inner = [constant_value(n) for n in preorder(split[0]) if constant_value(n) is not None]
-    assert inner[0] != 0.0 and split[2] / inner[0] == pytest.approx(1.7)  # b / reciprocal(c), folded
+    # b * (f / reciprocal(c)) gathered into one coefficient b * c = 1.7 (GATHERING), the intercept within the fit's
+    # tolerance of 0 dropped (it read 6.66e-16 + 114199153.87 * (square(x0 * x2) * (sign(x1) / 67175972.86)))
+    assert [constant_value(n) for n in preorder(split[0]) if constant_value(n) is not None] == []
+    assert split[1] == 0.0 and split[2] == pytest.approx(1.7)
+    assert format_expr(split[0]) == "square(x0 * x2) * sign(x1)"
     result = evaluate(scaled.program, Points("p", x, y, x, y, 3), SPEC)
     assert result.metrics["train_r2"] > 1 - 1e-12
 
@@ -819,3 +822,19 @@ def test_a_fits_scaling_literals_are_made_once(monkeypatch: pytest.MonkeyPatch, 
     assert f is not None and body is not None and fitted.body is not None
     signed_a, signed_b = split_scaling(body)[1:]  # type: ignore[index]
     assert body == fit.signed_scaled(f, signed_a, signed_b)[0] and abs(signed_a - a) < 1e-9
+
+
+@pytest.mark.parametrize(("body", "scale", "expected"), [
+    ("sin(x0) + x1", 3.0, "3.0 * (sin(x0) + x1)"),
+    ("x0 * (x1 * 1.3) / 0.7", 0.4, "0.4 * (x0 * x1)"),  # the scale and the literals gathered into one (GATHERING)
+])
+def test_an_intercept_within_the_fits_tolerance_of_zero_is_dropped(body: str, scale: float, expected: str) -> None:
+    """A proportional target's least-squares intercept is a rounding error (5.55e-17 + 3.0 * (...), which every row
+    of the report showed): within the fit's tolerance of 0 it is 0, and the fold drops it (0.0 + b * f is b * f);
+    the program so made is the one scored."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2.0, 2.0, (40, 2))
+    fn = {"sin(x0) + x1": lambda: np.sin(x[:, 0]) + x[:, 1], "x0 * (x1 * 1.3) / 0.7": lambda: x[:, 0] * x[:, 1]}[body]
+    program = parse(f"algorithm a\n\nformula f(x0: Scalar, x1: Scalar) -> Scalar =\n  {body}\n")
+    fitted = fit_formula(program, SPEC, x, scale * fn())
+    assert format_expr(fitted.program.definitions[0].body) == expected  # type: ignore[arg-type]

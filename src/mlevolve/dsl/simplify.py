@@ -1130,6 +1130,115 @@ REASSOCIATION: tuple[Rule, ...] = (
          lambda b: _distribute_from(b), "c + m * (k - x) = (c + m * k) - m * x (distributivity)", literals=_C,
          admits_below=_inner_literal("mul")),
 )
+# Gathering across the inverse ops: a product's tree of ``*``, ``/`` and ``neg`` (a fitted
+# ``0.5066 * (a * (1.974 / d * x) * y)``, ``1.428 * (a / (1.428 / (y / d)) * x)``) and a sum's tree of ``+``, ``-``
+# and ``neg``, whose literals the rules above fold only pairwise and only where two meet.  Each factor of the
+# product is a numerator or a denominator with a sign, each term of the sum has a sign; the literals are
+# folded into one coefficient (a ratio of their products, a signed sum) and the other operands kept in
+# order.  Rounding: where no intermediate overflows or underflows, each side of the law is within
+# gamma_k = k u / (1 - k u) (u = 2^-53, k the tree's operations) of the exact value, relatively for a product
+# (Higham 2002, 3.1), absolutely against gamma_k * (the sum of the terms' magnitudes) for a sum: so the two
+# differ by at most 2 gamma_k of that scale, below 1e-14 for a formula's trees, far inside a fit's own
+# tolerance; the program is scored again after the fold.  Declined: a coefficient that is not finite (a literal
+# divisor 0, an overflow) or a zero from nonzero literals (an underflow), a tree of literals alone (constant
+# folding's), and a rewrite that would not shrink the tree (one literal, already in front).
+
+
+def _signed_operands(node: Expr, family: str) -> list[tuple[Expr, bool, bool]]:
+    """The operands of the tree of ``family``'s ops at ``node`` (``*``: ``mul``, ``div``, ``neg``; ``+``: ``add``,
+    ``sub``, ``neg``), left to right, each with whether it is inverted (a denominator; a subtracted term: a sum's
+    ``neg`` inverts its operand) and, for a product, whether a ``neg`` negates it (a sign, carried by a product's
+    first factor); a literal (``neg`` of a number too) is one operand.  Iterative."""
+    out: list[tuple[Expr, bool, bool]] = []
+    plus, minus = ("mul", "div") if family == "*" else ("add", "sub")
+    stack: list[tuple[Expr, bool, bool]] = [(node, False, False)]
+    while stack:
+        n, inverted, negated = stack.pop()
+        if isinstance(n, Call) and constant_value(n) is None:
+            if n.op in (plus, minus) and len(n.args) == 2:
+                flip = inverted != (n.op == minus)
+                stack.append((n.args[1], flip, False))
+                stack.append((n.args[0], inverted, negated))  # (a product's sign, carried by its first factor)
+                continue
+            if n.op == "neg" and len(n.args) == 1:
+                if family == "*":
+                    stack.append((n.args[0], inverted, not negated))
+                else:
+                    stack.append((n.args[0], not inverted, False))
+                continue
+        out.append((n, inverted, negated))
+    return out
+
+
+def _chain(op: str, first: Expr, rest: list[Expr]) -> Expr:
+    tree = first
+    for t in rest:
+        tree = Call(op, (tree, t))
+    return tree
+
+
+def _gather(node: Expr, family: str) -> Expr | None:
+    """``node``, a tree of ``family``'s ops with two literals or more among its operands (:func:`_signed_operands`),
+    as one coefficient and its other operands: ``c * (n1 * n2 / d1 / d2)`` (``c / (d1 / d2)`` with no numerator
+    left, ``n1 * n2 / d1`` where ``c`` is 1.0, its ``neg`` where -1.0) or ``c + (p1 + p2 - m1 - m2)`` (``c - (m1 +
+    m2)`` with no term added; without ``c`` where it is 0.0); None where fewer than two are literals, or all
+    are, or the coefficient is not finite, or is a zero made of nonzero literals."""
+    operands = _signed_operands(node, family)
+    values = [constant_value(t) for t, _, _ in operands]
+    if sum(v is not None for v in values) < 2 or all(v is not None for v in values):
+        return None
+    sign = 1.0
+    lits: list[float] = []
+    total = 1.0 if family == "*" else 0.0
+    ups: list[Expr] = []
+    downs: list[Expr] = []
+    for (t, inverted, negated), v in zip(operands, values, strict=True):
+        if negated:
+            sign = -sign
+        if v is None:
+            (downs if inverted else ups).append(t)
+            continue
+        lits.append(v)
+        step = (_ratio if inverted else operator.mul) if family == "*" else (operator.sub if inverted else operator.add)
+        total = step(total, v)
+    total = sign * total
+    coefficient = _folded(total, *(lits if family == "*" else ()))
+    if coefficient is None:
+        return None
+    if family == "*":
+        if not ups:
+            return Call("div", (coefficient, _chain("mul", downs[0], downs[1:])))
+        body = _chain("div", _chain("mul", ups[0], ups[1:]), downs)
+        if total == 1.0:
+            return body
+        return Call("neg", (body,)) if total == -1.0 else Call("mul", (coefficient, body))
+    if not ups:
+        return Call("sub", (coefficient, _chain("add", downs[0], downs[1:])))
+    body = _chain("sub", _chain("add", ups[0], ups[1:]), downs)
+    return body if total == 0.0 else Call("add", (coefficient, body))
+
+
+def _gathers(family: str) -> Callable[[tuple[object, ...]], bool]:
+    """:attr:`Rule.admits` of a gather rule: some argument is a call of ``family``'s ops (or ``neg``): with
+    neither, the tree's operands are the two arguments, of which at most one is a literal that folds."""
+    ops = ("mul", "div", "neg") if family == "*" else ("add", "sub", "neg")
+    return lambda heads: any(h in ops for h in heads)
+
+
+GATHERING: tuple[Rule, ...] = (
+    Rule("mul-gather-lit", P("mul", V("a"), V("b")), lambda b: _gather(_call("mul", b["a"], b["b"]), "*"),
+         "a product's literal factors, numerators and denominators, anywhere in its tree of *, / and neg, as one "
+         "coefficient in front: (k / d * x) * (a / (c / y)) = (k / c) * (x * a * y / d) (* and / of reals: "
+         "associative, commutative, x / y = x * (1 / y))", admits=_gathers("*")),
+    Rule("div-gather-lit", P("div", V("a"), V("b")), lambda b: _gather(_call("div", b["a"], b["b"]), "*"),
+         "the same law at a quotient's root: (k * x) / (c * y) = (k / c) * (x / y)", admits=_gathers("*")),
+    Rule("add-gather-lit", P("add", V("a"), V("b")), lambda b: _gather(_call("add", b["a"], b["b"]), "+"),
+         "a sum's literal terms, added or subtracted, anywhere in its tree of +, - and neg, as one term in front: "
+         "(x - k) + (c - y) = (c - k) + (x - y) (+ of reals: associative, commutative, x - y = x + (-y))",
+         admits=_gathers("+")),
+    Rule("sub-gather-lit", P("sub", V("a"), V("b")), lambda b: _gather(_call("sub", b["a"], b["b"]), "+"),
+         "the same law at a difference's root: (k + x) - (c + y) = (k - c) + (x - y)", admits=_gathers("+")),
+)
 # Laws that hold up to the sign of a zero result: (1 / x) tells the two zeros apart (inf and -inf), so
 # they are not in RULES; a fitted formula, scored again after folding, may use them (FITTED_RULES).
 SIGNED_ZERO: tuple[Rule, ...] = (
@@ -1143,7 +1252,7 @@ SIGNED_ZERO: tuple[Rule, ...] = (
     Rule("neg-sub", P("neg", P("sub", V("x"), V("y"))), lambda b: _call("sub", b["y"], b["x"]),
          "-(x - y) = y - x, but at x = y (+0.0, not -0.0)"),
 )
-FITTED_RULES: tuple[Rule, ...] = RULES + SIGNED_ZERO + REASSOCIATION
+FITTED_RULES: tuple[Rule, ...] = RULES + SIGNED_ZERO + REASSOCIATION + GATHERING
 # Cancellations: laws of real arithmetic where both sides are defined, false in floating point (``x - (x - y)``
 # loses ``y`` below ``x``'s rounding, gives NaN at ``x = inf``; ``x * (y / x)`` is NaN at ``x = 0``).  So they are in
 # no simplifier of candidates, only in one edit of a run's best that the prune scores (``gp.prune.edits``), as any
@@ -1188,21 +1297,25 @@ def _with_literal(node: Expr, family: str) -> bool:
 def literal_chain(expr: Expr) -> bool:
     """Whether some node of ``expr`` may fold by :data:`REASSOCIATION` or constant folding: a call of
     ``+ -`` (or ``* /``) with a literal argument and, as another, a call of the same family with a
-    literal argument (``* /``: or a ``neg``, or ``x + x``); ``c + m * (k + x)``; or a call whose arguments are all
-    literals.  A necessary condition for a fold of literals (one walk, no rewriting: most fitted formulas,
+    literal argument (``* /``: or a ``neg``, or ``x + x``); ``c + m * (k + x)``; a tree of ``* / neg`` or ``+ - neg``
+    with two literals among its operands, or a sum with a zero term (:func:`_gathered`); or a call whose arguments
+    are all literals.  A necessary condition for a fold of literals (one walk, no rewriting: most fitted formulas,
     ``a + b * f`` among them, have no such node and skip the simplifier); not for the moves that fold
     nothing (a lone literal of a product or sum to its front, a zero term dropped), which the rules
     make only within a fold."""
-    stack = [expr]
+    stack: list[tuple[Expr, str | None]] = [(expr, None)]  # (a node, the family of the call above it: neg passes it on)
     while stack:
-        node = stack.pop()
+        node, above = stack.pop()
         if not isinstance(node, Call):
-            stack.extend(node.children())
+            stack.extend((k, None) for k in node.children())
             continue
         literal = [constant_value(a) is not None for a in node.args]
         if all(literal) and constant_value(node) is None:
             return True
         family = _FAMILY.get(node.op)
+        if family is not None and family != above and _gathered(node, family):
+            return True  # (a GATHERING rule's tree: checked at its root, which holds every subtree's literals)
+        below = above if node.op == "neg" else family
         if family is not None and any(literal):
             for a in (a for a, lit in zip(node.args, literal, strict=True) if not lit):
                 if _with_literal(a, family) or (family == "*" and isinstance(a, Call) and (
@@ -1216,9 +1329,23 @@ def literal_chain(expr: Expr) -> bool:
             found = [constant_value(t) is not None for t in terms]  # changes no value a fit can use, and sent
             if sum(found) >= 2:  # twice the fitted formulas through a fold and a second scoring, +54% CPU each)
                 return True
-            stack.extend(t for t in terms if constant_value(t) is None)
+            stack.extend((t, below) for t in terms if constant_value(t) is None)
             continue
-        stack.extend(a for a, lit in zip(node.args, literal, strict=True) if not lit)
+        stack.extend((a, below) for a, lit in zip(node.args, literal, strict=True) if not lit)
+    return False
+
+
+def _gathered(node: Call, family: str) -> bool:
+    """Whether the tree of ``family``'s ops at ``node`` (:func:`_signed_operands`) has two literals among its
+    operands (a :data:`GATHERING` fold), or, a sum, a zero term (:data:`SIGNED_ZERO` drops it: the ``0.0 + b * f``
+    of a fit's scaling whose intercept is 0)."""
+    count = 0
+    for t, _, _ in _signed_operands(node, family):
+        v = constant_value(t)
+        if v is not None:
+            count += 1
+            if count >= 2 or (family == "+" and v == 0.0):
+                return True
     return False
 
 

@@ -472,7 +472,8 @@ class FitPoints(NamedTuple):
     """A formula task's training points as every fit of a run takes them (:func:`fit_points`), made once per task
     rather than once per candidate: ``columns`` (vars, n), the inputs C-ordered as the compiled kernel reads them;
     ``y`` (n,) and ``w`` (n,) float64 copies (``w`` empty, (0,), when unweighted: the kernel's one signature);
-    ``floor``, :func:`gradient_floor` of the targets; ``y_mean``, their unweighted mean (the scaling's tolerance).
+    ``floor``, :func:`gradient_floor` of the targets; ``y_mean``, their unweighted mean (the scaling's tolerance);
+    ``y_spread``, their unweighted standard deviation (the tolerance of an intercept, dropped below it).
     Why: made per fit, these copies and reductions cost about half of a small formula's compiled fit call
     (RESULTS.md, "Stop 62")."""
 
@@ -481,13 +482,15 @@ class FitPoints(NamedTuple):
     w: F64
     floor: float
     y_mean: float
+    y_spread: float = 0.0  # their unweighted standard deviation (an intercept negligible against it is 0)
 
 
 def fit_points(x: F64, y: F64, w: Weights = None) -> FitPoints:
     """:class:`FitPoints` of the points ``x`` (n, vars), ``y`` (n,) and weights ``w`` (n,) or None; copies, so the
     caller's arrays may change afterwards without changing them."""
     return FitPoints(np.array(np.asarray(x, np.float64).T, order="C"), np.array(y, np.float64),
-                     np.empty(0) if w is None else np.array(w, np.float64), gradient_floor(y, w), _mean(y))
+                     np.empty(0) if w is None else np.array(w, np.float64), gradient_floor(y, w), _mean(y),
+                     float(np.std(y)) if len(y) else 0.0)
 
 
 def forward_tangents(body: Body, columns: list[F64], theta: F64, n: int) -> tuple[F64, F64, npt.NDArray[np.bool_]]:
@@ -854,6 +857,9 @@ def _fit_once(program: Program, spec: GrammarSpec, x: F64, y: F64, options: FitO
             a, b = numbers.a, numbers.b
             scale_tol = 1e-9 * (1.0 + abs(points.y_mean))
             identity = abs(a) <= scale_tol and abs(b - 1.0) <= 1e-9
+            if abs(a) <= 1e-9 * points.y_spread:  # an intercept that moves the MSE by under 1e-18 of the targets'
+                a = 0.0  # variance (a fit's 1.776e-15) is 0, which the fold drops (0.0 + b * f is b * f, SIGNED_ZERO;
+                # the program is scored again): no row of the report shows it
             # An existing scaling was stripped above: the fresh (a, b) is least squares, so no worse than it.
             better = numbers.sse < numbers.unscaled and np.isfinite(a) and np.isfinite(b)
             if b == 0.0 and better:  # constant (up to rounding) on the points: the model is a = mean(y) alone
