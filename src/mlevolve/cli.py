@@ -313,7 +313,7 @@ def _unread_flags(args: argparse.Namespace, file: str | None) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mlevolve.report.summary import compiled_line
-    from mlevolve.results import Metric, mse_reads
+    from mlevolve.results import Metric, fitness_reads, mse_reads
 
     _unread_flags(args, args.file)
     compiled = compile_seconds()  # what numba compiles in this command, which train_seconds leaves out
@@ -330,6 +330,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if any(k.endswith("_mse") for k in result) and (units := mse_reads(
                 Metric("val_mse"), result.get("task"), api.read_source(args.file))) is not None:
             print(f"{'units':>16}: MSE {units}")
+        if "fitness" in result and (reads := fitness_reads(result.get("task"))) is not None:  # as evolve's summary
+            print(f"{'fitness reads':>16}: {reads}")
         if note := compiled_line(compile_seconds() - compiled):
             print(note)
     return 1 if result["failure"] else 0

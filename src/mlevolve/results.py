@@ -463,8 +463,9 @@ def difference(name: str, diff: float, digits: int = 4) -> str:
 
 
 def _gain_scale(metric: Metric, best: float, start: float, variances: Mapping[str, float] | None) -> str:
-    """What :data:`GAIN_RTOL` is relative to in a verdict (:meth:`Metric.gained`): the larger of the two values, or
-    the metric's scale where that is larger (1 for a score at most 1; an MSE's split's target variance)."""
+    """What :data:`GAIN_RTOL` (:meth:`Metric.gained`) and :data:`TIE_RTOL` (:meth:`Metric.tied`) are relative to in a
+    verdict: the larger of the two values, or the metric's scale where that is larger (1 for a score at most 1; an
+    MSE's split's target variance)."""
     scale = metric.tie_scale(variances)
     if max(abs(best), abs(start)) >= scale:
         return "relative to the larger value"
@@ -515,7 +516,9 @@ def verdict(metric: Metric, start: float | None, best: float | None, same_progra
         f"; the fittest beat it by {metric.name} {abs(rule[1] - start):.4g}, which --select {rule[0]} does not count"
     of_best = of_best and rule is None  # an answer the rule chose over a fitter program is not the run's best
     if same_program or metric.tied(best, start, variances):
-        rounding = f" (a difference of {diff:+.2g}, within float rounding: {TIE_RTOL:g} relative)" if diff else ""
+        gain = diff if metric.higher_is_better else -diff  # a gain by the metric's direction: a lower error is +
+        rounding = f" (a gain of {gain:+.2g}, within float rounding: {TIE_RTOL:g} " \
+            f"{_gain_scale(metric, best, start, variances)})" if diff else ""
         if same_program:
             return f"no gain: {answer + ' is' if answer else 'nothing found beat' if of_best else 'it is'} " \
                 f"the starting program{tuned}{passed}"

@@ -419,7 +419,9 @@ def test_a_script_moved_alone_reads_its_data_file_copied_beside_it(tmp_path: Pat
 # exp68, qa106: +10 each for learner and network: the standardisation as the two functions an exported learner
 # component copies, data._scaling and data._scaled, so that it standardises as the run does)
 # exp69: +2 each for from __future__ import annotations and its blank line (annotations naming a class defined below)
-DATA_CAPS = {"formula": 825, "learner": 961, "supervised": 1041}
+# out70: +7 learner, +2 supervised for the lines `mlevolve run` prints after the metrics (units: of a standardised
+# MSE; fitness reads: a learner's fitness= score), export._notes_lines
+DATA_CAPS = {"formula": 825, "learner": 968, "supervised": 1043}
 
 
 @pytest.mark.parametrize("kind", PROGRAMS)
@@ -444,3 +446,34 @@ def test_the_readme_gives_a_data_file_scripts_length_near_its_cap() -> None:
     assert abs(formula - DATA_CAPS["formula"]) <= 0.05 * DATA_CAPS["formula"], (formula, DATA_CAPS)
     assert abs(learner - DATA_CAPS["learner"]) <= 0.05 * DATA_CAPS["learner"], (learner, DATA_CAPS)
     assert low <= DATA_CAPS["supervised"] <= high * 1.05, (low, high, DATA_CAPS)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("kind", "spec", "notes"), [
+    ("learner", "good.csv:target=y:fitness=squashed", ["units", "fitness reads"]),
+    ("learner", "good.csv:target=y:fitness=relative", ["units", "fitness reads"]),
+    ("learner", "good.csv:target=y", ["units"]), ("supervised", "good.csv:target=y", ["units"]),
+    ("learner", "labels.csv:target=y", []), ("formula", "good.csv:target=y", [])])
+def test_the_exported_script_prints_the_lines_run_prints(folder: Path, kind: str, spec: str,
+                                                        notes: list[str]) -> None:
+    """A fresh user's pass: an exported learner's script printed the metrics `mlevolve run` prints (README: the
+    same) but not its units: line (a learner's or network's MSE on a data file is of the standardised target), nor
+    what a fitness= score reads, which run now prints too (results.fitness_reads): both print the same lines, but
+    for the time trained."""
+    program = PROGRAMS[kind][0]
+    if kind == "supervised":  # a network's regression: its loss finite on any prediction
+        program = str(folder / "mlp_regression.mlev")
+        Path(program).write_text(Path(MLP).read_text().replace("-(y * log(p + 1e-7))", "square(p - y)"))
+    script = folder / f"{kind}_lines.py"
+    script.write_text(mlevolve.export(program, str(folder / spec), **_epochs(kind)))
+    flags = ["--epochs", "1"] if kind == "supervised" else []
+    lines = []
+    for command in [[sys.executable, str(script)], [sys.executable, "-m", "mlevolve", "run", program, "--task",
+                                                    str(folder / spec)]]:
+        done = run_child([*command, *flags], capture_output=True, text=True, env=environment(), timeout=300)
+        assert done.returncode == 0, done.stderr
+        lines.append([line for line in done.stdout.splitlines()
+                      if not line.lstrip().startswith(("train_seconds:", "compiled"))])
+    assert lines[0] == lines[1]
+    assert [line.split(":")[0].strip() for line in lines[0][-len(notes):]] == notes if notes else \
+        not any(line.lstrip().startswith(("units:", "fitness reads:")) for line in lines[0])

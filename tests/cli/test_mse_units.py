@@ -66,3 +66,18 @@ def test_a_formulas_data_file_and_a_built_in_task_say_nothing_of_units(tmp_path:
     assert main(["run", str(program), "--task", f"{data}:target=F"]) == 0
     assert main(["run", str(LEARNER), "--task", "linear"]) == 0
     assert "units" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fitness", ["squashed", "relative"])
+def test_run_says_what_a_fitness_option_score_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    fitness: str) -> None:
+    """A fresh user's pass: `run --task FILE:target=y:fitness=squashed` printed "fitness: 0.97319" without saying
+    what a squashed fitness is, which evolve's summary says (results.fitness_reads): run now says it, after the
+    units, on a data file and on a built-in learner task alike; a plain fitness (minus the MSE) needs no line."""
+    from mlevolve.results import FITNESS_READS
+
+    for task in [f"{_prices(tmp_path)}:target=price:fitness={fitness}", f"linear:fitness={fitness}"]:
+        assert main(["run", str(LEARNER), "--task", task]) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == f"   fitness reads: {FITNESS_READS[fitness]}"
+    assert main(["run", str(LEARNER), "--task", "linear"]) == 0
+    assert "fitness reads" not in capsys.readouterr().out

@@ -363,7 +363,7 @@ def test_a_no_gain_verdict_of_an_answer_the_rule_chose_says_what_the_fittest_gai
         "no gain: the answer (--select best) is the starting program; the fittest beat it by train_r2 1.2e-05, "
         "which --select best does not count")
     assert verdict(r2, 0.99963, 0.99963 + 1e-12, rule=("score", 0.999642)).startswith(
-        "no gain: the answer (--select score) scores the same as the starting program (a difference of")
+        "no gain: the answer (--select score) scores the same as the starting program (a gain of")
     assert verdict(r2, 0.99963, 0.99963, same_program=True, rule=("best", 0.99963)) == \
         "no gain: the answer (--select best) is the starting program"  # the fittest tied it: nothing to add
     assert verdict(r2, 0.9, 0.95, rule=("best", 0.96)) == "better than the start (train_r2 0.05 higher)"

@@ -772,3 +772,23 @@ def test_a_spread_within_noise_on_every_seed_still_says_the_mean_is_worse() -> N
         "worse on the one seed (within noise)"
     assert summary.seed_counts({"seeds": 4, "failed": 0, "better_on": 4, "tied_on": 0, "gain_mean": 0.1}, True) == \
         "better on each of 4 seeds"
+
+
+def test_a_tie_says_its_gain_by_the_metrics_direction_and_what_its_tolerance_is_relative_to() -> None:
+    """A fresh user's pass: a learner on targets of scale 1e12 tied its start (val_mse 1.6526e-15 against a best of
+    1.6083e-15, both perfect fits) and the verdict said "a difference of -4.4e-17, within float rounding: 1e-09
+    relative": a lower error read as a loss, and "relative" said to what.  It now says the gain as a gain (a lower
+    error is +) and what TIE_RTOL is relative to, as the "no better" branch says what GAIN_RTOL is."""
+    mse = Metric("val_mse", False, "validation")
+    assert verdict(mse, 1.6526e-15, 1.6083e-15, variances={"val": 0.98}) == (
+        "no gain: the best found scores the same as the starting program (a gain of +4.4e-17, within float "
+        "rounding: 1e-09 relative to the validation targets' variance, 0.98)")
+    assert verdict(mse, 1.6083e-15, 1.6526e-15, variances={"val": 0.98}).endswith(
+        "(a gain of -4.4e-17, within float rounding: 1e-09 relative to the validation targets' variance, 0.98)")
+    r2 = Metric("val_r2", True, "validation")  # a score: higher is a gain, at scale 1
+    assert verdict(r2, 0.5, 0.5 + 3e-10).endswith("(a gain of +3e-10, within float rounding: 1e-09 relative to 1, "
+                                                   "the score's scale)")
+    assert verdict(mse, 8.0, 8.0 * (1 - 1e-12), variances={"val": 4.0}).endswith(
+        "(a gain of +8e-12, within float rounding: 1e-09 relative to the larger value)")
+    assert verdict(mse, 8.0, 8.0, variances={"val": 4.0}) == \
+        "no gain: the best found scores the same as the starting program"  # no difference: nothing to say of one

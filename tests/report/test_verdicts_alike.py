@@ -181,7 +181,7 @@ def test_a_verdict_against_a_tuned_start_says_so_with_both_values() -> None:
         "no gain: nothing found beat the starting program with its literals tuned (val_mse 1.4414; as written 1.6315)"
     assert verdict(mse, 1.4414, 1.4414 * (1 + 1e-12), written=tuned).startswith(
         "no gain: the best found scores the same as the starting program with its literals tuned (val_mse 1.4414; "
-        "as written 1.6315) (a difference of")
+        "as written 1.6315) (a gain of")
     assert verdict(mse, 1.4414, 3.0, written=("its literals tuned", None)).startswith(
         "WORSE than the start with its literals tuned (val_mse 1.4414; as written it fails) (val_mse 1.559 higher")
     assert verdict(mse, 1.4414, 1.0, written=tuned) == "better than the start (val_mse 0.4414 lower)"  # as before

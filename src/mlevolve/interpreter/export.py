@@ -108,18 +108,41 @@ def main_source(regime: Regime, program: Program, wiring: str, task: str, seed: 
         *(['    metrics = with_r2(metrics, data)  # R² beside each MSE of a regression, as mlevolve run shows it']
           if regime.name != "formula" else []),  # a formula reports its own R²
         f"    metrics.update(task=spec_name(args.task, {loader.table}), seed=args.seed)  # its one name, as mlevolve's",
+        *(notes := _notes_lines(regime, files=loader.names is None)),
         "    try:  # flushed here: a reader of stdout that left (`| head -1`) ends the script quietly (Python's docs)",
         '        print(json.dumps(metrics) if args.json else "\\n".join(  # as `mlevolve run` prints them',
         '            [f"{k:>16}: {shown_metric(v)}" if isinstance(v, float) else f"{k:>16}: {v}"',
         '             for k, v in metrics.items() if k != "failure"]',
         '            + [f"{\'failed\':>16}: {err[\'reason\']} ({err[\'where\']})"',
-        '               for err in [metrics["failure"]] if err]), flush=True)',
+        '               for err in [metrics["failure"]] if err]' + " + notes" * bool(notes) + "), flush=True)",
         "    except BrokenPipeError:  # stdout at the null device, so that Python's own flush at exit finds it",
         "        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())",
         "        raise SystemExit(141) from None  # as a shell reports a program SIGPIPE ended",
         '    raise SystemExit(1 if metrics["failure"] else 0)  # as `mlevolve run`: 1 when the program failed',
     ]
     return "\n".join(lines)
+
+
+def _notes_lines(regime: Regime, files: bool) -> list[str]:
+    """``main``'s lines saying what ``mlevolve run`` says after the metrics: what a learner's or network's MSE on a
+    data file (``files``) is of (:data:`~mlevolve.results.STANDARDISED`), and what a learner's ``fitness=`` score
+    reads (:data:`~mlevolve.results.FITNESS_READS`); ``[]`` where the script's runs say neither (a formula keeps its
+    data's units)."""
+    from mlevolve.results import FITNESS_READS, STANDARDISED
+
+    units, learner = files and regime.name != "formula", regime.name == "learner"
+    if not units and not learner:
+        return []
+    lines = ["    notes: list[str] = []  # what `mlevolve run` says after the metrics"]
+    if units:
+        lines = ["    notes = [" + "\n             ".join(map(repr, _pieces(f"{'units':>16}: MSE {STANDARDISED}", 90)))
+                 + '] * any(k.endswith("_mse") for k in metrics)  # as `mlevolve run` says']
+    if learner:
+        lines += ["    reads = {" + ",\n             ".join(
+            f"{k!r}: (" + "\n                          ".join(map(repr, _pieces(v, 86))) + ")"
+            for k, v in FITNESS_READS.items()) + "}.get(data.get(\"fitness\", \"\"))",
+                  "    notes += [f\"{'fitness reads':>16}: {reads}\"] * bool(reads and \"fitness\" in metrics)"]
+    return lines
 
 
 def _misfit_lines(regime: Regime, files: bool) -> list[str]:
