@@ -1007,6 +1007,34 @@ def test_an_exported_learner_classifies_a_classification_file_as_mlevolve_run_do
         "regression")  # the linear family's
 
 
+def test_an_exported_learner_classifies_text_labels_as_mlevolve_run_does(tmp_path: Path) -> None:
+    """qa109: the run classifies a file whose labels are text (``no``/``yes``), where the component refused them ("y
+    must hold numbers").  Its classes are the labels in np.unique's order, the second the class 1, as the run's: its
+    score on the run's validation rows is the run's val_accuracy, exactly; a regression still refuses text."""
+    from mlevolve.interpreter.standalone.data import _split
+
+    rng = np.random.default_rng(3)
+    x = np.round(rng.normal(size=(200, 4)), 5)
+    y = np.where(x @ np.array([1.0, -2.0, 0.5, 0.0]) + rng.normal(size=200) > 0, "yes", "no")
+    csv = tmp_path / "text.csv"
+    csv.write_text("f1,f2,f3,f4,label\n" + "".join(",".join(f"{v:.5f}" for v in r) + f",{t}\n"
+                                                   for r, t in zip(x, y, strict=True)), encoding="utf-8")
+    source = (EXAMPLES / "linear_regression.mlev").read_text(encoding="utf-8")
+    program = mlevolve.parse(source.replace("task linear", f'task "{csv}:target=label"'))
+    metrics = mlevolve.run(program, seed=0)
+    assert 0.6 < metrics["val_accuracy"] < 1.0, metrics
+    train, val, test = _split(np.unique(y, return_inverse=True)[1], len(y), np.random.default_rng(0))
+    held = np.concatenate([val, test])
+    mod = _load(_export(tmp_path, program, "linreg"))
+    est = mod.Linreg().fit(x[train], y[train])
+    assert list(est.classes_) == ["no", "yes"] and est.score(x[held], y[held]) == metrics["val_accuracy"]
+    assert est.score(x[held], list(y[held])) == metrics["val_accuracy"]  # a list of text alike
+    with pytest.raises(ValueError, match=r"^y must hold numbers: y\[0\]: '(no|yes)' is not a number"):
+        mod.Linreg(problem="regression").fit(x[train], y[train])
+    with pytest.raises(ValueError, match=r"^y must hold class labels of one kind: y\[1\] is None among text labels"):
+        mod.Linreg().fit(x[:3], np.array(["no", None, "yes"], dtype=object))
+
+
 def test_an_exported_learner_refuses_a_diverged_fit_and_warns_of_predictions_that_are_not_finite(
         tmp_path: Path) -> None:
     """qa106: trained on features 100 times larger (standardize=False, the numbers as given) the learner's state

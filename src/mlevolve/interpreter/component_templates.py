@@ -271,8 +271,15 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         """Train on ``X`` (n, F) and ``y`` (n,); returns self.  ``sample_weight`` (n,): honoured where it is exactly
         (scikit-learn's meaning): equal positive weights are the unweighted fit, and a weight of 0 leaves
         its row out; weights that differ otherwise raise ValueError (the online updates are unweighted)."""
+        if self.problem not in ("regression", "classification"):
+            raise ValueError(f"problem must be 'regression' or 'classification', got {self.problem!r}")
+        classify = self.problem == "classification"
+        self.classes_ = np.unique(labels := _labels(y)) if classify else None  # as the run: labels 0.0/1.0
+        if self.classes_ is not None and len(self.classes_) != 2:
+            raise ValueError(f"problem='classification' fits two classes; y has {len(self.classes_)}")
+        y = (labels == self.classes_[1]).astype(np.float64) if classify else _text_numbers(y, "y")  # unscaled
         X = _unique_columns(_text_numbers(X, "X"))
-        X, y = validate_data(self, X, _text_numbers(y, "y"), y_numeric=True, dtype=np.float64)
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)  # numbers written as text (y_numeric converts object arrays only)
         if sample_weight is not None:
             X, y, _ = _weighted_rows(X, y, _text_numbers(sample_weight, "sample_weight"),
@@ -286,13 +293,6 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
                              f"RandomState, got {seed!r}")
         if not isinstance(self.standardize, bool | np.bool_):
             raise ValueError(f"standardize must be True or False, got {self.standardize!r}")
-        if self.problem not in ("regression", "classification"):
-            raise ValueError(f"problem must be 'regression' or 'classification', got {self.problem!r}")
-        classify = self.problem == "classification"
-        self.classes_ = np.unique(y) if classify else None  # as the run: labels 0.0/1.0, y itself unscaled
-        if classify and len(self.classes_) != 2:
-            raise ValueError(f"problem='classification' fits two classes; y has {len(self.classes_)}")
-        y = (y == self.classes_[1]).astype(np.float64) if classify else y
         self.x_scaling_ = self.y_scaling_ = None
         if self.standardize:  # as mlevolve run standardises a data file's train rows (its own _scaling, _scaled)
             self.x_scaling_, self.y_scaling_ = _scaling(X), None if classify else _scaling(y[:, None])
@@ -349,9 +349,10 @@ ESTIMATOR = Template('''class $cls(RegressorMixin, BaseEstimator):
         """scikit-learn's R² of predict(X) against y (a classification's accuracy), y and sample_weight checked as fit
         checks them.  R² of y and predict(X) over y's largest magnitude, as R² is a ratio: the squares of a target
         ~1e160 overflowed to NaN, where mlevolve run scores in standardised units."""
-        y, weight, pred = _text_numbers(y, "y"), _text_numbers(sample_weight, "sample_weight"), self.predict(X)
+        weight, pred = _text_numbers(sample_weight, "sample_weight"), self.predict(X)
         if self.classes_ is not None:  # a classification's: the run's val_accuracy
-            return float(np.average((pred > 0) == (np.asarray(y) == self.classes_[1]), weights=weight))
+            return float(np.average((pred > 0) == (_labels(y) == self.classes_[1]), weights=weight))
+        y = _text_numbers(y, "y")
         with np.errstate(all="ignore"):  # y that is no array of numbers: r2_score says so, in scikit-learn's words
             size = np.max(np.abs(y), initial=0.0) if np.asarray(y).dtype.kind in "fiu" and np.size(y) else 0.0
         size = size if 0 < size < np.inf else 1.0
@@ -396,6 +397,24 @@ def _weighted_rows(X: Any, y: Any, sample_weight: Any, unweighted: str) -> tuple
         raise ValueError(f"sample_weight with weights that differ (from {low:g} to {high:g}) is not supported: "
                          f"{unweighted}; equal weights, and zeros (which leave their rows out), are honoured exactly")
     return (X, y, np.arange(len(y))) if kept.all() else (X[kept], y[kept], np.flatnonzero(kept))
+
+
+def _labels(y: Any) -> Any:
+    """A classification's ``y`` as its labels: numbers where every cell reads as one (:func:`_text_numbers`: ``"1"`` is
+    1.0), else text, as ``mlevolve run`` reads a data file's column of text labels (``yes``/``no``: np.unique's sorted
+    order, the second the class 1, as the run's); a ValueError at a cell that is not text among text labels (missing:
+    None, NaN), or as :func:`_text_numbers` says where no cell is text."""
+    try:
+        return np.asarray(_text_numbers(y, "y"), dtype=np.float64)
+    except ValueError:
+        cells = np.asarray(y, dtype=object).ravel()
+        odd = [i for i, c in enumerate(cells) if not isinstance(c, str)]
+        if len(odd) == len(cells):
+            raise
+        if odd:
+            raise ValueError(f"y must hold class labels of one kind: y[{odd[0]}] is {cells[odd[0]]!r} among text "
+                             "labels (a missing value: drop its row)") from None
+        return cells.astype(str)
 
 
 def _text_numbers(data: Any, name: str) -> Any:

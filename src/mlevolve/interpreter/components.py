@@ -334,7 +334,7 @@ def _learner(m: _Module) -> None:
     if any(re.search(r"\bdraw\(", line) for line in lines):
         m.body.append(inspect.getsource(runtime.draw))
     cls = m.name(_camel(d.name))
-    m.taken.update(("_SHAPES", "_weighted_rows", "_text_numbers", "_NUMBER", "_unique_columns", "comma_fix",
+    m.taken.update(("_SHAPES", "_weighted_rows", "_labels", "_text_numbers", "_NUMBER", "_unique_columns", "comma_fix",
                     "DECIMAL_COMMA", "GROUPED", "_scaling", "_scaled"))
     types = "(" + "".join(f'"{type_str(t)}",' + " " for t in memory.values()).rstrip() + ")"
     start = "its setup" if "setup" in found else "zeros"
@@ -348,6 +348,7 @@ def _learner(m: _Module) -> None:
         "\n".join(f"{n} = re.compile({getattr(common, n).pattern!r})" for n in ("DECIMAL_COMMA", "GROUPED")) + \
         "\n\n\n" + inspect.getsource(common.comma_fix).rstrip()  # a decimal comma said as a data file's is
     m.body.append(number + "\n\n\n" + inspect.getsource(templates._text_numbers))  # text, dates: as the estimator
+    m.body.append(inspect.getsource(templates._labels))  # a classification's labels, text too, as the run reads them
     m.body.append(inspect.getsource(templates._unique_columns))  # a DataFrame's columns of one name: likewise
     m.body += [inspect.getsource(f) for f in (data._scaling, data._scaled)]  # the run's standardisation, its source
     m.public.append(cls)
