@@ -86,6 +86,7 @@ POINTS = np.random.default_rng(67).uniform(-3.0, 3.0, size=(2, 64))
 @example("mul(relu(x), div(x, relu(x)))")  # SymPy's x, NaN for x < 0 in float64: the program's text shown
 @example("div(mul(0.5, x), add(y, 0.25))")
 @example("add(mul(0.5, x), div(sqrt(y), add(x, x)))")  # 0.25*sqrt(y)/x: its exponent stays 1/2
+@example("div(56.30219486883948, mul(x, 56.30219486883948))")  # SymPy's 56-bit 0.99999999999999998611: no 1, nor 0
 def test_a_formula_of_decimals_has_no_fraction_and_computes_its_value(body: str) -> None:
     """For random formulas of decimal literals: the handed-out SymPy form holds no rational of denominator over 1
     (but a square root's exponent) where it holds a decimal, and lambdified it is what the program computes, NaN
@@ -157,6 +158,7 @@ def test_a_whole_number_sympy_folds_of_decimals_is_an_exact_integer_in_every_for
     ("0.5 * x + 2.0 * (1.5 * y)", "0.5*x + 3*y"),
     ("2.99997 * x", "3.0*x"),  # rounded to a whole number for display: still a decimal, not the exact 3
     ("1.5 * (1e16 * x)", "1.5e+16*x"),  # past 2**53: a Float, as the literal 1e16 is
+    ("56.30219486883948 / (x * 56.30219486883948)", "1.0/x"),  # SymPy's 0.99999999999999998611 (56 bits): no 1
 ])
 def test_only_an_exact_whole_number_below_2_to_53_becomes_an_integer(body: str, shown: str) -> None:
     assert sympy_display(mlevolve.api.formula_sympy(_text(body)), 4)[0] == shown

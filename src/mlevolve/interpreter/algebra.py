@@ -236,12 +236,12 @@ def _whole(expr: Any) -> Any:
     Iterative (:func:`_as_decimals`' walk)."""
     import sympy
 
-    def whole(f: Any) -> bool:  # (a Float never equals an Integer since SymPy 1.13: compared as a float64)
-        return isinstance(f, sympy.Float) and float(f).is_integer() and abs(f) <= EXACT_WHOLE
-
-    if not any(whole(f) for f in expr.atoms(sympy.Float)):
+    exact = {f: sympy.Rational(f) for f in expr.atoms(sympy.Float)}  # its binary value exactly: a Float never
+    whole = {f: sympy.Integer(r.p) for f, r in exact.items()  # equals an Integer (SymPy 1.13), and a Float of
+             if r.q == 1 and abs(r.p) <= EXACT_WHOLE}  # more than 53 bits (0.99999999999999998611) is no float64
+    if not whole:
         return expr
-    return _mapped(expr, lambda node, _: sympy.Integer(int(node)) if whole(node) else node)
+    return _mapped(expr, lambda node, _: whole.get(node, node))
 
 
 def _as_decimals(expr: Any, chosen: Callable[[Any], bool]) -> Any:
