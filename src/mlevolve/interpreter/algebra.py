@@ -236,7 +236,15 @@ def _whole(expr: Any) -> Any:
     Iterative (:func:`_as_decimals`' walk)."""
     import sympy
 
-    exact = {f: sympy.Rational(f) for f in expr.atoms(sympy.Float)}  # its binary value exactly: a Float never
+    floats, stack, seen = set(), [expr], set()  # (expr.atoms recurses: exp(exp(...)) 1,000 deep is too deep)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, sympy.Float):
+            floats.add(node)
+        elif node.args and node not in seen:
+            seen.add(node)
+            stack.extend(node.args)
+    exact = {f: sympy.Rational(f) for f in floats}  # its binary value exactly: a Float never
     whole = {f: sympy.Integer(r.p) for f, r in exact.items()  # equals an Integer (SymPy 1.13), and a Float of
              if r.q == 1 and abs(r.p) <= EXACT_WHOLE}  # more than 53 bits (0.99999999999999998611) is no float64
     if not whole:
