@@ -164,7 +164,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         weights are the unweighted search, bit for bit (a common weight changes no least-squares fit and no R²)."""
         from mlevolve.api import RunInterrupted, best, check_output, evolve, formula_sympy, parse
         from mlevolve.dsl.errors import MlevError
-        from mlevolve.dsl.printer import format_expr
+        from mlevolve.dsl.printer import format_shown_expr
         from mlevolve.gp.engine import EvolveConfig
         from mlevolve.grammar.spec import load_grammar
         from mlevolve.interpreter.algebra import formula_display
@@ -246,7 +246,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 return formula_display(formula, formula_sympy(program, grammar=spec), SHOWN_DIGITS)[0]
             except MlevError:
                 assert formula.body is not None  # a formula has one
-                return format_expr(formula.body)
+                return format_shown_expr(formula.body)  # as program_ writes it
 
         self.expression_: str = expression(self.program_)
         self.front_: list[dict[str, Any]] = [_entry(c, expression) for c in front]

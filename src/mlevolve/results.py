@@ -758,8 +758,8 @@ def rounded(program: Program, digits: int | None) -> Program:
 
     def node(n: Any, kids: list[Any]) -> Any:
         if isinstance(n, Num) and not n.is_int:
-            value = float(f"{float(n.value):.{digits}g}")
-            return n if value == n.value else Num(value)
+            value = float(f"{float(n.value):.{digits}g}")  # (1.5e308 to 1 digit is 2e308, past the largest float:
+            return n if value == n.value or math.isinf(value) else Num(value)  # shown as it is)
         return with_children(n, tuple(kids)) if any(a is not b for a, b in zip(kids, n.children(), strict=True)) else n
 
     return simplify_program(program, lambda e: fold(e, node))  # (each body mapped: the rounding, not a simplifier)
@@ -858,21 +858,22 @@ def shown_program(text: str, *, only: Collection[str] | None = None, task: str |
     :func:`writable_task`), and the program is
     :func:`simplified`.  With ``only`` (definition names; ``learner.method`` counts as its learner),
     just those definitions are shown, without the ``algorithm`` and ``task`` lines; when it names none
-    of them, the whole program.  ``archive`` (its path) and ``whose`` name an archived text in the error of a text
-    that no longer parses (:func:`parse_archived`).  ``digits``: literals
-    :func:`rounded` to that many significant digits (people's commands pass :data:`SHOWN_DIGITS`); None
-    (the default, for ``export`` and ``--json``): every digit, the program as it runs.
+    of them, the whole program.  Its large literals are written in scientific notation where that is shorter
+    (:func:`~mlevolve.dsl.printer.format_shown_expr`: ``8.922e10``), the same floats.  ``archive`` (its path)
+    and ``whose`` name an archived text in the error of a text that no longer parses (:func:`parse_archived`).
+    ``digits``: literals :func:`rounded` to that many significant digits (people's commands pass
+    :data:`SHOWN_DIGITS`); None (the default, for ``export`` and ``--json``): every digit, the program as it runs.
     """
     from mlevolve.dsl.parse import parse
-    from mlevolve.dsl.printer import format_definition, format_program
+    from mlevolve.dsl.printer import format_definition, format_program, format_shown_expr
 
     read = parse(text) if archive is None else parse_archived(text, archive, whose)
     program = rounded(simplified(_uncommented(read)), digits)
     owners = {name.split(".")[0] for name in only or ()}
     chosen = [d for d in program.definitions if d.name in owners]
     if chosen:
-        return "\n\n".join(format_definition(d) for d in chosen) + "\n"
-    return format_program(replace(program, task=writable_task(task)))
+        return "\n\n".join(format_definition(d, format_shown_expr) for d in chosen) + "\n"
+    return format_program(replace(program, task=writable_task(task)), format_shown_expr)
 
 
 def saved_task(task: object, data_path: object) -> str | None:

@@ -86,6 +86,7 @@ POINTS = np.random.default_rng(67).uniform(-3.0, 3.0, size=(2, 64))
 @example("mul(relu(x), div(x, relu(x)))")  # SymPy's x, NaN for x < 0 in float64: the program's text shown
 @example("div(mul(0.5, x), add(y, 0.25))")
 @example("add(mul(0.5, x), div(sqrt(y), add(x, x)))")  # 0.25*sqrt(y)/x: its exponent stays 1/2
+@example("div(56.30219486883948, mul(x, 56.30219486883948))")  # SymPy's 56-bit 0.99999999999999998611: no 1, nor 0
 def test_a_formula_of_decimals_has_no_fraction_and_computes_its_value(body: str) -> None:
     """For random formulas of decimal literals: the handed-out SymPy form holds no rational of denominator over 1
     (but a square root's exponent) where it holds a decimal, and lambdified it is what the program computes, NaN
@@ -114,3 +115,50 @@ def test_a_formula_of_decimals_has_no_fraction_and_computes_its_value(body: str)
     finite = conditioned & np.isfinite(want)
     assert np.array_equal(np.isnan(got[conditioned]), np.isnan(want[conditioned])), (body, expr)
     assert np.allclose(got[finite], want[finite], rtol=1e-6, atol=1e-9), (body, expr)
+
+
+WHOLE_BY_SYMPY = "algorithm f\n\nformula f(x1: Scalar, x2: Scalar) -> Scalar =\n  7.25 + 2.0 * (1.5 * x1 * x1 - x2)\n"
+"""A program whose literals are no whole numbers but whose SymPy form folds one: 2.0 * 1.5 is SymPy's Float 3.0."""
+
+
+def test_a_whole_number_sympy_folds_of_decimals_is_an_exact_integer_in_every_form(
+        tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """``show --sympy``, the exported ``sympy_expr()`` and ``LATEX``, the estimator's ``sympy()`` and its
+    ``expression_`` gave ``3.0*x1**2 - 2*x2 + 7.25``: SymPy's own arithmetic made the Float 3.0 of 1.5 and 2.0 (a
+    whole literal is exact, README: "a whole number such as ``2.0`` an exact integer"); 7.25 stays a Float."""
+    import sympy
+
+    from mlevolve.cli import main
+    from mlevolve.estimator import SymbolicRegressor
+    from mlevolve.results import SHOWN_DIGITS
+
+    x1, x2 = sympy.Symbol("x1", real=True), sympy.Symbol("x2", real=True)
+    want = 3 * x1**2 - 2 * x2 + sympy.Float("7.25")
+    path = tmp_path / "f.mlev"
+    path.write_text(WHOLE_BY_SYMPY)
+    assert main(["show", str(path), "--sympy"]) == 0
+    assert capsys.readouterr().out.strip() == "3*x1**2 - 2*x2 + 7.25"
+    assert main(["show", str(path), "--latex"]) == 0
+    assert capsys.readouterr().out.strip() == "3 x_{1}^{2} - 2 x_{2} + 7.25"
+    assert mlevolve.api.formula_sympy(WHOLE_BY_SYMPY) == want  # the SymPy form as built
+    source = mlevolve.api.export_component(WHOLE_BY_SYMPY, "f")
+    (tmp_path / "f_module.py").write_text(source)
+    module = load_module(tmp_path / "f_module.py")
+    assert module.sympy_expr() == want and module.LATEX == "3 x_{1}^{2} - 2 x_{2} + 7.25"
+    assert sympy.srepr(module.sympy_expr().coeff(x1**2)) == "Integer(3)"
+    model = SymbolicRegressor()
+    model.program_, model.grammar_path_, model.front_ = WHOLE_BY_SYMPY, None, []
+    assert model.sympy() == want and str(model.sympy()) == "3*x1**2 - 2*x2 + 7.25"
+    assert sympy_display(model.sympy(), SHOWN_DIGITS)[0] == "3*x1**2 - 2*x2 + 7.25"  # expression_'s form
+
+
+@pytest.mark.parametrize(("body", "shown"), [
+    ("2.0 * (1.5 * x) + 6.29", "3*x + 6.29"),  # the fold after conversion: exact
+    ("1.5 * (x * 4.0)", "6*x"),
+    ("0.5 * x + 2.0 * (1.5 * y)", "0.5*x + 3*y"),
+    ("2.99997 * x", "3.0*x"),  # rounded to a whole number for display: still a decimal, not the exact 3
+    ("1.5 * (1e16 * x)", "1.5e+16*x"),  # past 2**53: a Float, as the literal 1e16 is
+    ("56.30219486883948 / (x * 56.30219486883948)", "1.0/x"),  # SymPy's 0.99999999999999998611 (56 bits): no 1
+])
+def test_only_an_exact_whole_number_below_2_to_53_becomes_an_integer(body: str, shown: str) -> None:
+    assert sympy_display(mlevolve.api.formula_sympy(_text(body)), 4)[0] == shown

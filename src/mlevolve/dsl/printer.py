@@ -8,8 +8,10 @@ over an explicit stack), so depth is no limit.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from mlevolve.dsl.ir import Call, Definition, Expr, Let, Num, Program, Ref, Tup
 from mlevolve.dsl.parse import KEYWORDS, cut_after
@@ -30,6 +32,22 @@ def format_number(node: Num) -> str:
     if "e" not in text:  # most literals: nothing for the substitution to change
         return text
     return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m[1].replace("+", "") + m[2], text)
+
+
+def shown_number(node: Num) -> str:
+    """A literal as a program shown to people writes it (:func:`format_shown_expr`): :func:`format_number`, but a
+    float of 10^6 or more written in scientific notation where that is shorter (``8.922e10``, not ``89220000000.0``;
+    ``1234567.0`` stays), as the canonical text does from 10^16 up and below 10^-4 already.  The shortest digits
+    that read back as the same float, so that the shown text parses to the same literal."""
+    text = format_number(node)
+    value = float(node.value)
+    if node.is_int or "e" in text or not math.isfinite(value) or abs(value) < 1e6:
+        return text
+    _, digits, exponent = Decimal(repr(value)).normalize().as_tuple()  # (a literal is never negative)
+    assert isinstance(exponent, int)  # a finite value's
+    mantissa = "".join(map(str, digits))
+    scientific = f"{mantissa[0]}{'.' if mantissa[1:] else ''}{mantissa[1:]}e{exponent + len(mantissa) - 1}"
+    return scientific if len(scientific) < len(text) else text
 
 
 SIMPLE_DENOMINATORS = range(2, 13)
@@ -61,7 +79,15 @@ def format_expr(expr: Expr, memo: NodeMemo[Formatted] | None = None) -> str:
     return fold(expr, _format_node, memo)[0]
 
 
-def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
+def format_shown_expr(expr: Expr) -> str:
+    """:func:`format_expr` as a program shown to people writes it (``results.shown_program``): its large literals
+    in scientific notation where that is shorter (:func:`shown_number`).  Display only: the canonical text (archive,
+    hashes, cache keys) is :func:`format_expr`'s."""
+    return fold(expr, lambda node, parts: _format_node(node, parts, shown_number))[0]
+
+
+def _format_node(node: Expr, parts: list[tuple[str, int]],
+                 number: Callable[[Num], str] = format_number) -> tuple[str, int]:
     if isinstance(node, Call):  # most nodes
         op = node.op
         if op in INFIX and len(parts) == 2:
@@ -73,7 +99,7 @@ def _format_node(node: Expr, parts: list[tuple[str, int]]) -> tuple[str, int]:
             return f"-{_wrap(text, level, UNARY)}", UNARY
         return f"{op}(" + ", ".join(t for t, _ in parts) + ")", ATOM
     if isinstance(node, Num):
-        return format_number(node), ATOM
+        return number(node), ATOM
     if isinstance(node, Ref):
         return node.name, ATOM
     if isinstance(node, Tup):

@@ -94,7 +94,7 @@ def sympy_of(d: Definition) -> sympy.Expr:
         alien = None  # which formula_display says
     if alien is not None:
         raise unlike_float64(d, f"SymPy writes {alien}")
-    return built
+    return _whole(built)  # (2.0 * (1.5 * x): SymPy's 3.0*x, as the literal 3.0 would be: 3*x)
 
 
 def unlike_float64(d: Definition, why: str) -> NoSympyForm:
@@ -219,6 +219,7 @@ def shown_expr(expr: Any, digits: int | None = None) -> Any:
     rationals = expr.atoms(sympy.Rational)
     decimal = bool(expr.atoms(sympy.Float)) or any(r.q > 100 or abs(r) > 10**15 for r in rationals)  # (1e300 too)
     shown = _as_decimals(expr, lambda r: r.q > 100 or abs(r) > 10**15 or (decimal and r.q > 1))
+    shown = _whole(shown)
     for _ in range(3) if digits else ():  # rounded after SymPy folds decimals (1.74*exp(x + 0.4811): 2.815*exp(x))
         rounded = {f: sympy.Float(f"{float(f):.{digits}g}") for f in shown.atoms(sympy.Float)}
         if all(float(f) == float(r) for f, r in rounded.items()):
@@ -227,19 +228,52 @@ def shown_expr(expr: Any, digits: int | None = None) -> Any:
     return shown
 
 
+def _whole(expr: Any) -> Any:
+    """``expr`` with each Float of a whole value of magnitude at most :data:`EXACT_WHOLE` an exact Integer, as
+    :func:`literal` makes a literal: SymPy's own arithmetic makes such Floats of the literals after their conversion
+    (``2.0 * (1.5 * x)``: 3.0*x, shown 3*x); ``6.29`` stays a Float, and so does a value rounded to a whole one
+    for display (:func:`shown_expr` rounds after this: ``2.99997`` to 4 digits is ``3.0``, not the exact 3).
+    Iterative (:func:`_as_decimals`' walk)."""
+    import sympy
+
+    floats, stack, seen = set(), [expr], set()  # (expr.atoms recurses: exp(exp(...)) 1,000 deep is too deep)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, sympy.Float):
+            floats.add(node)
+        elif node.args and node not in seen:
+            seen.add(node)
+            stack.extend(node.args)
+    exact = {f: sympy.Rational(f) for f in floats}  # its binary value exactly: a Float never
+    whole = {f: sympy.Integer(r.p) for f, r in exact.items()  # equals an Integer (SymPy 1.13), and a Float of
+             if r.q == 1 and abs(r.p) <= EXACT_WHOLE}  # more than 53 bits (0.99999999999999998611) is no float64
+    if not whole:
+        return expr
+    return _mapped(expr, lambda node, _: whole.get(node, node))
+
+
 def _as_decimals(expr: Any, chosen: Callable[[Any], bool]) -> Any:
     """``expr`` with each rational ``chosen`` picks written as the shortest decimal that reads back as its float, but
     a power's exponent: ``sqrt(x)`` stays ``sqrt(x)`` beside a decimal (``0.5*sqrt(x)``, not ``0.5*x**0.5``).
     Iterative: a node is rebuilt only where an argument changed."""
     import sympy
 
+    return _mapped(expr, lambda node, exponent: sympy.Float(repr(float(node)))
+                   if isinstance(node, sympy.Rational) and not exponent and chosen(node) else node)
+
+
+def _mapped(expr: Any, number: Callable[[Any, bool], Any]) -> Any:
+    """``expr`` with each number (a SymPy ``Number``) replaced by ``number(it, whether it is a power's exponent)``,
+    without recursion: a node is rebuilt only where an argument changed."""
+    import sympy
+
     done: dict[Any, Any] = {}
     stack: list[tuple[Any, bool]] = [(expr, False)]
     while stack:
         node, exponent = stack[-1]
-        if isinstance(node, sympy.Rational):
+        if isinstance(node, sympy.Number):
             stack.pop()
-            done[node, exponent] = sympy.Float(repr(float(node))) if not exponent and chosen(node) else node
+            done[node, exponent] = number(node, exponent)
             continue
         flags = [isinstance(node, sympy.Pow) and i == 1 for i in range(len(node.args))]
         waiting = [(a, f) for a, f in zip(node.args, flags, strict=True) if (a, f) not in done]
