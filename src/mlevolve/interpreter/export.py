@@ -135,8 +135,9 @@ def _notes_lines(regime: Regime, files: bool) -> list[str]:
         return []
     lines = ["    notes: list[str] = []  # what `mlevolve run` says after the metrics"]
     if units:
-        lines = ["    notes = [" + "\n             ".join(map(repr, _pieces(f"{'units':>16}: MSE {STANDARDISED}", 90)))
-                 + '] * any(k.endswith("_mse") for k in metrics)  # as `mlevolve run` says']
+        units_line = _pieces(f"{'units':>16}: MSE {STANDARDISED}", 88)
+        lines = ["    notes = [(" + "\n              ".join(map(repr, units_line))
+                 + ')] * any(k.endswith("_mse") for k in metrics)  # as `mlevolve run` says']
     if learner:
         lines += ["    reads = {" + ",\n             ".join(
             f"{k!r}: (" + "\n                          ".join(map(repr, _pieces(v, 86))) + ")"

@@ -55,7 +55,8 @@ SCRIPT_NAMES = frozenset({"annotations", "argparse", "json", "os", "sys", "main"
                           "err", "DIM", "PROGRAM", "rng", "flags", "twice", "msg", "hint",
                           "odd", "close", "known", "rule", "usage", "moved", "path",  # the data file beside
                           "signal", "stop", "word",  # the stop handler's (``if __name__ == "__main__":``)
-                          "its_tasks", "other_tasks", "named"})  # a task of another kind (export._misfit_lines)
+                          "its_tasks", "other_tasks", "named",  # a task of another kind (export._misfit_lines)
+                          "notes", "reads"})  # what run says after the metrics (export._notes_lines)
 RESERVED = STANDALONE_NAMES | SCRIPT_NAMES | frozenset(dir(builtins))
 # A generated function's parameters and locals live in its own frame: only the names its body reads
 # (modules, helpers, ``DIM``, ``rng``, builtins) are reserved there, not ``main``'s locals and imports.
