@@ -625,10 +625,28 @@ def drawn_per_candidate(task: object) -> bool:
     return spec_options_typed(task).get("fresh") == "1"
 
 
+ONE_FILE = " (here one task, the data file's, its target standardised)"
+"""What :data:`FITNESS_READS` adds on a user's data file, which a learner reads as one task, standardised
+(docs/data.md)."""
+
+
 def fitness_reads(task: object) -> str | None:
     """What a run's unnamed ``fitness`` measures on task spec ``task`` (its ``fitness=`` option, as
-    :data:`FITNESS_READS` says it); None for any other task (the fitness is then a named metric's)."""
-    return FITNESS_READS.get(spec_options_typed(task).get("fitness", ""))
+    :data:`FITNESS_READS` says it, and :data:`ONE_FILE` on a data file); None for any other task (the fitness is then
+    a named metric's)."""
+    reads = FITNESS_READS.get(spec_options_typed(task).get("fitness", ""))
+    return reads + ONE_FILE if reads is not None and names_data_file(task) else reads
+
+
+def names_data_file(task: object) -> bool:
+    """Whether task spec ``task`` names a user's data file (``.csv``, ``.npz``), by the spec's one reader."""
+    from mlevolve.dsl.errors import DATA_SUFFIXES
+    from mlevolve.interpreter.standalone.spec import TaskError, split_spec
+
+    try:
+        return isinstance(task, str) and split_spec(task)[0].lower().endswith(DATA_SUFFIXES)
+    except TaskError:
+        return False
 
 
 STANDARDISED = "of the target standardised with the train rows' mean and standard deviation; R² is unit-free"
@@ -640,18 +658,11 @@ def mse_reads(metric: Metric, task: object, program: str | Program | None) -> st
     """:data:`STANDARDISED` where ``metric`` is an MSE of ``program`` (its text or IR) on task spec ``task`` naming a
     user's data file and ``program`` holds no formula (whose data file keeps its units:
     :func:`mlevolve.interpreter.factory.load_task_for`); else None."""
-    from mlevolve.dsl.errors import DATA_SUFFIXES
-    from mlevolve.interpreter.standalone.spec import TaskError, split_spec
-
-    if metric.stem != "mse" or program is None or not isinstance(task, str):
-        return None
-    try:
-        name = split_spec(task)[0]
-    except TaskError:
+    if metric.stem != "mse" or program is None or not names_data_file(task):
         return None
     formula = any(d.kind == "formula" for d in program.definitions) if isinstance(program, Program) \
         else re.search(r"^formula\s", program, re.M) is not None
-    return STANDARDISED if name.lower().endswith(DATA_SUFFIXES) and not formula else None
+    return None if formula else STANDARDISED
 
 
 def spec_options_typed(task: object) -> dict[str, str]:

@@ -74,10 +74,11 @@ def test_run_says_what_a_fitness_option_score_reads(tmp_path: Path, capsys: pyte
     """A fresh user's pass: `run --task FILE:target=y:fitness=squashed` printed "fitness: 0.97319" without saying
     what a squashed fitness is, which evolve's summary says (results.fitness_reads): run now says it, after the
     units, on a data file and on a built-in learner task alike; a plain fitness (minus the MSE) needs no line."""
-    from mlevolve.results import FITNESS_READS
+    from mlevolve.results import FITNESS_READS, ONE_FILE
 
-    for task in [f"{_prices(tmp_path)}:target=price:fitness={fitness}", f"linear:fitness={fitness}"]:
+    for task, said in [(f"{_prices(tmp_path)}:target=price:fitness={fitness}", FITNESS_READS[fitness] + ONE_FILE),
+                       (f"linear:fitness={fitness}", FITNESS_READS[fitness])]:  # a data file: one task, standardised
         assert main(["run", str(LEARNER), "--task", task]) == 0
-        assert capsys.readouterr().out.splitlines()[-1] == f"   fitness reads: {FITNESS_READS[fitness]}"
+        assert capsys.readouterr().out.splitlines()[-1] == f"   fitness reads: {said}"
     assert main(["run", str(LEARNER), "--task", "linear"]) == 0
     assert "fitness reads" not in capsys.readouterr().out

@@ -128,7 +128,7 @@ def _notes_lines(regime: Regime, files: bool) -> list[str]:
     data file (``files``) is of (:data:`~mlevolve.results.STANDARDISED`), and what a learner's ``fitness=`` score
     reads (:data:`~mlevolve.results.FITNESS_READS`); ``[]`` where the script's runs say neither (a formula keeps its
     data's units)."""
-    from mlevolve.results import FITNESS_READS, STANDARDISED
+    from mlevolve.results import FITNESS_READS, ONE_FILE, STANDARDISED
 
     units, learner = files and regime.name != "formula", regime.name == "learner"
     if not units and not learner:
@@ -140,7 +140,7 @@ def _notes_lines(regime: Regime, files: bool) -> list[str]:
                  + ')] * any(k.endswith("_mse") for k in metrics)  # as `mlevolve run` says']
     if learner:
         lines += ["    reads = {" + ",\n             ".join(
-            f"{k!r}: (" + "\n                          ".join(map(repr, _pieces(v, 86))) + ")"
+            f"{k!r}: (" + "\n                          ".join(map(repr, _pieces(v + ONE_FILE * files, 86))) + ")"
             for k, v in FITNESS_READS.items()) + "}.get(data.get(\"fitness\", \"\"))",
                   "    notes += [f\"{'fitness reads':>16}: {reads}\"] * bool(reads and \"fitness\" in metrics)"]
     return lines
