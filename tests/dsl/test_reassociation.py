@@ -4,8 +4,11 @@ folded constant would not be finite, and is kept out of the exact simplifier."""
 
 from __future__ import annotations
 
+import operator
 import random
+from collections.abc import Callable, Mapping
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -58,46 +61,36 @@ def build(pat: Pat, values: dict[str, float], swap: bool) -> Expr:
     return Call(pat.op, tuple(args))
 
 
-def exact(e: Expr, x: float) -> Fraction:
+_REAL = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv, "neg": operator.neg}
+_MAGNITUDES = {**_REAL, "sub": operator.add, "neg": operator.pos}  # ``-`` as ``+``
+
+
+def _evaluate(e: Expr, inputs: Mapping[str, float], ops: Mapping[str, Callable[..., Any]],
+              leaf: Callable[[float], Any]) -> Any:
+    """``e`` with each literal and input (by name) as ``leaf`` of its value, each call as ``ops`` of its op."""
+    value = constant_value(e)
+    if value is not None:
+        return leaf(value)
+    if isinstance(e, Ref):
+        return leaf(inputs[e.name])
+    assert isinstance(e, Call)
+    return ops[e.op](*(_evaluate(arg, inputs, ops, leaf) for arg in e.args))
+
+
+def exact(e: Expr, inputs: Mapping[str, float]) -> Fraction:
     """The expression's value in exact rational arithmetic (the real-number law's side)."""
-    value = constant_value(e)
-    if value is not None:
-        return Fraction(value)
-    if isinstance(e, Ref):
-        return Fraction(x)
-    assert isinstance(e, Call)
-    a = [exact(arg, x) for arg in e.args]
-    ops = {"add": lambda: a[0] + a[1], "sub": lambda: a[0] - a[1], "mul": lambda: a[0] * a[1],
-           "div": lambda: a[0] / a[1], "neg": lambda: -a[0]}
-    return ops[e.op]()
+    return Fraction(_evaluate(e, inputs, _REAL, Fraction))
 
 
-def magnitude(e: Expr, x: float) -> float:
-    """The expression evaluated on the magnitudes of its literals and input, with ``-`` as ``+``: the
-    scale of the rounding errors of a few float64 operations (Higham 2002, ch. 3)."""
-    value = constant_value(e)
-    if value is not None:
-        return abs(value)
-    if isinstance(e, Ref):
-        return abs(x)
-    assert isinstance(e, Call)
-    a = [magnitude(arg, x) for arg in e.args]
-    return {"add": lambda: a[0] + a[1], "sub": lambda: a[0] + a[1], "mul": lambda: a[0] * a[1],
-            "div": lambda: a[0] / a[1], "neg": lambda: a[0]}[e.op]()
+def magnitude(e: Expr, inputs: Mapping[str, float]) -> float:
+    """The expression evaluated on the magnitudes of its literals and inputs, with ``-`` as ``+``: the
+    scale of the rounding errors of a few float64 operations (Higham 2002, ch. 3; a product's is its own value's)."""
+    return float(_evaluate(e, inputs, _MAGNITUDES, abs))
 
 
-def floating(e: Expr, x: float) -> float:
+def floating(e: Expr, inputs: Mapping[str, float]) -> float:
     """The expression in float64, operation by operation, as the NumPy backend computes it."""
-    value = constant_value(e)
-    if value is not None:
-        return value
-    if isinstance(e, Ref):
-        return x
-    assert isinstance(e, Call)
-    a = [np.float64(floating(arg, x)) for arg in e.args]
-    ops = {"add": lambda: a[0] + a[1], "sub": lambda: a[0] - a[1], "mul": lambda: a[0] * a[1],
-           "div": lambda: a[0] / a[1], "neg": lambda: -a[0]}
-    return float(ops[e.op]())
+    return float(_evaluate(e, inputs, _REAL, np.float64))
 
 
 @pytest.mark.parametrize("rule", REASSOCIATION, ids=lambda r: r.name)
@@ -118,10 +111,10 @@ def test_each_rule_folds_its_literals_and_keeps_the_value_up_to_rounding(rule: R
     folded = sum(1 for n in _nodes(new) if isinstance(n, Num))
     assert folded < literals or rule.name == "mul-neg-lit" or gathered  # two literals (or more) made one; a neg
     # dropped; or (a rule before this one) the literal of x * c moved in front
-    truth = exact(node, x)
-    bound = 8 * EPS * magnitude(node, x)
-    assert abs(Fraction(floating(new, x)) - truth) <= Fraction(bound)
-    assert abs(Fraction(floating(node, x)) - truth) <= Fraction(bound)
+    truth = exact(node, {"x": x})
+    bound = 8 * EPS * magnitude(node, {"x": x})
+    assert abs(Fraction(floating(new, {"x": x})) - truth) <= Fraction(bound)
+    assert abs(Fraction(floating(node, {"x": x})) - truth) <= Fraction(bound)
 
 
 def _nodes(e: Expr) -> list[Expr]:
@@ -237,9 +230,9 @@ def test_literals_anywhere_in_a_product_or_sum_are_collected(op: str, tree: str,
     node = parse_expr(text, {"x": "Scalar"})
     new = simplify_expr(node, REASSOCIATION)
     assert sum(1 for n in _nodes(new) if isinstance(n, Num)) == 1 and new.size < node.size
-    truth = exact(node, x)
-    bound = 8 * EPS * magnitude(node, x)
-    assert abs(Fraction(floating(new, x)) - truth) <= Fraction(bound)
+    truth = exact(node, {"x": x})
+    bound = 8 * EPS * magnitude(node, {"x": x})
+    assert abs(Fraction(floating(new, {"x": x})) - truth) <= Fraction(bound)
 
 
 def _instances(pat: Pat, fill: dict[str, Expr]) -> Expr:
@@ -361,46 +354,10 @@ def test_gathering_keeps_the_value_within_the_stated_bound(tree: str, c: float, 
     assert any(r.name in {g.name for g in GATHERING} for r in FITTED_RULES)
     assert sum(1 for n in _nodes(new) if isinstance(n, Num)) <= 1 and new.size < node.size
     inputs = {"a": a, "d": d, "x": x, "y": y}
-    truth = exact4(node, inputs)
+    truth = exact(node, inputs)
     ops = sum(1 for n in _nodes(node) if isinstance(n, Call) and n.op != "neg")
     gamma = Fraction(ops * EPS / 2) / (1 - Fraction(ops * EPS / 2))
-    scale = Fraction(magnitude4(node, inputs))
-    assert abs(Fraction(floating4(new, inputs)) - truth) <= 2 * gamma * scale
-    assert abs(Fraction(floating4(node, inputs)) - truth) <= gamma * scale
+    scale = Fraction(magnitude(node, inputs))
+    assert abs(Fraction(floating(new, inputs)) - truth) <= 2 * gamma * scale
+    assert abs(Fraction(floating(node, inputs)) - truth) <= gamma * scale
 
-
-def exact4(e: Expr, inputs: dict[str, float]) -> Fraction:
-    value = constant_value(e)
-    if value is not None:
-        return Fraction(value)
-    if isinstance(e, Ref):
-        return Fraction(inputs[e.name])
-    assert isinstance(e, Call)
-    a = [exact4(arg, inputs) for arg in e.args]
-    return {"add": lambda: a[0] + a[1], "sub": lambda: a[0] - a[1], "mul": lambda: a[0] * a[1],
-            "div": lambda: a[0] / a[1], "neg": lambda: -a[0]}[e.op]()
-
-
-def magnitude4(e: Expr, inputs: dict[str, float]) -> float:
-    """The scale of a rounding error: the magnitudes, ``-`` as ``+`` (a product's is its own value's)."""
-    value = constant_value(e)
-    if value is not None:
-        return abs(value)
-    if isinstance(e, Ref):
-        return abs(inputs[e.name])
-    assert isinstance(e, Call)
-    a = [magnitude4(arg, inputs) for arg in e.args]
-    return {"add": lambda: a[0] + a[1], "sub": lambda: a[0] + a[1], "mul": lambda: a[0] * a[1],
-            "div": lambda: a[0] / a[1], "neg": lambda: a[0]}[e.op]()
-
-
-def floating4(e: Expr, inputs: dict[str, float]) -> float:
-    value = constant_value(e)
-    if value is not None:
-        return value
-    if isinstance(e, Ref):
-        return inputs[e.name]
-    assert isinstance(e, Call)
-    a = [np.float64(floating4(arg, inputs)) for arg in e.args]
-    return float({"add": lambda: a[0] + a[1], "sub": lambda: a[0] - a[1], "mul": lambda: a[0] * a[1],
-                  "div": lambda: a[0] / a[1], "neg": lambda: -a[0]}[e.op]())
