@@ -639,13 +639,13 @@ def fitness_reads(task: object) -> str | None:
 
 
 def names_data_file(task: object) -> bool:
-    """Whether task spec ``task`` names a user's data file (``.csv``, ``.npz``), by the spec's one reader."""
-    from mlevolve.dsl.errors import DATA_SUFFIXES
-    from mlevolve.interpreter.standalone.spec import TaskError, split_spec
+    """Whether ``task`` is a spec naming a user's data file (:func:`~mlevolve.interpreter.tasks.is_data_file`); False
+    for no spec or a malformed one."""
+    from mlevolve.interpreter.tasks import is_data_file
 
     try:
-        return isinstance(task, str) and split_spec(task)[0].lower().endswith(DATA_SUFFIXES)
-    except TaskError:
+        return isinstance(task, str) and is_data_file(task)
+    except MlevError:
         return False
 
 
